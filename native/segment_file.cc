@@ -1,0 +1,161 @@
+#include "segment_file.h"
+
+#include <errno.h>
+
+#include <cmath>
+
+namespace strand {
+namespace {
+
+// A non-negative integer argument (as a double: JS numbers are exact up to 2^53).
+bool ReadCount(const Napi::Value& v, uint64_t* out) {
+  if (!v.IsNumber()) return false;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) return false;
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+Napi::Value ThrowType(Napi::Env env, const char* message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return Napi::Value();
+}
+
+Napi::Value ThrowRange(Napi::Env env, const std::string& message) {
+  Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+  return Napi::Value();
+}
+
+void FinalizeView(napi_env, void*, void* hint) { delete static_cast<ViewLease*>(hint); }
+
+}  // namespace
+
+Napi::Function SegmentFileWrap::Init(Napi::Env env) {
+  return DefineClass(env, "SegmentFile",
+                     {
+                         InstanceMethod("append", &SegmentFileWrap::Append),
+                         InstanceMethod("view", &SegmentFileWrap::View),
+                         InstanceMethod("truncate", &SegmentFileWrap::Truncate),
+                         InstanceMethod("sync", &SegmentFileWrap::Sync),
+                         InstanceMethod("close", &SegmentFileWrap::Close),
+                         InstanceAccessor("size", &SegmentFileWrap::GetSize, nullptr),
+                         InstanceAccessor("capacity", &SegmentFileWrap::GetCapacity, nullptr),
+                     });
+}
+
+SegmentFileWrap::SegmentFileWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<SegmentFileWrap>(info) {
+  Napi::Env env = info.Env();
+  addon_ = env.GetInstanceData<StrandAddon>();
+  uint64_t preallocate = 0;
+  if (info.Length() < 4 || !info[0].IsString() || !ReadCount(info[1], &preallocate) ||
+      !info[2].IsNumber() || !info[3].IsBoolean()) {
+    ThrowType(env, "SegmentFile(path: string, preallocate: number, size: number, readOnly: boolean)");
+    return;
+  }
+  SegmentCore::Options options;
+  options.path = info[0].As<Napi::String>().Utf8Value();
+  options.preallocate = preallocate;
+  const double size = info[2].As<Napi::Number>().DoubleValue();
+  options.size = size < 0 ? -1 : static_cast<int64_t>(size);
+  options.readOnly = info[3].As<Napi::Boolean>().Value();
+  IoResult r = SegmentCore::Open(options, addon_->context(), &core_);
+  if (!r.ok()) addon_->ThrowIoError(env, r);
+}
+
+bool SegmentFileWrap::CheckOpen(Napi::Env env, const char* operation) {
+  if (core_ && !core_->closed()) return true;
+  addon_->ThrowIoError(env, IoResult::Fail(EBADF, operation, core_ ? core_->path() : "",
+                                           "the file is closed"));
+  return false;
+}
+
+Napi::Value SegmentFileWrap::Append(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "append")) return Napi::Value();
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    return ThrowType(env, "append: buffers must be an array of Uint8Array");
+  }
+  napi_value array = info[0];
+  uint32_t count = 0;
+  napi_get_array_length(env, array, &count);
+  parts_.resize(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    if (napi_get_element(env, array, i, &element) != napi_ok ||
+        !GetBytes(env, element, &parts_[i].data, &parts_[i].length)) {
+      return ThrowType(env, "append: buffers must be an array of Uint8Array");
+    }
+  }
+  uint64_t position = 0;
+  IoResult r = core_->Append(parts_.data(), parts_.size(), &position);
+  if (!r.ok()) {
+    addon_->ThrowIoError(env, r);
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, static_cast<double>(position));
+}
+
+Napi::Value SegmentFileWrap::View(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "view")) return Napi::Value();
+  uint64_t position = 0, length = 0;
+  if (info.Length() < 2 || !ReadCount(info[0], &position) || !ReadCount(info[1], &length)) {
+    return ThrowType(env, "view(position, length): non-negative integers expected");
+  }
+  if (position > core_->size() || length > core_->size() - position) {
+    return ThrowRange(env, "view [" + std::to_string(position) + ", +" + std::to_string(length) +
+                               ") is outside [0, " + std::to_string(core_->size()) + ")");
+  }
+  if (length == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+  const uint8_t* data = nullptr;
+  ViewLease* lease = core_->View(position, length, &data);
+  napi_value buffer;
+  napi_status status = napi_create_external_buffer(env, length, const_cast<uint8_t*>(data),
+                                                   FinalizeView, lease, &buffer);
+  if (status == napi_ok) return Napi::Value(env, buffer);
+  // Runtimes that forbid external buffers (e.g. with a V8 sandbox) get a copy.
+  delete lease;
+  if (env.IsExceptionPending()) env.GetAndClearPendingException();
+  return Napi::Buffer<uint8_t>::Copy(env, data, length);
+}
+
+Napi::Value SegmentFileWrap::Truncate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "truncate")) return Napi::Value();
+  uint64_t size = 0;
+  if (info.Length() < 1 || !ReadCount(info[0], &size)) {
+    return ThrowType(env, "truncate(size): a non-negative integer expected");
+  }
+  if (size > core_->size()) {
+    return ThrowRange(env, "truncate to " + std::to_string(size) + " is beyond the size " +
+                               std::to_string(core_->size()));
+  }
+  IoResult r = core_->Truncate(size);
+  if (!r.ok()) addon_->ThrowIoError(env, r);
+  return env.Undefined();
+}
+
+Napi::Value SegmentFileWrap::Sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "sync")) return Napi::Value();
+  return addon_->RequestSync(env, core_->handle());
+}
+
+Napi::Value SegmentFileWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!core_) return env.Undefined();
+  IoResult r = core_->Close();
+  if (!r.ok()) addon_->ThrowIoError(env, r);
+  return env.Undefined();
+}
+
+Napi::Value SegmentFileWrap::GetSize(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), core_ ? static_cast<double>(core_->size()) : 0);
+}
+
+Napi::Value SegmentFileWrap::GetCapacity(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), core_ ? static_cast<double>(core_->capacity()) : 0);
+}
+
+}  // namespace strand
