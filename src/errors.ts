@@ -31,6 +31,7 @@ export const KafkaErrorCode = {
   INVALID_CONFIG: 40,
   KAFKA_STORAGE_ERROR: 56,
   UNKNOWN_TOPIC_ID: 100,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
 export type KafkaErrorCode = (typeof KafkaErrorCode)[keyof typeof KafkaErrorCode];

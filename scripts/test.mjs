@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `npm test`: builds what is missing, then runs the whole vitest suite once per storage backend
+// (native addon, then portable) and ends with one "N passed, N failed" line over both runs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd, args, env = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+
+if (!existsSync(join(root, 'build/Release/strand_native.node'))) {
+  console.log('test: building the native addon (npm run build:native)');
+  if (run('npm', ['run', 'build:native']).status !== 0) {
+    console.error('test: the native addon does not build; install g++, make and python3, then run `npm run build:native`');
+    process.exit(1);
+  }
+}
+if (!existsSync(join(root, 'wasm/build/crc32c.wasm'))) {
+  console.log('test: building the WebAssembly kernel (npm run build:wasm)');
+  if (run('npm', ['run', 'build:wasm']).status !== 0) process.exit(1);
+}
+
+const backends = (process.env.STRAND_TEST_BACKENDS ?? 'native,portable').split(',');
+const extra = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let status = 0;
+const out = mkdtempSync(join(tmpdir(), 'strand-vitest-'));
+for (const backend of backends) {
+  console.log(`\n=== test suite with STRAND_BACKEND=${backend} ===`);
+  const json = join(out, `${backend}.json`);
+  const r = run(join(root, 'node_modules/.bin/vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...extra], { STRAND_BACKEND: backend, STRAND_LOG_LEVEL: process.env.STRAND_LOG_LEVEL ?? 'warn' });
+  if (r.status !== 0) status = 1;
+  if (existsSync(json)) {
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+    if (report.numTotalTests === 0) status = 1;
+  } else {
+    status = 1;
+    failed += 1;
+  }
+}
+rmSync(out, { recursive: true, force: true });
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(status);

@@ -1,0 +1,60 @@
+/**
+ * strand's public API: the embedded log and store. Nothing outside this module is public.
+ *
+ * @example
+ * ```ts
+ * import { openLog } from 'strand';
+ * const log = await openLog('./data/orders', { flush: 'always' });
+ * const { baseOffset } = await log.append([{ key: 'k', value: 'hello' }]);
+ * const { records } = await log.read(baseOffset);
+ * await log.close();
+ * ```
+ */
+import type { LogConfig } from './storage/log-config.js';
+import type { Log } from './storage/log.js';
+import { openLogDirectory } from './storage/open-log.js';
+import { Store, type StoreOptions } from './storage/store.js';
+
+export type { Log, AppendResult, ReadResult } from './storage/log.js';
+export type { Store, StoreOptions, PartitionRef } from './storage/store.js';
+export type { LogConfig, FlushPolicy } from './storage/log-config.js';
+export type { RecordInput, StoredRecord, RecordHeader } from './format/record.js';
+export { encodeBatch } from './format/record-batch.js';
+export {
+  StrandError, CorruptBatchError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError, ClosedError,
+  DirectoryLockedError, InvalidArgumentError, StorageIOError, BackendUnavailableError, KafkaErrorCode,
+} from './errors.js';
+
+/** Options of {@link openLog}: Kafka's per-log settings under camelCase names. */
+export type OpenLogOptions = Partial<LogConfig>;
+
+/**
+ * Open (creating if needed) a single-partition log in `dir`. The directory is locked for this
+ * process until `close()`. If the previous run did not close cleanly, the log is recovered:
+ * a torn or corrupt tail is truncated with a warning and never served.
+ *
+ * @param dir - directory of the log's segment files
+ * @param options - `segmentBytes`, `segmentMs`, `retentionMs`, `retentionBytes`, `maxMessageBytes`,
+ *   `indexIntervalBytes`, and `flush`: `'none'` (default; durable on `sync()`/`close()`),
+ *   `'always'` (each append resolves once fsynced; concurrent appends share an fsync) or
+ *   `{ intervalMs }` (appends resolve at the next periodic group fsync).
+ */
+export function openLog(dir: string, options: OpenLogOptions = {}): Promise<Log> {
+  return openLogDirectory(dir, options);
+}
+
+/**
+ * Open (creating if needed) a data directory of `<topic>-<partition>` logs, laid out as Kafka
+ * lays out its log dirs.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore('./strand-data');
+ * const p = await store.partition('orders', 0, { create: true });
+ * await p!.append([{ value: 'v' }]);
+ * await store.close();
+ * ```
+ */
+export function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
+  return Store.open(dataDir, options);
+}

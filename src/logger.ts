@@ -1,0 +1,12 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * The process-wide structured logger. One line per notable event (start, recovery action,
+ * topic created), never per request at the default level. `STRAND_LOG_LEVEL` overrides the
+ * level (`silent` in tests that provoke warnings on purpose).
+ */
+export const logger: Logger = pino({
+  name: 'strand',
+  level: process.env.STRAND_LOG_LEVEL ?? 'info',
+  base: undefined,
+});

@@ -1,0 +1,58 @@
+/**
+ * Kafka's offset checkpoint files (`recovery-point-offset-checkpoint`, ...):
+ *
+ *   0                 <- format version
+ *   2                 <- number of entries
+ *   orders 0 1234     <- topic partition offset, one per line
+ *   orders 1 99
+ *
+ * Written to a temp file, fsynced and renamed over the old one, so a crash leaves either the
+ * old or the new checkpoint, never a torn one.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { StorageIOError } from '../errors.js';
+
+export type CheckpointEntries = Map<string, number>;
+
+export function checkpointKey(topic: string, partition: number): string {
+  return `${topic} ${partition}`;
+}
+
+export function readCheckpoint(path: string): CheckpointEntries {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw new StorageIOError(`cannot read checkpoint ${path}: ${(err as Error).message}`, path);
+  }
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  if (lines[0] !== '0') throw new StorageIOError(`checkpoint ${path} has unknown version ${JSON.stringify(lines[0])}`, path);
+  const count = Number(lines[1]);
+  const entries: CheckpointEntries = new Map();
+  for (let i = 0; i < count; i++) {
+    const line = lines[2 + i];
+    const m = line === undefined ? null : /^(\S+) (\d+) (-?\d+)$/.exec(line);
+    if (m === null) throw new StorageIOError(`checkpoint ${path} line ${3 + i} is malformed: ${JSON.stringify(line)}`, path);
+    entries.set(checkpointKey(m[1]!, Number(m[2])), Number(m[3]));
+  }
+  return entries;
+}
+
+export function writeCheckpoint(path: string, entries: CheckpointEntries): void {
+  let text = `0\n${entries.size}\n`;
+  for (const [key, offset] of entries) text += `${key} ${offset}\n`;
+  const tmp = `${path}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    throw new StorageIOError(`cannot write checkpoint ${path}: ${(err as Error).message}`, path, { cause: err });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * A file of fixed-size index entries with an in-memory mirror, shared by OffsetIndex and
+ * TimeIndex. The mirror makes lookups plain binary searches over a Buffer on both backends; the
+ * file is appended through the io backend so it survives restarts. Indexes are never the source
+ * of truth: recovery rebuilds them from the log, so they need no fsync of their own.
+ *
+ * The mirror is loaded lazily (sealed segments that are never read cost no memory) and grows
+ * geometrically.
+ */
+import { existsSync } from 'node:fs';
+import { io, type SegmentFile } from '../io/index.js';
+
+const INITIAL_CAPACITY = 64;
+
+export class EntryFile {
+  private file: SegmentFile | null = null;
+  private mirror: Buffer | null = null;
+  private count = 0;
+
+  constructor(readonly path: string, readonly entrySize: number) {}
+
+  /** True when the file exists and holds whole entries only. */
+  static isSane(path: string, entrySize: number): boolean {
+    if (!existsSync(path)) return false;
+    const file = io.openSegmentFile(path);
+    const ok = file.size % entrySize === 0;
+    file.close();
+    return ok;
+  }
+
+  get entries(): number {
+    this.load();
+    return this.count;
+  }
+
+  /** The mirror, valid for `entries * entrySize` bytes. */
+  buffer(): Buffer {
+    this.load();
+    return this.mirror!;
+  }
+
+  append(entry: Buffer): void {
+    this.load();
+    const need = (this.count + 1) * this.entrySize;
+    if (need > this.mirror!.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.mirror!.length * 2));
+      this.mirror!.copy(grown, 0, 0, this.count * this.entrySize);
+      this.mirror = grown;
+    }
+    entry.copy(this.mirror!, this.count * this.entrySize);
+    this.count++;
+    this.openFile().append([entry]);
+  }
+
+  /** Keep the first `n` entries. */
+  truncateEntries(n: number): void {
+    this.load();
+    if (n >= this.count) return;
+    this.count = n;
+    this.openFile().truncate(n * this.entrySize);
+  }
+
+  /** Drop every entry, in memory and on disk (before a rebuild). */
+  reset(): void {
+    this.count = 0;
+    this.mirror = Buffer.allocUnsafe(INITIAL_CAPACITY * this.entrySize);
+    this.openFile().truncate(0);
+  }
+
+  /** Release the file and the mirror; they are reloaded on next use. */
+  close(): void {
+    this.file?.close();
+    this.file = null;
+    this.mirror = null;
+  }
+
+  private openFile(): SegmentFile {
+    if (this.file === null) this.file = io.openSegmentFile(this.path);
+    return this.file;
+  }
+
+  private load(): void {
+    if (this.mirror !== null) return;
+    const file = this.openFile();
+    const whole = Math.floor(file.size / this.entrySize);
+    if (whole * this.entrySize !== file.size) file.truncate(whole * this.entrySize);
+    this.count = whole;
+    this.mirror = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY, whole) * this.entrySize);
+    if (whole > 0) file.view(0, whole * this.entrySize).copy(this.mirror);
+  }
+}

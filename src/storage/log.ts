@@ -1,0 +1,442 @@
+/**
+ * One partition's log: an ordered list of segments, the last of which is active. Assigns
+ * offsets by rewriting each batch's baseOffset in place (the v2 CRC does not cover it), rolls
+ * segments on size and age, serves reads as zero-copy views, recovers after a crash, applies
+ * retention in whole segments, and makes appends durable according to its flush policy, with
+ * concurrent appends sharing one fsync (group commit).
+ *
+ * Offsets:  startOffset <= recoveryPoint <= endOffset. The recovery point is the offset below
+ * which everything is known to be on disk; an unclean open scans only the segments from the one
+ * holding it.
+ *
+ * Used from one JS thread. Appends are applied synchronously in call order; only the wait for
+ * durability is asynchronous.
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { ClosedError, InvalidArgumentError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
+import {
+  BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH, readInt64, writeInt64,
+} from '../format/batch-header.js';
+import { encodeBatch, isControlBatch, readBatchRecords, validateBatches } from '../format/record-batch.js';
+import type { RecordInput, StoredRecord } from '../format/record.js';
+import { logger } from '../logger.js';
+import { parseLogFileName } from './file-names.js';
+import { type LogConfig, resolveLogConfig } from './log-config.js';
+import { Segment, type SegmentSlice } from './segment.js';
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+}
+
+export interface ReadResult {
+  records: StoredRecord[];
+  /** Offset to read from next. */
+  nextOffset: number;
+}
+
+export interface LogLoadState {
+  recoveryPoint: number;
+  logStartOffset: number;
+  cleanShutdown: boolean;
+  /** Partition leader epoch stamped on appended batches (-1 leaves what the producer sent). */
+  leaderEpoch?: number;
+  /** Called once after `close()` has flushed and closed the segments (standalone logs write their checkpoint here). */
+  onClose?: (log: Log) => void;
+}
+
+export class Log {
+  private segments: Segment[] = [];
+  private closed = false;
+  private _startOffset = 0;
+  private _recoveryPoint = 0;
+  private leaderEpoch: number;
+  // Interval flush (group commit on a timer): the segments written since the last flush and
+  // the appends waiting for it.
+  private dirty = new Set<Segment>();
+  private flushWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private lastFlushAt = 0;
+  private flushing: Promise<void> | null = null;
+
+  private onClose: ((log: Log) => void) | undefined;
+
+  private constructor(readonly dir: string, readonly name: string, readonly config: LogConfig, leaderEpoch: number) {
+    this.leaderEpoch = leaderEpoch;
+  }
+
+  /** Open the log in `dir`, creating it if empty, recovering it if the last run did not close cleanly. */
+  static load(dir: string, name: string, options: Partial<LogConfig>, state: LogLoadState): Log {
+    const config = resolveLogConfig(options);
+    const log = new Log(dir, name, config, state.leaderEpoch ?? -1);
+    log.onClose = state.onClose;
+    mkdirSync(dir, { recursive: true });
+    const bases = readdirSync(dir).map(parseLogFileName).filter((b): b is number => b !== null).sort((a, b) => a - b);
+    const segOptions = { indexIntervalBytes: config.indexIntervalBytes, preallocateBytes: Math.min(config.preallocateBytes, config.segmentBytes) };
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
+      const active = i === bases.length - 1;
+      const nextBase = bases[i + 1] ?? Infinity;
+      // Unclean: scan the segment holding the recovery point and everything after it.
+      const recover = !state.cleanShutdown && nextBase > state.recoveryPoint;
+      const { segment, recovery } = Segment.open(dir, base, segOptions, active, recover);
+      log.segments.push(segment);
+      if (recovery?.problem) {
+        logger.warn({ file: segment.path, droppedBytes: recovery.truncatedBytes, validBytes: recovery.validBytes, reason: recovery.problem }, `recovery: truncated ${recovery.truncatedBytes} bytes from ${segment.path}`);
+        // Everything after a corrupt batch is unreachable: drop the later segments too.
+        for (const later of bases.slice(i + 1)) {
+          const { segment: dropped } = Segment.open(dir, later, segOptions, false, false);
+          logger.warn({ file: dropped.path, droppedBytes: dropped.size }, `recovery: deleted ${dropped.path} after the corrupt batch`);
+          dropped.delete();
+        }
+        break;
+      }
+    }
+    if (log.segments.length === 0) log.segments.push(Segment.create(dir, Math.max(0, state.logStartOffset), segOptions));
+    // Recovery may have cut the log inside a sealed segment: it becomes the active one.
+    else if (log.segments.length < bases.length) log.reactivateLast();
+    log._startOffset = Math.min(Math.max(state.logStartOffset, log.segments[0]!.baseOffset), log.endOffset);
+    log._recoveryPoint = Math.min(Math.max(state.recoveryPoint, log._startOffset), log.endOffset);
+    if (!state.cleanShutdown) log._recoveryPoint = log.endOffset; // everything left was just verified
+    return log;
+  }
+
+  /** First offset still in the log. */
+  get startOffset(): number {
+    return this._startOffset;
+  }
+
+  /** Offset the next appended record gets (the log end offset). */
+  get endOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  /** Offset below which all data is known to be durable. */
+  get recoveryPoint(): number {
+    return this._recoveryPoint;
+  }
+
+  /** Total bytes of log data across segments. */
+  get size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** Encode `records` as one batch and append it. */
+  async append(records: readonly RecordInput[]): Promise<AppendResult> {
+    this.checkOpen();
+    if (!Array.isArray(records)) throw new InvalidArgumentError('append expects an array of records');
+    const batch = encodeBatch(records, { baseOffset: this.endOffset, partitionLeaderEpoch: this.leaderEpoch });
+    return this.appendValidated(batch, records.length === 0 ? 0 : 1);
+  }
+
+  /**
+   * Append raw RecordBatch v2 bytes (one or more batches, as a producer sends them). The batches
+   * are validated (framing, CRC-32C, records) and their baseOffset fields are rewritten in
+   * place in `bytes`, then copied once into the log.
+   */
+  async appendBatch(bytes: Buffer): Promise<AppendResult> {
+    this.checkOpen();
+    if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendBatch expects a Buffer of record batches');
+    const count = validateBatches(bytes, this.name);
+    return this.appendValidated(bytes, count);
+  }
+
+  /**
+   * Append batches that already passed validation (the broker validates in its produce path or
+   * in the worker pool). Offsets are assigned here.
+   */
+  appendValidated(bytes: Buffer, _batches: number): Promise<AppendResult> {
+    this.checkOpen();
+    const baseOffset = this.endOffset;
+    let next = baseOffset;
+    let maxTimestamp = -1;
+    let offsetOfMax = -1;
+    for (let pos = 0; pos < bytes.length;) {
+      const size = bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
+      if (size > this.config.maxMessageBytes + LOG_OVERHEAD + 49) {
+        throw new RecordTooLargeError(size, this.config.maxMessageBytes, this.name);
+      }
+      writeInt64(bytes, pos + BASE_OFFSET, next);
+      if (this.leaderEpoch >= 0) bytes.writeInt32BE(this.leaderEpoch, pos + PARTITION_LEADER_EPOCH);
+      const last = next + bytes.readInt32BE(pos + LAST_OFFSET_DELTA);
+      const ts = readInt64(bytes, pos + MAX_TIMESTAMP);
+      if (ts > maxTimestamp) {
+        maxTimestamp = ts;
+        offsetOfMax = last;
+      }
+      next = last + 1;
+      pos += size;
+    }
+    if (bytes.length > this.config.segmentBytes) throw new RecordTooLargeError(bytes.length, this.config.segmentBytes, `${this.name} (segment.bytes)`);
+    this.maybeRoll(bytes.length, next - 1);
+    const segment = this.active;
+    segment.append(bytes, next - 1, maxTimestamp, offsetOfMax);
+    const result: AppendResult = { baseOffset, lastOffset: next - 1 };
+    const flush = this.config.flush;
+    if (flush === 'none') return Promise.resolve(result);
+    if (flush === 'always') {
+      const end = next;
+      return segment.sync().then(() => {
+        if (end > this._recoveryPoint) this._recoveryPoint = end;
+        return result;
+      });
+    }
+    this.dirty.add(segment);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.flushWaiters.push({ resolve: () => resolve(result), reject });
+      this.scheduleFlush(flush.intervalMs);
+    });
+  }
+
+  /**
+   * Records from `offset`, reading whole batches up to about `maxBytes` (at least one batch).
+   * Records below `offset` in the first batch and control records are skipped.
+   */
+  async read(offset: number, options: { maxBytes?: number } = {}): Promise<ReadResult> {
+    const slice = this.readSlice(offset, options.maxBytes ?? 1024 * 1024);
+    if (slice === null) return { records: [], nextOffset: offset };
+    const records: StoredRecord[] = [];
+    const view = slice.view;
+    for (let pos = 0; pos < view.length;) {
+      const size = view.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
+      if (!isControlBatch(view, pos)) readBatchRecords(view, pos, size, records);
+      pos += size;
+    }
+    let skip = 0;
+    while (skip < records.length && records[skip]!.offset < offset) skip++;
+    return { records: skip === 0 ? records : records.slice(skip), nextOffset: slice.nextOffset };
+  }
+
+  /**
+   * Whole batches from the one holding `offset`, as a view of the segment (the fetch path).
+   * Null when `offset` is the end of the log. Throws OffsetOutOfRangeError outside the log.
+   */
+  readSlice(offset: number, maxBytes: number): SegmentSlice | null {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new InvalidArgumentError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+    if (offset < this._startOffset || offset > this.endOffset) throw new OffsetOutOfRangeError(offset, this._startOffset, this.endOffset, this.name);
+    if (offset === this.endOffset) return null;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const slice = this.segments[i]!.read(offset, maxBytes);
+      if (slice !== null) return slice;
+    }
+    return null;
+  }
+
+  /** First offset whose timestamp is >= `timestamp`, or null if all records are older. */
+  async offsetForTime(timestamp: number): Promise<number | null> {
+    this.checkOpen();
+    if (!Number.isSafeInteger(timestamp)) throw new InvalidArgumentError(`timestamp must be an integer, got ${timestamp}`);
+    for (const segment of this.segments) {
+      if (segment.largestTimestamp < timestamp) continue;
+      const offset = segment.offsetForTime(timestamp);
+      if (offset !== null) return Math.max(offset, this._startOffset);
+    }
+    return null;
+  }
+
+  /** Make every appended record durable, then advance the recovery point. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.flushNow();
+  }
+
+  /** Start a new active segment now (also done automatically on size and age). */
+  roll(): void {
+    this.checkOpen();
+    if (this.active.isEmpty) return;
+    this.active.seal();
+    this.segments.push(Segment.create(this.dir, this.endOffset, this.segmentOptions()));
+  }
+
+  /**
+   * Remove every record at or after `offset` (whole batches: a batch holding `offset` goes
+   * too, as in Kafka). Used when a replica diverges from its leader and by tests.
+   */
+  truncateTo(offset: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}`);
+    if (offset >= this.endOffset) return;
+    if (offset <= this._startOffset) {
+      this.restartAt(offset);
+    } else {
+      while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
+      this.active.truncateTo(offset);
+      // The last remaining segment may have been sealed: it must accept appends again.
+      this.reactivateLast();
+      // The batch holding `offset` began below the start offset: nothing servable is left.
+      if (this.endOffset < this._startOffset) this.restartAt(this._startOffset);
+    }
+    if (this._recoveryPoint > this.endOffset) this._recoveryPoint = this.endOffset;
+  }
+
+  /**
+   * Move the log start offset forward (DeleteRecords): records below it are no longer served,
+   * and segments wholly below it are deleted. The active segment is kept.
+   */
+  advanceStartOffset(offset: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}`);
+    if (offset > this.endOffset) throw new OffsetOutOfRangeError(offset, this._startOffset, this.endOffset, this.name);
+    if (offset <= this._startOffset) return;
+    this._startOffset = offset;
+    this.deleteSegmentsWhile((s, next) => next !== undefined && next.baseOffset <= this._startOffset && s.nextOffset <= this._startOffset);
+  }
+
+  /**
+   * Apply retention.ms and retention.bytes in whole segments, never the active one. Returns the
+   * number of segments deleted.
+   */
+  applyRetention(now = Date.now()): number {
+    this.checkOpen();
+    let deleted = 0;
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      deleted += this.deleteSegmentsWhile((s) => s.largestTimestamp >= 0 && now - s.largestTimestamp > retentionMs);
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.size - retentionBytes;
+      deleted += this.deleteSegmentsWhile((s) => {
+        if (excess < s.size) return false;
+        excess -= s.size;
+        return true;
+      });
+    }
+    return deleted;
+  }
+
+  /** Flush, close every segment and refuse further use. Views handed out stay readable. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flushNow();
+    this.closed = true;
+    for (const s of this.segments) s.close();
+    this.onClose?.(this);
+  }
+
+  /** Close without flushing (the store is being deleted, or the process is going down hard). */
+  closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    for (const w of this.flushWaiters.splice(0)) w.reject(new ClosedError(`log ${this.name}`));
+    for (const s of this.segments) s.close();
+  }
+
+  /** Remove every segment file (after closeNow). */
+  deleteFiles(): void {
+    for (const s of this.segments) s.delete();
+  }
+
+  private deleteSegmentsWhile(test: (s: Segment, next: Segment | undefined) => boolean): number {
+    let n = 0;
+    while (this.segments.length > 1 && test(this.segments[0]!, this.segments[1])) {
+      const s = this.segments.shift()!;
+      this.dirty.delete(s);
+      s.delete();
+      n++;
+    }
+    if (this._startOffset < this.segments[0]!.baseOffset) this._startOffset = this.segments[0]!.baseOffset;
+    return n;
+  }
+
+  private maybeRoll(incomingBytes: number, lastOffset: number): void {
+    const active = this.active;
+    if (active.isEmpty) return;
+    const full = active.size + incomingBytes > this.config.segmentBytes;
+    const old = active.rollStartMs >= 0 && Date.now() - active.rollStartMs >= this.config.segmentMs;
+    // Relative offsets in the index are int32.
+    const overflow = lastOffset - active.baseOffset > 0x7fffffff;
+    if (full || old || overflow) this.roll();
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private segmentOptions() {
+    return { indexIntervalBytes: this.config.indexIntervalBytes, preallocateBytes: Math.min(this.config.preallocateBytes, this.config.segmentBytes) };
+  }
+
+  /** Delete every segment and continue empty from `offset`. */
+  private restartAt(offset: number): void {
+    for (const s of this.segments) s.delete();
+    this.dirty.clear();
+    this.segments = [Segment.create(this.dir, offset, this.segmentOptions())];
+    this._startOffset = offset;
+  }
+
+  private reactivateLast(): void {
+    const last = this.segments.pop()!;
+    last.close();
+    const { segment } = Segment.open(this.dir, last.baseOffset, this.segmentOptions(), true, false);
+    this.segments.push(segment);
+  }
+
+  private scheduleFlush(intervalMs: number): void {
+    if (this.flushTimer !== null || this.flushing !== null) return;
+    const wait = Math.max(0, this.lastFlushAt + intervalMs - Date.now());
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flushNow();
+    }, wait);
+  }
+
+  /** Sync every segment written since the last flush and answer the appends waiting for it. */
+  private async flushNow(): Promise<void> {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    // One flush at a time; a flush requested meanwhile runs right after it and covers more.
+    while (this.flushing !== null) await this.flushing;
+    const segments = this.dirty.size > 0 ? [...this.dirty] : [this.active];
+    this.dirty.clear();
+    const waiters = this.flushWaiters.splice(0);
+    const end = this.endOffset;
+    this.lastFlushAt = Date.now();
+    const run = Promise.all(segments.map((s) => s.sync())).then(
+      () => {
+        if (end > this._recoveryPoint) this._recoveryPoint = end;
+        for (const w of waiters) w.resolve();
+      },
+      (err: Error) => {
+        for (const w of waiters) w.reject(err);
+        throw err;
+      },
+    );
+    this.flushing = run.finally(() => {
+      this.flushing = null;
+      const flush = this.config.flush;
+      if (this.flushWaiters.length > 0 && typeof flush === 'object' && !this.closed) this.scheduleFlush(flush.intervalMs);
+    });
+    await this.flushing;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`log ${this.name}`);
+  }
+}

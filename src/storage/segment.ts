@@ -1,0 +1,363 @@
+/**
+ * One log segment: `<base>.log` (record batches, verbatim, as produced and served), its sparse
+ * `.index` and `.timeindex`. Positions are int32 as in Kafka, so a segment holds at most 2 GiB.
+ *
+ * Appends go through the io backend (one copy into the mapped file); reads return views of it.
+ * The segment trusts its caller (Log) to append only validated batches with increasing offsets.
+ * Used from one thread; not safe for concurrent mutation.
+ */
+import { rmSync } from 'node:fs';
+import {
+  BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, RECORDS, readInt64,
+} from '../format/batch-header.js';
+import { batchSizeAt, checkBatch, readBatchRecords } from '../format/record-batch.js';
+import type { StoredRecord } from '../format/record.js';
+import { io, type SegmentFile } from '../io/index.js';
+import { indexFilePath, logFilePath, timeIndexFilePath } from './file-names.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+
+export interface SegmentOptions {
+  indexIntervalBytes: number;
+  /** Disk to reserve for an active segment's log file. */
+  preallocateBytes: number;
+}
+
+/** A contiguous byte range of a segment: whole batches, as a view. */
+export interface SegmentSlice {
+  view: Buffer;
+  /** Offset of the first batch in the view. */
+  firstOffset: number;
+  /** Offset after the last batch in the view. */
+  nextOffset: number;
+}
+
+/** Result of scanning a segment during recovery. */
+export interface RecoveryResult {
+  validBytes: number;
+  truncatedBytes: number;
+  problem: string | null;
+}
+
+export class Segment {
+  private file: SegmentFile;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  /** Offset after the last record in this segment (== baseOffset when empty). */
+  nextOffset: number;
+  /** Largest timestamp seen and the offset it belongs to (Kafka's maxTimestampSoFar). */
+  maxTimestamp = -1;
+  offsetOfMaxTimestamp = -1;
+  /** Timestamp the segment.ms roll clock starts from: wall time of the first append. */
+  rollStartMs = -1;
+  private bytesSinceIndexEntry = 0;
+  private sealed: boolean;
+
+  private constructor(readonly dir: string, readonly baseOffset: number, file: SegmentFile, private readonly options: SegmentOptions, sealed: boolean) {
+    this.file = file;
+    this.sealed = sealed;
+    this.offsetIndex = new OffsetIndex(indexFilePath(dir, baseOffset), baseOffset);
+    this.timeIndex = new TimeIndex(timeIndexFilePath(dir, baseOffset), baseOffset);
+    this.nextOffset = baseOffset;
+  }
+
+  /** A new, empty, active segment. */
+  static create(dir: string, baseOffset: number, options: SegmentOptions): Segment {
+    const path = logFilePath(dir, baseOffset);
+    const file = io.openSegmentFile(path, { preallocate: options.preallocateBytes, size: 0 });
+    const segment = new Segment(dir, baseOffset, file, options, false);
+    segment.offsetIndex.reset();
+    segment.timeIndex.reset();
+    return segment;
+  }
+
+  /**
+   * Open an existing segment. With `recover`, every batch is checked and the indexes rebuilt;
+   * otherwise the indexes are trusted and only the tail after the last index entry is read.
+   */
+  static open(dir: string, baseOffset: number, options: SegmentOptions, active: boolean, recover: boolean): { segment: Segment; recovery: RecoveryResult | null } {
+    const path = logFilePath(dir, baseOffset);
+    const file = io.openSegmentFile(path, active ? { preallocate: options.preallocateBytes } : { readOnly: !recover });
+    const segment = new Segment(dir, baseOffset, file, options, !active);
+    if (recover) return { segment, recovery: segment.recover() };
+    segment.loadTail();
+    return { segment, recovery: null };
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Bytes of log data. */
+  get size(): number {
+    return this.file.size;
+  }
+
+  get isEmpty(): boolean {
+    return this.file.size === 0;
+  }
+
+  /** Largest timestamp in the segment, for time retention (-1 when empty). */
+  get largestTimestamp(): number {
+    return this.maxTimestamp;
+  }
+
+  /**
+   * Append one or more validated batches (already carrying their final offsets) with one copy.
+   * `maxTimestamp`/`offsetOfMaxTimestamp` describe the whole buffer.
+   */
+  append(batches: Buffer, lastOffset: number, maxTimestamp: number, offsetOfMaxTimestamp: number): void {
+    const start = this.file.append([batches]);
+    if (this.rollStartMs < 0) this.rollStartMs = Date.now();
+    // One index entry per index.interval.bytes, for the batch that crosses the threshold.
+    let pos = 0;
+    while (pos < batches.length) {
+      const size = batches.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
+      if (this.bytesSinceIndexEntry > this.options.indexIntervalBytes) {
+        const batchLast = readInt64(batches, pos + BASE_OFFSET) + batches.readInt32BE(pos + LAST_OFFSET_DELTA);
+        this.offsetIndex.append(batchLast, start + pos);
+        this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+        this.bytesSinceIndexEntry = 0;
+      }
+      this.bytesSinceIndexEntry += size;
+      pos += size;
+    }
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = offsetOfMaxTimestamp;
+    }
+    this.nextOffset = lastOffset + 1;
+  }
+
+  /** File position of the first batch whose last offset is >= `offset`, or -1 if none. */
+  positionOf(offset: number): number {
+    const scan = new BatchScan(this.file, this.offsetIndex.lookup(offset).position);
+    for (; scan.valid; scan.next()) if (scan.lastOffset >= offset) return scan.pos;
+    return -1;
+  }
+
+  /**
+   * Whole batches starting with the one that holds `offset`, up to `maxBytes` (but always at
+   * least one batch, as Kafka does since KIP-74), as one zero-copy view. Null if past the end.
+   */
+  read(offset: number, maxBytes: number): SegmentSlice | null {
+    const start = this.positionOf(offset);
+    if (start < 0) return null;
+    const scan = new BatchScan(this.file, start, maxBytes);
+    const firstOffset = scan.baseOffset;
+    let nextOffset = offset;
+    let end = start;
+    for (; scan.valid; scan.next()) {
+      if (end > start && end + scan.size - start > maxBytes) break;
+      nextOffset = scan.lastOffset + 1;
+      end = scan.pos + scan.size;
+    }
+    return { view: this.file.view(start, end - start), firstOffset, nextOffset };
+  }
+
+  /** First offset whose record timestamp is >= ts, or null if every record is older. */
+  offsetForTime(ts: number): number | null {
+    if (this.maxTimestamp < ts) return null;
+    const from = this.timeIndex.lookup(ts);
+    let pos = this.positionOf(from.offset);
+    const size = this.file.size;
+    while (pos >= 0 && pos < size) {
+      const batchSize = this.file.view(pos + BATCH_LENGTH, 4).readInt32BE(0) + LOG_OVERHEAD;
+      const batch = this.file.view(pos, batchSize);
+      if (readInt64(batch, MAX_TIMESTAMP) >= ts) {
+        const records: StoredRecord[] = [];
+        readBatchRecords(batch, 0, batchSize, records);
+        for (const r of records) if (r.timestamp >= ts) return r.offset;
+      }
+      pos += batchSize;
+    }
+    return null;
+  }
+
+  /** Remove batches at and after the one holding `offset`. Returns the new next offset. */
+  truncateTo(offset: number): number {
+    const pos = this.positionOf(offset);
+    if (pos < 0) return this.nextOffset;
+    this.ensureWritable();
+    this.file.truncate(pos);
+    this.offsetIndex.truncateTo(offset);
+    this.timeIndex.truncateTo(offset);
+    // Recompute the tail state from what is left.
+    this.loadTail();
+    return this.nextOffset;
+  }
+
+  /**
+   * Check every batch from the start: framing, CRC-32C and offset order. Stops at the first bad
+   * batch, truncates the file there and rebuilds both indexes from what remains.
+   */
+  recover(): RecoveryResult {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.bytesSinceIndexEntry = 0;
+    this.nextOffset = this.baseOffset;
+    const fileSize = this.file.size;
+    const data = fileSize > 0 ? this.file.view(0, fileSize) : Buffer.alloc(0);
+    let pos = 0;
+    let problem: string | null = null;
+    while (pos < fileSize) {
+      const size = batchSizeAt(data, pos, fileSize);
+      if (size < 0) {
+        // A zero length is preallocated space, not corruption; anything else is a torn write.
+        problem = isZeros(data, pos, fileSize) ? null : `bad batch length at byte ${pos}`;
+        break;
+      }
+      const bad = checkBatch(data, pos, size);
+      const base = readInt64(data, pos + BASE_OFFSET);
+      const last = base + data.readInt32BE(pos + LAST_OFFSET_DELTA);
+      if (bad !== null) {
+        problem = `${bad} at byte ${pos}`;
+        break;
+      }
+      if (base < this.nextOffset || last < base) {
+        problem = `batch at byte ${pos} has offsets ${base}..${last}, expected at least ${this.nextOffset}`;
+        break;
+      }
+      if (this.bytesSinceIndexEntry > this.options.indexIntervalBytes) {
+        this.offsetIndex.append(last, pos);
+        this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+        this.bytesSinceIndexEntry = 0;
+      }
+      this.bytesSinceIndexEntry += size;
+      const maxTs = readInt64(data, pos + MAX_TIMESTAMP);
+      if (maxTs > this.maxTimestamp) {
+        this.maxTimestamp = maxTs;
+        this.offsetOfMaxTimestamp = last;
+      }
+      this.nextOffset = last + 1;
+      pos += size;
+    }
+    const truncatedBytes = fileSize - pos;
+    if (truncatedBytes > 0) {
+      this.ensureWritable();
+      this.file.truncate(pos);
+    }
+    if (this.sealed) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    return { validBytes: pos, truncatedBytes, problem };
+  }
+
+  /**
+   * Finish the segment when a newer one becomes active: record the final time index entry (as
+   * Kafka's onBecomeInactiveSegment does) and trim the preallocated space.
+   */
+  seal(): void {
+    if (this.sealed) return;
+    this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    this.file.close();
+    this.file = io.openSegmentFile(logFilePath(this.dir, this.baseOffset), { readOnly: true });
+    this.sealed = true;
+  }
+
+  /** Bytes durable once the returned promise resolves. */
+  sync(): Promise<void> {
+    return this.file.sync();
+  }
+
+  close(): void {
+    if (!this.sealed && this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    this.file.close();
+    this.offsetIndex.close();
+    this.timeIndex.close();
+  }
+
+  /**
+   * Close and remove the files. Views handed out earlier stay readable: the native backend keeps
+   * a mapping alive until its last view is collected, the portable one hands out copies.
+   */
+  delete(): void {
+    this.close();
+    for (const path of [logFilePath(this.dir, this.baseOffset), indexFilePath(this.dir, this.baseOffset), timeIndexFilePath(this.dir, this.baseOffset)]) {
+      rmSync(path, { force: true });
+    }
+  }
+
+  /** Derive nextOffset and the max timestamp by reading from the last index entry to the end. */
+  private loadTail(): void {
+    const lastIndex = this.offsetIndex.last();
+    const lastTime = this.timeIndex.last();
+    this.maxTimestamp = lastTime?.timestamp ?? -1;
+    this.offsetOfMaxTimestamp = lastTime?.offset ?? -1;
+    this.nextOffset = this.baseOffset;
+    this.bytesSinceIndexEntry = 0;
+    for (const scan = new BatchScan(this.file, lastIndex?.position ?? 0); scan.valid; scan.next()) {
+      if (scan.maxTimestamp > this.maxTimestamp) {
+        this.maxTimestamp = scan.maxTimestamp;
+        this.offsetOfMaxTimestamp = scan.lastOffset;
+      }
+      this.nextOffset = scan.lastOffset + 1;
+      this.bytesSinceIndexEntry += scan.size;
+    }
+  }
+
+  private ensureWritable(): void {
+    if (!this.sealed) return;
+    this.file.close();
+    this.file = io.openSegmentFile(logFilePath(this.dir, this.baseOffset));
+  }
+}
+
+function isZeros(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Walks batch headers of a trusted (already validated) file from a position, reading through a
+ * window of views so a scan costs a few view creations, not one per batch. Portable views are
+ * copies, so the window is sized to what the caller needs.
+ */
+class BatchScan {
+  pos: number;
+  size = 0;
+  baseOffset = -1;
+  lastOffset = -1;
+  maxTimestamp = -1;
+  valid = false;
+  private window: Buffer = EMPTY;
+  private windowStart = 0;
+
+  constructor(private readonly file: SegmentFile, from: number, private readonly windowBytes = SCAN_WINDOW) {
+    this.pos = from;
+    this.load();
+  }
+
+  next(): void {
+    this.pos += this.size;
+    this.load();
+  }
+
+  private load(): void {
+    const fileSize = this.file.size;
+    if (this.pos + RECORDS > fileSize) {
+      this.valid = false;
+      return;
+    }
+    let at = this.pos - this.windowStart;
+    if (at < 0 || at + RECORDS > this.window.length) {
+      this.windowStart = this.pos;
+      this.window = this.file.view(this.pos, Math.min(fileSize - this.pos, Math.max(RECORDS, Math.min(this.windowBytes, SCAN_WINDOW))));
+      at = 0;
+    }
+    const w = this.window;
+    this.size = w.readInt32BE(at + BATCH_LENGTH) + LOG_OVERHEAD;
+    if (this.size < RECORDS || this.pos + this.size > fileSize) {
+      // Only validated data is scanned; stop rather than loop on bytes that are not a batch.
+      this.valid = false;
+      return;
+    }
+    this.baseOffset = readInt64(w, at + BASE_OFFSET);
+    this.lastOffset = this.baseOffset + w.readInt32BE(at + LAST_OFFSET_DELTA);
+    this.maxTimestamp = readInt64(w, at + MAX_TIMESTAMP);
+    this.valid = true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const SCAN_WINDOW = 64 * 1024;

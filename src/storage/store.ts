@@ -1,0 +1,161 @@
+/**
+ * A data directory of partition logs, `<data-dir>/<topic>-<partition>/`, with one lock, one
+ * clean-shutdown marker and the recovery-point / log-start-offset checkpoints for all of them
+ * (Kafka's LogManager). Logs are opened on start; new ones are created on demand.
+ */
+import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClosedError, InvalidArgumentError, StrandError, KafkaErrorCode } from '../errors.js';
+import { logger } from '../logger.js';
+import { type CheckpointEntries, checkpointKey } from './checkpoint.js';
+import { DirectoryState } from './dir-state.js';
+import { DELETE_DIR_SUFFIX, parsePartitionDirName, partitionDirName } from './file-names.js';
+import type { LogConfig } from './log-config.js';
+import { Log } from './log.js';
+
+export interface StoreOptions {
+  /** Defaults for every log; per-partition options override them. */
+  defaults?: Partial<LogConfig>;
+  /** Per-topic overrides consulted when a log is opened (e.g. stored topic configs). */
+  topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
+  /** How often to write the checkpoints while open, in ms (Kafka: 60 s). 0 disables. */
+  checkpointIntervalMs?: number;
+}
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+/** Kafka's legal topic names: [a-zA-Z0-9._-], 1..249 characters, not "." or "..". */
+export function checkTopicName(topic: string): void {
+  if (typeof topic !== 'string' || topic.length === 0 || topic.length > 249 || topic === '.' || topic === '..' || !/^[a-zA-Z0-9._-]+$/.test(topic)) {
+    throw new StrandError(`topic name ${JSON.stringify(topic)} is illegal: use 1 to 249 of [a-zA-Z0-9._-], not "." or ".."`, 'ERR_STRAND_INVALID_TOPIC', KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+  }
+}
+
+export class Store {
+  private readonly logs = new Map<string, Log>();
+  private closed = false;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+
+  private constructor(readonly dir: string, private readonly state: DirectoryState, private readonly options: StoreOptions) {}
+
+  /** Open (creating) a data directory and every partition log in it. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    const state = DirectoryState.open(dir);
+    const store = new Store(dir, state, options);
+    try {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (!statSync(path).isDirectory()) continue;
+        if (name.endsWith(DELETE_DIR_SUFFIX)) {
+          rmSync(path, { recursive: true, force: true }); // a deletion interrupted by a crash
+          continue;
+        }
+        const ref = parsePartitionDirName(name);
+        if (ref === null) continue;
+        store.load(ref.topic, ref.partition);
+      }
+    } catch (err) {
+      for (const log of store.logs.values()) log.closeNow();
+      state.abandon();
+      throw err;
+    }
+    if (!state.cleanShutdown && store.logs.size > 0) logger.info({ dir, partitions: store.logs.size }, 'recovered data directory after an unclean shutdown');
+    const interval = options.checkpointIntervalMs ?? 60_000;
+    if (interval > 0) {
+      store.checkpointTimer = setInterval(() => store.writeCheckpoints(), interval);
+      store.checkpointTimer.unref();
+    }
+    return store;
+  }
+
+  /** The log of a partition; with `create`, made if missing. Null if missing otherwise. */
+  async partition(topic: string, partition: number, options: { create?: boolean; config?: Partial<LogConfig> } = {}): Promise<Log | null> {
+    return this.partitionSync(topic, partition, options);
+  }
+
+  /** Synchronous form of `partition`, for the broker's request handlers. */
+  partitionSync(topic: string, partition: number, options: { create?: boolean; config?: Partial<LogConfig> } = {}): Log | null {
+    this.checkOpen();
+    const existing = this.logs.get(checkpointKey(topic, partition));
+    if (existing !== undefined) return existing;
+    if (!options.create) return null;
+    checkTopicName(topic);
+    if (!Number.isInteger(partition) || partition < 0) throw new InvalidArgumentError(`partition must be a non-negative integer, got ${partition}`);
+    return this.load(topic, partition, options.config);
+  }
+
+  /** Every partition in the store. */
+  list(): PartitionRef[] {
+    return [...this.logs.keys()].map((k) => {
+      const [topic, p] = k.split(' ');
+      return { topic: topic!, partition: Number(p) };
+    });
+  }
+
+  /** Close and remove a partition's log and its directory. */
+  async deletePartition(topic: string, partition: number): Promise<boolean> {
+    this.checkOpen();
+    const key = checkpointKey(topic, partition);
+    const log = this.logs.get(key);
+    if (log === undefined) return false;
+    this.logs.delete(key);
+    log.closeNow();
+    // Rename first so a crash mid-delete leaves a directory the next open finishes removing.
+    const doomed = `${log.dir}.${Date.now().toString(36)}${DELETE_DIR_SUFFIX}`;
+    renameSync(log.dir, doomed);
+    rmSync(doomed, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Apply retention to every log; returns the number of segments deleted. */
+  applyRetention(now = Date.now()): number {
+    let n = 0;
+    for (const log of this.logs.values()) n += log.applyRetention(now);
+    return n;
+  }
+
+  /** Write the recovery-point and log-start-offset checkpoints now. */
+  writeCheckpoints(): void {
+    if (this.closed) return;
+    const [rp, lso] = this.checkpoints();
+    this.state.writeCheckpoints(rp, lso);
+  }
+
+  /** Flush and close every log, write the checkpoints and the clean-shutdown marker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer);
+    await Promise.all([...this.logs.values()].map((l) => l.close()));
+    const [rp, lso] = this.checkpoints();
+    this.closed = true;
+    this.state.closeCleanly(rp, lso);
+  }
+
+  private checkpoints(): [CheckpointEntries, CheckpointEntries] {
+    const rp: CheckpointEntries = new Map();
+    const lso: CheckpointEntries = new Map();
+    for (const [key, log] of this.logs) {
+      rp.set(key, log.recoveryPoint);
+      lso.set(key, log.startOffset);
+    }
+    return [rp, lso];
+  }
+
+  private load(topic: string, partition: number, config?: Partial<LogConfig>): Log {
+    const key = checkpointKey(topic, partition);
+    const log = Log.load(join(this.dir, partitionDirName(topic, partition)), `${topic}-${partition}`, { ...this.options.defaults, ...this.options.topicConfig?.(topic), ...config }, {
+      recoveryPoint: this.state.recoveryPoints.get(key) ?? 0,
+      logStartOffset: this.state.logStartOffsets.get(key) ?? 0,
+      cleanShutdown: this.state.cleanShutdown,
+    });
+    this.logs.set(key, log);
+    return log;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`store ${this.dir}`);
+  }
+}

@@ -1,0 +1,158 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ClosedError, DirectoryLockedError, InvalidArgumentError, OffsetOutOfRangeError, RecordTooLargeError, encodeBatch, openLog } from '../../src/index.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const values = (rs: { value: Buffer | null }[]) => rs.map((r) => r.value?.toString());
+
+describe('Log', () => {
+  it('appends records and reads them back with offsets, keys and headers', async () => {
+    const log = await openLog(tmpDir());
+    expect(log.startOffset).toBe(0);
+    expect(log.endOffset).toBe(0);
+    const a = await log.append([{ key: 'k', value: 'one', headers: [{ key: 'h', value: 'x' }], timestamp: 1000 }, { value: 'two', timestamp: 1001 }]);
+    expect(a).toEqual({ baseOffset: 0, lastOffset: 1 });
+    const b = await log.append([{ value: 'three' }]);
+    expect(b).toEqual({ baseOffset: 2, lastOffset: 2 });
+    expect(log.endOffset).toBe(3);
+    const { records, nextOffset } = await log.read(0);
+    expect(values(records)).toEqual(['one', 'two', 'three']);
+    expect(records.map((r) => r.offset)).toEqual([0, 1, 2]);
+    expect(records[0]!.key!.toString()).toBe('k');
+    expect(records[0]!.headers).toEqual([{ key: 'h', value: Buffer.from('x') }]);
+    expect(records[0]!.timestamp).toBe(1000);
+    expect(nextOffset).toBe(3);
+    // Reading from the middle of a batch skips the earlier records of that batch.
+    expect(values((await log.read(1)).records)).toEqual(['two', 'three']);
+    expect(await log.read(3)).toEqual({ records: [], nextOffset: 3 });
+    await log.close();
+  });
+
+  it('appends raw batches, rewriting the base offset in place', async () => {
+    const log = await openLog(tmpDir());
+    await log.append([{ value: 'a' }]);
+    const batch = Buffer.concat([encodeBatch([{ value: 'b' }, { value: 'c' }]), encodeBatch([{ value: 'd' }])]);
+    expect(await log.appendBatch(batch)).toEqual({ baseOffset: 1, lastOffset: 3 });
+    expect(batch.readBigInt64BE(0)).toBe(1n);
+    expect(values((await log.read(0)).records)).toEqual(['a', 'b', 'c', 'd']);
+    await expect(log.appendBatch(Buffer.from('not a batch at all, definitely not'))).rejects.toThrow(/bad length|truncated/);
+    await log.close();
+  });
+
+  it('rolls segments on segment.bytes and reads across them, respecting maxBytes', async () => {
+    const dir = tmpDir();
+    const log = await openLog(dir, { segmentBytes: 4096, indexIntervalBytes: 256 });
+    for (let i = 0; i < 200; i++) await log.append([{ key: `k${i}`, value: `value-${i}-${'x'.repeat(50)}` }]);
+    expect(log.segmentCount).toBeGreaterThan(3);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.log')).length).toBe(log.segmentCount);
+    const seen: string[] = [];
+    let offset = 0;
+    while (offset < log.endOffset) {
+      const { records, nextOffset } = await log.read(offset, { maxBytes: 500 });
+      expect(records.length).toBeGreaterThan(0);
+      seen.push(...records.map((r) => r.key!.toString()));
+      offset = nextOffset;
+    }
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => `k${i}`));
+    // Every offset can be the start of a read, whichever segment and index entry it falls in.
+    for (const o of [0, 1, 57, 99, 150, 199]) expect((await log.read(o, { maxBytes: 1 })).records[0]!.offset).toBe(o);
+    await log.close();
+  });
+
+  it('finds offsets by timestamp', async () => {
+    const log = await openLog(tmpDir(), { segmentBytes: 2048, indexIntervalBytes: 100 });
+    for (let i = 0; i < 100; i++) await log.append([{ value: `v${i}`, timestamp: 10_000 + i * 10 }]);
+    expect(await log.offsetForTime(0)).toBe(0);
+    expect(await log.offsetForTime(10_000)).toBe(0);
+    expect(await log.offsetForTime(10_005)).toBe(1);
+    expect(await log.offsetForTime(10_500)).toBe(50);
+    expect(await log.offsetForTime(10_990)).toBe(99);
+    expect(await log.offsetForTime(11_000)).toBeNull();
+    await log.close();
+  });
+
+  it('truncates to an offset and keeps appending after it', async () => {
+    const log = await openLog(tmpDir(), { segmentBytes: 2048 });
+    for (let i = 0; i < 60; i++) await log.append([{ value: `v${i}` }]);
+    log.truncateTo(25);
+    expect(log.endOffset).toBe(25);
+    await log.append([{ value: 'new' }]);
+    const { records } = await log.read(20, { maxBytes: 1 << 20 });
+    expect(values(records)).toEqual(['v20', 'v21', 'v22', 'v23', 'v24', 'new']);
+    expect(records.at(-1)!.offset).toBe(25);
+    await log.close();
+  });
+
+  it('advances the log start offset and deletes whole segments below it', async () => {
+    const log = await openLog(tmpDir(), { segmentBytes: 2048 });
+    for (let i = 0; i < 100; i++) await log.append([{ value: `v${i}` }]);
+    const before = log.segmentCount;
+    log.advanceStartOffset(70);
+    expect(log.startOffset).toBe(70);
+    expect(log.segmentCount).toBeLessThan(before);
+    await expect(log.read(10)).rejects.toThrow(OffsetOutOfRangeError);
+    expect((await log.read(70)).records[0]!.offset).toBe(70);
+    await log.close();
+  });
+
+  it('applies retention.ms and retention.bytes in whole segments, never the active one', async () => {
+    const log = await openLog(tmpDir(), { segmentBytes: 2048, retentionMs: 1000, retentionBytes: -1 });
+    for (let i = 0; i < 100; i++) await log.append([{ value: `v${i}`, timestamp: i < 50 ? 1000 : 1_000_000 }]);
+    const segs = log.segmentCount;
+    const deleted = log.applyRetention(1_000_500);
+    expect(deleted).toBeGreaterThan(0);
+    expect(log.segmentCount).toBe(segs - deleted);
+    expect(log.startOffset).toBeGreaterThan(0);
+    expect(log.startOffset).toBeLessThanOrEqual(50);
+    const remaining = log.segmentCount;
+    expect(log.applyRetention(10 ** 13)).toBe(remaining - 1);
+    expect(log.segmentCount).toBe(1);
+    await log.close();
+
+    const sized = await openLog(tmpDir(), { segmentBytes: 2048, retentionBytes: 4096, retentionMs: -1 });
+    for (let i = 0; i < 200; i++) await sized.append([{ value: `v${i}` }]);
+    sized.applyRetention();
+    expect(sized.size).toBeLessThanOrEqual(4096 + 2048);
+    expect(sized.size).toBeGreaterThan(4096 - 2048);
+    await sized.close();
+  });
+
+  it('reopens after a clean close with everything in place', async () => {
+    const dir = tmpDir();
+    let log = await openLog(dir, { segmentBytes: 2048 });
+    for (let i = 0; i < 80; i++) await log.append([{ value: `v${i}`, timestamp: 5000 + i }]);
+    log.advanceStartOffset(3);
+    await log.close();
+    expect(existsSync(join(dir, '.kafka_cleanshutdown'))).toBe(true);
+    log = await openLog(dir, { segmentBytes: 2048 });
+    expect(existsSync(join(dir, '.kafka_cleanshutdown'))).toBe(false);
+    expect(log.startOffset).toBe(3);
+    expect(log.endOffset).toBe(80);
+    expect(await log.offsetForTime(5040)).toBe(40);
+    await log.append([{ value: 'after' }]);
+    const all = [];
+    for (let o = 3; o < log.endOffset;) {
+      const r = await log.read(o);
+      all.push(...r.records);
+      o = r.nextOffset;
+    }
+    expect(all.map((r) => r.offset)).toEqual(Array.from({ length: 78 }, (_, i) => i + 3));
+    expect(all.at(-1)!.value!.toString()).toBe('after');
+    await log.close();
+  });
+
+  it('gives typed errors for misuse', async () => {
+    const dir = tmpDir();
+    const log = await openLog(dir, { segmentBytes: 4096, maxMessageBytes: 1000 });
+    await log.append([{ value: 'x' }]);
+    await expect(log.read(-1)).rejects.toThrow(InvalidArgumentError);
+    await expect(log.read(5)).rejects.toThrow(OffsetOutOfRangeError);
+    await expect(log.append([{ value: 'y'.repeat(5000) }])).rejects.toThrow(RecordTooLargeError);
+    await expect(openLog(dir)).rejects.toThrow(DirectoryLockedError);
+    await expect(openLog(tmpDir(), { segmentBytes: -5 })).rejects.toThrow(InvalidArgumentError);
+    await log.close();
+    await expect(log.append([{ value: 'z' }])).rejects.toThrow(ClosedError);
+    await expect(log.read(0)).rejects.toThrow(ClosedError);
+  });
+});
