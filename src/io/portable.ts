@@ -23,7 +23,7 @@ import {
   writevSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidArgumentError, StorageIOError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, StorageIOError } from '../errors.js';
 import { crc32cJs } from './crc32c-js.js';
 import { loadWasmCrc32c } from './crc32c-wasm.js';
 import { GroupCommit } from './group-commit.js';
@@ -119,8 +119,11 @@ class PortableSegmentFile implements SegmentFile {
       this.diskLength = st.size;
       if (options.size === undefined) {
         this.logicalSize = st.size;
+      } else if (options.size > st.size) {
+        // as the native backend: a state of the file, not a bad argument as such
+        throw new StorageIOError(`open ${path} failed: requested size ${options.size} is beyond the end of the file (${st.size} bytes)`, path);
       } else {
-        this.logicalSize = checkInteger('size', options.size, st.size, path);
+        this.logicalSize = options.size;
       }
     } catch (err) {
       closeSync(fd);
@@ -221,7 +224,7 @@ class PortableSegmentFile implements SegmentFile {
   }
 
   sync(): Promise<void> {
-    if (this.closed) return Promise.reject(new StorageIOError(`sync of ${this.path} failed: the file is closed`, this.path));
+    if (this.closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
     return this.commits.sync();
   }
 
@@ -281,7 +284,7 @@ class PortableSegmentFile implements SegmentFile {
   }
 
   private checkOpen(op: string): void {
-    if (this.closed) throw new StorageIOError(`${op} ${this.path} failed: the file is closed`, this.path);
+    if (this.closed) throw new ClosedError(`segment file ${this.path}`);
   }
 
   private checkWritable(op: string): void {
@@ -290,30 +293,47 @@ class PortableSegmentFile implements SegmentFile {
   }
 }
 
+let loaded: IoBackend | undefined;
+
 /**
- * Load the portable backend. Throws BackendUnavailableError when the WebAssembly CRC-32C kernel
- * is missing (`npm run build:wasm` builds it). Each call returns a new backend with its own
- * fsync counter.
+ * The portable backend of this thread (created on first call, like the native one). Throws
+ * BackendUnavailableError when the WebAssembly CRC-32C kernel is missing (`npm run build:wasm`
+ * builds it).
  */
 export function loadPortableBackend(): IoBackend {
+  if (loaded !== undefined) return loaded;
   const wasmCrc32c = loadWasmCrc32c();
   let fsyncs = 0;
   const countFsync = (): void => {
     fsyncs++;
   };
-  return {
-    name: 'portable',
-    crc32c(data: Uint8Array, seed = 0): number {
-      return data.length < SMALL_INPUT ? crc32cJs(data, seed) : wasmCrc32c(data, seed);
-    },
-    openSegmentFile(path: string, options: OpenSegmentFileOptions = {}): SegmentFile {
-      if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`openSegmentFile expects a file path, got ${String(path)}`);
-      if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`openSegmentFile options for ${path} must be an object`);
-      if (options.preallocate !== undefined) checkInteger('preallocate', options.preallocate, Number.MAX_SAFE_INTEGER, path);
-      return new PortableSegmentFile(path, options, countFsync);
-    },
-    fsyncCount(): number {
-      return fsyncs;
-    },
+  // Closures, not methods: callers may detach them (`const { crc32c } = backend`).
+  const crc32c = (data: Uint8Array, seed?: number): number => {
+    if (!(data instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`crc32c data must be a Uint8Array (or Buffer), got ${data === null ? 'null' : typeof data}`);
+    }
+    if (seed === undefined) seed = 0;
+    else if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new InvalidArgumentError(`crc32c seed must be an unsigned 32-bit integer, got ${String(seed)}`);
+    }
+    return data.length < SMALL_INPUT ? crc32cJs(data, seed) : wasmCrc32c(data, seed);
   };
+  const openSegmentFile = (path: string, options: OpenSegmentFileOptions = {}): SegmentFile => {
+    if (typeof path !== 'string' || path === '' || path.includes('\0')) {
+      throw new InvalidArgumentError(`segment file path must be a non-empty string, got ${JSON.stringify(path)}`);
+    }
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`options for ${path} must be an object`);
+    const { preallocate, size, readOnly } = options;
+    if (preallocate !== undefined) checkInteger('preallocate', preallocate, Number.MAX_SAFE_INTEGER, path);
+    if (size !== undefined) checkInteger('size', size, Number.MAX_SAFE_INTEGER, path);
+    if (readOnly !== undefined && typeof readOnly !== 'boolean') throw new InvalidArgumentError(`readOnly for ${path} must be a boolean`);
+    return new PortableSegmentFile(path, options, countFsync);
+  };
+  loaded = {
+    name: 'portable',
+    crc32c,
+    openSegmentFile,
+    fsyncCount: () => fsyncs,
+  };
+  return loaded;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, StorageIOError } from '../../src/errors.js';
+import { ClosedError, InvalidArgumentError, StorageIOError } from '../../src/errors.js';
 import { crc32cJs } from '../../src/io/crc32c-js.js';
 import { GroupCommit } from '../../src/io/group-commit.js';
 import { loadPortableBackend } from '../../src/io/portable.js';
@@ -43,6 +43,16 @@ describe('portable backend', () => {
       expect(crc32c(data), `length ${n}`).toBe(crc32cJs(data));
       expect(crc32c(data, 0xabcdef01), `length ${n}, seeded`).toBe(crc32cJs(data, 0xabcdef01));
     }
+  });
+
+  it('is one backend per thread, and validates crc32c arguments', () => {
+    expect(loadPortableBackend()).toBe(io);
+    expect(() => io.crc32c('abc' as unknown as Uint8Array)).toThrow(InvalidArgumentError);
+    expect(() => io.crc32c(null as unknown as Uint8Array)).toThrow(InvalidArgumentError);
+    for (const seed of [-1, 2 ** 32, 1.5, Number.NaN]) {
+      expect(() => io.crc32c(b('x'), seed), `seed ${seed}`).toThrow(InvalidArgumentError);
+    }
+    expect(io.crc32c(b('x'), 0xffffffff)).toBe(crc32cJs(b('x'), 0xffffffff));
   });
 });
 
@@ -194,7 +204,10 @@ describe('portable SegmentFile', () => {
     const path = join(dir, 'a.log');
     writeFileSync(path, '0123456789');
     expect(() => io.openSegmentFile('')).toThrow(InvalidArgumentError);
-    expect(() => io.openSegmentFile(path, { size: 11 })).toThrow(InvalidArgumentError);
+    expect(() => io.openSegmentFile(path, { size: 11 })).toThrow(StorageIOError); // beyond the end, as native
+    expect(() => io.openSegmentFile(path, { size: 11 })).toThrow(/beyond the end/);
+    expect(() => io.openSegmentFile('a\0b')).toThrow(InvalidArgumentError);
+    expect(() => io.openSegmentFile(path, { readOnly: 'yes' as unknown as boolean })).toThrow(InvalidArgumentError);
     expect(() => io.openSegmentFile(path, { size: -1 })).toThrow(InvalidArgumentError);
     expect(() => io.openSegmentFile(path, { size: 1.5 })).toThrow(InvalidArgumentError);
     expect(() => io.openSegmentFile(path, { preallocate: -1 })).toThrow(InvalidArgumentError);
@@ -212,16 +225,16 @@ describe('portable SegmentFile', () => {
     expect(readFileSync(path, 'latin1')).toBe('0123456789');
   });
 
-  it('use after close throws StorageIOError; close is idempotent', async () => {
+  it('use after close throws ClosedError naming the file; close is idempotent', async () => {
     const f = io.openSegmentFile(join(tmp(), 'a.log'));
     f.append([b('abc')]);
     f.close();
     f.close();
-    expect(() => f.append([b('x')])).toThrow(StorageIOError);
-    expect(() => f.append([b('x')])).toThrow(/closed/);
-    expect(() => f.view(0, 1)).toThrow(StorageIOError);
-    expect(() => f.truncate(0)).toThrow(StorageIOError);
-    await expect(f.sync()).rejects.toThrow(StorageIOError);
+    expect(() => f.append([b('x')])).toThrow(ClosedError);
+    expect(() => f.append([b('x')])).toThrow(f.path);
+    expect(() => f.view(0, 1)).toThrow(ClosedError);
+    expect(() => f.truncate(0)).toThrow(ClosedError);
+    await expect(f.sync()).rejects.toThrow(ClosedError);
     expect(f.size).toBe(3);
   });
 });
@@ -312,7 +325,7 @@ describe('portable sync and group commit', () => {
     f.close();
     await expect(first).resolves.toBeUndefined();
     await expect(second).resolves.toBeUndefined();
-    await expect(f.sync()).rejects.toThrow(/closed/);
+    await expect(f.sync()).rejects.toThrow(ClosedError);
     expect(readFileSync(path, 'latin1')).toBe('firstsecond');
   });
 
