@@ -3,6 +3,8 @@
 # C++17, Node-API 8 through node-addon-api, C++ exceptions off (errors are pending JS
 # exceptions). The SSE4.2 kernel is selected per function with __attribute__((target)) and a
 # CPUID check at load, so no file needs -msse4.2 and the binary runs on any x86-64.
+# NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: a worker being terminated can no longer throw; without
+# it node-addon-api turns such a throw into a fatal error of the whole process.
 {
   "targets": [
     {
@@ -23,7 +25,8 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_DISABLE_CPP_EXCEPTIONS",
-        "NODE_ADDON_API_DISABLE_DEPRECATED"
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
       ],
       "cflags!": ["-O2", "-O0"],
       "cflags_cc!": ["-std=gnu++14", "-std=gnu++1y", "-std=gnu++17", "-O2", "-O0"],

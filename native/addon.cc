@@ -170,12 +170,17 @@ Napi::Value StrandAddon::RequestSync(Napi::Env env, std::shared_ptr<FileHandle> 
     return deferred.Promise();
   }
   if (!flusher_ && !StartFlusher(env)) return Napi::Value();
+  // Raw Node-API for the pending promise: it is settled from the TSFN callback, where the
+  // environment may be shutting down and calls may fail; those failures must stay silent.
+  napi_deferred raw = nullptr;
+  napi_value promise = nullptr;
+  if (napi_create_promise(env, &raw, &promise) != napi_ok) return Napi::Value();
   const uint64_t id = nextSyncId_++;
-  pendingSyncs_.emplace(id, deferred);
+  pendingSyncs_.emplace(id, raw);
   // Keep the event loop alive only while a sync is outstanding.
   if (pendingSyncs_.size() == 1) tsfn_.Ref(env);
   flusher_->Enqueue({id, std::move(file), seq});
-  return deferred.Promise();
+  return Napi::Value(env, promise);
 }
 
 bool StrandAddon::StartFlusher(Napi::Env env) {
@@ -211,19 +216,25 @@ void StrandAddon::CompleteSyncs(Napi::Env env, const Flusher::Batch& batch) {
   for (const Flusher::Result& r : batch) {
     auto it = pendingSyncs_.find(r.id);
     if (it == pendingSyncs_.end()) continue;
-    Napi::Promise::Deferred deferred = it->second;
+    const napi_deferred deferred = it->second;
     pendingSyncs_.erase(it);
+    // A worker being terminated still drains this queue but can no longer run JS: every call
+    // below may then fail, which is ignored (nobody can observe the promise any more).
     if (r.error == 0) {
-      deferred.Resolve(env.Undefined());
-    } else {
-      Napi::Value error = MakeIoError(env, IoResult::Fail(r.error, r.syscall, r.path));
-      if (error.IsEmpty()) {
-        Napi::Error pending = env.GetAndClearPendingException();
-        deferred.Reject(pending.Value());
-      } else {
-        deferred.Reject(error);
+      napi_value undefined;
+      if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, deferred, undefined);
+      continue;
+    }
+    Napi::Value error = MakeIoError(env, IoResult::Fail(r.error, r.syscall, r.path));
+    napi_value reason = error.IsEmpty() ? nullptr : static_cast<napi_value>(error);
+    if (reason == nullptr) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) != napi_ok || !pending ||
+          napi_get_and_clear_last_exception(env, &reason) != napi_ok) {
+        continue;
       }
     }
+    napi_reject_deferred(env, deferred, reason);
   }
   if (pendingSyncs_.empty() && tsfnLive_) tsfn_.Unref(env);
 }

@@ -73,7 +73,7 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   bool cleanupHookAdded_ = false;
   bool shutDown_ = false;
   std::unique_ptr<Flusher> flusher_;
-  std::unordered_map<uint64_t, Napi::Promise::Deferred> pendingSyncs_;
+  std::unordered_map<uint64_t, napi_deferred> pendingSyncs_;  // settled by CompleteSyncs
   uint64_t nextSyncId_ = 1;
 };
 
