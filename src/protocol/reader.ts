@@ -34,6 +34,8 @@ export class Reader {
   readonly end: number;
   /** False once any read failed; every later read returns zero values. */
   ok = true;
+  /** DataView over `buf`, made on first int64/float64 read (faster than Buffer's methods). */
+  private dv: DataView | undefined;
   private reason = '';
   private failedAt = -1;
 
@@ -141,7 +143,12 @@ export class Reader {
       return 0n;
     }
     this.pos = p + 8;
-    return this.buf.readBigInt64BE(p);
+    return (this.dv ?? this.dataView()).getBigInt64(p);
+  }
+
+  private dataView(): DataView {
+    const b = this.buf;
+    return (this.dv = new DataView(b.buffer, b.byteOffset, b.length));
   }
 
   float64(): number {
@@ -151,7 +158,7 @@ export class Reader {
       return 0;
     }
     this.pos = p + 8;
-    return this.buf.readDoubleBE(p);
+    return (this.dv ?? this.dataView()).getFloat64(p);
   }
 
   /** 16 raw bytes, returned as Kafka's 22-character base64url text form. */

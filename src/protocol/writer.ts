@@ -29,6 +29,8 @@ export class Writer {
   private start = 0;
   private chunks: Buffer[] = [];
   private committed = 0;
+  /** DataView over `buf`, made on first use (int64/float64 writes are much faster through it). */
+  private dv: DataView | undefined;
   private patches: Buffer[] = [];
   private patchOffsets: number[] = [];
 
@@ -53,6 +55,7 @@ export class Writer {
     this.commit();
     const next = Math.max(n, Math.min(this.buf.length * 2, MAX_GROWTH));
     this.buf = Buffer.allocUnsafe(next);
+    this.dv = undefined;
     this.pos = 0;
     this.start = 0;
   }
@@ -130,15 +133,20 @@ export class Writer {
     this.int32(v);
   }
 
+  private dataView(): DataView {
+    const b = this.buf;
+    return (this.dv = new DataView(b.buffer, b.byteOffset, b.length));
+  }
+
   int64(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.pos);
+    (this.dv ?? this.dataView()).setBigInt64(this.pos, v);
     this.pos += 8;
   }
 
   float64(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleBE(v, this.pos);
+    (this.dv ?? this.dataView()).setFloat64(this.pos, v);
     this.pos += 8;
   }
 
