@@ -129,6 +129,7 @@ const covers = (outer: Range, inner: Range): boolean => isEmpty(inner) || (outer
 function cond(r: Range, domain: Range): string {
   const i = intersect(r, domain);
   if (isEmpty(i)) return 'false';
+  if (i.lo === i.hi && (i.lo > domain.lo || i.hi < domain.hi)) return `version === ${i.lo}`;
   const parts: string[] = [];
   if (i.lo > domain.lo) parts.push(`version >= ${i.lo}`);
   if (i.hi < domain.hi) parts.push(`version <= ${i.hi}`);
@@ -680,7 +681,7 @@ class StructGen {
     }
     const usesVersion = body.some((l) => /\bversion\b/.test(l));
     const sig = `${root ? 'export ' : ''}function ${name}(w: ${this.imp.use('Writer')}, v: ${this.s.iface}, ${usesVersion ? '' : '_'}version: number): void`;
-    const doc = root ? [`/** Writes a ${this.m.msg.name} body at \`version\`. */`] : [];
+    const doc = root ? [`/** Writes ${article(this.m.msg.name)} ${this.m.msg.name} body at \`version\`. */`] : [];
     return [...doc, ...block(sig, body)];
   }
 
@@ -805,7 +806,7 @@ class StructGen {
     this.imp.use('Complete');
     const usesVersion = body.some((l) => /\bversion\b/.test(l));
     const sig = `${root ? 'export ' : ''}function decode${this.s.iface}(r: ${this.imp.use('Reader')}, ${usesVersion ? '' : '_'}version: number): Complete<${this.s.iface}>`;
-    const doc = root ? [`/** Reads a ${this.m.msg.name} body at \`version\`; check \`r.ok\` or call \`r.complete()\` afterwards. */`] : [];
+    const doc = root ? [`/** Reads ${article(this.m.msg.name)} ${this.m.msg.name} body at \`version\`; check \`r.ok\` or call \`r.complete()\` afterwards. */`] : [];
     return [...doc, ...block(sig, body)];
   }
 
@@ -831,6 +832,8 @@ class StructGen {
     return block(`function isDefault${this.s.iface}(v: ${this.s.iface}): boolean`, [`return ${terms.length ? terms.join(' &&\n    ') : 'true'};`]);
   }
 }
+
+const article = (word: string): string => (/^[AEIOU]/.test(word) ? 'an' : 'a');
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();

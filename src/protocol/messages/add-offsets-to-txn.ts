@@ -29,7 +29,7 @@ export interface AddOffsetsToTxnResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AddOffsetsToTxnRequest body at `version`. */
+/** Writes an AddOffsetsToTxnRequest body at `version`. */
 export function encodeAddOffsetsToTxnRequest(w: Writer, v: AddOffsetsToTxnRequest, version: number): void {
   const flexible = version >= 3;
   if (flexible) w.compactString(v.transactionalId);
@@ -41,7 +41,7 @@ export function encodeAddOffsetsToTxnRequest(w: Writer, v: AddOffsetsToTxnReques
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AddOffsetsToTxnRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AddOffsetsToTxnRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): Complete<AddOffsetsToTxnRequest> {
   const flexible = version >= 3;
   const transactionalId = flexible ? r.compactString() : r.string();
@@ -54,7 +54,7 @@ export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): Comple
   return _o;
 }
 
-/** Writes a AddOffsetsToTxnResponse body at `version`. */
+/** Writes an AddOffsetsToTxnResponse body at `version`. */
 export function encodeAddOffsetsToTxnResponse(w: Writer, v: AddOffsetsToTxnResponse, version: number): void {
   const flexible = version >= 3;
   w.int32(v.throttleTimeMs);
@@ -62,7 +62,7 @@ export function encodeAddOffsetsToTxnResponse(w: Writer, v: AddOffsetsToTxnRespo
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AddOffsetsToTxnResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AddOffsetsToTxnResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): Complete<AddOffsetsToTxnResponse> {
   const flexible = version >= 3;
   const throttleTimeMs = r.int32();

@@ -88,7 +88,7 @@ export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AddPartitionsToTxnRequest body at `version`. */
+/** Writes an AddPartitionsToTxnRequest body at `version`. */
 export function encodeAddPartitionsToTxnRequest(w: Writer, v: AddPartitionsToTxnRequest, version: number): void {
   const flexible = version >= 3;
   if (version >= 4) {
@@ -111,7 +111,7 @@ export function encodeAddPartitionsToTxnRequest(w: Writer, v: AddPartitionsToTxn
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AddPartitionsToTxnRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AddPartitionsToTxnRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Complete<AddPartitionsToTxnRequest> {
   const flexible = version >= 3;
   let transactions: Complete<AddPartitionsToTxnRequestAddPartitionsToTxnTransaction>[] = [];
@@ -197,7 +197,7 @@ function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, versi
   return _o;
 }
 
-/** Writes a AddPartitionsToTxnResponse body at `version`. */
+/** Writes an AddPartitionsToTxnResponse body at `version`. */
 export function encodeAddPartitionsToTxnResponse(w: Writer, v: AddPartitionsToTxnResponse, version: number): void {
   const flexible = version >= 3;
   w.int32(v.throttleTimeMs);
@@ -216,7 +216,7 @@ export function encodeAddPartitionsToTxnResponse(w: Writer, v: AddPartitionsToTx
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AddPartitionsToTxnResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AddPartitionsToTxnResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Complete<AddPartitionsToTxnResponse> {
   const flexible = version >= 3;
   const throttleTimeMs = r.int32();

@@ -44,7 +44,7 @@ export interface AddRaftVoterResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AddRaftVoterRequest body at `version`. */
+/** Writes an AddRaftVoterRequest body at `version`. */
 export function encodeAddRaftVoterRequest(w: Writer, v: AddRaftVoterRequest, version: number): void {
   w.compactNullableString(v.clusterId);
   w.int32(v.timeoutMs);
@@ -58,7 +58,7 @@ export function encodeAddRaftVoterRequest(w: Writer, v: AddRaftVoterRequest, ver
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AddRaftVoterRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AddRaftVoterRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAddRaftVoterRequest(r: Reader, version: number): Complete<AddRaftVoterRequest> {
   const clusterId = r.compactNullableString();
   const timeoutMs = r.int32();
@@ -94,7 +94,7 @@ function decodeAddRaftVoterRequestListener(r: Reader, _version: number): Complet
   return _o;
 }
 
-/** Writes a AddRaftVoterResponse body at `version`. */
+/** Writes an AddRaftVoterResponse body at `version`. */
 export function encodeAddRaftVoterResponse(w: Writer, v: AddRaftVoterResponse, _version: number): void {
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
@@ -102,7 +102,7 @@ export function encodeAddRaftVoterResponse(w: Writer, v: AddRaftVoterResponse, _
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AddRaftVoterResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AddRaftVoterResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAddRaftVoterResponse(r: Reader, _version: number): Complete<AddRaftVoterResponse> {
   const throttleTimeMs = r.int32();
   const errorCode = r.int16();

@@ -79,7 +79,7 @@ export interface AlterClientQuotasResponseEntityData {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AlterClientQuotasRequest body at `version`. */
+/** Writes an AlterClientQuotasRequest body at `version`. */
 export function encodeAlterClientQuotasRequest(w: Writer, v: AlterClientQuotasRequest, version: number): void {
   const flexible = version >= 1;
   {
@@ -92,7 +92,7 @@ export function encodeAlterClientQuotasRequest(w: Writer, v: AlterClientQuotasRe
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterClientQuotasRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterClientQuotasRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterClientQuotasRequest(r: Reader, version: number): Complete<AlterClientQuotasRequest> {
   const flexible = version >= 1;
   let entries: Complete<AlterClientQuotasRequestEntryData>[];
@@ -187,7 +187,7 @@ function decodeAlterClientQuotasRequestOpData(r: Reader, version: number): Compl
   return _o;
 }
 
-/** Writes a AlterClientQuotasResponse body at `version`. */
+/** Writes an AlterClientQuotasResponse body at `version`. */
 export function encodeAlterClientQuotasResponse(w: Writer, v: AlterClientQuotasResponse, version: number): void {
   const flexible = version >= 1;
   w.int32(v.throttleTimeMs);
@@ -200,7 +200,7 @@ export function encodeAlterClientQuotasResponse(w: Writer, v: AlterClientQuotasR
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterClientQuotasResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterClientQuotasResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterClientQuotasResponse(r: Reader, version: number): Complete<AlterClientQuotasResponse> {
   const flexible = version >= 1;
   const throttleTimeMs = r.int32();

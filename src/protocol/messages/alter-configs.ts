@@ -61,7 +61,7 @@ export interface AlterConfigsResponseAlterConfigsResourceResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AlterConfigsRequest body at `version`. */
+/** Writes an AlterConfigsRequest body at `version`. */
 export function encodeAlterConfigsRequest(w: Writer, v: AlterConfigsRequest, version: number): void {
   const flexible = version >= 2;
   {
@@ -74,7 +74,7 @@ export function encodeAlterConfigsRequest(w: Writer, v: AlterConfigsRequest, ver
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterConfigsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterConfigsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterConfigsRequest(r: Reader, version: number): Complete<AlterConfigsRequest> {
   const flexible = version >= 2;
   let resources: Complete<AlterConfigsRequestAlterConfigsResource>[];
@@ -141,7 +141,7 @@ function decodeAlterConfigsRequestAlterableConfig(r: Reader, version: number): C
   return _o;
 }
 
-/** Writes a AlterConfigsResponse body at `version`. */
+/** Writes an AlterConfigsResponse body at `version`. */
 export function encodeAlterConfigsResponse(w: Writer, v: AlterConfigsResponse, version: number): void {
   const flexible = version >= 2;
   w.int32(v.throttleTimeMs);
@@ -154,7 +154,7 @@ export function encodeAlterConfigsResponse(w: Writer, v: AlterConfigsResponse, v
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterConfigsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterConfigsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterConfigsResponse(r: Reader, version: number): Complete<AlterConfigsResponse> {
   const flexible = version >= 2;
   const throttleTimeMs = r.int32();

@@ -71,7 +71,7 @@ export interface AlterPartitionReassignmentsResponseReassignablePartitionRespons
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AlterPartitionReassignmentsRequest body at `version`. */
+/** Writes an AlterPartitionReassignmentsRequest body at `version`. */
 export function encodeAlterPartitionReassignmentsRequest(w: Writer, v: AlterPartitionReassignmentsRequest, version: number): void {
   w.int32(v.timeoutMs ?? 60000);
   {
@@ -82,7 +82,7 @@ export function encodeAlterPartitionReassignmentsRequest(w: Writer, v: AlterPart
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterPartitionReassignmentsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterPartitionReassignmentsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: number): Complete<AlterPartitionReassignmentsRequest> {
   const timeoutMs = r.int32();
   let topics: Complete<AlterPartitionReassignmentsRequestReassignableTopic>[];
@@ -154,7 +154,7 @@ function decodeAlterPartitionReassignmentsRequestReassignablePartition(r: Reader
   return _o;
 }
 
-/** Writes a AlterPartitionReassignmentsResponse body at `version`. */
+/** Writes an AlterPartitionReassignmentsResponse body at `version`. */
 export function encodeAlterPartitionReassignmentsResponse(w: Writer, v: AlterPartitionReassignmentsResponse, version: number): void {
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
@@ -167,7 +167,7 @@ export function encodeAlterPartitionReassignmentsResponse(w: Writer, v: AlterPar
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterPartitionReassignmentsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterPartitionReassignmentsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: number): Complete<AlterPartitionReassignmentsResponse> {
   const throttleTimeMs = r.int32();
   const errorCode = r.int16();

@@ -63,7 +63,7 @@ export interface AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AlterReplicaLogDirsRequest body at `version`. */
+/** Writes an AlterReplicaLogDirsRequest body at `version`. */
 export function encodeAlterReplicaLogDirsRequest(w: Writer, v: AlterReplicaLogDirsRequest, version: number): void {
   const flexible = version >= 2;
   {
@@ -75,7 +75,7 @@ export function encodeAlterReplicaLogDirsRequest(w: Writer, v: AlterReplicaLogDi
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterReplicaLogDirsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterReplicaLogDirsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Complete<AlterReplicaLogDirsRequest> {
   const flexible = version >= 2;
   let dirs: Complete<AlterReplicaLogDirsRequestAlterReplicaLogDir>[];
@@ -149,7 +149,7 @@ function decodeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, vers
   return _o;
 }
 
-/** Writes a AlterReplicaLogDirsResponse body at `version`. */
+/** Writes an AlterReplicaLogDirsResponse body at `version`. */
 export function encodeAlterReplicaLogDirsResponse(w: Writer, v: AlterReplicaLogDirsResponse, version: number): void {
   const flexible = version >= 2;
   w.int32(v.throttleTimeMs);
@@ -162,7 +162,7 @@ export function encodeAlterReplicaLogDirsResponse(w: Writer, v: AlterReplicaLogD
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterReplicaLogDirsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterReplicaLogDirsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): Complete<AlterReplicaLogDirsResponse> {
   const flexible = version >= 2;
   const throttleTimeMs = r.int32();

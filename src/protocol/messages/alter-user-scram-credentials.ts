@@ -63,7 +63,7 @@ export interface AlterUserScramCredentialsResponseAlterUserScramCredentialsResul
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a AlterUserScramCredentialsRequest body at `version`. */
+/** Writes an AlterUserScramCredentialsRequest body at `version`. */
 export function encodeAlterUserScramCredentialsRequest(w: Writer, v: AlterUserScramCredentialsRequest, version: number): void {
   {
     const _a = v.deletions;
@@ -78,7 +78,7 @@ export function encodeAlterUserScramCredentialsRequest(w: Writer, v: AlterUserSc
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterUserScramCredentialsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterUserScramCredentialsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterUserScramCredentialsRequest(r: Reader, version: number): Complete<AlterUserScramCredentialsRequest> {
   let deletions: Complete<AlterUserScramCredentialsRequestScramCredentialDeletion>[];
   {
@@ -136,7 +136,7 @@ function decodeAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reade
   return _o;
 }
 
-/** Writes a AlterUserScramCredentialsResponse body at `version`. */
+/** Writes an AlterUserScramCredentialsResponse body at `version`. */
 export function encodeAlterUserScramCredentialsResponse(w: Writer, v: AlterUserScramCredentialsResponse, version: number): void {
   w.int32(v.throttleTimeMs);
   {
@@ -147,7 +147,7 @@ export function encodeAlterUserScramCredentialsResponse(w: Writer, v: AlterUserS
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a AlterUserScramCredentialsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an AlterUserScramCredentialsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeAlterUserScramCredentialsResponse(r: Reader, version: number): Complete<AlterUserScramCredentialsResponse> {
   const throttleTimeMs = r.int32();
   let results: Complete<AlterUserScramCredentialsResponseAlterUserScramCredentialsResult>[];

@@ -71,7 +71,7 @@ export interface ApiVersionsResponseFinalizedFeatureKey {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a ApiVersionsRequest body at `version`. */
+/** Writes an ApiVersionsRequest body at `version`. */
 export function encodeApiVersionsRequest(w: Writer, v: ApiVersionsRequest, version: number): void {
   const flexible = version >= 3;
   if (version >= 3) w.compactString(v.clientSoftwareName ?? "");
@@ -79,7 +79,7 @@ export function encodeApiVersionsRequest(w: Writer, v: ApiVersionsRequest, versi
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a ApiVersionsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an ApiVersionsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeApiVersionsRequest(r: Reader, version: number): Complete<ApiVersionsRequest> {
   const flexible = version >= 3;
   const clientSoftwareName: string = version >= 3 ? r.compactString() : "";
@@ -90,7 +90,7 @@ export function decodeApiVersionsRequest(r: Reader, version: number): Complete<A
   return _o;
 }
 
-/** Writes a ApiVersionsResponse body at `version`. */
+/** Writes an ApiVersionsResponse body at `version`. */
 export function encodeApiVersionsResponse(w: Writer, v: ApiVersionsResponse, version: number): void {
   const flexible = version >= 3;
   w.int16(v.errorCode);
@@ -149,7 +149,7 @@ export function encodeApiVersionsResponse(w: Writer, v: ApiVersionsResponse, ver
   }
 }
 
-/** Reads a ApiVersionsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an ApiVersionsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeApiVersionsResponse(r: Reader, version: number): Complete<ApiVersionsResponse> {
   const flexible = version >= 3;
   const errorCode = r.int16();

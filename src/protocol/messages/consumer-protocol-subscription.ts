@@ -37,7 +37,7 @@ export function encodeConsumerProtocolSubscription(w: Writer, v: ConsumerProtoco
     for (let _i = 0; _i < _a.length; _i++) encodeConsumerProtocolSubscriptionTopicPartition(w, _a[_i]!, version);
   }
   if (version >= 2) w.int32(v.generationId ?? -1);
-  if (version >= 3) w.nullableString(v.rackId ?? null);
+  if (version === 3) w.nullableString(v.rackId ?? null);
 }
 
 /** Reads a ConsumerProtocolSubscription body at `version`; check `r.ok` or call `r.complete()` afterwards. */
@@ -58,7 +58,7 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
     ownedPartitions = _a;
   }
   const generationId: number = version >= 2 ? r.int32() : -1;
-  const rackId: string | null = version >= 3 ? r.nullableString() : null;
+  const rackId: string | null = version === 3 ? r.nullableString() : null;
   return { topics, userData, ownedPartitions, generationId, rackId };
 }
 

@@ -60,8 +60,8 @@ export interface CreateDelegationTokenResponse {
 /** Writes a CreateDelegationTokenRequest body at `version`. */
 export function encodeCreateDelegationTokenRequest(w: Writer, v: CreateDelegationTokenRequest, version: number): void {
   const flexible = version >= 2;
-  if (version >= 3) w.compactNullableString(v.ownerPrincipalType === undefined ? "" : v.ownerPrincipalType);
-  if (version >= 3) w.compactNullableString(v.ownerPrincipalName === undefined ? "" : v.ownerPrincipalName);
+  if (version === 3) w.compactNullableString(v.ownerPrincipalType === undefined ? "" : v.ownerPrincipalType);
+  if (version === 3) w.compactNullableString(v.ownerPrincipalName === undefined ? "" : v.ownerPrincipalName);
   {
     const _a = v.renewers;
     if (flexible) w.uvarint(_a.length + 1);
@@ -75,8 +75,8 @@ export function encodeCreateDelegationTokenRequest(w: Writer, v: CreateDelegatio
 /** Reads a CreateDelegationTokenRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeCreateDelegationTokenRequest(r: Reader, version: number): Complete<CreateDelegationTokenRequest> {
   const flexible = version >= 2;
-  const ownerPrincipalType: string | null = version >= 3 ? r.compactNullableString() : "";
-  const ownerPrincipalName: string | null = version >= 3 ? r.compactNullableString() : "";
+  const ownerPrincipalType: string | null = version === 3 ? r.compactNullableString() : "";
+  const ownerPrincipalName: string | null = version === 3 ? r.compactNullableString() : "";
   let renewers: Complete<CreateDelegationTokenRequestCreatableRenewers>[];
   {
     const _n = flexible ? r.compactArrayLength() : r.arrayLength();
@@ -118,8 +118,8 @@ export function encodeCreateDelegationTokenResponse(w: Writer, v: CreateDelegati
   else w.string(v.principalType);
   if (flexible) w.compactString(v.principalName);
   else w.string(v.principalName);
-  if (version >= 3) w.compactString(v.tokenRequesterPrincipalType ?? "");
-  if (version >= 3) w.compactString(v.tokenRequesterPrincipalName ?? "");
+  if (version === 3) w.compactString(v.tokenRequesterPrincipalType ?? "");
+  if (version === 3) w.compactString(v.tokenRequesterPrincipalName ?? "");
   w.int64(v.issueTimestampMs);
   w.int64(v.expiryTimestampMs);
   w.int64(v.maxTimestampMs);
@@ -137,8 +137,8 @@ export function decodeCreateDelegationTokenResponse(r: Reader, version: number):
   const errorCode = r.int16();
   const principalType = flexible ? r.compactString() : r.string();
   const principalName = flexible ? r.compactString() : r.string();
-  const tokenRequesterPrincipalType: string = version >= 3 ? r.compactString() : "";
-  const tokenRequesterPrincipalName: string = version >= 3 ? r.compactString() : "";
+  const tokenRequesterPrincipalType: string = version === 3 ? r.compactString() : "";
+  const tokenRequesterPrincipalName: string = version === 3 ? r.compactString() : "";
   const issueTimestampMs = r.int64();
   const expiryTimestampMs = r.int64();
   const maxTimestampMs = r.int64();

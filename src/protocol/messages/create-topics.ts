@@ -260,7 +260,7 @@ function encodeCreateTopicsResponseCreatableTopicResult(w: Writer, v: CreateTopi
   const flexible = version >= 5;
   if (flexible) w.compactString(v.name);
   else w.string(v.name);
-  if (version >= 7) w.uuid(v.topicId ?? ZERO_UUID);
+  if (version === 7) w.uuid(v.topicId ?? ZERO_UUID);
   w.int16(v.errorCode);
   if (version >= 1) {
     if (flexible) w.compactNullableString(v.errorMessage === undefined ? "" : v.errorMessage);
@@ -295,7 +295,7 @@ function encodeCreateTopicsResponseCreatableTopicResult(w: Writer, v: CreateTopi
 function decodeCreateTopicsResponseCreatableTopicResult(r: Reader, version: number): Complete<CreateTopicsResponseCreatableTopicResult> {
   const flexible = version >= 5;
   const name = flexible ? r.compactString() : r.string();
-  const topicId: string = version >= 7 ? r.uuid() : ZERO_UUID;
+  const topicId: string = version === 7 ? r.uuid() : ZERO_UUID;
   const errorCode = r.int16();
   const errorMessage: string | null = version >= 1 ? (flexible ? r.compactNullableString() : r.nullableString()) : "";
   let topicConfigErrorCode: number = 0;

@@ -54,7 +54,7 @@ export interface DeleteTopicsResponseDeletableTopicResult {
 /** Writes a DeleteTopicsRequest body at `version`. */
 export function encodeDeleteTopicsRequest(w: Writer, v: DeleteTopicsRequest, version: number): void {
   const flexible = version >= 4;
-  if (version >= 6) {
+  if (version === 6) {
     const _a = v.topics ?? [];
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) encodeDeleteTopicsRequestDeleteTopicState(w, _a[_i]!, version);
@@ -76,7 +76,7 @@ export function encodeDeleteTopicsRequest(w: Writer, v: DeleteTopicsRequest, ver
 export function decodeDeleteTopicsRequest(r: Reader, version: number): Complete<DeleteTopicsRequest> {
   const flexible = version >= 4;
   let topics: Complete<DeleteTopicsRequestDeleteTopicState>[] = [];
-  if (version >= 6) {
+  if (version === 6) {
     const _n = r.compactArrayLength();
     const _a: Complete<DeleteTopicsRequestDeleteTopicState>[] = [];
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(decodeDeleteTopicsRequestDeleteTopicState(r, version));
@@ -149,7 +149,7 @@ function encodeDeleteTopicsResponseDeletableTopicResult(w: Writer, v: DeleteTopi
   } else {
     w.compactNullableString(v.name);
   }
-  if (version >= 6) w.uuid(v.topicId ?? ZERO_UUID);
+  if (version === 6) w.uuid(v.topicId ?? ZERO_UUID);
   w.int16(v.errorCode);
   if (version >= 5) w.compactNullableString(v.errorMessage ?? null);
   if (flexible) w.taggedFields(v._unknownTaggedFields);
@@ -163,7 +163,7 @@ function decodeDeleteTopicsResponseDeletableTopicResult(r: Reader, version: numb
   } else {
     name = r.compactNullableString();
   }
-  const topicId: string = version >= 6 ? r.uuid() : ZERO_UUID;
+  const topicId: string = version === 6 ? r.uuid() : ZERO_UUID;
   const errorCode = r.int16();
   const errorMessage: string | null = version >= 5 ? r.compactNullableString() : null;
   const _unknown = flexible ? r.taggedFields() : undefined;

@@ -54,14 +54,14 @@ export interface DescribeClusterResponseDescribeClusterBroker {
 /** Writes a DescribeClusterRequest body at `version`. */
 export function encodeDescribeClusterRequest(w: Writer, v: DescribeClusterRequest, version: number): void {
   w.bool(v.includeClusterAuthorizedOperations);
-  if (version >= 1) w.int8(v.endpointType ?? 1);
+  if (version === 1) w.int8(v.endpointType ?? 1);
   w.taggedFields(v._unknownTaggedFields);
 }
 
 /** Reads a DescribeClusterRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeDescribeClusterRequest(r: Reader, version: number): Complete<DescribeClusterRequest> {
   const includeClusterAuthorizedOperations = r.bool();
-  const endpointType: number = version >= 1 ? r.int8() : 1;
+  const endpointType: number = version === 1 ? r.int8() : 1;
   const _unknown = r.taggedFields();
   const _o: Complete<DescribeClusterRequest> = { includeClusterAuthorizedOperations, endpointType };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
@@ -73,7 +73,7 @@ export function encodeDescribeClusterResponse(w: Writer, v: DescribeClusterRespo
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
   w.compactNullableString(v.errorMessage ?? null);
-  if (version >= 1) w.int8(v.endpointType ?? 1);
+  if (version === 1) w.int8(v.endpointType ?? 1);
   w.compactString(v.clusterId);
   w.int32(v.controllerId ?? -1);
   {
@@ -90,7 +90,7 @@ export function decodeDescribeClusterResponse(r: Reader, version: number): Compl
   const throttleTimeMs = r.int32();
   const errorCode = r.int16();
   const errorMessage = r.compactNullableString();
-  const endpointType: number = version >= 1 ? r.int8() : 1;
+  const endpointType: number = version === 1 ? r.int8() : 1;
   const clusterId = r.compactString();
   const controllerId = r.int32();
   let brokers: Complete<DescribeClusterResponseDescribeClusterBroker>[];

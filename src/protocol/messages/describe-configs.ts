@@ -236,7 +236,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, v
   if (flexible) w.compactNullableString(v.value);
   else w.nullableString(v.value);
   w.bool(v.readOnly);
-  if (version <= 0) w.bool(v.isDefault ?? false);
+  if (version === 0) w.bool(v.isDefault ?? false);
   if (version >= 1) w.int8(v.configSource ?? -1);
   w.bool(v.isSensitive);
   if (version >= 1) {
@@ -258,7 +258,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v
   const name = flexible ? r.compactString() : r.string();
   const value = flexible ? r.compactNullableString() : r.nullableString();
   const readOnly = r.bool();
-  const isDefault: boolean = version <= 0 ? r.bool() : false;
+  const isDefault: boolean = version === 0 ? r.bool() : false;
   const configSource: number = version >= 1 ? r.int8() : -1;
   const isSensitive = r.bool();
   let synonyms: Complete<DescribeConfigsResponseDescribeConfigsSynonym>[] = [];

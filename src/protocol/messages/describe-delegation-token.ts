@@ -162,8 +162,8 @@ function encodeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer
   else w.string(v.principalType);
   if (flexible) w.compactString(v.principalName);
   else w.string(v.principalName);
-  if (version >= 3) w.compactString(v.tokenRequesterPrincipalType ?? "");
-  if (version >= 3) w.compactString(v.tokenRequesterPrincipalName ?? "");
+  if (version === 3) w.compactString(v.tokenRequesterPrincipalType ?? "");
+  if (version === 3) w.compactString(v.tokenRequesterPrincipalName ?? "");
   w.int64(v.issueTimestamp);
   w.int64(v.expiryTimestamp);
   w.int64(v.maxTimestamp);
@@ -184,8 +184,8 @@ function decodeDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader
   const flexible = version >= 2;
   const principalType = flexible ? r.compactString() : r.string();
   const principalName = flexible ? r.compactString() : r.string();
-  const tokenRequesterPrincipalType: string = version >= 3 ? r.compactString() : "";
-  const tokenRequesterPrincipalName: string = version >= 3 ? r.compactString() : "";
+  const tokenRequesterPrincipalType: string = version === 3 ? r.compactString() : "";
+  const tokenRequesterPrincipalName: string = version === 3 ? r.compactString() : "";
   const issueTimestamp = r.int64();
   const expiryTimestamp = r.int64();
   const maxTimestamp = r.int64();

@@ -179,8 +179,8 @@ function encodeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, v: Descri
     else w.int32(_a.length);
     for (let _i = 0; _i < _a.length; _i++) encodeDescribeLogDirsResponseDescribeLogDirsTopic(w, _a[_i]!, version);
   }
-  if (version >= 4) w.int64(v.totalBytes ?? -1n);
-  if (version >= 4) w.int64(v.usableBytes ?? -1n);
+  if (version === 4) w.int64(v.totalBytes ?? -1n);
+  if (version === 4) w.int64(v.usableBytes ?? -1n);
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
@@ -195,8 +195,8 @@ function decodeDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, version: 
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(decodeDescribeLogDirsResponseDescribeLogDirsTopic(r, version));
     topics = _a;
   }
-  const totalBytes: bigint = version >= 4 ? r.int64() : -1n;
-  const usableBytes: bigint = version >= 4 ? r.int64() : -1n;
+  const totalBytes: bigint = version === 4 ? r.int64() : -1n;
+  const usableBytes: bigint = version === 4 ? r.int64() : -1n;
   const _unknown = flexible ? r.taggedFields() : undefined;
   const _o: Complete<DescribeLogDirsResponseDescribeLogDirsResult> = { errorCode, logDir, topics, totalBytes, usableBytes };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;

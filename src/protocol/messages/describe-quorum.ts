@@ -166,13 +166,13 @@ function decodeDescribeQuorumRequestPartitionData(r: Reader, _version: number): 
 /** Writes a DescribeQuorumResponse body at `version`. */
 export function encodeDescribeQuorumResponse(w: Writer, v: DescribeQuorumResponse, version: number): void {
   w.int16(v.errorCode);
-  if (version >= 2) w.compactNullableString(v.errorMessage === undefined ? "" : v.errorMessage);
+  if (version === 2) w.compactNullableString(v.errorMessage === undefined ? "" : v.errorMessage);
   {
     const _a = v.topics;
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) encodeDescribeQuorumResponseTopicData(w, _a[_i]!, version);
   }
-  if (version >= 2) {
+  if (version === 2) {
     const _a = v.nodes ?? [];
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) encodeDescribeQuorumResponseNode(w, _a[_i]!, version);
@@ -183,7 +183,7 @@ export function encodeDescribeQuorumResponse(w: Writer, v: DescribeQuorumRespons
 /** Reads a DescribeQuorumResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeDescribeQuorumResponse(r: Reader, version: number): Complete<DescribeQuorumResponse> {
   const errorCode = r.int16();
-  const errorMessage: string | null = version >= 2 ? r.compactNullableString() : "";
+  const errorMessage: string | null = version === 2 ? r.compactNullableString() : "";
   let topics: Complete<DescribeQuorumResponseTopicData>[];
   {
     const _n = r.compactArrayLength();
@@ -192,7 +192,7 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Comple
     topics = _a;
   }
   let nodes: Complete<DescribeQuorumResponseNode>[] = [];
-  if (version >= 2) {
+  if (version === 2) {
     const _n = r.compactArrayLength();
     const _a: Complete<DescribeQuorumResponseNode>[] = [];
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(decodeDescribeQuorumResponseNode(r, version));
@@ -232,7 +232,7 @@ function decodeDescribeQuorumResponseTopicData(r: Reader, version: number): Comp
 function encodeDescribeQuorumResponsePartitionData(w: Writer, v: DescribeQuorumResponsePartitionData, version: number): void {
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (version >= 2) w.compactNullableString(v.errorMessage === undefined ? "" : v.errorMessage);
+  if (version === 2) w.compactNullableString(v.errorMessage === undefined ? "" : v.errorMessage);
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
   w.int64(v.highWatermark);
@@ -252,7 +252,7 @@ function encodeDescribeQuorumResponsePartitionData(w: Writer, v: DescribeQuorumR
 function decodeDescribeQuorumResponsePartitionData(r: Reader, version: number): Complete<DescribeQuorumResponsePartitionData> {
   const partitionIndex = r.int32();
   const errorCode = r.int16();
-  const errorMessage: string | null = version >= 2 ? r.compactNullableString() : "";
+  const errorMessage: string | null = version === 2 ? r.compactNullableString() : "";
   const leaderId = r.int32();
   const leaderEpoch = r.int32();
   const highWatermark = r.int64();
@@ -278,7 +278,7 @@ function decodeDescribeQuorumResponsePartitionData(r: Reader, version: number): 
 
 function encodeDescribeQuorumResponseReplicaState(w: Writer, v: DescribeQuorumResponseReplicaState, version: number): void {
   w.int32(v.replicaId);
-  if (version >= 2) w.uuid(v.replicaDirectoryId ?? ZERO_UUID);
+  if (version === 2) w.uuid(v.replicaDirectoryId ?? ZERO_UUID);
   w.int64(v.logEndOffset);
   if (version >= 1) w.int64(v.lastFetchTimestamp ?? -1n);
   if (version >= 1) w.int64(v.lastCaughtUpTimestamp ?? -1n);
@@ -287,7 +287,7 @@ function encodeDescribeQuorumResponseReplicaState(w: Writer, v: DescribeQuorumRe
 
 function decodeDescribeQuorumResponseReplicaState(r: Reader, version: number): Complete<DescribeQuorumResponseReplicaState> {
   const replicaId = r.int32();
-  const replicaDirectoryId: string = version >= 2 ? r.uuid() : ZERO_UUID;
+  const replicaDirectoryId: string = version === 2 ? r.uuid() : ZERO_UUID;
   const logEndOffset = r.int64();
   const lastFetchTimestamp: bigint = version >= 1 ? r.int64() : -1n;
   const lastCaughtUpTimestamp: bigint = version >= 1 ? r.int64() : -1n;

@@ -61,7 +61,7 @@ export interface ElectLeadersResponsePartitionResult {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a ElectLeadersRequest body at `version`. */
+/** Writes an ElectLeadersRequest body at `version`. */
 export function encodeElectLeadersRequest(w: Writer, v: ElectLeadersRequest, version: number): void {
   const flexible = version >= 2;
   if (version >= 1) w.int8(v.electionType ?? 0);
@@ -78,7 +78,7 @@ export function encodeElectLeadersRequest(w: Writer, v: ElectLeadersRequest, ver
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a ElectLeadersRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an ElectLeadersRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeElectLeadersRequest(r: Reader, version: number): Complete<ElectLeadersRequest> {
   const flexible = version >= 2;
   const electionType: number = version >= 1 ? r.int8() : 0;
@@ -128,7 +128,7 @@ function decodeElectLeadersRequestTopicPartitions(r: Reader, version: number): C
   return _o;
 }
 
-/** Writes a ElectLeadersResponse body at `version`. */
+/** Writes an ElectLeadersResponse body at `version`. */
 export function encodeElectLeadersResponse(w: Writer, v: ElectLeadersResponse, version: number): void {
   const flexible = version >= 2;
   w.int32(v.throttleTimeMs);
@@ -142,7 +142,7 @@ export function encodeElectLeadersResponse(w: Writer, v: ElectLeadersResponse, v
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a ElectLeadersResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an ElectLeadersResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeElectLeadersResponse(r: Reader, version: number): Complete<ElectLeadersResponse> {
   const flexible = version >= 2;
   const throttleTimeMs = r.int32();

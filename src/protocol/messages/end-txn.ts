@@ -29,7 +29,7 @@ export interface EndTxnResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a EndTxnRequest body at `version`. */
+/** Writes an EndTxnRequest body at `version`. */
 export function encodeEndTxnRequest(w: Writer, v: EndTxnRequest, version: number): void {
   const flexible = version >= 3;
   if (flexible) w.compactString(v.transactionalId);
@@ -40,7 +40,7 @@ export function encodeEndTxnRequest(w: Writer, v: EndTxnRequest, version: number
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a EndTxnRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an EndTxnRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeEndTxnRequest(r: Reader, version: number): Complete<EndTxnRequest> {
   const flexible = version >= 3;
   const transactionalId = flexible ? r.compactString() : r.string();
@@ -53,7 +53,7 @@ export function decodeEndTxnRequest(r: Reader, version: number): Complete<EndTxn
   return _o;
 }
 
-/** Writes a EndTxnResponse body at `version`. */
+/** Writes an EndTxnResponse body at `version`. */
 export function encodeEndTxnResponse(w: Writer, v: EndTxnResponse, version: number): void {
   const flexible = version >= 3;
   w.int32(v.throttleTimeMs);
@@ -61,7 +61,7 @@ export function encodeEndTxnResponse(w: Writer, v: EndTxnResponse, version: numb
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a EndTxnResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an EndTxnResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeEndTxnResponse(r: Reader, version: number): Complete<EndTxnResponse> {
   const flexible = version >= 3;
   const throttleTimeMs = r.int32();

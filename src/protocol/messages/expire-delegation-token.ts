@@ -27,7 +27,7 @@ export interface ExpireDelegationTokenResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a ExpireDelegationTokenRequest body at `version`. */
+/** Writes an ExpireDelegationTokenRequest body at `version`. */
 export function encodeExpireDelegationTokenRequest(w: Writer, v: ExpireDelegationTokenRequest, version: number): void {
   const flexible = version >= 2;
   if (flexible) w.compactBytes(v.hmac);
@@ -36,7 +36,7 @@ export function encodeExpireDelegationTokenRequest(w: Writer, v: ExpireDelegatio
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a ExpireDelegationTokenRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an ExpireDelegationTokenRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeExpireDelegationTokenRequest(r: Reader, version: number): Complete<ExpireDelegationTokenRequest> {
   const flexible = version >= 2;
   const hmac = flexible ? r.compactBytes() : r.bytes();
@@ -47,7 +47,7 @@ export function decodeExpireDelegationTokenRequest(r: Reader, version: number): 
   return _o;
 }
 
-/** Writes a ExpireDelegationTokenResponse body at `version`. */
+/** Writes an ExpireDelegationTokenResponse body at `version`. */
 export function encodeExpireDelegationTokenResponse(w: Writer, v: ExpireDelegationTokenResponse, version: number): void {
   const flexible = version >= 2;
   w.int16(v.errorCode);
@@ -56,7 +56,7 @@ export function encodeExpireDelegationTokenResponse(w: Writer, v: ExpireDelegati
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a ExpireDelegationTokenResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an ExpireDelegationTokenResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeExpireDelegationTokenResponse(r: Reader, version: number): Complete<ExpireDelegationTokenResponse> {
   const flexible = version >= 2;
   const errorCode = r.int16();

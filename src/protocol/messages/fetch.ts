@@ -376,7 +376,7 @@ function encodeFetchRequestFetchPartition(w: Writer, v: FetchRequestFetchPartiti
   w.int32(v.partitionMaxBytes);
   if (flexible) {
     const _t0 = v.replicaDirectoryId;
-    const _h0 = version >= 17 && _t0 !== undefined && _t0 !== ZERO_UUID;
+    const _h0 = version === 17 && _t0 !== undefined && _t0 !== ZERO_UUID;
     const _u = v._unknownTaggedFields;
     w.uvarint((_h0 ? 1 : 0) + (_u === undefined ? 0 : _u.length));
     let _ui = 0;
@@ -407,7 +407,7 @@ function decodeFetchRequestFetchPartition(r: Reader, version: number): Complete<
       const _end = r.taggedFieldEnd();
       switch (_tag) {
         case 0: {
-          if (version >= 17) {
+          if (version === 17) {
             replicaDirectoryId = r.uuid();
             r.endTaggedField(_end);
             break;

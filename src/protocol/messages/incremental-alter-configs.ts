@@ -63,7 +63,7 @@ export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a IncrementalAlterConfigsRequest body at `version`. */
+/** Writes an IncrementalAlterConfigsRequest body at `version`. */
 export function encodeIncrementalAlterConfigsRequest(w: Writer, v: IncrementalAlterConfigsRequest, version: number): void {
   const flexible = version >= 1;
   {
@@ -76,7 +76,7 @@ export function encodeIncrementalAlterConfigsRequest(w: Writer, v: IncrementalAl
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a IncrementalAlterConfigsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an IncrementalAlterConfigsRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number): Complete<IncrementalAlterConfigsRequest> {
   const flexible = version >= 1;
   let resources: Complete<IncrementalAlterConfigsRequestAlterConfigsResource>[];
@@ -145,7 +145,7 @@ function decodeIncrementalAlterConfigsRequestAlterableConfig(r: Reader, version:
   return _o;
 }
 
-/** Writes a IncrementalAlterConfigsResponse body at `version`. */
+/** Writes an IncrementalAlterConfigsResponse body at `version`. */
 export function encodeIncrementalAlterConfigsResponse(w: Writer, v: IncrementalAlterConfigsResponse, version: number): void {
   const flexible = version >= 1;
   w.int32(v.throttleTimeMs);
@@ -158,7 +158,7 @@ export function encodeIncrementalAlterConfigsResponse(w: Writer, v: IncrementalA
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a IncrementalAlterConfigsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an IncrementalAlterConfigsResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number): Complete<IncrementalAlterConfigsResponse> {
   const flexible = version >= 1;
   const throttleTimeMs = r.int32();

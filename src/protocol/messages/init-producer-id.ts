@@ -33,7 +33,7 @@ export interface InitProducerIdResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a InitProducerIdRequest body at `version`. */
+/** Writes an InitProducerIdRequest body at `version`. */
 export function encodeInitProducerIdRequest(w: Writer, v: InitProducerIdRequest, version: number): void {
   const flexible = version >= 2;
   if (flexible) w.compactNullableString(v.transactionalId);
@@ -44,7 +44,7 @@ export function encodeInitProducerIdRequest(w: Writer, v: InitProducerIdRequest,
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a InitProducerIdRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an InitProducerIdRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeInitProducerIdRequest(r: Reader, version: number): Complete<InitProducerIdRequest> {
   const flexible = version >= 2;
   const transactionalId = flexible ? r.compactNullableString() : r.nullableString();
@@ -57,7 +57,7 @@ export function decodeInitProducerIdRequest(r: Reader, version: number): Complet
   return _o;
 }
 
-/** Writes a InitProducerIdResponse body at `version`. */
+/** Writes an InitProducerIdResponse body at `version`. */
 export function encodeInitProducerIdResponse(w: Writer, v: InitProducerIdResponse, version: number): void {
   const flexible = version >= 2;
   w.int32(v.throttleTimeMs);
@@ -67,7 +67,7 @@ export function encodeInitProducerIdResponse(w: Writer, v: InitProducerIdRespons
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a InitProducerIdResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an InitProducerIdResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeInitProducerIdResponse(r: Reader, version: number): Complete<InitProducerIdResponse> {
   const flexible = version >= 2;
   const throttleTimeMs = r.int32();

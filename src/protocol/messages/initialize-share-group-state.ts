@@ -67,7 +67,7 @@ export interface InitializeShareGroupStateResponsePartitionResult {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a InitializeShareGroupStateRequest body at `version`. */
+/** Writes an InitializeShareGroupStateRequest body at `version`. */
 export function encodeInitializeShareGroupStateRequest(w: Writer, v: InitializeShareGroupStateRequest, version: number): void {
   w.compactString(v.groupId);
   {
@@ -78,7 +78,7 @@ export function encodeInitializeShareGroupStateRequest(w: Writer, v: InitializeS
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a InitializeShareGroupStateRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an InitializeShareGroupStateRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeInitializeShareGroupStateRequest(r: Reader, version: number): Complete<InitializeShareGroupStateRequest> {
   const groupId = r.compactString();
   let topics: Complete<InitializeShareGroupStateRequestInitializeStateData>[];
@@ -136,7 +136,7 @@ function decodeInitializeShareGroupStateRequestPartitionData(r: Reader, _version
   return _o;
 }
 
-/** Writes a InitializeShareGroupStateResponse body at `version`. */
+/** Writes an InitializeShareGroupStateResponse body at `version`. */
 export function encodeInitializeShareGroupStateResponse(w: Writer, v: InitializeShareGroupStateResponse, version: number): void {
   {
     const _a = v.results;
@@ -146,7 +146,7 @@ export function encodeInitializeShareGroupStateResponse(w: Writer, v: Initialize
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a InitializeShareGroupStateResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an InitializeShareGroupStateResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeInitializeShareGroupStateResponse(r: Reader, version: number): Complete<InitializeShareGroupStateResponse> {
   let results: Complete<InitializeShareGroupStateResponseInitializeStateResult>[];
   {

@@ -153,7 +153,7 @@ export function encodeJoinGroupResponse(w: Writer, v: JoinGroupResponse, version
   }
   if (flexible) w.compactString(v.leader);
   else w.string(v.leader);
-  if (version >= 9) w.bool(v.skipAssignment ?? false);
+  if (version === 9) w.bool(v.skipAssignment ?? false);
   if (flexible) w.compactString(v.memberId);
   else w.string(v.memberId);
   {
@@ -179,7 +179,7 @@ export function decodeJoinGroupResponse(r: Reader, version: number): Complete<Jo
     protocolName = r.compactNullableString();
   }
   const leader = flexible ? r.compactString() : r.string();
-  const skipAssignment: boolean = version >= 9 ? r.bool() : false;
+  const skipAssignment: boolean = version === 9 ? r.bool() : false;
   const memberId = flexible ? r.compactString() : r.string();
   let members: Complete<JoinGroupResponseMember>[];
   {

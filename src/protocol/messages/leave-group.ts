@@ -92,7 +92,7 @@ function encodeLeaveGroupRequestMemberIdentity(w: Writer, v: LeaveGroupRequestMe
   else w.string(v.memberId);
   if (flexible) w.compactNullableString(v.groupInstanceId ?? null);
   else w.nullableString(v.groupInstanceId ?? null);
-  if (version >= 5) w.compactNullableString(v.reason ?? null);
+  if (version === 5) w.compactNullableString(v.reason ?? null);
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
@@ -100,7 +100,7 @@ function decodeLeaveGroupRequestMemberIdentity(r: Reader, version: number): Comp
   const flexible = version >= 4;
   const memberId = flexible ? r.compactString() : r.string();
   const groupInstanceId = flexible ? r.compactNullableString() : r.nullableString();
-  const reason: string | null = version >= 5 ? r.compactNullableString() : null;
+  const reason: string | null = version === 5 ? r.compactNullableString() : null;
   const _unknown = flexible ? r.taggedFields() : undefined;
   const _o: Complete<LeaveGroupRequestMemberIdentity> = { memberId, groupInstanceId, reason };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;

@@ -49,7 +49,7 @@ export function encodeListGroupsRequest(w: Writer, v: ListGroupsRequest, version
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) w.compactString(_a[_i]!);
   }
-  if (version >= 5) {
+  if (version === 5) {
     const _a = v.typesFilter ?? [];
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) w.compactString(_a[_i]!);
@@ -68,7 +68,7 @@ export function decodeListGroupsRequest(r: Reader, version: number): Complete<Li
     statesFilter = _a;
   }
   let typesFilter: string[] = [];
-  if (version >= 5) {
+  if (version === 5) {
     const _n = r.compactArrayLength();
     const _a: string[] = [];
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(r.compactString());
@@ -119,7 +119,7 @@ function encodeListGroupsResponseListedGroup(w: Writer, v: ListGroupsResponseLis
   if (flexible) w.compactString(v.protocolType);
   else w.string(v.protocolType);
   if (version >= 4) w.compactString(v.groupState ?? "");
-  if (version >= 5) w.compactString(v.groupType ?? "");
+  if (version === 5) w.compactString(v.groupType ?? "");
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
@@ -128,7 +128,7 @@ function decodeListGroupsResponseListedGroup(r: Reader, version: number): Comple
   const groupId = flexible ? r.compactString() : r.string();
   const protocolType = flexible ? r.compactString() : r.string();
   const groupState: string = version >= 4 ? r.compactString() : "";
-  const groupType: string = version >= 5 ? r.compactString() : "";
+  const groupType: string = version === 5 ? r.compactString() : "";
   const _unknown = flexible ? r.taggedFields() : undefined;
   const _o: Complete<ListGroupsResponseListedGroup> = { groupId, protocolType, groupState, groupType };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;

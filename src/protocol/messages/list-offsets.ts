@@ -145,7 +145,7 @@ function encodeListOffsetsRequestListOffsetsPartition(w: Writer, v: ListOffsetsR
   w.int32(v.partitionIndex);
   if (version >= 4) w.int32(v.currentLeaderEpoch ?? -1);
   w.int64(v.timestamp);
-  if (version <= 0) w.int32(v.maxNumOffsets ?? 1);
+  if (version === 0) w.int32(v.maxNumOffsets ?? 1);
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
@@ -154,7 +154,7 @@ function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version: number
   const partitionIndex = r.int32();
   const currentLeaderEpoch: number = version >= 4 ? r.int32() : -1;
   const timestamp = r.int64();
-  const maxNumOffsets: number = version <= 0 ? r.int32() : 1;
+  const maxNumOffsets: number = version === 0 ? r.int32() : 1;
   const _unknown = flexible ? r.taggedFields() : undefined;
   const _o: Complete<ListOffsetsRequestListOffsetsPartition> = { partitionIndex, currentLeaderEpoch, timestamp, maxNumOffsets };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
@@ -224,7 +224,7 @@ function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, v: Lis
   const flexible = version >= 6;
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (version <= 0) {
+  if (version === 0) {
     const _a = v.oldStyleOffsets ?? [];
     w.int32(_a.length);
     for (let _i = 0; _i < _a.length; _i++) w.int64(_a[_i]!);
@@ -240,7 +240,7 @@ function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, versio
   const partitionIndex = r.int32();
   const errorCode = r.int16();
   let oldStyleOffsets: bigint[] = [];
-  if (version <= 0) {
+  if (version === 0) {
     const _n = r.arrayLength();
     const _a: bigint[] = [];
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(r.int64());

@@ -50,7 +50,7 @@ export function encodeListTransactionsRequest(w: Writer, v: ListTransactionsRequ
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) w.int64(_a[_i]!);
   }
-  if (version >= 1) w.int64(v.durationFilter ?? -1n);
+  if (version === 1) w.int64(v.durationFilter ?? -1n);
   w.taggedFields(v._unknownTaggedFields);
 }
 
@@ -70,7 +70,7 @@ export function decodeListTransactionsRequest(r: Reader, version: number): Compl
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(r.int64());
     producerIdFilters = _a;
   }
-  const durationFilter: bigint = version >= 1 ? r.int64() : -1n;
+  const durationFilter: bigint = version === 1 ? r.int64() : -1n;
   const _unknown = r.taggedFields();
   const _o: Complete<ListTransactionsRequest> = { stateFilters, producerIdFilters, durationFilter };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;

@@ -79,7 +79,7 @@ export interface OffsetCommitResponsePartition {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a OffsetCommitRequest body at `version`. */
+/** Writes an OffsetCommitRequest body at `version`. */
 export function encodeOffsetCommitRequest(w: Writer, v: OffsetCommitRequest, version: number): void {
   const flexible = version >= 8;
   if (flexible) w.compactString(v.groupId);
@@ -103,7 +103,7 @@ export function encodeOffsetCommitRequest(w: Writer, v: OffsetCommitRequest, ver
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a OffsetCommitRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetCommitRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetCommitRequest(r: Reader, version: number): Complete<OffsetCommitRequest> {
   const flexible = version >= 8;
   const groupId = flexible ? r.compactString() : r.string();
@@ -158,7 +158,7 @@ function encodeOffsetCommitRequestPartition(w: Writer, v: OffsetCommitRequestPar
   w.int32(v.partitionIndex);
   w.int64(v.committedOffset);
   if (version >= 6) w.int32(v.committedLeaderEpoch ?? -1);
-  if (version >= 1 && version <= 1) w.int64(v.commitTimestamp ?? -1n);
+  if (version === 1) w.int64(v.commitTimestamp ?? -1n);
   if (flexible) w.compactNullableString(v.committedMetadata);
   else w.nullableString(v.committedMetadata);
   if (flexible) w.taggedFields(v._unknownTaggedFields);
@@ -169,7 +169,7 @@ function decodeOffsetCommitRequestPartition(r: Reader, version: number): Complet
   const partitionIndex = r.int32();
   const committedOffset = r.int64();
   const committedLeaderEpoch: number = version >= 6 ? r.int32() : -1;
-  const commitTimestamp: bigint = version >= 1 && version <= 1 ? r.int64() : -1n;
+  const commitTimestamp: bigint = version === 1 ? r.int64() : -1n;
   const committedMetadata = flexible ? r.compactNullableString() : r.nullableString();
   const _unknown = flexible ? r.taggedFields() : undefined;
   const _o: Complete<OffsetCommitRequestPartition> = { partitionIndex, committedOffset, committedLeaderEpoch, commitTimestamp, committedMetadata };
@@ -177,7 +177,7 @@ function decodeOffsetCommitRequestPartition(r: Reader, version: number): Complet
   return _o;
 }
 
-/** Writes a OffsetCommitResponse body at `version`. */
+/** Writes an OffsetCommitResponse body at `version`. */
 export function encodeOffsetCommitResponse(w: Writer, v: OffsetCommitResponse, version: number): void {
   const flexible = version >= 8;
   if (version >= 3) w.int32(v.throttleTimeMs ?? 0);
@@ -190,7 +190,7 @@ export function encodeOffsetCommitResponse(w: Writer, v: OffsetCommitResponse, v
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a OffsetCommitResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetCommitResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetCommitResponse(r: Reader, version: number): Complete<OffsetCommitResponse> {
   const flexible = version >= 8;
   const throttleTimeMs: number = version >= 3 ? r.int32() : 0;

@@ -53,7 +53,7 @@ export interface OffsetDeleteResponsePartition {
   errorCode: number;
 }
 
-/** Writes a OffsetDeleteRequest body at `version`. */
+/** Writes an OffsetDeleteRequest body at `version`. */
 export function encodeOffsetDeleteRequest(w: Writer, v: OffsetDeleteRequest, version: number): void {
   w.string(v.groupId);
   {
@@ -63,7 +63,7 @@ export function encodeOffsetDeleteRequest(w: Writer, v: OffsetDeleteRequest, ver
   }
 }
 
-/** Reads a OffsetDeleteRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetDeleteRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetDeleteRequest(r: Reader, version: number): Complete<OffsetDeleteRequest> {
   const groupId = r.string();
   let topics: Complete<OffsetDeleteRequestTopic>[];
@@ -106,7 +106,7 @@ function decodeOffsetDeleteRequestPartition(r: Reader, _version: number): Comple
   return { partitionIndex };
 }
 
-/** Writes a OffsetDeleteResponse body at `version`. */
+/** Writes an OffsetDeleteResponse body at `version`. */
 export function encodeOffsetDeleteResponse(w: Writer, v: OffsetDeleteResponse, version: number): void {
   w.int16(v.errorCode);
   w.int32(v.throttleTimeMs);
@@ -117,7 +117,7 @@ export function encodeOffsetDeleteResponse(w: Writer, v: OffsetDeleteResponse, v
   }
 }
 
-/** Reads a OffsetDeleteResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetDeleteResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetDeleteResponse(r: Reader, version: number): Complete<OffsetDeleteResponse> {
   const errorCode = r.int16();
   const throttleTimeMs = r.int32();

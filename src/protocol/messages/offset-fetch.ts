@@ -131,7 +131,7 @@ export interface OffsetFetchResponsePartitions {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a OffsetFetchRequest body at `version`. */
+/** Writes an OffsetFetchRequest body at `version`. */
 export function encodeOffsetFetchRequest(w: Writer, v: OffsetFetchRequest, version: number): void {
   const flexible = version >= 6;
   if (version <= 7) {
@@ -162,7 +162,7 @@ export function encodeOffsetFetchRequest(w: Writer, v: OffsetFetchRequest, versi
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a OffsetFetchRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetFetchRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetFetchRequest(r: Reader, version: number): Complete<OffsetFetchRequest> {
   const flexible = version >= 6;
   const groupId: string = version <= 7 ? (flexible ? r.compactString() : r.string()) : "";
@@ -228,8 +228,8 @@ function decodeOffsetFetchRequestTopic(r: Reader, version: number): Complete<Off
 
 function encodeOffsetFetchRequestGroup(w: Writer, v: OffsetFetchRequestGroup, version: number): void {
   w.compactString(v.groupId);
-  if (version >= 9) w.compactNullableString(v.memberId ?? null);
-  if (version >= 9) w.int32(v.memberEpoch ?? -1);
+  if (version === 9) w.compactNullableString(v.memberId ?? null);
+  if (version === 9) w.int32(v.memberEpoch ?? -1);
   {
     const _a = v.topics;
     if (_a === null) w.uvarint(0);
@@ -243,8 +243,8 @@ function encodeOffsetFetchRequestGroup(w: Writer, v: OffsetFetchRequestGroup, ve
 
 function decodeOffsetFetchRequestGroup(r: Reader, version: number): Complete<OffsetFetchRequestGroup> {
   const groupId = r.compactString();
-  const memberId: string | null = version >= 9 ? r.compactNullableString() : null;
-  const memberEpoch: number = version >= 9 ? r.int32() : -1;
+  const memberId: string | null = version === 9 ? r.compactNullableString() : null;
+  const memberEpoch: number = version === 9 ? r.int32() : -1;
   let topics: Complete<OffsetFetchRequestTopics>[] | null;
   {
     const _n = r.compactNullableArrayLength();
@@ -286,7 +286,7 @@ function decodeOffsetFetchRequestTopics(r: Reader, _version: number): Complete<O
   return _o;
 }
 
-/** Writes a OffsetFetchResponse body at `version`. */
+/** Writes an OffsetFetchResponse body at `version`. */
 export function encodeOffsetFetchResponse(w: Writer, v: OffsetFetchResponse, version: number): void {
   const flexible = version >= 6;
   if (version >= 3) w.int32(v.throttleTimeMs ?? 0);
@@ -305,7 +305,7 @@ export function encodeOffsetFetchResponse(w: Writer, v: OffsetFetchResponse, ver
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a OffsetFetchResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetFetchResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetFetchResponse(r: Reader, version: number): Complete<OffsetFetchResponse> {
   const flexible = version >= 6;
   const throttleTimeMs: number = version >= 3 ? r.int32() : 0;

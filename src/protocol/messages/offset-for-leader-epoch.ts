@@ -71,7 +71,7 @@ export interface OffsetForLeaderEpochResponseEpochEndOffset {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a OffsetForLeaderEpochRequest body at `version`. */
+/** Writes an OffsetForLeaderEpochRequest body at `version`. */
 export function encodeOffsetForLeaderEpochRequest(w: Writer, v: OffsetForLeaderEpochRequest, version: number): void {
   const flexible = version >= 4;
   if (version >= 3) w.int32(v.replicaId ?? -2);
@@ -84,7 +84,7 @@ export function encodeOffsetForLeaderEpochRequest(w: Writer, v: OffsetForLeaderE
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a OffsetForLeaderEpochRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetForLeaderEpochRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): Complete<OffsetForLeaderEpochRequest> {
   const flexible = version >= 4;
   const replicaId: number = version >= 3 ? r.int32() : -2;
@@ -149,7 +149,7 @@ function decodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, ve
   return _o;
 }
 
-/** Writes a OffsetForLeaderEpochResponse body at `version`. */
+/** Writes an OffsetForLeaderEpochResponse body at `version`. */
 export function encodeOffsetForLeaderEpochResponse(w: Writer, v: OffsetForLeaderEpochResponse, version: number): void {
   const flexible = version >= 4;
   if (version >= 2) w.int32(v.throttleTimeMs ?? 0);
@@ -162,7 +162,7 @@ export function encodeOffsetForLeaderEpochResponse(w: Writer, v: OffsetForLeader
   if (flexible) w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a OffsetForLeaderEpochResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an OffsetForLeaderEpochResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): Complete<OffsetForLeaderEpochResponse> {
   const flexible = version >= 4;
   const throttleTimeMs: number = version >= 2 ? r.int32() : 0;

@@ -63,8 +63,8 @@ export function encodeSyncGroupRequest(w: Writer, v: SyncGroupRequest, version: 
     if (flexible) w.compactNullableString(v.groupInstanceId ?? null);
     else w.nullableString(v.groupInstanceId ?? null);
   }
-  if (version >= 5) w.compactNullableString(v.protocolType ?? null);
-  if (version >= 5) w.compactNullableString(v.protocolName ?? null);
+  if (version === 5) w.compactNullableString(v.protocolType ?? null);
+  if (version === 5) w.compactNullableString(v.protocolName ?? null);
   {
     const _a = v.assignments;
     if (flexible) w.uvarint(_a.length + 1);
@@ -81,8 +81,8 @@ export function decodeSyncGroupRequest(r: Reader, version: number): Complete<Syn
   const generationId = r.int32();
   const memberId = flexible ? r.compactString() : r.string();
   const groupInstanceId: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  const protocolType: string | null = version >= 5 ? r.compactNullableString() : null;
-  const protocolName: string | null = version >= 5 ? r.compactNullableString() : null;
+  const protocolType: string | null = version === 5 ? r.compactNullableString() : null;
+  const protocolName: string | null = version === 5 ? r.compactNullableString() : null;
   let assignments: Complete<SyncGroupRequestAssignment>[];
   {
     const _n = flexible ? r.compactArrayLength() : r.arrayLength();
@@ -120,8 +120,8 @@ export function encodeSyncGroupResponse(w: Writer, v: SyncGroupResponse, version
   const flexible = version >= 4;
   if (version >= 1) w.int32(v.throttleTimeMs ?? 0);
   w.int16(v.errorCode);
-  if (version >= 5) w.compactNullableString(v.protocolType ?? null);
-  if (version >= 5) w.compactNullableString(v.protocolName ?? null);
+  if (version === 5) w.compactNullableString(v.protocolType ?? null);
+  if (version === 5) w.compactNullableString(v.protocolName ?? null);
   if (flexible) w.compactBytes(v.assignment);
   else w.bytes(v.assignment);
   if (flexible) w.taggedFields(v._unknownTaggedFields);
@@ -132,8 +132,8 @@ export function decodeSyncGroupResponse(r: Reader, version: number): Complete<Sy
   const flexible = version >= 4;
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   const errorCode = r.int16();
-  const protocolType: string | null = version >= 5 ? r.compactNullableString() : null;
-  const protocolName: string | null = version >= 5 ? r.compactNullableString() : null;
+  const protocolType: string | null = version === 5 ? r.compactNullableString() : null;
+  const protocolName: string | null = version === 5 ? r.compactNullableString() : null;
   const assignment = flexible ? r.compactBytes() : r.bytes();
   const _unknown = flexible ? r.taggedFields() : undefined;
   const _o: Complete<SyncGroupResponse> = { throttleTimeMs, errorCode, protocolType, protocolName, assignment };

@@ -25,13 +25,13 @@ export interface UnregisterBrokerResponse {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a UnregisterBrokerRequest body at `version`. */
+/** Writes an UnregisterBrokerRequest body at `version`. */
 export function encodeUnregisterBrokerRequest(w: Writer, v: UnregisterBrokerRequest, _version: number): void {
   w.int32(v.brokerId);
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a UnregisterBrokerRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an UnregisterBrokerRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeUnregisterBrokerRequest(r: Reader, _version: number): Complete<UnregisterBrokerRequest> {
   const brokerId = r.int32();
   const _unknown = r.taggedFields();
@@ -40,7 +40,7 @@ export function decodeUnregisterBrokerRequest(r: Reader, _version: number): Comp
   return _o;
 }
 
-/** Writes a UnregisterBrokerResponse body at `version`. */
+/** Writes an UnregisterBrokerResponse body at `version`. */
 export function encodeUnregisterBrokerResponse(w: Writer, v: UnregisterBrokerResponse, _version: number): void {
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
@@ -48,7 +48,7 @@ export function encodeUnregisterBrokerResponse(w: Writer, v: UnregisterBrokerRes
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a UnregisterBrokerResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an UnregisterBrokerResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeUnregisterBrokerResponse(r: Reader, _version: number): Complete<UnregisterBrokerResponse> {
   const throttleTimeMs = r.int32();
   const errorCode = r.int16();

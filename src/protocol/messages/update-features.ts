@@ -57,7 +57,7 @@ export interface UpdateFeaturesResponseUpdatableFeatureResult {
   _unknownTaggedFields?: RawTaggedField[];
 }
 
-/** Writes a UpdateFeaturesRequest body at `version`. */
+/** Writes an UpdateFeaturesRequest body at `version`. */
 export function encodeUpdateFeaturesRequest(w: Writer, v: UpdateFeaturesRequest, version: number): void {
   w.int32(v.timeoutMs ?? 60000);
   {
@@ -65,11 +65,11 @@ export function encodeUpdateFeaturesRequest(w: Writer, v: UpdateFeaturesRequest,
     w.uvarint(_a.length + 1);
     for (let _i = 0; _i < _a.length; _i++) encodeUpdateFeaturesRequestFeatureUpdateKey(w, _a[_i]!, version);
   }
-  if (version >= 1) w.bool(v.validateOnly ?? false);
+  if (version === 1) w.bool(v.validateOnly ?? false);
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a UpdateFeaturesRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an UpdateFeaturesRequest body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeUpdateFeaturesRequest(r: Reader, version: number): Complete<UpdateFeaturesRequest> {
   const timeoutMs = r.int32();
   let featureUpdates: Complete<UpdateFeaturesRequestFeatureUpdateKey>[];
@@ -79,7 +79,7 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): Complet
     for (let _i = 0; _i < _n && r.ok; _i++) _a.push(decodeUpdateFeaturesRequestFeatureUpdateKey(r, version));
     featureUpdates = _a;
   }
-  const validateOnly: boolean = version >= 1 ? r.bool() : false;
+  const validateOnly: boolean = version === 1 ? r.bool() : false;
   const _unknown = r.taggedFields();
   const _o: Complete<UpdateFeaturesRequest> = { timeoutMs, featureUpdates, validateOnly };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
@@ -89,23 +89,23 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): Complet
 function encodeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, v: UpdateFeaturesRequestFeatureUpdateKey, version: number): void {
   w.compactString(v.feature);
   w.int16(v.maxVersionLevel);
-  if (version <= 0) w.bool(v.allowDowngrade ?? false);
-  if (version >= 1) w.int8(v.upgradeType ?? 1);
+  if (version === 0) w.bool(v.allowDowngrade ?? false);
+  if (version === 1) w.int8(v.upgradeType ?? 1);
   w.taggedFields(v._unknownTaggedFields);
 }
 
 function decodeUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: number): Complete<UpdateFeaturesRequestFeatureUpdateKey> {
   const feature = r.compactString();
   const maxVersionLevel = r.int16();
-  const allowDowngrade: boolean = version <= 0 ? r.bool() : false;
-  const upgradeType: number = version >= 1 ? r.int8() : 1;
+  const allowDowngrade: boolean = version === 0 ? r.bool() : false;
+  const upgradeType: number = version === 1 ? r.int8() : 1;
   const _unknown = r.taggedFields();
   const _o: Complete<UpdateFeaturesRequestFeatureUpdateKey> = { feature, maxVersionLevel, allowDowngrade, upgradeType };
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
 
-/** Writes a UpdateFeaturesResponse body at `version`. */
+/** Writes an UpdateFeaturesResponse body at `version`. */
 export function encodeUpdateFeaturesResponse(w: Writer, v: UpdateFeaturesResponse, version: number): void {
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
@@ -118,7 +118,7 @@ export function encodeUpdateFeaturesResponse(w: Writer, v: UpdateFeaturesRespons
   w.taggedFields(v._unknownTaggedFields);
 }
 
-/** Reads a UpdateFeaturesResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
+/** Reads an UpdateFeaturesResponse body at `version`; check `r.ok` or call `r.complete()` afterwards. */
 export function decodeUpdateFeaturesResponse(r: Reader, version: number): Complete<UpdateFeaturesResponse> {
   const throttleTimeMs = r.int32();
   const errorCode = r.int16();
