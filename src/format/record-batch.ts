@@ -205,7 +205,8 @@ export function checkRecords(buf: Buffer, pos: number, size: number, sequential:
 
 /**
  * Validate a buffer of one or more batches as received from a producer; returns the number of
- * batches. Throws CorruptBatchError naming the batch index and the problem.
+ * batches. Throws CorruptBatchError (framing, magic, CRC) or InvalidRecordError (records that
+ * disagree with their header) naming the batch index and the problem.
  */
 export function validateBatches(buf: Buffer, where: string): number {
   let pos = 0;
@@ -213,8 +214,11 @@ export function validateBatches(buf: Buffer, where: string): number {
   while (pos < buf.length) {
     const size = batchSizeAt(buf, pos, buf.length);
     if (size < 0) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos} has a bad length or is truncated`, pos);
-    const problem = checkBatch(buf, pos, size) ?? checkRecords(buf, pos, size, true);
-    if (problem !== null) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos}: ${problem}`, pos);
+    const corrupt = checkBatch(buf, pos, size);
+    if (corrupt !== null) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos}: ${corrupt}`, pos);
+    // The CRC matched, so the producer built these records this way: INVALID_RECORD, as Kafka's LogValidator says.
+    const invalid = checkRecords(buf, pos, size, true);
+    if (invalid !== null) throw new InvalidRecordError(`${where}: batch ${n} at byte ${pos}: ${invalid}`);
     pos += size;
     n++;
   }

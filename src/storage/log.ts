@@ -45,6 +45,8 @@ export interface LogLoadState {
   onClose?: (log: Log) => void;
 }
 
+const RESOLVED = Promise.resolve();
+
 export class Log {
   private segments: Segment[] = [];
   private closed = false;
@@ -60,9 +62,16 @@ export class Log {
   private flushing: Promise<void> | null = null;
 
   private onClose: ((log: Log) => void) | undefined;
+  private _config: LogConfig;
 
-  private constructor(readonly dir: string, readonly name: string, readonly config: LogConfig, leaderEpoch: number) {
+  private constructor(readonly dir: string, readonly name: string, config: LogConfig, leaderEpoch: number) {
+    this._config = config;
     this.leaderEpoch = leaderEpoch;
+  }
+
+  /** The settings in force (see `reconfigure`). */
+  get config(): Readonly<LogConfig> {
+    return this._config;
   }
 
   /** Open the log in `dir`, creating it if empty, recovering it if the last run did not close cleanly. */
@@ -136,12 +145,14 @@ export class Log {
     return this.segments[this.segments.length - 1]!;
   }
 
-  /** Encode `records` as one batch and append it. */
+  /** Encode `records` as one batch and append it; resolves when the flush policy is met. */
   async append(records: readonly RecordInput[]): Promise<AppendResult> {
     this.checkOpen();
     if (!Array.isArray(records)) throw new InvalidArgumentError('append expects an array of records');
     const batch = encodeBatch(records, { baseOffset: this.endOffset, partitionLeaderEpoch: this.leaderEpoch });
-    return this.appendValidated(batch, records.length === 0 ? 0 : 1);
+    const result = this.appendValidated(batch);
+    await this.durable();
+    return result;
   }
 
   /**
@@ -152,15 +163,18 @@ export class Log {
   async appendBatch(bytes: Buffer): Promise<AppendResult> {
     this.checkOpen();
     if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendBatch expects a Buffer of record batches');
-    const count = validateBatches(bytes, this.name);
-    return this.appendValidated(bytes, count);
+    validateBatches(bytes, this.name);
+    const result = this.appendValidated(bytes);
+    await this.durable();
+    return result;
   }
 
   /**
    * Append batches that already passed validation (the broker validates in its produce path or
-   * in the worker pool). Offsets are assigned here.
+   * in the worker pool), synchronously: offsets are assigned here, in call order. Call
+   * `durable()` right after to wait for the flush policy.
    */
-  appendValidated(bytes: Buffer, _batches: number): Promise<AppendResult> {
+  appendValidated(bytes: Buffer): AppendResult {
     this.checkOpen();
     const baseOffset = this.endOffset;
     let next = baseOffset;
@@ -168,9 +182,8 @@ export class Log {
     let offsetOfMax = -1;
     for (let pos = 0; pos < bytes.length;) {
       const size = bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
-      if (size > this.config.maxMessageBytes + LOG_OVERHEAD + 49) {
-        throw new RecordTooLargeError(size, this.config.maxMessageBytes, this.name);
-      }
+      // Kafka compares the whole batch (sizeInBytes) with max.message.bytes.
+      if (size > this.config.maxMessageBytes) throw new RecordTooLargeError(size, this.config.maxMessageBytes, this.name);
       writeInt64(bytes, pos + BASE_OFFSET, next);
       if (this.leaderEpoch >= 0) bytes.writeInt32BE(this.leaderEpoch, pos + PARTITION_LEADER_EPOCH);
       const last = next + bytes.readInt32BE(pos + LAST_OFFSET_DELTA);
@@ -184,21 +197,27 @@ export class Log {
     }
     if (bytes.length > this.config.segmentBytes) throw new RecordTooLargeError(bytes.length, this.config.segmentBytes, `${this.name} (segment.bytes)`);
     this.maybeRoll(bytes.length, next - 1);
-    const segment = this.active;
-    segment.append(bytes, next - 1, maxTimestamp, offsetOfMax);
-    const result: AppendResult = { baseOffset, lastOffset: next - 1 };
+    this.active.append(bytes, next - 1, maxTimestamp, offsetOfMax);
+    return { baseOffset, lastOffset: next - 1 };
+  }
+
+  /**
+   * Resolves once everything appended so far is durable as the flush policy requires: at once
+   * for 'none', after a shared fsync for 'always', at the next periodic group fsync otherwise.
+   */
+  durable(): Promise<void> {
     const flush = this.config.flush;
-    if (flush === 'none') return Promise.resolve(result);
+    if (flush === 'none') return RESOLVED;
+    const segment = this.active;
     if (flush === 'always') {
-      const end = next;
+      const end = this.endOffset;
       return segment.sync().then(() => {
         if (end > this._recoveryPoint) this._recoveryPoint = end;
-        return result;
       });
     }
     this.dirty.add(segment);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.flushWaiters.push({ resolve: () => resolve(result), reject });
+    return new Promise<void>((resolve, reject) => {
+      this.flushWaiters.push({ resolve, reject });
       this.scheduleFlush(flush.intervalMs);
     });
   }
@@ -241,20 +260,53 @@ export class Log {
 
   /** First offset whose timestamp is >= `timestamp`, or null if all records are older. */
   async offsetForTime(timestamp: number): Promise<number | null> {
+    return this.lookupTime(timestamp)?.offset ?? null;
+  }
+
+  /**
+   * The first record at or after `timestamp`: its offset and timestamp (Kafka's
+   * fetchOffsetByTimestamp), never below the log start offset. Null if all records are older.
+   */
+  lookupTime(timestamp: number): { offset: number; timestamp: number } | null {
     this.checkOpen();
     if (!Number.isSafeInteger(timestamp)) throw new InvalidArgumentError(`timestamp must be an integer, got ${timestamp}`);
     for (const segment of this.segments) {
       if (segment.largestTimestamp < timestamp) continue;
-      const offset = segment.offsetForTime(timestamp);
-      if (offset !== null) return Math.max(offset, this._startOffset);
+      const found = segment.offsetForTime(timestamp);
+      if (found !== null) return found.offset >= this._startOffset ? found : { offset: this._startOffset, timestamp: found.timestamp };
     }
     return null;
+  }
+
+  /** The largest timestamp in the log and the offset of its record (ListOffsets MAX_TIMESTAMP), or null if empty. */
+  maxTimestamp(): { offset: number; timestamp: number } | null {
+    this.checkOpen();
+    let best: { offset: number; timestamp: number } | null = null;
+    for (const s of this.segments) {
+      if (s.maxTimestamp >= 0 && (best === null || s.maxTimestamp > best.timestamp)) best = { offset: s.offsetOfMaxTimestamp, timestamp: s.maxTimestamp };
+    }
+    return best !== null && best.offset >= this._startOffset ? best : null;
   }
 
   /** Make every appended record durable, then advance the recovery point. */
   async sync(): Promise<void> {
     this.checkOpen();
     await this.flushNow();
+  }
+
+  /**
+   * Change settings of the open log (a topic's AlterConfigs): `options` are merged over the
+   * current settings and validated as at load. Size and age limits, retention, the largest batch
+   * and the flush policy apply from the next append; the index interval and preallocation apply
+   * to segments created from now on. Appends waiting for an interval flush are flushed now if
+   * the policy no longer has an interval.
+   */
+  reconfigure(options: Partial<LogConfig>): void {
+    this.checkOpen();
+    const next = resolveLogConfig({ ...this._config, ...options });
+    const wasInterval = typeof this._config.flush === 'object';
+    this._config = next;
+    if (wasInterval && typeof next.flush !== 'object' && (this.flushWaiters.length > 0 || this.flushTimer !== null)) void this.flushNow().catch(() => {});
   }
 
   /** Start a new active segment now (also done automatically on size and age). */

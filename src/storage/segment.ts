@@ -155,8 +155,8 @@ export class Segment {
     return { view: this.file.view(start, end - start), firstOffset, nextOffset };
   }
 
-  /** First offset whose record timestamp is >= ts, or null if every record is older. */
-  offsetForTime(ts: number): number | null {
+  /** First record whose timestamp is >= ts (its offset and timestamp), or null if every record is older. */
+  offsetForTime(ts: number): { offset: number; timestamp: number } | null {
     if (this.maxTimestamp < ts) return null;
     const from = this.timeIndex.lookup(ts);
     let pos = this.positionOf(from.offset);
@@ -167,7 +167,7 @@ export class Segment {
       if (readInt64(batch, MAX_TIMESTAMP) >= ts) {
         const records: StoredRecord[] = [];
         readBatchRecords(batch, 0, batchSize, records);
-        for (const r of records) if (r.timestamp >= ts) return r.offset;
+        for (const r of records) if (r.timestamp >= ts) return { offset: r.offset, timestamp: r.timestamp };
       }
       pos += batchSize;
     }

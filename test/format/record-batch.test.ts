@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { readBatchHeader } from '../../src/format/batch-header.js';
 import { checkBatch, encodeBatch, readBatchRecords, validateBatches } from '../../src/format/record-batch.js';
 import type { StoredRecord } from '../../src/format/record.js';
-import { CorruptBatchError } from '../../src/errors.js';
+import { CorruptBatchError, InvalidRecordError } from '../../src/errors.js';
 
 const require = createRequire(import.meta.url);
 const { RecordBatch: KafkaRecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js');
@@ -119,7 +119,7 @@ describe('RecordBatch v2', () => {
       b.writeInt32BE(3, 57);
       b.writeInt32BE(2, 23);
       b.writeUInt32BE(crc32c(b.subarray(21)), 17);
-      expect(() => validateBatches(b, 't')).toThrow(CorruptBatchError);
+      expect(() => validateBatches(b, 't')).toThrow(InvalidRecordError);
     });
 
     it('accepts several batches back to back', () => {
