@@ -579,11 +579,10 @@ class StructGen {
     const loop = elem.length === 1 ? [`for (let _i = 0; _i < _a.length; _i++) ${elem[0]}`] : block('for (let _i = 0; _i < _a.length; _i++)', elem);
     const body = [...selStmt(flex, `${w}.uvarint(_a.length + 1);`, `${w}.int32(_a.length);`), ...loop];
     if (nullable) {
-      out.push(...selStmt(flex, `if (_a === null) ${w}.uvarint(0);`, `if (_a === null) ${w}.int32(-1);`).map((l) => l), ...block('else', body));
-      if (flex !== 'true' && flex !== 'false') {
-        // Both null tests share the else branch: write them as one test.
-        out.splice(1, 2, `if (_a === null) ${sel(flex, `${w}.uvarint(0)`, `${w}.int32(-1)`)};`);
-      }
+      const writeNull = selStmt(flex, `${w}.uvarint(0);`, `${w}.int32(-1);`);
+      if (writeNull.length === 1) out.push(`if (_a === null) ${writeNull[0]}`);
+      else out.push(...block('if (_a === null)', writeNull));
+      out.push(...block('else', body));
       return out.reduce<string[]>(joinElse, []);
     }
     out.push(...body);

@@ -98,8 +98,10 @@ function encodeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, v: Create
   w.int32(v.count);
   {
     const _a = v.assignments;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeCreatePartitionsRequestCreatePartitionsAssignment(w, _a[_i]!, version);

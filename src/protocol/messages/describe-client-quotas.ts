@@ -131,8 +131,10 @@ export function encodeDescribeClientQuotasResponse(w: Writer, v: DescribeClientQ
   else w.nullableString(v.errorMessage);
   {
     const _a = v.entries;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeDescribeClientQuotasResponseEntryData(w, _a[_i]!, version);

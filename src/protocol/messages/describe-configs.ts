@@ -130,8 +130,10 @@ function encodeDescribeConfigsRequestDescribeConfigsResource(w: Writer, v: Descr
   else w.string(v.resourceName);
   {
     const _a = v.configurationKeys;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) {

@@ -76,8 +76,10 @@ export function encodeDescribeDelegationTokenRequest(w: Writer, v: DescribeDeleg
   const flexible = version >= 2;
   {
     const _a = v.owners;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(w, _a[_i]!, version);

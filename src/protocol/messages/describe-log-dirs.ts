@@ -78,8 +78,10 @@ export function encodeDescribeLogDirsRequest(w: Writer, v: DescribeLogDirsReques
   const flexible = version >= 2;
   {
     const _a = v.topics;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeDescribeLogDirsRequestDescribableLogDirTopic(w, _a[_i]!, version);

@@ -67,8 +67,10 @@ export function encodeElectLeadersRequest(w: Writer, v: ElectLeadersRequest, ver
   if (version >= 1) w.int8(v.electionType ?? 0);
   {
     const _a = v.topicPartitions;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeElectLeadersRequestTopicPartitions(w, _a[_i]!, version);

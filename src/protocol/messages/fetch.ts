@@ -575,8 +575,10 @@ function encodeFetchResponsePartitionData(w: Writer, v: FetchResponsePartitionDa
   if (version >= 5) w.int64(v.logStartOffset ?? -1n);
   if (version >= 4) {
     const _a = v.abortedTransactions === undefined ? [] : v.abortedTransactions;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeFetchResponseAbortedTransaction(w, _a[_i]!, version);

@@ -108,8 +108,10 @@ export function encodeMetadataRequest(w: Writer, v: MetadataRequest, version: nu
     for (let _i = 0; _i < _a.length; _i++) encodeMetadataRequestTopic(w, _a[_i]!, version);
   } else {
     const _a = v.topics;
-    if (_a === null) flexible ? w.uvarint(0) : w.int32(-1);
-    else {
+    if (_a === null) {
+      if (flexible) w.uvarint(0);
+      else w.int32(-1);
+    } else {
       if (flexible) w.uvarint(_a.length + 1);
       else w.int32(_a.length);
       for (let _i = 0; _i < _a.length; _i++) encodeMetadataRequestTopic(w, _a[_i]!, version);
