@@ -1,8 +1,9 @@
 # strand_native: mmap'd segment files, the group-commit flusher thread and CRC-32C.
 # Built by `npm run build:native` (node-gyp rebuild) or by scripts/build-native.mjs at install.
 # C++17, Node-API 8 through node-addon-api, C++ exceptions off (errors are pending JS
-# exceptions). The SSE4.2 kernel is selected per function with __attribute__((target)) and a
-# CPUID check at load, so no file needs -msse4.2 and the binary runs on any x86-64.
+# exceptions). The hardware CRC kernels (SSE4.2 on x86-64, the CRC32 extension on AArch64) are
+# enabled per function with __attribute__((target)) and picked by a CPU check at load, so no
+# file needs -msse4.2/-march flags and the binary runs on any CPU of its architecture.
 # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: a worker being terminated can no longer throw; without
 # it node-addon-api turns such a throw into a fatal error of the whole process.
 {

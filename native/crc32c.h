@@ -27,11 +27,11 @@ uint32_t Crc32cSse42(uint32_t crc, const uint8_t* data, size_t length);
 bool CpuHasSse42();
 #endif
 
-#if defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
+#if defined(__aarch64__) && (defined(__ARM_FEATURE_CRC32) || defined(__linux__))
 #define STRAND_CRC32C_HAVE_ARMV8 1
-// ARMv8 CRC32 extension. Only compiled when the target baseline guarantees it (e.g. built with
-// -march=armv8.1-a or later), so no runtime check is needed.
+// ARMv8 CRC32 extension. Only call when CpuHasArmv8Crc().
 uint32_t Crc32cArmv8(uint32_t crc, const uint8_t* data, size_t length);
+bool CpuHasArmv8Crc();
 #endif
 
 struct Crc32cImpl {

@@ -72,7 +72,7 @@ Crc32cImpl SelectCrc32c(bool forceSoftware) {
     if (CpuHasSse42()) return {Crc32cSse42, "sse4.2"};
 #endif
 #if defined(STRAND_CRC32C_HAVE_ARMV8)
-    return {Crc32cArmv8, "armv8-crc"};
+    if (CpuHasArmv8Crc()) return {Crc32cArmv8, "armv8-crc"};
 #endif
   }
   return {Crc32cSoftware, "software"};

@@ -27,9 +27,20 @@ describe.skipIf(skip)('native sync (group commit)', () => {
     expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
     const used = native.fsyncCount() - before;
     expect(used).toBeGreaterThanOrEqual(1);
-    expect(used).toBeLessThanOrEqual(5); // at most one in flight + one for everything queued behind it, per burst
+    // Each flusher round takes everything queued so far: the count is the number of rounds
+    // that fit while this loop runs (a few when fsync is fast), never one per call.
+    expect(used).toBeLessThanOrEqual(20);
     f.close();
     expect(readFileSync(path, 'utf8').split('\n')[199]).toBe('record 199');
+  });
+
+  it('any number of sync() calls covering the same appends cost exactly one fsync', async () => {
+    const f = native.openSegmentFile(join(tmpDir(), 'same.log'));
+    for (let i = 0; i < 100; i++) f.append([Buffer.from(`record ${i}\n`)]);
+    const before = native.fsyncCount();
+    await Promise.all(Array.from({ length: 1000 }, () => f.sync()));
+    expect(native.fsyncCount() - before).toBe(1);
+    f.close();
   });
 
   it('one fsync per distinct file per round, across many files', async () => {
