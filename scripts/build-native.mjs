@@ -79,7 +79,7 @@ function build() {
 
 const outcome = build();
 if (outcome.ok) {
-  if (!quiet) console.log('strand: native addon built (build/Release/strand_native.node)');
+  console.log('strand: native addon built (build/Release/strand_native.node)');
   process.exit(0);
 }
 const message =
