@@ -1,0 +1,167 @@
+/**
+ * A running broker: the data directory (Store), the topics, the API table, and one TCP server
+ * per listener. `stop()` is graceful: stop accepting, stop reading, answer what is in flight,
+ * flush and close the logs, write the clean-shutdown marker.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { logger as rootLogger } from '../logger.js';
+import { ApiKey } from '../protocol/messages/index.js';
+import { Store } from '../storage/store.js';
+import type { BrokerConfig } from './config.js';
+import { Connection } from './connection.js';
+import type { BrokerCore, Topics } from './context.js';
+import { createDispatcher } from './dispatch.js';
+import { FetchSessionCache } from './fetch-sessions.js';
+const ADMIN_HANDLERS: Record<string, never> = {};
+import { handleApiVersions } from './handlers/api-versions.js';
+import { createFetchHandler } from './handlers/fetch.js';
+import { handleListOffsets } from './handlers/list-offsets.js';
+import { handleMetadata } from './handlers/metadata.js';
+import { handleProduce } from './handlers/produce.js';
+import { ApiRegistry } from './handlers/registry.js';
+import { TopicManager } from './topics.js';
+import { AppendWaiters } from './waiters.js';
+
+export class Broker implements BrokerCore {
+  readonly nodeId: number;
+  readonly logger: Logger;
+  advertisedHost = '127.0.0.1';
+  advertisedPort = 0;
+  private readonly registry = new ApiRegistry();
+  private readonly waiters = new AppendWaiters();
+  private readonly servers: Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private readonly shutdown = new AbortController();
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger) {
+    this.nodeId = config.nodeId;
+    this.logger = logger;
+    const fetchSessions = new FetchSessionCache();
+    this.registry.register(ApiKey.ApiVersions, handleApiVersions);
+    this.registry.register(ApiKey.Metadata, handleMetadata);
+    // v3+ carry v2 record batches, the only format stored.
+    this.registry.register(ApiKey.Produce, handleProduce, { min: 3 });
+    this.registry.register(ApiKey.Fetch, createFetchHandler(fetchSessions), { min: 4 });
+    this.registry.register(ApiKey.ListOffsets, handleListOffsets);
+    for (const [key, handler] of Object.entries(ADMIN_HANDLERS)) this.registry.register(Number(key), handler);
+  }
+
+  get clusterId(): string {
+    return this.topics.clusterId;
+  }
+
+  /** Open the data directory and start listening. */
+  static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
+    const store = await Store.open(config.dataDir, { defaults: config.logDefaults(), checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms') });
+    let topics: TopicManager;
+    try {
+      topics = await TopicManager.open(store, config, logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    const broker = new Broker(config, store, topics, logger);
+    try {
+      await broker.listen();
+    } catch (err) {
+      await broker.stop();
+      throw err;
+    }
+    const every = config.int('log.retention.check.interval.ms');
+    broker.retentionTimer = setInterval(() => broker.applyRetention(), every);
+    broker.retentionTimer.unref();
+    logger.info({ listeners: broker.addresses(), dataDir: config.dataDir, nodeId: broker.nodeId, clusterId: broker.clusterId }, 'broker started');
+    return broker;
+  }
+
+  apiVersions() {
+    return this.registry.versions();
+  }
+
+  notifyAppend(topic: string, partition: number): void {
+    this.waiters.notify(topic, partition);
+  }
+
+  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, ms: number): Promise<void> {
+    return this.waiters.wait(partitions, ms, this.shutdown.signal);
+  }
+
+  /** `host:port` of each listener as bound (port 0 resolved). */
+  addresses(): string[] {
+    return this.servers.map((s) => {
+      const a = s.address();
+      return a !== null && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+    });
+  }
+
+  /** Graceful stop; safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private applyRetention(): void {
+    try {
+      const deleted = this.store.applyRetention();
+      if (deleted > 0) this.logger.info({ segments: deleted }, 'retention deleted segments');
+    } catch (err) {
+      this.logger.error({ err }, 'retention failed');
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const dispatch = createDispatcher(this, this.registry);
+    const limits = {
+      maxFrameBytes: this.config.int('socket.request.max.bytes'),
+      maxQueuedRequests: this.config.int('queued.max.requests'),
+      maxQueuedBytes: this.config.int('queued.max.request.bytes'),
+      idleMs: this.config.int('connections.max.idle.ms'),
+    };
+    const listeners = this.config.listeners;
+    for (const l of listeners) {
+      const server = createServer({ noDelay: true }, (socket: Socket) => {
+        if (this.stopping !== null) {
+          socket.destroy();
+          return;
+        }
+        const conn = new Connection(socket, limits, dispatch, this.logger, (c) => this.connections.delete(c));
+        this.connections.add(conn);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.host === '' ? undefined : l.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.logger.error({ err }, 'listener error'));
+      this.servers.push(server);
+    }
+    // Advertise the first listener (or advertised.listeners), with port 0 resolved.
+    const adv = this.config.advertisedListeners[0] ?? listeners[0]!;
+    const bound = this.servers[0]!.address();
+    const boundPort = bound !== null && typeof bound === 'object' ? bound.port : adv.port;
+    this.advertisedHost = adv.host === '' || adv.host === '0.0.0.0' || adv.host === '::' ? hostname() : adv.host;
+    this.advertisedPort = adv.port === 0 || this.config.raw('advertised.listeners') === undefined ? boundPort : adv.port;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    for (const s of this.servers) s.close();
+    for (const c of this.connections) c.stopReading();
+    // Long polls end now; what is in flight is answered.
+    this.shutdown.abort();
+    const deadline = Date.now() + 10_000;
+    await Promise.race([Promise.all([...this.connections].map((c) => c.drained())), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    for (const c of [...this.connections]) c.close();
+    await this.topics.close();
+    await this.store.close();
+    this.logger.info({ dataDir: this.config.dataDir }, 'broker stopped cleanly');
+  }
+}
+
+export type { Topics };

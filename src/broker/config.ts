@@ -1,0 +1,214 @@
+/**
+ * Broker configuration under Kafka's names, from (later wins): built-in defaults, a
+ * `server.properties`-style file, `STRAND_*` environment variables (`STRAND_LOG_RETENTION_MS`
+ * is `log.retention.ms`), and `--override key=value` flags. Unknown keys are kept (Kafka
+ * ignores them with a warning too) so one file can serve both; bad values of known keys are
+ * refused with a message that names the key and what it accepts.
+ */
+import { readFileSync } from 'node:fs';
+import { StrandError } from '../errors.js';
+import type { LogConfig } from '../storage/log-config.js';
+
+export class ConfigError extends StrandError {
+  constructor(message: string) {
+    super(message, 'ERR_STRAND_CONFIG', 40 /* INVALID_CONFIG */);
+  }
+}
+
+type Kind = 'int' | 'long' | 'bool' | 'string' | 'list';
+
+interface Definition {
+  kind: Kind;
+  default: string;
+  min?: number;
+  doc: string;
+}
+
+/** The broker settings strand understands, with Kafka's defaults unless noted. */
+export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
+  'node.id': { kind: 'int', default: '0', min: 0, doc: 'this broker id (broker.id is accepted too)' },
+  'broker.id': { kind: 'int', default: '-1', min: -1, doc: 'alias of node.id' },
+  'listeners': { kind: 'list', default: 'PLAINTEXT://127.0.0.1:9092', doc: 'where to listen, e.g. PLAINTEXT://0.0.0.0:9092' },
+  'advertised.listeners': { kind: 'list', default: '', doc: 'what clients are told to connect to; defaults to listeners' },
+  'log.dirs': { kind: 'string', default: './strand-data', doc: 'data directory (log.dir is accepted too; one directory)' },
+  'log.dir': { kind: 'string', default: '', doc: 'alias of log.dirs' },
+  'cluster.id': { kind: 'string', default: '', doc: 'cluster id; generated and stored in meta.properties when empty' },
+  'num.partitions': { kind: 'int', default: '1', min: 1, doc: 'partitions of auto-created topics' },
+  'default.replication.factor': { kind: 'int', default: '1', min: 1, doc: 'replication factor of auto-created topics' },
+  'auto.create.topics.enable': { kind: 'bool', default: 'true', doc: 'create unknown topics on Metadata/Produce' },
+  'delete.topic.enable': { kind: 'bool', default: 'true', doc: 'allow DeleteTopics' },
+  'message.max.bytes': { kind: 'int', default: '1048588', min: 0, doc: 'largest record batch accepted' },
+  'log.segment.bytes': { kind: 'int', default: String(1024 * 1024 * 1024), min: 1024, doc: 'segment size' },
+  'log.roll.ms': { kind: 'long', default: '', doc: 'segment age before a roll (overrides log.roll.hours)' },
+  'log.roll.hours': { kind: 'int', default: '168', min: 1, doc: 'segment age before a roll' },
+  'log.retention.ms': { kind: 'long', default: '', doc: 'retention time (overrides minutes and hours); -1 keeps forever' },
+  'log.retention.minutes': { kind: 'int', default: '', doc: 'retention time in minutes' },
+  'log.retention.hours': { kind: 'int', default: '168', doc: 'retention time in hours' },
+  'log.retention.bytes': { kind: 'long', default: '-1', min: -1, doc: 'retention size per partition; -1 unlimited' },
+  'log.retention.check.interval.ms': { kind: 'long', default: '300000', min: 1, doc: 'how often retention runs' },
+  'log.index.interval.bytes': { kind: 'int', default: '4096', min: 0, doc: 'bytes between offset index entries' },
+  'log.flush.interval.messages': { kind: 'long', default: '', min: 1, doc: 'fsync after this many messages (default: never; strand: group commit)' },
+  'log.flush.interval.ms': { kind: 'long', default: '', min: 0, doc: 'fsync at least this often' },
+  'log.flush.offset.checkpoint.interval.ms': { kind: 'int', default: '60000', min: 0, doc: 'how often the recovery point is checkpointed' },
+  'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1, doc: 'largest request frame accepted' },
+  'connections.max.idle.ms': { kind: 'long', default: '600000', min: 1, doc: 'close connections idle this long' },
+  'queued.max.requests': { kind: 'int', default: '500', min: 1, doc: 'unanswered requests per connection before it stops being read' },
+  'queued.max.request.bytes': { kind: 'long', default: String(64 * 1024 * 1024), min: 1, doc: 'unanswered request bytes per connection before it stops being read (strand: per connection)' },
+  'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __consumer_offsets' },
+  'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, doc: 'delay of the first rebalance of a new group' },
+};
+
+/** Raw key/value pairs from one source. */
+export type ConfigSource = Map<string, string>;
+
+/** Parse `server.properties` text: `key=value` or `key: value`, `#`/`!` comments. */
+export function parseProperties(text: string, origin = 'properties'): ConfigSource {
+  const out: ConfigSource = new Map();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) return;
+    const m = /^([^=:\s]+)\s*[=:]\s*(.*)$/.exec(line);
+    if (m === null) throw new ConfigError(`${origin}:${i + 1}: expected key=value, got ${JSON.stringify(raw)}`);
+    out.set(m[1]!, m[2]!.trim());
+  });
+  return out;
+}
+
+/** `STRAND_LOG_RETENTION_MS=1` → `log.retention.ms=1` for every known key (and unknown STRAND_CFG_ ones). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigSource {
+  const out: ConfigSource = new Map();
+  for (const key of Object.keys(BROKER_CONFIG)) {
+    const name = 'STRAND_' + key.toUpperCase().replace(/\./g, '_');
+    const v = env[name];
+    if (v !== undefined) out.set(key, v);
+  }
+  return out;
+}
+
+/** `--override key=value` flags. */
+export function parseOverrides(list: readonly string[]): ConfigSource {
+  const out: ConfigSource = new Map();
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--override ${JSON.stringify(item)} is not key=value; e.g. --override log.retention.ms=60000`);
+    out.set(item.slice(0, eq).trim(), item.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/** `PLAINTEXT://host:port` (host may be empty for all interfaces, or [ipv6]). */
+export function parseListener(spec: string): Listener {
+  const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(spec.trim());
+  if (m === null) throw new ConfigError(`listener ${JSON.stringify(spec)} is not NAME://host:port, e.g. PLAINTEXT://127.0.0.1:9092`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`listener ${spec}: port ${port} is above 65535`);
+  return { name: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export class BrokerConfig {
+  private readonly values: Map<string, string>;
+
+  constructor(...sources: ConfigSource[]) {
+    this.values = new Map();
+    for (const [k, d] of Object.entries(BROKER_CONFIG)) this.values.set(k, d.default);
+    for (const s of sources) for (const [k, v] of s) this.values.set(k, v);
+    for (const [k, d] of Object.entries(BROKER_CONFIG)) validate(k, this.values.get(k)!, d);
+  }
+
+  static fromFile(path: string, ...later: ConfigSource[]): BrokerConfig {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+    }
+    return new BrokerConfig(parseProperties(text, path), ...later);
+  }
+
+  /** Every key with its effective value (known defaults included). */
+  entries(): IterableIterator<[string, string]> {
+    return this.values.entries();
+  }
+
+  /** Whether `key` was set by a source rather than left at its default. */
+  isDefault(key: string): boolean {
+    return this.values.get(key) === BROKER_CONFIG[key]?.default;
+  }
+
+  raw(key: string): string | undefined {
+    const v = this.values.get(key);
+    return v === '' ? undefined : v;
+  }
+
+  int(key: string): number {
+    return Number(this.raw(key) ?? BROKER_CONFIG[key]?.default);
+  }
+
+  bool(key: string): boolean {
+    return this.raw(key) === 'true';
+  }
+
+  get nodeId(): number {
+    const b = this.int('broker.id');
+    return b >= 0 && this.isDefault('node.id') ? b : this.int('node.id');
+  }
+
+  get dataDir(): string {
+    return this.raw('log.dir') ?? this.raw('log.dirs')!.split(',')[0]!;
+  }
+
+  get listeners(): Listener[] {
+    return this.raw('listeners')!.split(',').map(parseListener);
+  }
+
+  get advertisedListeners(): Listener[] {
+    const adv = this.raw('advertised.listeners');
+    return adv === undefined ? this.listeners : adv.split(',').map(parseListener);
+  }
+
+  /** Broker-wide defaults of the per-log settings (Kafka's log.* keys). */
+  logDefaults(): Partial<LogConfig> {
+    const retentionMs = this.raw('log.retention.ms') !== undefined ? this.int('log.retention.ms')
+      : this.raw('log.retention.minutes') !== undefined ? this.int('log.retention.minutes') * 60_000
+        : this.int('log.retention.hours') * 3_600_000;
+    const rollMs = this.raw('log.roll.ms') !== undefined ? this.int('log.roll.ms') : this.int('log.roll.hours') * 3_600_000;
+    const flushMs = this.raw('log.flush.interval.ms');
+    const flushMessages = this.raw('log.flush.interval.messages');
+    return {
+      segmentBytes: this.int('log.segment.bytes'),
+      segmentMs: rollMs,
+      retentionMs,
+      retentionBytes: this.int('log.retention.bytes'),
+      indexIntervalBytes: this.int('log.index.interval.bytes'),
+      maxMessageBytes: this.int('message.max.bytes'),
+      // Kafka's flush.messages=1 means fsync every append; strand makes that a group commit.
+      flush: flushMessages === '1' ? 'always' : flushMs !== undefined ? { intervalMs: Number(flushMs) } : 'none',
+    };
+  }
+}
+
+function validate(key: string, value: string, d: Definition): void {
+  if (value === '') return;
+  const bad = (what: string) => new ConfigError(`${key}=${JSON.stringify(value)} is invalid: ${what} (${d.doc})`);
+  switch (d.kind) {
+    case 'int':
+    case 'long': {
+      if (!/^-?\d+$/.test(value)) throw bad('expected an integer');
+      const n = Number(value);
+      if (d.kind === 'int' && (n > 2 ** 31 - 1 || n < -(2 ** 31))) throw bad('out of the int32 range');
+      if (d.min !== undefined && n < d.min) throw bad(`must be at least ${d.min}`);
+      break;
+    }
+    case 'bool':
+      if (value !== 'true' && value !== 'false') throw bad('expected true or false');
+      break;
+    default:
+      break;
+  }
+}

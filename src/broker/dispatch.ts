@@ -1,0 +1,32 @@
+/**
+ * From a request frame to response chunks: read the header, check the API and version against
+ * what is served, decode the body, run the handler, encode the response. A frame that cannot
+ * be read, an unknown API, or an unsupported version throws, which closes that connection
+ * only (as Kafka does); an ApiVersions request of an unknown version is answered at v0 with
+ * UNSUPPORTED_VERSION so the client can retry lower (KIP-511).
+ */
+import { UnsupportedVersionError } from '../protocol/errors.js';
+import { encodeApiVersionsFallback, encodeResponseFrame, readRequestFrame } from '../protocol/frame.js';
+import { ApiKey } from '../protocol/messages/index.js';
+import type { Connection, FrameHandler } from './connection.js';
+import type { BrokerCore, RequestContext } from './context.js';
+import type { ApiRegistry } from './handlers/registry.js';
+
+export function createDispatcher(core: BrokerCore, registry: ApiRegistry): FrameHandler {
+  return (frame: Buffer, conn: Connection) => {
+    const req = readRequestFrame(frame);
+    const served = registry.get(req.apiKey);
+    if (served === undefined || req.apiVersion < served.minVersion || req.apiVersion > served.maxVersion) {
+      if (req.apiKey === ApiKey.ApiVersions) return encodeApiVersionsFallback(req.correlationId, registry.versions());
+      throw new UnsupportedVersionError(req.apiKey, req.apiVersion);
+    }
+    const body = served.api.decodeRequest(req.body, req.apiVersion);
+    req.body.complete();
+    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote };
+    const result = served.handler(body, ctx);
+    if (result instanceof Promise) {
+      return result.then((res) => (res === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, res)));
+    }
+    return result === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, result);
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * Fetch (1), v4+ (v2 record batches). For each partition the handler finds the byte range in
+ * the segment from the offset index and answers with a zero-copy view of it: record bytes are
+ * never copied or parsed here. A fetch that has less than `min_bytes` waits (long poll) until
+ * an append to one of its partitions or `max_wait_ms`. `max_bytes` and per-partition limits
+ * apply, except that the first non-empty partition always gets at least one whole batch
+ * (KIP-74). Incremental fetch sessions per KIP-227 (see fetch-sessions.ts).
+ */
+import { KafkaErrorCode, StrandError } from '../../errors.js';
+import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../../protocol/messages/fetch.js';
+import { EMPTY_BUFFER, type Complete } from '../../protocol/types.js';
+import { ZERO_UUID } from '../../protocol/reader.js';
+import type { BrokerCore, Handler } from '../context.js';
+import { type FetchSession, type FetchSessionCache, type SessionPartition, partitionKey } from '../fetch-sessions.js';
+
+const INVALID_SESSION = 0;
+const INITIAL_EPOCH = 0;
+const FINAL_EPOCH = -1;
+const FETCH_SESSION_ID_NOT_FOUND = 70;
+const INVALID_FETCH_SESSION_EPOCH = 71;
+const FENCED_LEADER_EPOCH = 74;
+const UNKNOWN_LEADER_EPOCH = 76;
+
+interface Wanted {
+  topic: string;
+  topicId: string;
+  partition: number;
+  fetchOffset: number;
+  maxBytes: number;
+  currentLeaderEpoch: number;
+  session?: SessionPartition;
+}
+
+interface Result {
+  wanted: Wanted;
+  data: FetchResponsePartitionData;
+  bytes: number;
+}
+
+function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
+  return { throttleTimeMs: 0, errorCode, sessionId, responses: [] };
+}
+
+/** Read every wanted partition once. `budget` is the request's max_bytes. */
+function collect(core: BrokerCore, wanted: Wanted[], budget: number): Result[] {
+  const out: Result[] = [];
+  let remaining = budget;
+  for (const w of wanted) {
+    const data: FetchResponsePartitionData = {
+      partitionIndex: w.partition, errorCode: 0, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n,
+      abortedTransactions: null, preferredReadReplica: -1, records: EMPTY_BUFFER,
+    };
+    let bytes = 0;
+    const log = core.topics.log(w.topic, w.partition);
+    if (log === null) data.errorCode = w.topic === '' ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    else if (w.currentLeaderEpoch > 0) data.errorCode = UNKNOWN_LEADER_EPOCH;
+    else if (w.currentLeaderEpoch < -1) data.errorCode = FENCED_LEADER_EPOCH;
+    else {
+      const end = log.endOffset;
+      data.highWatermark = BigInt(end);
+      data.lastStableOffset = BigInt(end);
+      data.logStartOffset = BigInt(log.startOffset);
+      if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
+        data.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
+      } else if (w.fetchOffset < end && (remaining > 0 || out.every((r) => r.bytes === 0))) {
+        try {
+          // The first partition with data may exceed max_bytes by one batch (KIP-74).
+          const limit = Math.max(0, Math.min(w.maxBytes, remaining));
+          const slice = log.readSlice(w.fetchOffset, limit);
+          if (slice !== null) {
+            data.records = slice.view;
+            bytes = slice.view.length;
+            remaining -= bytes;
+          }
+        } catch (err) {
+          data.errorCode = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
+        }
+      }
+    }
+    out.push({ wanted: w, data, bytes });
+  }
+  return out;
+}
+
+export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRequest, FetchResponse> {
+  return async (req, ctx) => {
+    const core = ctx.broker;
+    const v = ctx.apiVersion;
+    const sessionId = v >= 7 ? req.sessionId ?? 0 : INVALID_SESSION;
+    const epoch = v >= 7 ? req.sessionEpoch ?? -1 : FINAL_EPOCH;
+    let session: FetchSession | undefined;
+    let incremental = false;
+
+    if (sessionId !== INVALID_SESSION) {
+      session = sessions.get(sessionId);
+      if (epoch === FINAL_EPOCH) {
+        sessions.remove(sessionId);
+        session = undefined;
+      } else if (session === undefined) return emptyResponse(FETCH_SESSION_ID_NOT_FOUND, INVALID_SESSION);
+      else if (epoch !== session.nextEpoch) return emptyResponse(INVALID_FETCH_SESSION_EPOCH, INVALID_SESSION);
+      else incremental = true;
+    } else if (epoch === INITIAL_EPOCH) {
+      session = sessions.create();
+    }
+
+    const requested = resolve(core, req, v);
+    if (incremental) {
+      // Apply the changes to the session, then fetch everything it holds.
+      for (const f of req.forgottenTopicsData ?? []) {
+        const name = f.topic || core.topics.byId(f.topicId ?? ZERO_UUID)?.name || '';
+        for (const p of f.partitions) session!.partitions.delete(partitionKey(name, p));
+      }
+    } else if (session !== undefined) session.partitions.clear();
+    let wanted: Wanted[] = requested;
+    if (session !== undefined) {
+      for (const w of requested) {
+        const key = partitionKey(w.topic, w.partition);
+        const prior = session.partitions.get(key);
+        const entry: SessionPartition = { topic: w.topic, topicId: w.topicId, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, sentHighWatermark: prior?.sentHighWatermark ?? -1, sentStartOffset: prior?.sentStartOffset ?? -1 };
+        session.partitions.set(key, entry);
+      }
+      wanted = [...session.partitions.values()].map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, fetchOffset: s.fetchOffset, maxBytes: s.maxBytes, currentLeaderEpoch: -1, session: s }));
+      // Leader epochs come only with the request; keep the ones it sent.
+      for (const w of requested) {
+        const s = wanted.find((x) => x.topic === w.topic && x.partition === w.partition);
+        if (s) s.currentLeaderEpoch = w.currentLeaderEpoch;
+      }
+    }
+
+    const budget = v >= 3 ? req.maxBytes ?? 0x7fffffff : 0x7fffffff;
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    let results = collect(core, wanted, budget);
+    for (;;) {
+      const total = results.reduce((n, r) => n + r.bytes, 0);
+      const hasError = results.some((r) => r.data.errorCode !== 0);
+      const left = deadline - Date.now();
+      if (total >= req.minBytes || hasError || left <= 0 || wanted.length === 0) break;
+      await core.waitForAppend(wanted, left);
+      results = collect(core, wanted, budget);
+    }
+
+    // Incremental responses carry only partitions with news (KIP-227).
+    let answered = results;
+    if (incremental) {
+      answered = results.filter((r) => {
+        const s = r.wanted.session!;
+        return r.bytes > 0 || r.data.errorCode !== 0 || s.sentHighWatermark !== Number(r.data.highWatermark) || s.sentStartOffset !== Number(r.data.logStartOffset);
+      });
+    }
+    if (session !== undefined) {
+      for (const r of results) {
+        const s = r.wanted.session!;
+        s.sentHighWatermark = Number(r.data.highWatermark);
+        s.sentStartOffset = Number(r.data.logStartOffset);
+      }
+      session.nextEpoch = incremental ? session.nextEpoch + 1 : 1;
+    }
+
+    const byTopic = new Map<string, FetchResponse['responses'][number]>();
+    const responses: FetchResponse['responses'] = [];
+    for (const r of answered) {
+      let t = byTopic.get(r.wanted.topic + '\u0000' + r.wanted.topicId);
+      if (t === undefined) {
+        t = { topic: r.wanted.topic, topicId: r.wanted.topicId, partitions: [] };
+        byTopic.set(r.wanted.topic + '\u0000' + r.wanted.topicId, t);
+        responses.push(t);
+      }
+      t.partitions.push(r.data);
+    }
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: session?.id ?? INVALID_SESSION, responses };
+  };
+}
+
+/** The partitions named in the request, with names resolved from topic ids (v13+). */
+function resolve(core: BrokerCore, req: Complete<FetchRequest>, v: number): Wanted[] {
+  const out: Wanted[] = [];
+  for (const t of req.topics) {
+    let name = t.topic ?? '';
+    let topicId = t.topicId ?? ZERO_UUID;
+    if (v >= 13) {
+      name = core.topics.byId(topicId)?.name ?? '';
+    } else topicId = core.topics.get(name)?.topicId ?? ZERO_UUID;
+    for (const p of t.partitions) {
+      out.push({ topic: name, topicId, partition: p.partition, fetchOffset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes, currentLeaderEpoch: v >= 9 ? p.currentLeaderEpoch ?? -1 : -1 });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * ListOffsets (2): per partition, the offset for a timestamp: -2 earliest (log start offset),
+ * -1 latest (high watermark; the last stable offset under read_committed, the same here until
+ * transactions exist), -3 the record with the largest timestamp (v7+), otherwise the first
+ * record at or after the timestamp. v0 answers in its old list form.
+ */
+import { KafkaErrorCode, StrandError } from '../../errors.js';
+import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/list-offsets.js';
+import type { Handler } from '../context.js';
+
+const EARLIEST = -2n;
+const LATEST = -1n;
+const MAX_TIMESTAMP = -3n;
+
+export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse> = (req, ctx) => {
+  const core = ctx.broker;
+  const v = ctx.apiVersion;
+  const topics: ListOffsetsResponse['topics'] = [];
+  for (const t of req.topics) {
+    const partitions: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+    topics.push({ name: t.name, partitions });
+    for (const p of t.partitions) {
+      const out: ListOffsetsResponseListOffsetsPartitionResponse = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+      partitions.push(out);
+      const log = core.topics.log(t.name, p.partitionIndex);
+      if (log === null) {
+        out.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        continue;
+      }
+      try {
+        let found: { offset: number; timestamp: number } | null;
+        if (p.timestamp === EARLIEST) found = { offset: log.startOffset, timestamp: -1 };
+        else if (p.timestamp === LATEST) found = { offset: log.endOffset, timestamp: -1 };
+        else if (p.timestamp === MAX_TIMESTAMP) found = log.maxTimestamp();
+        else found = log.lookupTime(Number(p.timestamp));
+        if (found !== null) {
+          out.offset = BigInt(found.offset);
+          out.timestamp = BigInt(found.timestamp);
+          out.leaderEpoch = 0;
+        }
+        if (v === 0) out.oldStyleOffsets = found === null ? [] : [BigInt(found.offset)];
+      } catch (err) {
+        out.errorCode = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
+      }
+    }
+  }
+  return { throttleTimeMs: 0, topics };
+};

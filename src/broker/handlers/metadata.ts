@@ -1,0 +1,72 @@
+/**
+ * Metadata (3): brokers, the cluster id and controller, and topics with their partitions. In
+ * single-node mode this broker leads every partition at leader epoch 0. Unknown topics are
+ * created when both the request (v4+) and `auto.create.topics.enable` allow it.
+ * Internal topics appear only when asked for by name.
+ */
+import { KafkaErrorCode, StrandError } from '../../errors.js';
+import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/messages/metadata.js';
+import { ZERO_UUID } from '../../protocol/reader.js';
+import type { BrokerCore, Handler, TopicDescription } from '../context.js';
+
+function describe(core: BrokerCore, t: TopicDescription): MetadataResponseTopic {
+  const replicas = [core.nodeId];
+  return {
+    errorCode: 0,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: t.internal,
+    partitions: Array.from({ length: t.partitions }, (_, i) => ({
+      errorCode: 0, partitionIndex: i, leaderId: core.nodeId, leaderEpoch: 0, replicaNodes: replicas, isrNodes: replicas, offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: -2147483648,
+  };
+}
+
+function unknown(name: string | null, topicId: string, code: number): MetadataResponseTopic {
+  return { errorCode: code, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}
+
+export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = (req, ctx) => {
+  const core = ctx.broker;
+  const topics: MetadataResponseTopic[] = [];
+  if (req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)) {
+    // All topics (v0 used an empty list for "all").
+    for (const t of core.topics.list()) if (!t.internal) topics.push(describe(core, t));
+  } else {
+    // v4+ lets the client forbid creation; v0-3 always allowed it (broker config permitting).
+    const mayCreate = core.config.bool('auto.create.topics.enable') && (ctx.apiVersion < 4 || req.allowAutoTopicCreation !== false);
+    for (const requested of req.topics) {
+      if (requested.name === null || requested.name === undefined) {
+        const byId = requested.topicId ? core.topics.byId(requested.topicId) : undefined;
+        topics.push(byId ? describe(core, byId) : unknown(null, requested.topicId ?? ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_ID));
+        continue;
+      }
+      const existing = core.topics.get(requested.name);
+      if (existing !== undefined) {
+        topics.push(describe(core, existing));
+        continue;
+      }
+      if (!mayCreate) {
+        topics.push(unknown(requested.name, ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
+      }
+      try {
+        const created = core.topics.create(requested.name, core.config.int('num.partitions'), new Map());
+        core.logger.info({ topic: created.name, partitions: created.partitions, by: ctx.clientId }, 'topic auto-created');
+        topics.push(describe(core, created));
+      } catch (err) {
+        const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
+        topics.push(unknown(requested.name, ZERO_UUID, code));
+      }
+    }
+  }
+  return {
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: core.nodeId, host: core.advertisedHost, port: core.advertisedPort, rack: null }],
+    clusterId: core.clusterId,
+    controllerId: core.nodeId,
+    topics,
+    clusterAuthorizedOperations: -2147483648,
+  };
+};

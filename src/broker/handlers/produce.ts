@@ -1,0 +1,72 @@
+/**
+ * Produce (0), v3+ (v2 record batches). Each partition's `records` is a view of the request
+ * frame: it is validated in place (framing, CRC-32C, records), its offsets are assigned by
+ * rewriting baseOffset in place, and it is copied once into the log. No per-record objects.
+ *
+ * acks=0: no response. acks=1: answered after the append. acks=-1: answered when the in-sync
+ * replicas have it, which on a single node means when the topic's flush policy is satisfied
+ * (immediately, or after the group fsync when the topic asks for fsync).
+ */
+import { KafkaErrorCode, StrandError } from '../../errors.js';
+import { RECORDS } from '../../format/batch-header.js';
+import { batchSizeAt, validateBatches } from '../../format/record-batch.js';
+import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/produce.js';
+import type { Handler } from '../context.js';
+
+function partitionError(index: number, code: number, message: string | null): ProduceResponsePartitionProduceResponse {
+  return { index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: message };
+}
+
+export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (req, ctx) => {
+  const core = ctx.broker;
+  const acks = req.acks;
+  const responses: ProduceResponse['responses'] = [];
+  const durable: Array<Promise<unknown>> = [];
+  for (const topic of req.topicData) {
+    const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
+    responses.push({ name: topic.name, partitionResponses });
+    for (const p of topic.partitionData) {
+      if (acks !== 0 && acks !== 1 && acks !== -1) {
+        partitionResponses.push(partitionError(p.index, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks=${acks} is not 0, 1 or -1`));
+        continue;
+      }
+      const log = core.topics.log(topic.name, p.index);
+      if (log === null) {
+        partitionResponses.push(partitionError(p.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic.name}-${p.index} does not exist`));
+        continue;
+      }
+      const records = p.records;
+      try {
+        if (records === null || records.length < RECORDS) throw new StrandError(`${topic.name}-${p.index}: no record batch in the request`, 'ERR_STRAND_CORRUPT_BATCH', KafkaErrorCode.CORRUPT_MESSAGE);
+        const first = batchSizeAt(records, 0, records.length);
+        if (first > log.config.maxMessageBytes) {
+          throw new StrandError(`${topic.name}-${p.index}: batch of ${first} bytes exceeds max.message.bytes=${log.config.maxMessageBytes}`, 'ERR_STRAND_RECORD_TOO_LARGE', KafkaErrorCode.MESSAGE_TOO_LARGE);
+        }
+        const batches = validateBatches(records, `${topic.name}-${p.index}`);
+        // Kafka: produce v3+ carries exactly one batch per partition.
+        if (batches !== 1) throw new StrandError(`${topic.name}-${p.index}: ${batches} record batches in one partition; produce v3+ allows exactly one`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
+        const startOffset = log.startOffset;
+        const result = log.appendValidated(records);
+        const appended = log.durable();
+        core.notifyAppend(topic.name, p.index);
+        const response: ProduceResponsePartitionProduceResponse = { index: p.index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs: -1n, logStartOffset: BigInt(startOffset), recordErrors: [], errorMessage: null };
+        partitionResponses.push(response);
+        if (acks === -1) {
+          durable.push(appended.catch((err: Error) => {
+            response.errorCode = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.KAFKA_STORAGE_ERROR;
+            response.errorMessage = err.message;
+          }));
+        } else {
+          appended.catch((err: Error) => core.logger.error({ topic: topic.name, partition: p.index, err: err.message }, 'flush failed after acks=0/1 produce'));
+        }
+      } catch (err) {
+        const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
+        if (!(err instanceof StrandError)) core.logger.error({ topic: topic.name, partition: p.index, err }, 'produce failed');
+        partitionResponses.push(partitionError(p.index, code, (err as Error).message));
+      }
+    }
+  }
+  if (durable.length > 0) await Promise.all(durable);
+  if (acks === 0) return null;
+  return { responses, throttleTimeMs: 0 };
+};
