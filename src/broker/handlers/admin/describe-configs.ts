@@ -1,0 +1,90 @@
+/**
+ * DescribeConfigs (32), v0-4: topic resources (every topic-level config with its value in
+ * force, its source, and with include_synonyms where it comes from) and broker resources (this
+ * node's id, or "" for the cluster-wide defaults; strand's broker settings are static, so
+ * read-only). v0 has is_default instead of a source; v3+ adds the type and, if asked, the doc.
+ */
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import type {
+  DescribeConfigsRequest, DescribeConfigsResponse, DescribeConfigsResponseDescribeConfigsResourceResult, DescribeConfigsResponseDescribeConfigsResult,
+} from '../../../protocol/messages/describe-configs.js';
+import { checkTopicName } from '../../../storage/store.js';
+import { BROKER_CONFIG, type BrokerConfig } from '../../config.js';
+import type { Handler } from '../../context.js';
+import { ConfigSource, ConfigType, CONFIG_TYPE_OF_KIND, type ConfigSynonymValue, type DescribedConfig, describeTopicConfigs, TOPIC_CONFIG_BROKER_SYNONYMS } from '../../topic-config.js';
+import { errorOf, itemError, NO_ERROR, ResourceType } from './common.js';
+
+export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = (req, ctx) => {
+  const v = ctx.apiVersion;
+  const results = req.resources.map((r): DescribeConfigsResponseDescribeConfigsResult => {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    try {
+      let described: DescribedConfig[];
+      if (r.resourceType === ResourceType.TOPIC) {
+        checkTopicName(r.resourceName);
+        const topic = ctx.broker.topics.get(r.resourceName);
+        if (topic === undefined) return { ...base, ...itemError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`), configs: [] };
+        described = describeTopicConfigs(topic.configs, ctx.broker.config, r.configurationKeys);
+      } else if (r.resourceType === ResourceType.BROKER) {
+        if (r.resourceName !== '' && r.resourceName !== String(ctx.broker.nodeId)) {
+          return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId} or empty string, but received ${r.resourceName}`), configs: [] };
+        }
+        described = describeBrokerConfigs(ctx.broker.config, r.configurationKeys);
+      } else {
+        return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}: strand describes topics (2) and brokers (4)`), configs: [] };
+      }
+      return { ...base, ...NO_ERROR, configs: described.map((c) => toWire(c, v, req.includeSynonyms, req.includeDocumentation)) };
+    } catch (err) {
+      return { ...base, ...errorOf(err, ctx, `describe configs of ${r.resourceName}`), configs: [] };
+    }
+  });
+  return { throttleTimeMs: 0, results };
+};
+
+function toWire(c: DescribedConfig, v: number, synonyms: boolean, documentation: boolean): DescribeConfigsResponseDescribeConfigsResourceResult {
+  return {
+    name: c.name,
+    value: c.value,
+    readOnly: c.readOnly,
+    isDefault: v === 0 ? c.source === ConfigSource.DEFAULT_CONFIG : false,
+    configSource: c.source,
+    isSensitive: c.isSensitive,
+    synonyms: synonyms ? c.synonyms : [],
+    configType: c.configType,
+    documentation: documentation ? c.documentation : null,
+  };
+}
+
+const BROKER_KIND_TYPE: Readonly<Record<string, number>> = { int: ConfigType.INT, long: ConfigType.LONG, bool: ConfigType.BOOLEAN, string: ConfigType.STRING, list: ConfigType.LIST };
+
+/**
+ * This broker's settings: strand's own (config.ts) and the log.* defaults topic configs inherit
+ * (log.cleanup.policy, compression.type, ...), each with its value, whether it was set (static
+ * broker config) or left at its default, and its synonyms.
+ */
+export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly string[] | null): DescribedConfig[] {
+  const known = new Map<string, { kafkaDefault: string | null; type: number; doc: string }>();
+  for (const [name, d] of Object.entries(BROKER_CONFIG)) known.set(name, { kafkaDefault: d.default === '' ? null : d.default, type: BROKER_KIND_TYPE[d.kind] ?? ConfigType.STRING, doc: d.doc });
+  for (const [name, s] of TOPIC_CONFIG_BROKER_SYNONYMS) {
+    if (!known.has(name)) known.set(name, { kafkaDefault: s.kafkaDefault, type: CONFIG_TYPE_OF_KIND[s.kind], doc: `broker default of a topic-level config` });
+  }
+  const names = keys === undefined || keys === null ? [...known.keys()].sort() : keys.filter((k) => known.has(k));
+  return names.map((name) => {
+    const k = known.get(name)!;
+    const raw = config.raw(name);
+    const set = raw !== undefined && !config.isDefault(name);
+    const synonyms: ConfigSynonymValue[] = [];
+    if (set) synonyms.push({ name, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
+    if (k.kafkaDefault !== null) synonyms.push({ name, value: k.kafkaDefault, source: ConfigSource.DEFAULT_CONFIG });
+    return {
+      name,
+      value: set ? raw : k.kafkaDefault,
+      source: set ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG,
+      readOnly: true,
+      isSensitive: false,
+      configType: k.type,
+      documentation: k.doc,
+      synonyms,
+    };
+  });
+}

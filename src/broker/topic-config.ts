@@ -1,0 +1,344 @@
+/**
+ * Kafka's topic-level configs (what a Kafka 3.9 broker's DescribeConfigs shows for a topic):
+ * their types, validation, the broker settings each inherits from (Kafka's "synonyms", e.g.
+ * retention.ms ← log.retention.ms / log.retention.minutes / log.retention.hours), how they are
+ * described (value, source, synonyms), and how they map onto the storage's LogConfig.
+ *
+ * Overrides are stored as the strings a client sent, normalized (trimmed; booleans lower-case;
+ * lists joined with ","), under Kafka's names.
+ */
+import { StrandError, KafkaErrorCode } from '../errors.js';
+import { DEFAULT_LOG_CONFIG, type FlushPolicy, type LogConfig } from '../storage/log-config.js';
+import type { BrokerConfig } from './config.js';
+
+/** A bad topic config: Kafka's INVALID_CONFIG (40), with what is wrong and what is accepted. */
+export class InvalidConfigError extends StrandError {
+  constructor(message: string) {
+    super(message, 'ERR_STRAND_INVALID_CONFIG', KafkaErrorCode.INVALID_CONFIG);
+  }
+}
+
+/** DescribeConfigs config sources (org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource). */
+export const ConfigSource = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+} as const;
+
+/** DescribeConfigs v3+ config types (DescribeConfigsResponse.ConfigType). */
+export const ConfigType = { UNKNOWN: 0, BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7, CLASS: 8, PASSWORD: 9 } as const;
+
+export type TopicConfigKind = 'boolean' | 'string' | 'int' | 'long' | 'double' | 'list';
+
+/** A broker setting a topic config inherits from, with Kafka's default for it (null: none). */
+export interface BrokerSynonym {
+  readonly name: string;
+  readonly kafkaDefault: string | null;
+  /** Multiply the broker value by this to get the topic value (hours → ms: 3600000). */
+  readonly factor?: number;
+}
+
+export interface TopicConfigDef {
+  readonly name: string;
+  readonly kind: TopicConfigKind;
+  /** Kafka's default when neither the topic nor the broker sets it. */
+  readonly default: string;
+  /** Broker settings it inherits from, highest priority first. */
+  readonly synonyms: readonly BrokerSynonym[];
+  readonly doc: string;
+  readonly min?: bigint;
+  readonly max?: bigint;
+  /** Allowed values (for lists: of each item). */
+  readonly oneOf?: readonly string[];
+  /** Extra check of the normalized value: a description of what is accepted, or null if fine. */
+  readonly check?: (value: string) => string | null;
+}
+
+const LONG_MAX = '9223372036854775807';
+const INT_MIN = -(2n ** 31n);
+const INT_MAX = 2n ** 31n - 1n;
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX_N = 2n ** 63n - 1n;
+/** strand's storage needs room for a segment header; Kafka's floor (14 bytes) is below it. */
+const MIN_SEGMENT_BYTES = 1024n;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+const syn = (name: string, kafkaDefault: string | null, factor?: number): BrokerSynonym => (factor === undefined ? { name, kafkaDefault } : { name, kafkaDefault, factor });
+
+const THROTTLED = (v: string) => (v === '' || v === '*' || v.split(',').every((p) => /^\d+:\d+$/.test(p)) ? null : 'a list of partitionId:brokerId pairs, "*" or empty');
+const VERSION = (v: string) => (/^\d+\.\d+(\.\d+)?(-IV\d+)?$/.test(v) ? null : 'a Kafka message format version such as 3.0-IV1');
+
+const DEFS: readonly TopicConfigDef[] = [
+  { name: 'cleanup.policy', kind: 'list', default: 'delete', oneOf: ['compact', 'delete'], synonyms: [syn('log.cleanup.policy', 'delete')], doc: 'retention policy of old segments: "delete" (by time/size), "compact" (latest value per key), or both' },
+  { name: 'compression.gzip.level', kind: 'int', default: '-1', check: (v) => (v === '-1' || (Number(v) >= 1 && Number(v) <= 9) ? null : '-1 or an integer in [1, 9]'), synonyms: [syn('compression.gzip.level', '-1')], doc: 'gzip level used when compression.type is gzip' },
+  { name: 'compression.lz4.level', kind: 'int', default: '9', min: 1n, max: 17n, synonyms: [syn('compression.lz4.level', '9')], doc: 'lz4 level used when compression.type is lz4' },
+  { name: 'compression.type', kind: 'string', default: 'producer', oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], synonyms: [syn('compression.type', 'producer')], doc: 'final compression of the topic\'s data; "producer" keeps what the producer sent' },
+  { name: 'compression.zstd.level', kind: 'int', default: '3', min: -131072n, max: 22n, synonyms: [syn('compression.zstd.level', '3')], doc: 'zstd level used when compression.type is zstd' },
+  { name: 'delete.retention.ms', kind: 'long', default: '86400000', min: 0n, synonyms: [syn('log.cleaner.delete.retention.ms', '86400000')], doc: 'how long delete tombstones are kept in compacted topics' },
+  { name: 'file.delete.delay.ms', kind: 'long', default: '60000', min: 0n, synonyms: [syn('log.segment.delete.delay.ms', '60000')], doc: 'time to wait before deleting a file from the filesystem' },
+  { name: 'flush.messages', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.flush.interval.messages', LONG_MAX)], doc: 'fsync after this many messages; 1 makes every append durable before it is acknowledged (strand: as a group commit)' },
+  { name: 'flush.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.flush.interval.ms', null), syn('log.flush.scheduler.interval.ms', LONG_MAX)], doc: 'fsync at least this often; appends are acknowledged after the next periodic group fsync' },
+  { name: 'follower.replication.throttled.replicas', kind: 'list', default: '', check: THROTTLED, synonyms: [], doc: 'replicas whose log replication is throttled on the follower side' },
+  { name: 'index.interval.bytes', kind: 'int', default: '4096', min: 0n, synonyms: [syn('log.index.interval.bytes', '4096')], doc: 'bytes of log between offset index entries' },
+  { name: 'leader.replication.throttled.replicas', kind: 'list', default: '', check: THROTTLED, synonyms: [], doc: 'replicas whose log replication is throttled on the leader side' },
+  { name: 'local.retention.bytes', kind: 'long', default: '-2', min: -2n, synonyms: [syn('log.local.retention.bytes', '-2')], doc: 'local size bound with tiered storage; -2 means retention.bytes' },
+  { name: 'local.retention.ms', kind: 'long', default: '-2', min: -2n, synonyms: [syn('log.local.retention.ms', '-2')], doc: 'local time bound with tiered storage; -2 means retention.ms' },
+  { name: 'max.compaction.lag.ms', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.cleaner.max.compaction.lag.ms', LONG_MAX)], doc: 'longest time a message stays ineligible for compaction' },
+  { name: 'max.message.bytes', kind: 'int', default: '1048588', min: 0n, synonyms: [syn('message.max.bytes', '1048588')], doc: 'largest record batch the topic accepts' },
+  { name: 'message.downconversion.enable', kind: 'boolean', default: 'true', synonyms: [syn('log.message.downconversion.enable', 'true')], doc: 'whether old consumers may get down-converted messages' },
+  { name: 'message.format.version', kind: 'string', default: '3.0-IV1', check: VERSION, synonyms: [syn('log.message.format.version', '3.0-IV1')], doc: '[deprecated] message format version' },
+  { name: 'message.timestamp.after.max.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.message.timestamp.after.max.ms', LONG_MAX)], doc: 'how far in the future a CreateTime timestamp may be' },
+  { name: 'message.timestamp.before.max.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.message.timestamp.before.max.ms', LONG_MAX)], doc: 'how far in the past a CreateTime timestamp may be' },
+  { name: 'message.timestamp.difference.max.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.message.timestamp.difference.max.ms', LONG_MAX)], doc: '[deprecated] largest difference between a CreateTime timestamp and the broker clock' },
+  { name: 'message.timestamp.type', kind: 'string', default: 'CreateTime', oneOf: ['CreateTime', 'LogAppendTime'], synonyms: [syn('log.message.timestamp.type', 'CreateTime')], doc: 'whether record timestamps are the producer\'s (CreateTime) or the broker\'s (LogAppendTime)' },
+  { name: 'min.cleanable.dirty.ratio', kind: 'double', default: '0.5', synonyms: [syn('log.cleaner.min.cleanable.ratio', '0.5')], check: (v) => (Number(v) >= 0 && Number(v) <= 1 ? null : 'a number in [0, 1]'), doc: 'share of uncompacted log that triggers compaction' },
+  { name: 'min.compaction.lag.ms', kind: 'long', default: '0', min: 0n, synonyms: [syn('log.cleaner.min.compaction.lag.ms', '0')], doc: 'shortest time a message stays uncompacted' },
+  { name: 'min.insync.replicas', kind: 'int', default: '1', min: 1n, synonyms: [syn('min.insync.replicas', '1')], doc: 'in-sync replicas needed for an acks=all write' },
+  { name: 'preallocate', kind: 'boolean', default: 'false', synonyms: [syn('log.preallocate', 'false')], doc: 'reserve disk for a whole segment when it is created' },
+  { name: 'remote.log.copy.disable', kind: 'boolean', default: 'false', synonyms: [], doc: 'stop copying segments to tiered storage' },
+  { name: 'remote.log.delete.on.disable', kind: 'boolean', default: 'false', synonyms: [], doc: 'delete tiered data when tiered storage is disabled for the topic' },
+  { name: 'remote.storage.enable', kind: 'boolean', default: 'false', check: (v) => (v === 'false' ? null : 'false (strand has no tiered storage)'), synonyms: [], doc: 'tiered storage for the topic (not available in strand)' },
+  { name: 'retention.bytes', kind: 'long', default: '-1', synonyms: [syn('log.retention.bytes', '-1')], doc: 'largest size of a partition before old segments are deleted; -1 unlimited' },
+  { name: 'retention.ms', kind: 'long', default: '604800000', min: -1n, synonyms: [syn('log.retention.ms', null), syn('log.retention.minutes', null, MINUTE), syn('log.retention.hours', '168', HOUR)], doc: 'how long a segment is kept after its newest record; -1 keeps data forever' },
+  { name: 'segment.bytes', kind: 'int', default: '1073741824', min: MIN_SEGMENT_BYTES, synonyms: [syn('log.segment.bytes', '1073741824')], doc: 'segment file size' },
+  { name: 'segment.index.bytes', kind: 'int', default: '10485760', min: 4n, synonyms: [syn('log.index.size.max.bytes', '10485760')], doc: 'size of a segment\'s offset index' },
+  { name: 'segment.jitter.ms', kind: 'long', default: '0', min: 0n, synonyms: [syn('log.roll.jitter.ms', null), syn('log.roll.jitter.hours', '0', HOUR)], doc: 'random jitter subtracted from segment.ms' },
+  { name: 'segment.ms', kind: 'long', default: '604800000', min: 1n, synonyms: [syn('log.roll.ms', null), syn('log.roll.hours', '168', HOUR)], doc: 'age after which the active segment is rolled' },
+  { name: 'unclean.leader.election.enable', kind: 'boolean', default: 'false', synonyms: [syn('unclean.leader.election.enable', 'false')], doc: 'whether an out-of-sync replica may become leader' },
+];
+
+/** Every topic config, by Kafka name, in Kafka's (alphabetical) order. */
+export const TOPIC_CONFIGS: ReadonlyMap<string, TopicConfigDef> = new Map(DEFS.map((d) => [d.name, d]));
+
+/** The broker settings topic configs inherit from (name → Kafka default), for broker DescribeConfigs. */
+export const TOPIC_CONFIG_BROKER_SYNONYMS: ReadonlyMap<string, { kafkaDefault: string | null; kind: TopicConfigKind }> = new Map(
+  DEFS.flatMap((d) => d.synonyms.map((s) => [s.name, { kafkaDefault: s.kafkaDefault, kind: s.factor === undefined ? d.kind : 'long' }] as const)),
+);
+
+export const CONFIG_TYPE_OF_KIND: Readonly<Record<TopicConfigKind, number>> = { boolean: ConfigType.BOOLEAN, string: ConfigType.STRING, int: ConfigType.INT, long: ConfigType.LONG, double: ConfigType.DOUBLE, list: ConfigType.LIST };
+
+/** The broker's view used here: raw values and whether a key was set (BrokerConfig fits). */
+export type BrokerSettings = Pick<BrokerConfig, 'raw' | 'isDefault'>;
+
+function accepted(d: TopicConfigDef): string {
+  if (d.oneOf !== undefined) return d.kind === 'list' ? `a comma-separated list of ${d.oneOf.join(', ')}` : `one of ${d.oneOf.join(', ')}`;
+  switch (d.kind) {
+    case 'boolean':
+      return 'true or false';
+    case 'int':
+    case 'long': {
+      const what = d.kind === 'int' ? 'a 32-bit integer' : 'a 64-bit integer';
+      if (d.min !== undefined && d.max !== undefined) return `${what} in [${d.min}, ${d.max}]`;
+      return d.min !== undefined ? `${what} >= ${d.min}` : what;
+    }
+    case 'double':
+      return 'a number';
+    default:
+      return 'a string';
+  }
+}
+
+/**
+ * Check one topic config and return its normalized value. Throws InvalidConfigError for an
+ * unknown name, a null value, or a value of the wrong type or out of range.
+ */
+export function validateTopicConfig(name: string, value: string | null | undefined): string {
+  const d = TOPIC_CONFIGS.get(name);
+  if (d === undefined) throw new InvalidConfigError(`unknown topic config ${JSON.stringify(name)}; topic configs use Kafka's topic-level names, e.g. retention.ms, cleanup.policy, max.message.bytes`);
+  if (value === null || value === undefined) throw new InvalidConfigError(`null value not supported for topic config ${name}`);
+  const bad = (what: string) => new InvalidConfigError(`invalid value ${JSON.stringify(value)} for topic config ${name}: expected ${what}`);
+  const v = value.trim();
+  switch (d.kind) {
+    case 'boolean': {
+      const lower = v.toLowerCase();
+      if (lower !== 'true' && lower !== 'false') throw bad('true or false');
+      if (d.check?.(lower)) throw bad(d.check(lower)!);
+      return lower;
+    }
+    case 'int':
+    case 'long': {
+      if (!/^[+-]?\d+$/.test(v)) throw bad(accepted(d));
+      const n = BigInt(v);
+      const [lo, hi] = d.kind === 'int' ? [INT_MIN, INT_MAX] : [LONG_MIN, LONG_MAX_N];
+      if (n < lo || n > hi || (d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) throw bad(accepted(d));
+      const s = n.toString();
+      if (d.check?.(s)) throw bad(d.check(s)!);
+      return s;
+    }
+    case 'double': {
+      const n = v === '' ? NaN : Number(v);
+      if (!Number.isFinite(n)) throw bad(d.check?.('NaN') ?? 'a number');
+      const s = String(n);
+      if (d.check?.(s)) throw bad(d.check(s)!);
+      return s;
+    }
+    case 'list': {
+      const items = v === '' ? [] : v.split(/\s*,\s*/);
+      if (d.oneOf !== undefined && items.some((i) => !d.oneOf!.includes(i))) throw bad(accepted(d));
+      const s = items.join(',');
+      if (d.check?.(s)) throw bad(d.check(s)!);
+      return s;
+    }
+    default: {
+      if (d.oneOf !== undefined && !d.oneOf.includes(v)) throw bad(accepted(d));
+      if (d.check?.(v)) throw bad(d.check(v)!);
+      return v;
+    }
+  }
+}
+
+/** Validate a set of overrides (as a CreateTopics or AlterConfigs request gives them); returns them normalized. */
+export function validateTopicConfigs(configs: Iterable<readonly [string, string | null]>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, value] of configs) {
+    if (out.has(name)) throw new InvalidConfigError(`topic config ${name} is given more than once`);
+    out.set(name, validateTopicConfig(name, value));
+  }
+  return out;
+}
+
+export interface ConfigSynonymValue {
+  name: string;
+  value: string | null;
+  source: number;
+}
+
+/** One config as DescribeConfigs (and CreateTopics v5+) shows it. */
+export interface DescribedConfig {
+  name: string;
+  value: string | null;
+  source: number;
+  readOnly: boolean;
+  isSensitive: boolean;
+  configType: number;
+  documentation: string;
+  /** Where the value comes from, highest priority first (always computed; send only if asked). */
+  synonyms: ConfigSynonymValue[];
+}
+
+/** A broker synonym's value as the topic value (hours → ms), or null if the broker value is unusable. */
+function fromBroker(d: TopicConfigDef, s: BrokerSynonym, raw: string): string | null {
+  let v: string;
+  if (s.factor !== undefined) {
+    if (!/^[+-]?\d+$/.test(raw.trim())) return null;
+    const n = BigInt(raw.trim()) * BigInt(s.factor);
+    v = n < 0n ? '-1' : n.toString();
+  } else v = raw;
+  try {
+    return validateTopicConfig(d.name, v);
+  } catch {
+    return null;
+  }
+}
+
+/** A broker setting explicitly given (file, environment, flags) rather than left at its default. */
+function brokerSet(broker: BrokerSettings, key: string): string | undefined {
+  const raw = broker.raw(key);
+  return raw !== undefined && !broker.isDefault(key) ? raw : undefined;
+}
+
+/** How one topic config resolves: the topic's override, else the broker's setting, else Kafka's default. */
+export function describeTopicConfig(name: string, overrides: ReadonlyMap<string, string>, broker: BrokerSettings): DescribedConfig {
+  const d = TOPIC_CONFIGS.get(name);
+  if (d === undefined) throw new InvalidConfigError(`unknown topic config ${JSON.stringify(name)}`);
+  const synonyms: ConfigSynonymValue[] = [];
+  let value: string | null = null;
+  const override = overrides.get(name);
+  if (override !== undefined) {
+    synonyms.push({ name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
+    value = override;
+  }
+  for (const s of d.synonyms) {
+    const raw = brokerSet(broker, s.name);
+    if (raw === undefined) continue;
+    const converted = fromBroker(d, s, raw);
+    if (converted === null) continue; // checkBrokerTopicDefaults refuses these at start
+    synonyms.push({ name: s.name, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
+    value ??= converted;
+  }
+  for (const s of d.synonyms) {
+    if (s.kafkaDefault === null) continue;
+    synonyms.push({ name: s.name, value: s.kafkaDefault, source: ConfigSource.DEFAULT_CONFIG });
+    value ??= fromBroker(d, s, s.kafkaDefault);
+  }
+  value ??= d.default;
+  return {
+    name,
+    value,
+    source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+    readOnly: false,
+    isSensitive: false,
+    configType: CONFIG_TYPE_OF_KIND[d.kind],
+    documentation: d.doc,
+    synonyms,
+  };
+}
+
+/** Every topic config (or those of `keys` that exist), described. */
+export function describeTopicConfigs(overrides: ReadonlyMap<string, string>, broker: BrokerSettings, keys?: readonly string[] | null): DescribedConfig[] {
+  const names = keys === undefined || keys === null ? [...TOPIC_CONFIGS.keys()] : keys.filter((k) => TOPIC_CONFIGS.has(k));
+  return names.map((n) => describeTopicConfig(n, overrides, broker));
+}
+
+/** The value of one topic config in force for a topic with `overrides`. */
+export function topicConfigValue(name: string, overrides: ReadonlyMap<string, string>, broker: BrokerSettings): string {
+  return describeTopicConfig(name, overrides, broker).value!;
+}
+
+/**
+ * Refuse broker settings that topic configs inherit but that are not valid for them (e.g.
+ * `log.cleanup.policy=sometimes` in server.properties), naming the key and what it accepts.
+ */
+export function checkBrokerTopicDefaults(broker: BrokerSettings): void {
+  for (const d of DEFS) {
+    for (const s of d.synonyms) {
+      const raw = brokerSet(broker, s.name);
+      if (raw === undefined || fromBroker(d, s, raw) !== null) continue;
+      throw new InvalidConfigError(`broker setting ${s.name}=${JSON.stringify(raw)} is invalid: it is the default of topic config ${d.name}, which expects ${accepted(d)}`);
+    }
+  }
+}
+
+/** A long config as a JS number for storage, with Kafka's "practically never" (>= 2^53) as Infinity. */
+function num(v: string): number {
+  const n = BigInt(v);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(n);
+}
+
+/** Longest setTimeout delay; a flush interval above it is never reached in practice. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The storage settings for a topic with `overrides` on this broker: every LogConfig field the
+ * topic configs decide. flush.messages=1 → flush 'always' (a group commit per append);
+ * flush.ms → { intervalMs } (periodic group fsync); otherwise 'none'. preallocate=true reserves
+ * a whole segment. Values Kafka uses as "never" (Long.MAX_VALUE) become -1 or the largest safe
+ * number. Topic configs strand keeps but does not act on yet (cleanup.policy=compact,
+ * compression.type, message.timestamp.*, ...) are read with `topicConfigValue`.
+ */
+export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: BrokerSettings): Partial<LogConfig> {
+  const get = (name: string) => topicConfigValue(name, overrides, broker);
+  const segmentBytes = Number(get('segment.bytes'));
+  const retentionMs = num(get('retention.ms'));
+  const retentionBytes = num(get('retention.bytes'));
+  const segmentMs = num(get('segment.ms'));
+  const flushMessages = num(get('flush.messages'));
+  const flushMs = num(get('flush.ms'));
+  let flush: FlushPolicy = 'none';
+  if (flushMessages === 1) flush = 'always';
+  else if (flushMs <= MAX_TIMER_MS) flush = { intervalMs: flushMs };
+  return {
+    segmentBytes,
+    segmentMs: Number.isFinite(segmentMs) ? segmentMs : Number.MAX_SAFE_INTEGER,
+    indexIntervalBytes: Number(get('index.interval.bytes')),
+    retentionMs: Number.isFinite(retentionMs) ? retentionMs : -1,
+    retentionBytes: retentionBytes < 0 || !Number.isFinite(retentionBytes) ? -1 : retentionBytes,
+    maxMessageBytes: Number(get('max.message.bytes')),
+    flush,
+    preallocateBytes: get('preallocate') === 'true' ? segmentBytes : DEFAULT_LOG_CONFIG.preallocateBytes,
+  };
+}

@@ -1,0 +1,332 @@
+/**
+ * The broker's topics: their metadata (name, topic id, partition count, config overrides,
+ * internal flag), persisted as Protocol Buffers in `<data-dir>/__strand_metadata/topics.pb`
+ * (rewritten whole, atomically, on every change), and their partition logs in the Store, kept
+ * configured with each topic's effective settings. Also owns `meta.properties` (cluster id).
+ *
+ * Mutations are synchronous up to the metadata write and throw StrandErrors whose kafkaCode is
+ * the answer to give (INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS,
+ * INVALID_CONFIG, UNKNOWN_TOPIC_OR_PARTITION).
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { Logger } from 'pino';
+import { KafkaErrorCode, StorageIOError, StrandError } from '../errors.js';
+import type { Log } from '../storage/log.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { checkTopicName, type Store } from '../storage/store.js';
+import type { BrokerConfig } from './config.js';
+import type { CreateTopicOptions, TopicDescription, Topics } from './context.js';
+import { TEMP_SUFFIX, writeFileAtomic } from './meta/atomic-file.js';
+import { loadMetaProperties } from './meta/properties.js';
+import { type TopicRecord, TopicRecordSchema, TopicsFileSchema } from './meta/topics_pb.js';
+import { randomUuidBytes, uuidText } from './meta/uuid.js';
+import { checkBrokerTopicDefaults, toLogConfig, validateTopicConfigs } from './topic-config.js';
+
+export const METADATA_DIR = '__strand_metadata';
+export const TOPICS_FILE = 'topics.pb';
+const FILE_VERSION = 1;
+/** Topics Kafka treats as internal (hidden from Metadata unless asked for). */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
+export class UnknownTopicError extends StrandError {
+  constructor(readonly topic: string) {
+    super(`topic ${JSON.stringify(topic)} does not exist`, 'ERR_STRAND_UNKNOWN_TOPIC', KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  }
+}
+
+function topicError(message: string, kafkaCode: KafkaErrorCode, code: string): StrandError {
+  return new StrandError(message, code, kafkaCode);
+}
+
+export interface AlterConfigsOptions {
+  /** AlterConfigs (legacy): the given configs become the whole set of overrides. Otherwise they are merged. */
+  replace?: boolean;
+  validateOnly?: boolean;
+}
+
+/** What the admin handlers need beyond `Topics`. */
+export interface AdminTopics extends Topics {
+  addPartitions(name: string, total: number, options?: { validateOnly?: boolean }): TopicDescription;
+  alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options?: AlterConfigsOptions): TopicDescription;
+  /** The storage settings in force for a topic's logs. */
+  logConfig(name: string): Partial<LogConfig>;
+}
+
+interface Entry {
+  record: TopicRecord;
+  description: TopicDescription;
+}
+
+export class TopicManager implements AdminTopics {
+  private readonly byName = new Map<string, Entry>();
+  private readonly idIndex = new Map<string, Entry>();
+  private closed = false;
+
+  private constructor(
+    readonly store: Store,
+    readonly config: BrokerConfig,
+    private readonly logger: Logger,
+    /** The cluster id from `meta.properties`. */
+    readonly clusterId: string,
+    readonly nodeId: number,
+    private readonly path: string,
+  ) {}
+
+  /**
+   * Load the topics of `store`'s data directory (creating `meta.properties` and the metadata
+   * directory on first start) and reconcile them with the store: every known topic's partition
+   * logs get the topic's settings, missing ones are created; logs of unknown topics are left
+   * alone and reported.
+   */
+  static async open(store: Store, config: BrokerConfig, logger: Logger): Promise<TopicManager> {
+    checkBrokerTopicDefaults(config);
+    const meta = loadMetaProperties(store.dir, config.nodeId, config.raw('cluster.id'));
+    const path = join(store.dir, METADATA_DIR, TOPICS_FILE);
+    const manager = new TopicManager(store, config, logger, meta.clusterId, meta.nodeId, path);
+    rmSync(path + TEMP_SUFFIX, { force: true }); // a rewrite interrupted by a crash
+    if (existsSync(path)) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (err) {
+        throw new StorageIOError(`cannot read topic metadata ${path}: ${(err as Error).message}`, path, { cause: err });
+      }
+      let file;
+      try {
+        file = fromBinary(TopicsFileSchema, bytes);
+      } catch (err) {
+        throw new StorageIOError(`topic metadata ${path} is corrupt (${(err as Error).message}); restore it from a backup, or move it away to start with no topics (the logs stay on disk)`, path, { cause: err });
+      }
+      if (file.version > FILE_VERSION) throw new StorageIOError(`topic metadata ${path} has format version ${file.version}; this strand reads up to ${FILE_VERSION}`, path);
+      for (const record of file.topics) manager.index(record);
+    }
+    manager.reconcile();
+    logger.info({ clusterId: meta.clusterId, topics: manager.byName.size }, 'topics loaded');
+    return manager;
+  }
+
+  get(name: string): TopicDescription | undefined {
+    return this.byName.get(name)?.description;
+  }
+
+  byId(topicId: string): TopicDescription | undefined {
+    return this.idIndex.get(topicId)?.description;
+  }
+
+  list(): TopicDescription[] {
+    return [...this.byName.values()].map((e) => e.description);
+  }
+
+  log(topic: string, partition: number): Log | null {
+    const entry = this.byName.get(topic);
+    if (entry === undefined || !Number.isInteger(partition) || partition < 0 || partition >= entry.record.partitions) return null;
+    return this.store.partitionSync(topic, partition);
+  }
+
+  create(name: string, partitions: number, configs: ReadonlyMap<string, string>, options: CreateTopicOptions = {}): TopicDescription {
+    this.checkOpen();
+    checkTopicName(name);
+    if (this.byName.has(name)) throw topicError(`Topic '${name}' already exists.`, KafkaErrorCode.TOPIC_ALREADY_EXISTS, 'ERR_STRAND_TOPIC_EXISTS');
+    const collision = this.collidingTopic(name);
+    if (collision !== undefined) {
+      throw topicError(`Topic '${name}' collides with existing topic: ${collision} (topic names that differ only in '.' versus '_' collide)`, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, 'ERR_STRAND_INVALID_TOPIC');
+    }
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 2 ** 31 - 1) {
+      throw topicError(`Number of partitions was set to an invalid value ${partitions}: a topic needs at least 1 partition.`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
+    }
+    const overrides = validateTopicConfigs(configs);
+    const logConfig = toLogConfig(overrides, this.config);
+    const record = create(TopicRecordSchema, {
+      name,
+      topicId: this.newTopicId(),
+      partitions,
+      configs: Object.fromEntries(overrides),
+      internal: options.internal ?? INTERNAL_TOPICS.has(name),
+      createdAtMs: BigInt(Date.now()),
+    });
+    if (options.validateOnly) return describe(record);
+    this.openLogs(record, 0, logConfig);
+    const entry = this.index(record);
+    try {
+      this.persist();
+    } catch (err) {
+      this.unindex(entry);
+      throw err;
+    }
+    this.logger.info({ topic: name, topicId: entry.description.topicId, partitions, configs: record.configs }, 'topic created');
+    return entry.description;
+  }
+
+  async delete(name: string): Promise<void> {
+    this.checkOpen();
+    const entry = this.byName.get(name);
+    if (entry === undefined) throw new UnknownTopicError(name);
+    // Metadata first: a crash before the logs are gone leaves logs of an unknown topic (reported
+    // on open), never a deleted topic coming back.
+    this.unindex(entry);
+    try {
+      this.persist();
+    } catch (err) {
+      this.index(entry.record);
+      throw err;
+    }
+    for (const ref of this.store.list()) {
+      if (ref.topic === name) await this.store.deletePartition(name, ref.partition);
+    }
+    this.logger.info({ topic: name, topicId: entry.description.topicId }, 'topic deleted');
+  }
+
+  addPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): TopicDescription {
+    this.checkOpen();
+    const entry = this.byName.get(name);
+    if (entry === undefined) throw new UnknownTopicError(name);
+    const current = entry.record.partitions;
+    if (!Number.isInteger(total) || total > 2 ** 31 - 1) throw topicError(`invalid partition count ${total}`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
+    if (total === current) throw topicError(`Topic already has ${current} partitions.`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
+    if (total < current) {
+      throw topicError(`Topic currently has ${current} partitions, which is higher than the requested ${total}; partitions can only be added.`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
+    }
+    const record = clone(TopicRecordSchema, entry.record);
+    record.partitions = total;
+    if (options.validateOnly) return describe(record);
+    this.openLogs(record, current, this.logConfig(name));
+    this.replace(entry, record);
+    this.logger.info({ topic: name, from: current, to: total }, 'partitions added');
+    return this.get(name)!;
+  }
+
+  alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options: AlterConfigsOptions = {}): TopicDescription {
+    this.checkOpen();
+    const entry = this.byName.get(name);
+    if (entry === undefined) throw new UnknownTopicError(name);
+    const next = new Map(options.replace ? [] : Object.entries(entry.record.configs));
+    const sets: Array<[string, string | null]> = [];
+    for (const [k, v] of changes) {
+      if (v === null && !options.replace) next.delete(k);
+      else sets.push([k, v]);
+    }
+    for (const [k, v] of validateTopicConfigs(sets)) next.set(k, v);
+    const logConfig = toLogConfig(next, this.config);
+    const record = clone(TopicRecordSchema, entry.record);
+    record.configs = Object.fromEntries([...next].sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (options.validateOnly) return describe(record);
+    this.replace(entry, record);
+    for (let p = 0; p < record.partitions; p++) this.store.partitionSync(name, p)?.reconfigure(logConfig);
+    this.logger.info({ topic: name, configs: record.configs }, 'topic configs changed');
+    return this.get(name)!;
+  }
+
+  logConfig(name: string): Partial<LogConfig> {
+    const entry = this.byName.get(name);
+    if (entry === undefined) throw new UnknownTopicError(name);
+    return toLogConfig(entry.description.configs, this.config);
+  }
+
+  /** Stop accepting changes. The store is closed by its owner. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private reconcile(): void {
+    for (const { record, description } of this.byName.values()) {
+      const logConfig = toLogConfig(description.configs, this.config);
+      for (let p = 0; p < record.partitions; p++) {
+        const log = this.store.partitionSync(record.name, p);
+        if (log !== null) log.reconfigure(logConfig);
+        else {
+          this.store.partitionSync(record.name, p, { create: true, config: logConfig });
+          this.logger.warn({ topic: record.name, partition: p }, `partition log ${record.name}-${p} was missing; created it empty`);
+        }
+      }
+    }
+    const strays = new Map<string, number[]>();
+    for (const { topic, partition } of this.store.list()) {
+      const entry = this.byName.get(topic);
+      if (entry !== undefined && partition < entry.record.partitions) continue;
+      strays.set(topic, [...(strays.get(topic) ?? []), partition]);
+    }
+    for (const [topic, partitions] of strays) {
+      this.logger.warn({ topic, partitions: partitions.sort((a, b) => a - b) }, `partition logs of ${this.byName.has(topic) ? 'partitions beyond the topic\'s count' : 'unknown topic'} ${topic} left alone in ${this.store.dir}`);
+    }
+  }
+
+  /** Create (or adopt) the logs of partitions `from` .. partitions-1; undo on failure. */
+  private openLogs(record: TopicRecord, from: number, logConfig: Partial<LogConfig>): void {
+    const made: number[] = [];
+    try {
+      for (let p = from; p < record.partitions; p++) {
+        const existing = this.store.partitionSync(record.name, p);
+        if (existing !== null) {
+          this.logger.warn({ topic: record.name, partition: p }, `adopting existing partition log ${record.name}-${p}`);
+          existing.reconfigure(logConfig);
+          continue;
+        }
+        this.store.partitionSync(record.name, p, { create: true, config: logConfig });
+        made.push(p);
+      }
+    } catch (err) {
+      for (const p of made) void this.store.deletePartition(record.name, p).catch(() => {});
+      throw err;
+    }
+  }
+
+  private index(record: TopicRecord): Entry {
+    const entry: Entry = { record, description: describe(record) };
+    this.byName.set(record.name, entry);
+    this.idIndex.set(entry.description.topicId, entry);
+    return entry;
+  }
+
+  private unindex(entry: Entry): void {
+    this.byName.delete(entry.record.name);
+    this.idIndex.delete(entry.description.topicId);
+  }
+
+  /** Swap a topic's record for `record` and persist; the old one stays if the write fails. */
+  private replace(entry: Entry, record: TopicRecord): void {
+    this.index(record);
+    try {
+      this.persist();
+    } catch (err) {
+      this.index(entry.record);
+      throw err;
+    }
+  }
+
+  private persist(): void {
+    const topics = [...this.byName.values()].map((e) => e.record).sort((a, b) => (a.name < b.name ? -1 : 1));
+    writeFileAtomic(this.path, toBinary(TopicsFileSchema, create(TopicsFileSchema, { version: FILE_VERSION, topics })));
+  }
+
+  private newTopicId(): Uint8Array {
+    for (;;) {
+      const id = randomUuidBytes();
+      if (!this.idIndex.has(uuidText(id))) return id;
+    }
+  }
+
+  private collidingTopic(name: string): string | undefined {
+    if (!name.includes('.') && !name.includes('_')) return undefined;
+    const norm = name.replace(/\./g, '_');
+    for (const other of this.byName.keys()) if (other.replace(/\./g, '_') === norm) return other;
+    return undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StrandError('topic manager is closed', 'ERR_STRAND_CLOSED', KafkaErrorCode.KAFKA_STORAGE_ERROR);
+  }
+}
+
+function describe(record: TopicRecord): TopicDescription {
+  return Object.freeze({
+    name: record.name,
+    topicId: uuidText(record.topicId),
+    partitions: record.partitions,
+    configs: new Map(Object.entries(record.configs)) as ReadonlyMap<string, string>,
+    internal: record.internal,
+  });
+}
