@@ -2,8 +2,8 @@
 // Plain C++, no Node-API: segment_file.cc wraps it for JS.
 //
 // On disk: the file holds exactly the bytes appended, [0, size). While open for writing it is
-// longer: [size, capacity) is preallocated (posix_fallocate) so appends are memcpy's into
-// already-reserved pages, and those bytes are always zero. close() trims the file to `size`.
+// longer: [size, capacity) is preallocated (posix_fallocate) so appends (pwritev into the page
+// cache, see Append) land in already-reserved blocks, and those bytes are always zero. close() trims to `size`.
 //
 // In memory: the file is mapped MAP_SHARED (read-only files: MAP_PRIVATE, so a stray write to a
 // Buffer cannot SIGSEGV the process; it only changes a private copy). The mapping sits at the
