@@ -14,7 +14,7 @@ import { Connection } from './connection.js';
 import type { BrokerCore, Topics } from './context.js';
 import { createDispatcher } from './dispatch.js';
 import { FetchSessionCache } from './fetch-sessions.js';
-const ADMIN_HANDLERS: Record<string, never> = {};
+import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { handleApiVersions } from './handlers/api-versions.js';
 import { createFetchHandler } from './handlers/fetch.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
