@@ -1,0 +1,28 @@
+/** A strand broker in a child process, to kill -9 or stop with SIGTERM. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../fault/fixtures/broker-main.ts', import.meta.url));
+
+export interface BrokerProcess {
+  bootstrap: string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<number | string | null>;
+}
+
+export function spawnBroker(dataDir: string): Promise<BrokerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | string | null>((r) => child.on('exit', (code, signal) => r(signal ?? code)));
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready (\S+)\n/.exec(out);
+      if (m) resolve({ bootstrap: m[1]!, child, exited });
+    });
+    void exited.then((code) => reject(new Error(`broker exited (${code}) before it was ready: ${err}`)));
+  });
+}
