@@ -21,6 +21,19 @@ if (!existsSync(join(root, 'wasm/build/crc32c.wasm'))) {
   if (run('npm', ['run', 'build:wasm']).status !== 0) process.exit(1);
 }
 
+// kcat (librdkafka) is the second real client of the interop tests.
+if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0) {
+    console.log('test: installing kcat (apt-get install -y kcat)');
+    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat']);
+  }
+  if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
+    console.error('test: kcat is needed by the interop tests and is not installed. Install it with:\n  sudo apt-get update && sudo apt-get install -y kcat');
+    process.exit(1);
+  }
+}
+
 const backends = (process.env.STRAND_TEST_BACKENDS ?? 'native,portable').split(',');
 const extra = process.argv.slice(2);
 let passed = 0;

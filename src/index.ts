@@ -58,3 +58,5 @@ export function openLog(dir: string, options: OpenLogOptions = {}): Promise<Log>
 export function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
   return Store.open(dataDir, options);
 }
+
+export { startBroker, type StartBrokerOptions, type RunningBroker } from './broker/index.js';
