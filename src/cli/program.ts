@@ -1,0 +1,69 @@
+/**
+ * The `strand` command tree and its error policy: bad arguments print what is wrong and how to
+ * get help, exit code 2; a broker that cannot be reached or refuses a request prints one line,
+ * exit code 1. One file per command under ./commands registers itself on the program (created
+ * with `.command()` so it inherits the exit and output settings).
+ */
+import { Command, CommanderError } from 'commander';
+import { ConnectionError } from '../client/errors.js';
+import { StrandError } from '../errors.js';
+import { UsageError } from './args.js';
+import { register as registerBroker } from './commands/broker.js';
+import { register as registerConsume } from './commands/consume.js';
+import { register as registerDumpLog } from './commands/dump-log.js';
+import { register as registerProduce } from './commands/produce.js';
+import { register as registerTopics } from './commands/topics.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('strand')
+    .description('strand: a Kafka-compatible event-streaming broker and its tools')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: false, sortSubcommands: false });
+  registerBroker(program);
+  registerTopics(program);
+  registerProduce(program);
+  registerConsume(program);
+  registerDumpLog(program);
+  return program;
+}
+
+/** Run the CLI on `argv` (as process.argv); resolves with the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed the message (and the help hint).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    return 2;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}\n(add --help for usage)\n`);
+    return 2;
+  }
+  if (err instanceof ConnectionError && err.message.startsWith('cannot connect')) {
+    process.stderr.write(`error: ${err.message} — is a broker running? start one with \`strand broker\`\n`);
+    return 1;
+  }
+  if (err instanceof StrandError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (process.env.STRAND_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`error: ${e.message}\n`);
+  if (process.env.STRAND_DEBUG) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
