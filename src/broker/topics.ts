@@ -27,6 +27,11 @@ import { checkBrokerTopicDefaults, toLogConfig, validateTopicConfigs } from './t
 export const METADATA_DIR = '__strand_metadata';
 export const TOPICS_FILE = 'topics.pb';
 const FILE_VERSION = 1;
+/**
+ * Most partitions one topic may have. Kafka has no such limit; strand opens every partition's
+ * log synchronously (about 0.5 ms each), so this bounds how long one request can hold the broker.
+ */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 /** Topics Kafka treats as internal (hidden from Metadata unless asked for). */
 export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
 
@@ -133,9 +138,10 @@ export class TopicManager implements AdminTopics {
     if (collision !== undefined) {
       throw topicError(`Topic '${name}' collides with existing topic: ${collision} (topic names that differ only in '.' versus '_' collide)`, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, 'ERR_STRAND_INVALID_TOPIC');
     }
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 2 ** 31 - 1) {
+    if (!Number.isInteger(partitions) || partitions < 1) {
       throw topicError(`Number of partitions was set to an invalid value ${partitions}: a topic needs at least 1 partition.`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
     }
+    checkPartitionLimit(partitions);
     const overrides = validateTopicConfigs(configs);
     const logConfig = toLogConfig(overrides, this.config);
     const record = create(TopicRecordSchema, {
@@ -172,9 +178,9 @@ export class TopicManager implements AdminTopics {
       this.index(entry.record);
       throw err;
     }
-    for (const ref of this.store.list()) {
-      if (ref.topic === name) await this.store.deletePartition(name, ref.partition);
-    }
+    // Every log is removed before anything else can run (the calls start synchronously), so a
+    // topic re-created right after never adopts a log that is being deleted.
+    await Promise.all(this.store.list().filter((ref) => ref.topic === name).map((ref) => this.store.deletePartition(name, ref.partition)));
     this.logger.info({ topic: name, topicId: entry.description.topicId }, 'topic deleted');
   }
 
@@ -183,11 +189,12 @@ export class TopicManager implements AdminTopics {
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
     const current = entry.record.partitions;
-    if (!Number.isInteger(total) || total > 2 ** 31 - 1) throw topicError(`invalid partition count ${total}`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
+    if (!Number.isInteger(total)) throw topicError(`invalid partition count ${total}`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
     if (total === current) throw topicError(`Topic already has ${current} partitions.`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
     if (total < current) {
       throw topicError(`Topic currently has ${current} partitions, which is higher than the requested ${total}; partitions can only be added.`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
     }
+    checkPartitionLimit(total);
     const record = clone(TopicRecordSchema, entry.record);
     record.partitions = total;
     if (options.validateOnly) return describe(record);
@@ -318,6 +325,12 @@ export class TopicManager implements AdminTopics {
 
   private checkOpen(): void {
     if (this.closed) throw new StrandError('topic manager is closed', 'ERR_STRAND_CLOSED', KafkaErrorCode.KAFKA_STORAGE_ERROR);
+  }
+}
+
+function checkPartitionLimit(partitions: number): void {
+  if (partitions > MAX_PARTITIONS_PER_TOPIC) {
+    throw topicError(`${partitions} partitions is more than strand allows for one topic (${MAX_PARTITIONS_PER_TOPIC})`, KafkaErrorCode.INVALID_PARTITIONS, 'ERR_STRAND_INVALID_PARTITIONS');
   }
 }
 

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../../src/broker/config.js';
 import { TopicsFileSchema } from '../../src/broker/meta/topics_pb.js';
-import { METADATA_DIR, TOPICS_FILE, TopicManager } from '../../src/broker/topics.js';
+import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, TOPICS_FILE, TopicManager } from '../../src/broker/topics.js';
 import { KafkaErrorCode, StrandError } from '../../src/errors.js';
 import { Store } from '../../src/storage/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -87,6 +87,7 @@ describe('TopicManager', () => {
     expect(kafkaCode(() => s.topics.create('..', 1, cfg()))).toBe(KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
     expect(kafkaCode(() => s.topics.create('zero', 0, cfg()))).toBe(KafkaErrorCode.INVALID_PARTITIONS);
     expect(kafkaCode(() => s.topics.create('neg', -3, cfg()))).toBe(KafkaErrorCode.INVALID_PARTITIONS);
+    expect(kafkaCode(() => s.topics.create('huge', MAX_PARTITIONS_PER_TOPIC + 1, cfg()))).toBe(KafkaErrorCode.INVALID_PARTITIONS);
     expect(kafkaCode(() => s.topics.create('cfg', 1, cfg({ 'retention.ms': 'forever' })))).toBe(KafkaErrorCode.INVALID_CONFIG);
     expect(kafkaCode(() => s.topics.create('cfg', 1, cfg({ 'no.such.config': '1' })))).toBe(KafkaErrorCode.INVALID_CONFIG);
     const dry = s.topics.create('dry', 4, cfg({ 'retention.ms': '1' }), { validateOnly: true });
@@ -175,6 +176,7 @@ describe('TopicManager', () => {
     expect(kafkaCode(() => s.topics.addPartitions('t', 1))).toBe(KafkaErrorCode.INVALID_PARTITIONS);
     expect(kafkaCode(() => s.topics.addPartitions('t', 0))).toBe(KafkaErrorCode.INVALID_PARTITIONS);
     expect(kafkaCode(() => s.topics.addPartitions('nope', 3))).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(kafkaCode(() => s.topics.addPartitions('t', MAX_PARTITIONS_PER_TOPIC + 1))).toBe(KafkaErrorCode.INVALID_PARTITIONS);
     expect(s.topics.addPartitions('t', 5, { validateOnly: true }).partitions).toBe(5);
     expect(s.topics.get('t')!.partitions).toBe(1);
     expect(s.topics.addPartitions('t', 3).partitions).toBe(3);
