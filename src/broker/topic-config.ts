@@ -278,9 +278,9 @@ export function describeTopicConfig(name: string, overrides: ReadonlyMap<string,
   };
 }
 
-/** Every topic config (or those of `keys` that exist), described. */
+/** Every topic config (or those of `keys` that exist; null or empty: all, as Kafka), described. */
 export function describeTopicConfigs(overrides: ReadonlyMap<string, string>, broker: BrokerSettings, keys?: readonly string[] | null): DescribedConfig[] {
-  const names = keys === undefined || keys === null ? [...TOPIC_CONFIGS.keys()] : keys.filter((k) => TOPIC_CONFIGS.has(k));
+  const names = keys === undefined || keys === null || keys.length === 0 ? [...TOPIC_CONFIGS.keys()] : keys.filter((k) => TOPIC_CONFIGS.has(k));
   return names.map((n) => describeTopicConfig(n, overrides, broker));
 }
 

@@ -101,6 +101,7 @@ describe('topic configs', () => {
 
   it('describes all configs or the ones asked for (unknown keys left out)', () => {
     expect(describeTopicConfigs(none, broker()).length).toBe(TOPIC_CONFIGS.size);
+    expect(describeTopicConfigs(none, broker(), []).length).toBe(TOPIC_CONFIGS.size);
     expect(describeTopicConfigs(none, broker(), ['retention.ms', 'nope', 'cleanup.policy']).map((c) => c.name)).toEqual(['retention.ms', 'cleanup.policy']);
   });
 

@@ -68,7 +68,7 @@ export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly stri
   for (const [name, s] of TOPIC_CONFIG_BROKER_SYNONYMS) {
     if (!known.has(name)) known.set(name, { kafkaDefault: s.kafkaDefault, type: CONFIG_TYPE_OF_KIND[s.kind], doc: `broker default of a topic-level config` });
   }
-  const names = keys === undefined || keys === null ? [...known.keys()].sort() : keys.filter((k) => known.has(k));
+  const names = keys === undefined || keys === null || keys.length === 0 ? [...known.keys()].sort() : keys.filter((k) => known.has(k));
   return names.map((name) => {
     const k = known.get(name)!;
     const raw = config.raw(name);
