@@ -1,29 +1,118 @@
 /**
- * Record-section compression codecs (attributes bits 0-2). gzip comes from node:zlib; the other
- * codecs are registered by the compression module when it is loaded.
+ * Record-section compression codecs (attributes bits 0-2), byte-compatible with Kafka's Java
+ * client and librdkafka:
+ *
+ *   1 gzip    node:zlib (a standard gzip stream, as java.util.zip writes)
+ *   2 snappy  `snappy` (napi-rs) blocks in xerial framing on write; xerial or raw on read
+ *   3 lz4     `lz4-napi` (lz4_flex) blocks in an LZ4 frame with Kafka's settings on write; any frame on read
+ *   4 zstd    `zstd-napi` (libzstd), standard frames
+ *
+ * The native packages load on first use: a codec whose package is missing fails with
+ * UNSUPPORTED_COMPRESSION_TYPE when used, and nothing else is affected.
  */
+import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CorruptBatchError, KafkaErrorCode, StrandError } from '../errors.js';
+import { Compression, type CompressionName } from './batch-header.js';
+import { lz4FrameCompress } from './codec-lz4.js';
+import { xerialCompress, xerialDecompress } from './codec-snappy.js';
 
 export interface Codec {
-  compress(data: Buffer): Buffer;
+  /** `level` is the codec's own scale (gzip 1-9, zstd -131072..22); undefined means its default. */
+  compress(data: Buffer, level?: number): Buffer;
   decompress(data: Buffer): Buffer;
 }
 
-const NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-const codecs = new Map<number, Codec>([[1, { compress: (d) => gzipSync(d), decompress: (d) => gunzipSync(d) }]]);
+export const CODEC_NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+const require = createRequire(import.meta.url);
+
+interface SnappyLib {
+  compressSync(input: Uint8Array): Buffer;
+  uncompressSync(input: Uint8Array, options?: { asBuffer?: boolean }): Buffer | string;
+}
+interface Lz4Lib {
+  compressSync(data: Buffer): Buffer;
+  decompressFrameSync(data: Buffer): Buffer;
+}
+interface ZstdLib {
+  compress(data: Uint8Array, params?: { compressionLevel?: number }): Buffer;
+  decompress(data: Uint8Array): Buffer;
+}
+
+/** Load a codec package once; remember the failure so every use reports it the same way. */
+function lazy<T>(pkg: string): () => T {
+  let lib: T | undefined;
+  let failure: Error | undefined;
+  return () => {
+    if (lib !== undefined) return lib;
+    if (failure === undefined) {
+      try {
+        lib = require(pkg) as T;
+        return lib;
+      } catch (err) {
+        failure = err as Error;
+      }
+    }
+    throw new StrandError(`compression package ${pkg} cannot be loaded: ${failure.message}`, 'ERR_STRAND_UNSUPPORTED_COMPRESSION', KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE, { cause: failure });
+  };
+}
+const snappyLib = lazy<SnappyLib>('snappy');
+const lz4Lib = lazy<Lz4Lib>('lz4-napi');
+const zstdLib = lazy<ZstdLib>('zstd-napi');
+
+const gzip: Codec = {
+  // Kafka's compression.gzip.level -1 means the library default (6), as does undefined here.
+  compress: (d, level) => gzipSync(d, level === undefined || level < 0 ? {} : { level }),
+  decompress: (d) => gunzipSync(d),
+};
+
+const snappy: Codec = {
+  compress: (d) => xerialCompress(d, (block) => snappyLib().compressSync(block)),
+  decompress: (d) => xerialDecompress(d, (block) => snappyLib().uncompressSync(block, { asBuffer: true }) as Buffer),
+};
+
+const lz4: Codec = {
+  // lz4_flex has one speed (no HC levels), so compression.lz4.level is accepted and ignored.
+  compress: (d) => lz4FrameCompress(d, lz4Lib().compressSync),
+  decompress: (d) => lz4Lib().decompressFrameSync(d),
+};
+
+const zstd: Codec = {
+  compress: (d, level) => zstdLib().compress(d, level === undefined ? undefined : { compressionLevel: level }),
+  decompress: (d) => zstdLib().decompress(d),
+};
+
+const codecs = new Map<number, Codec>([[1, gzip], [2, snappy], [3, lz4], [4, zstd]]);
 
 /** Register (or replace) the implementation of a codec id. */
 export function registerCodec(id: number, codec: Codec): void {
   codecs.set(id, codec);
 }
 
+function unsupported(id: number): StrandError {
+  return new StrandError(`compression codec ${CODEC_NAMES[id] ?? id} is not available`, 'ERR_STRAND_UNSUPPORTED_COMPRESSION', KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+}
+
 export function codecFor(id: number): Codec {
   const codec = codecs.get(id);
-  if (codec === undefined) {
-    throw new StrandError(`compression codec ${NAMES[id] ?? id} is not available`, 'ERR_STRAND_UNSUPPORTED_COMPRESSION', KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
-  }
+  if (codec === undefined) throw unsupported(id);
   return codec;
+}
+
+/** The codec id of a name ('uncompressed' is Kafka's topic-config spelling of 'none'). */
+export function codecId(name: CompressionName | 'uncompressed' | number): number {
+  if (typeof name === 'number') {
+    if (!Number.isInteger(name) || name < 0 || name > 4) throw unsupported(name);
+    return name;
+  }
+  const id = name === 'uncompressed' ? 0 : Compression[name];
+  if (id === undefined) throw new StrandError(`unknown compression codec ${String(name)}`, 'ERR_STRAND_UNSUPPORTED_COMPRESSION', KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+  return id;
+}
+
+export function compressRecords(id: number, data: Buffer, level?: number): Buffer {
+  return codecFor(id).compress(data, level);
 }
 
 export function decompressRecords(id: number, data: Buffer): Buffer {
@@ -31,6 +120,7 @@ export function decompressRecords(id: number, data: Buffer): Buffer {
   try {
     return codec.decompress(data);
   } catch (err) {
-    throw new CorruptBatchError(`${NAMES[id] ?? id} records do not decompress: ${(err as Error).message}`);
+    if (err instanceof StrandError) throw err;
+    throw new CorruptBatchError(`${CODEC_NAMES[id] ?? id} records do not decompress: ${(err as Error).message}`);
   }
 }

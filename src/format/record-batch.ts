@@ -167,17 +167,32 @@ export function checkBatch(buf: Buffer, pos: number, size: number): BatchProblem
 export function checkRecords(buf: Buffer, pos: number, size: number, sequential: boolean): BatchProblem {
   const attributes = buf.readInt16BE(pos + ATTRIBUTES);
   if ((attributes & COMPRESSION_MASK) !== 0) return null; // checked after decompression, in the worker pool
-  const count = buf.readInt32BE(pos + RECORD_COUNT);
-  const lastDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA);
-  const end = pos + size;
-  const cur: Cursor = { pos: pos + RECORDS };
+  return checkRecordSection(buf, pos + RECORDS, pos + size, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), sequential);
+}
+
+/** What `checkRecordSection` learnt on its walk (for callers that want more than a verdict). */
+export interface RecordSectionStats {
+  /** Largest timestamp delta seen (-Infinity when there are no records). */
+  maxTimestampDelta: number;
+}
+
+/**
+ * The record walk of `checkRecords` over a records section [start, end) that holds `count`
+ * records with offset deltas up to `lastDelta`: the bytes of an uncompressed batch, or the
+ * decompressed records of a compressed one.
+ */
+export function checkRecordSection(buf: Buffer, start: number, end: number, count: number, lastDelta: number, sequential: boolean, stats?: RecordSectionStats): BatchProblem {
+  const cur: Cursor = { pos: start };
   let prevDelta = -1;
+  let maxTsDelta = -Infinity;
   for (let i = 0; i < count; i++) {
     const length = readVarint(buf, cur, end);
     if (!(length > 0) || cur.pos + length > end) return `record ${i} has bad length ${length}`;
     const recordEnd = cur.pos + length;
     cur.pos++; // attributes
-    if (Number.isNaN(readVarlong(buf, cur, recordEnd))) return `record ${i} has a malformed timestamp delta`;
+    const tsDelta = readVarlong(buf, cur, recordEnd);
+    if (Number.isNaN(tsDelta)) return `record ${i} has a malformed timestamp delta`;
+    if (tsDelta > maxTsDelta) maxTsDelta = tsDelta;
     const delta = readVarint(buf, cur, recordEnd);
     if (Number.isNaN(delta) || delta <= prevDelta || delta > lastDelta) return `record ${i} has offset delta ${delta} out of order`;
     if (sequential && delta !== i) return `record ${i} has offset delta ${delta}, expected ${i}`;
@@ -200,6 +215,7 @@ export function checkRecords(buf: Buffer, pos: number, size: number, sequential:
     if (cur.pos !== recordEnd) return `record ${i} length ${length} does not match its fields`;
   }
   if (cur.pos !== end) return `${end - cur.pos} trailing bytes after ${count} records`;
+  if (stats !== undefined) stats.maxTimestampDelta = maxTsDelta;
   return null;
 }
 
