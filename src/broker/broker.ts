@@ -33,7 +33,6 @@ export class Broker implements BrokerCore {
   private readonly waiters = new AppendWaiters();
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
-  private readonly shutdown = new AbortController();
   private retentionTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -86,8 +85,8 @@ export class Broker implements BrokerCore {
     this.waiters.notify(topic, partition);
   }
 
-  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, ms: number): Promise<void> {
-    return this.waiters.wait(partitions, ms, this.shutdown.signal);
+  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, ms: number): Promise<boolean> {
+    return this.waiters.wait(partitions, ms);
   }
 
   /** `host:port` of each listener as bound (port 0 resolved). */
@@ -154,7 +153,7 @@ export class Broker implements BrokerCore {
     for (const s of this.servers) s.close();
     for (const c of this.connections) c.stopReading();
     // Long polls end now; what is in flight is answered.
-    this.shutdown.abort();
+    this.waiters.close();
     const deadline = Date.now() + 10_000;
     await Promise.race([Promise.all([...this.connections].map((c) => c.drained())), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
     for (const c of [...this.connections]) c.close();

@@ -57,8 +57,8 @@ export interface BrokerCore {
   apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
   /** Wake fetches waiting on this partition (called after every append). */
   notifyAppend(topic: string, partition: number): void;
-  /** Resolves when an append to any of `partitions` happens or `ms` elapses (long poll). */
-  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, ms: number, signal?: AbortSignal): Promise<void>;
+  /** Long poll: resolves true when an append to any of `partitions` happens, false when `ms` elapse or the broker stops. */
+  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, ms: number): Promise<boolean>;
 }
 
 /** The request being served. */

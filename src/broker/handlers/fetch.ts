@@ -135,7 +135,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
       const hasError = results.some((r) => r.data.errorCode !== 0);
       const left = deadline - Date.now();
       if (total >= req.minBytes || hasError || left <= 0 || wanted.length === 0) break;
-      await core.waitForAppend(wanted, left);
+      if (!(await core.waitForAppend(wanted, left))) break;
       results = collect(core, wanted, budget);
     }
 
