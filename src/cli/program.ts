@@ -49,7 +49,8 @@ function report(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     return 2;
   }
-  if (err instanceof UsageError) {
+  // A bad setting given to `strand broker` (--listen, --override, the config file) is a usage error too.
+  if (err instanceof UsageError || (err instanceof StrandError && err.code === 'ERR_STRAND_CONFIG')) {
     process.stderr.write(`error: ${err.message}\n(add --help for usage)\n`);
     return 2;
   }

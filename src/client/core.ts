@@ -131,16 +131,13 @@ export class ClientCore {
   /** A connection to a bootstrap broker (the first one that answers). */
   async bootstrapConnection(): Promise<Connection> {
     this.assertOpen();
-    if (this.bootstrapConn === null) {
-      const p = this.connectBootstrap();
-      this.bootstrapConn = p;
-      p.then((c) => c.onClose(() => {
-        if (this.bootstrapConn === p) this.bootstrapConn = null;
-      }), () => {
-        if (this.bootstrapConn === p) this.bootstrapConn = null;
-      });
-    }
-    return this.bootstrapConn;
+    const conn = await (this.bootstrapConn ??= this.track(this.connectBootstrap(), (p) => {
+      if (this.bootstrapConn === p) this.bootstrapConn = null;
+    }));
+    if (!conn.closed) return conn;
+    // Closed, and its close event not handled yet: replace it now.
+    this.bootstrapConn = null;
+    return this.bootstrapConnection();
   }
 
   /** The connection to broker `nodeId`, opened if needed (metadata is fetched if the node is unknown). */
@@ -154,15 +151,20 @@ export class ClientCore {
         broker = this.brokers.get(nodeId);
         if (broker === undefined) throw new KafkaResponseError(ErrorCode.BROKER_NOT_AVAILABLE, { api: 'Metadata', resource: `broker ${nodeId}` }, 'not in the cluster metadata');
       }
-      p = this.open(broker.host, broker.port);
-      const pending = p;
-      this.pool.set(nodeId, pending);
-      pending.then((c) => c.onClose(() => {
-        if (this.pool.get(nodeId) === pending) this.pool.delete(nodeId);
-      }), () => {
-        if (this.pool.get(nodeId) === pending) this.pool.delete(nodeId);
+      p = this.pool.get(nodeId) ?? this.track(this.open(broker.host, broker.port), (dead) => {
+        if (this.pool.get(nodeId) === dead) this.pool.delete(nodeId);
       });
+      this.pool.set(nodeId, p);
     }
+    const conn = await p;
+    if (!conn.closed) return conn;
+    if (this.pool.get(nodeId) === p) this.pool.delete(nodeId);
+    return this.connectionTo(nodeId);
+  }
+
+  /** Calls `forget(p)` once the connection `p` fails to open or closes. */
+  private track(p: Promise<Connection>, forget: (p: Promise<Connection>) => void): Promise<Connection> {
+    p.then((c) => c.onClose(() => forget(p)), () => forget(p));
     return p;
   }
 

@@ -98,7 +98,7 @@ export async function fetchMany(core: ClientCore, entries: readonly FetchRequest
     list.push(e);
   }
   const results = new Map<string, FetchResult>();
-  await Promise.all([...byLeader].map(async ([leader, list]) => {
+  await Promise.all([...byLeader].map(([leader, list]) => core.retrying(true, async () => {
     const conn = await core.connectionTo(leader);
     let version = conn.versionOf(FetchApi);
     const ids = new Map<string, string>();
@@ -129,7 +129,7 @@ export async function fetchMany(core: ClientCore, entries: readonly FetchRequest
         });
       }
     }
-  }));
+  })));
   return entries.map((e) => results.get(`${e.topic}\0${e.partition}`) ?? {
     topic: e.topic, partition: e.partition, records: EMPTY, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
     error: new KafkaResponseError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'Fetch', topic: e.topic, partition: e.partition }, 'the response does not mention this partition'),

@@ -44,5 +44,5 @@ export function startCli(args: readonly string[], options: CliOptions = {}) {
       resolve({ code, stdout, stderr });
     });
   });
-  return { child, done, output: () => stdout };
+  return { child, done, output: () => stdout, errors: () => stderr };
 }

@@ -4,7 +4,7 @@
  * --format, until Ctrl-C, --max-messages, or (--exit-at-end) the end of every partition.
  * No consumer group: positions are not committed.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { KafkaClient } from '../../client/client.js';
 import { KafkaResponseError } from '../../client/errors.js';
 import { decodeRecords } from '../../client/records.js';
@@ -33,7 +33,7 @@ function parseOffset(value: string): Start {
   if (v === 'beginning' || v === 'earliest') return { kind: 'beginning' };
   if (v === 'end' || v === 'latest') return { kind: 'end' };
   const n = Number(v);
-  if (v === '' || !Number.isSafeInteger(n)) throw new UsageError(`--offset must be an offset, -N (N before the end), beginning or end, not ${JSON.stringify(value)}`);
+  if (v === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError('--offset must be an offset, -N (N before the end), beginning or end.');
   return n >= 0 ? { kind: 'offset', offset: n } : { kind: 'fromEnd', count: -n };
 }
 
@@ -41,7 +41,7 @@ function parseTime(value: string): number {
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v);
   const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new UsageError(`--from-time must be an ISO date (2024-05-01T12:00:00Z) or milliseconds since the epoch, not ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('--from-time must be an ISO date (2024-05-01T12:00:00Z) or milliseconds since the epoch.');
   return ms;
 }
 
@@ -148,7 +148,8 @@ async function consume(client: KafkaClient, topic: string, options: ConsumeOptio
         if (decoded.batches === 0 && r.records.length > 0) maxBytes = Math.min(maxBytes * 2, 256 * 1024 * 1024);
         for (const record of decoded.records) {
           out.push(render(record, { topic, partition: r.partition }));
-          if (options.maxMessages !== undefined && ++printed >= options.maxMessages) {
+          printed++;
+          if (options.maxMessages !== undefined && printed >= options.maxMessages) {
             stopped = true;
             break;
           }

@@ -6,9 +6,9 @@
  * Partitioning follows Kafka's default: keyed records go to murmur2(key) % partitions, unkeyed
  * ones stick to one partition per batch and move on to the next after each batch.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { KafkaClient } from '../../client/client.js';
 import type { Acks } from '../../client/data.js';
 import { partitionForKey } from '../../client/partitioner.js';
@@ -38,7 +38,7 @@ function parseAcks(value: string): Acks {
   if (v === 'all' || v === '-1') return -1;
   if (v === '1') return 1;
   if (v === '0') return 0;
-  throw new UsageError(`--acks must be all, -1, 1 or 0, not ${JSON.stringify(value)}`);
+  throw new InvalidArgumentError('--acks must be all, -1, 1 or 0.');
 }
 
 export function register(program: Command): void {
@@ -60,6 +60,7 @@ Examples:
   printf 'k1:v1\\nk2:v2\\n' | strand produce orders --key-separator : --header source=cli`)
     .action(async (topic: string, options: ProduceOptions) => {
       if (options.keySeparator === '') throw new UsageError('--key-separator must not be empty');
+      if (options.file !== undefined && !existsSync(options.file)) throw new UsageError(`--file ${options.file} does not exist`);
       await withClient(options, (client) => produceLines(client, topic, options), { allowAutoTopicCreation: true });
     });
 }

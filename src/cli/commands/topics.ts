@@ -42,7 +42,10 @@ export function register(program: Command): void {
     .option('--config <key=value>', 'topic setting, repeatable, e.g. --config retention.ms=86400000', keyValueArg('--config retention.ms=86400000'))
     .option('--if-not-exists', 'succeed quietly if a topic already exists')
     .addHelpText('after', '\nExample:\n  strand topics create orders --partitions 3 --config cleanup.policy=compact')
-    .action((names: string[], options: CreateOptions) => withClient(options, (c) => create(c, names, options)));
+    .action((names: string[], options: CreateOptions) => {
+      const configs = pairsToRecord(options.config, '--config');
+      return withClient(options, (c) => create(c, names, configs, options.partitions, options.replicationFactor, options.ifNotExists ?? false));
+    });
 
   addClientOptions(topics.command('list'))
     .description('list topic names, one per line')
@@ -62,7 +65,15 @@ export function register(program: Command): void {
     .option('--add-config <key=value>', 'set a topic setting, repeatable', keyValueArg('--add-config retention.ms=3600000'))
     .option('--delete-config <key>', 'remove a topic override (back to the broker default), repeatable', collect)
     .addHelpText('after', '\nExample:\n  strand topics alter orders --add-config retention.ms=3600000 --delete-config cleanup.policy')
-    .action((name: string, options: AlterOptions) => withClient(options, (c) => alter(c, name, options)));
+    .action((name: string, options: AlterOptions) => {
+      const add = pairsToRecord(options.addConfig, '--add-config');
+      const del = options.deleteConfig ?? [];
+      if (options.partitions === undefined && Object.keys(add).length === 0 && del.length === 0) {
+        throw new UsageError('nothing to change; give --partitions, --add-config or --delete-config');
+      }
+      for (const k of del) if (Object.hasOwn(add, k)) throw new UsageError(`${k} is both added and deleted; give it once`);
+      return withClient(options, (c) => alter(c, name, options.partitions, add, del));
+    });
 
   addClientOptions(topics.command('delete'))
     .description('delete topics and their data')
@@ -71,13 +82,12 @@ export function register(program: Command): void {
     .action((names: string[], options: ClientOptions & { ifExists?: boolean }) => withClient(options, (c) => remove(c, names, options.ifExists ?? false)));
 }
 
-async function create(client: KafkaClient, names: string[], options: CreateOptions): Promise<void> {
-  const configs = pairsToRecord(options.config, '--config');
-  const results = await client.createTopics(names.map((name) => ({ name, partitions: options.partitions, replicationFactor: options.replicationFactor, configs })));
+async function create(client: KafkaClient, names: string[], configs: Record<string, string>, partitions: number | undefined, replicationFactor: number | undefined, ifNotExists: boolean): Promise<void> {
+  const results = await client.createTopics(names.map((name) => ({ name, partitions, replicationFactor, configs })));
   for (const r of results) {
     if (r.error === null) await writeOut(`Created topic ${r.name}.\n`);
     else if (r.error.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) {
-      if (!options.ifNotExists) throw new KafkaResponseError(r.error.errorCode, r.error.path, `topic ${r.name} already exists; add --if-not-exists to ignore this`);
+      if (!ifNotExists) throw new KafkaResponseError(r.error.errorCode, r.error.path, `topic ${r.name} already exists; add --if-not-exists to ignore this`);
     } else throw r.error;
   }
 }
@@ -127,23 +137,17 @@ async function describe(client: KafkaClient, names: string[], options: DescribeO
   }
 }
 
-async function alter(client: KafkaClient, name: string, options: AlterOptions): Promise<void> {
-  const add = pairsToRecord(options.addConfig, '--add-config');
-  const del = options.deleteConfig ?? [];
-  if (options.partitions === undefined && Object.keys(add).length === 0 && del.length === 0) {
-    throw new UsageError('nothing to change; give --partitions, --add-config or --delete-config');
-  }
-  for (const k of del) if (Object.hasOwn(add, k)) throw new UsageError(`${k} is both added and deleted; give it once`);
+async function alter(client: KafkaClient, name: string, partitions: number | undefined, add: Record<string, string>, del: string[]): Promise<void> {
   const topic = await client.topic(name).catch((err: unknown) => {
     throw err instanceof KafkaResponseError && err.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? unknownTopic(name) : err;
   });
-  if (options.partitions !== undefined && options.partitions !== topic.partitions.length) {
-    if (options.partitions < topic.partitions.length) {
+  if (partitions !== undefined && partitions !== topic.partitions.length) {
+    if (partitions < topic.partitions.length) {
       throw new UsageError(`${name} has ${topic.partitions.length} partitions; partitions can only be added, so --partitions must be more than that`);
     }
-    const [r] = await client.createPartitions([{ topic: name, count: options.partitions }]);
+    const [r] = await client.createPartitions([{ topic: name, count: partitions }]);
     if (r?.error) throw r.error;
-    await writeOut(`Topic ${name} now has ${options.partitions} partitions.\n`);
+    await writeOut(`Topic ${name} now has ${partitions} partitions.\n`);
   }
   if (Object.keys(add).length === 0 && del.length === 0) return;
   const conn = await client.adminConnection();
