@@ -18,7 +18,7 @@ import { decodeResponseFrame, encodeRequestFrame } from '../protocol/frame.js';
 import { ApiVersionsApi, type ApiVersionsResponse, type ApiVersionsResponseApiVersion } from '../protocol/messages/index.js';
 import type { ApiCodec, Complete } from '../protocol/types.js';
 import { ConnectionError, formatAddress, KafkaResponseError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
-import { FIRST_API_VERSIONS_VERSION, negotiateVersions } from './versions.js';
+import { capVersions, CLIENT_VERSIONS, FIRST_API_VERSIONS_VERSION, negotiateVersions } from './versions.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   maxResponseBytes?: number;
   /** Skip ApiVersions negotiation (then every request must name its version). Default false. */
   skipNegotiation?: boolean;
+  /** Highest version to use per API key, below what the client supports (e.g. to test old versions). */
+  maxVersions?: Readonly<Record<number, number>>;
 }
 
 export interface SendOptions {
@@ -60,6 +62,7 @@ export class Connection {
   readonly clientId: string;
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly maxVersions: Readonly<Record<number, number>> | undefined;
   private readonly socket: Socket;
   private nextCorrelationId = 0;
   private readonly inFlight: InFlight[] = [];
@@ -81,6 +84,7 @@ export class Connection {
     this.clientId = options.clientId ?? 'strand';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024 * 1024;
+    this.maxVersions = options.maxVersions;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -201,11 +205,12 @@ export class Connection {
   }
 
   private async negotiate(): Promise<void> {
-    let res = await this.apiVersions(FIRST_API_VERSIONS_VERSION);
-    if (res.errorCode === ErrorCode.UNSUPPORTED_VERSION) res = await this.apiVersions(0);
+    const first = Math.min(FIRST_API_VERSIONS_VERSION, this.maxVersions?.[ApiVersionsApi.apiKey] ?? FIRST_API_VERSIONS_VERSION);
+    let res = await this.apiVersions(first);
+    if (res.errorCode === ErrorCode.UNSUPPORTED_VERSION && first > 0) res = await this.apiVersions(0);
     KafkaResponseError.check(res.errorCode, { api: 'ApiVersions' });
     this._brokerVersions = res.apiKeys;
-    this._versions = negotiateVersions(res.apiKeys);
+    this._versions = negotiateVersions(res.apiKeys, this.maxVersions ? capVersions(this.maxVersions) : CLIENT_VERSIONS);
   }
 
   /**

@@ -30,6 +30,8 @@ export interface KafkaClientOptions {
   retryBackoffMs?: number;
   /** Let Metadata requests for unknown topics create them (if the broker allows). Default false. */
   allowAutoTopicCreation?: boolean;
+  /** Highest version to use per API key (e.g. `{ [ApiKey.Fetch]: 4 }` to test old versions). */
+  maxVersions?: Readonly<Record<number, number>>;
 }
 
 export interface BrokerInfo {
@@ -91,7 +93,7 @@ const RETRY_METADATA_CODES: ReadonlySet<number> = new Set([
 
 export class ClientCore {
   readonly bootstrap: ReadonlyArray<{ host: string; port: number }>;
-  protected readonly options: Required<Omit<KafkaClientOptions, 'bootstrap'>>;
+  protected readonly options: Required<Omit<KafkaClientOptions, 'bootstrap' | 'maxVersions'>> & Pick<KafkaClientOptions, 'maxVersions'>;
   private readonly pool = new Map<number, Promise<Connection>>();
   private bootstrapConn: Promise<Connection> | null = null;
   private readonly brokers = new Map<number, BrokerInfo>();
@@ -111,6 +113,7 @@ export class ClientCore {
       retries: options.retries ?? 5,
       retryBackoffMs: options.retryBackoffMs ?? 100,
       allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
+      maxVersions: options.maxVersions,
     };
   }
 
@@ -305,6 +308,7 @@ export class ClientCore {
       clientId: this.options.clientId,
       connectTimeoutMs: this.options.connectTimeoutMs,
       requestTimeoutMs: this.options.requestTimeoutMs,
+      maxVersions: this.options.maxVersions,
     });
   }
 

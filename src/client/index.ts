@@ -8,4 +8,4 @@ export type { Acks, ProduceOptions, ProduceResult, FetchOptions, FetchRequestEnt
 export { ConnectionError, KafkaResponseError, RequestTimeoutError, UnsupportedApiError, formatAddress, type ErrorPath } from './errors.js';
 export { decodeRecords, type DecodedRecords } from './records.js';
 export { murmur2, partitionForKey } from './partitioner.js';
-export { CLIENT_VERSIONS, negotiateVersions, type VersionRange } from './versions.js';
+export { CLIENT_VERSIONS, capVersions, negotiateVersions, type VersionRange } from './versions.js';

@@ -29,6 +29,16 @@ export const CLIENT_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<number
   [ApiKey.DescribeCluster, { min: 0, max: 1 }],
 ]);
 
+/** CLIENT_VERSIONS with the maxima lowered to `caps` (API key → highest version to use). */
+export function capVersions(caps: Readonly<Record<number, number>>): Map<number, VersionRange> {
+  const out = new Map(CLIENT_VERSIONS);
+  for (const [key, max] of Object.entries(caps)) {
+    const mine = out.get(Number(key));
+    out.set(Number(key), { min: mine?.min ?? 0, max: Math.min(max, mine?.max ?? max) });
+  }
+  return out;
+}
+
 /** The ApiVersions version sent first; a broker that does not know it answers UNSUPPORTED_VERSION. */
 export const FIRST_API_VERSIONS_VERSION = 3;
 
