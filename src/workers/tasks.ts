@@ -1,0 +1,84 @@
+/**
+ * The batch tasks, as plain functions over byte ranges, shared by the worker threads and the
+ * pool's inline path (batches too small to be worth the hand-off run these on the caller's
+ * thread). Errors never cross the thread boundary as exceptions: a task reports them in its
+ * result, and the pool turns them back into strand's typed errors.
+ */
+import { CorruptBatchError, InvalidRecordError, type KafkaErrorCode, StrandError } from '../errors.js';
+import { recompressBatches, validateBatchesDeep } from '../format/compression.js';
+
+export type TaskOp = 'recompress' | 'validate';
+
+/** A batch buffer as it travels to a worker: the (transferred) ArrayBuffer and the view's place in it. */
+export interface WireBytes {
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  offset: number;
+  length: number;
+}
+
+export interface BatchTask {
+  op: TaskOp;
+  bytes: WireBytes;
+  /** recompress: target codec id (0 decompresses). */
+  codec?: number;
+  level?: number;
+  /** validate: name used in error messages. */
+  where?: string;
+}
+
+export interface TaskError {
+  /** Class to rebuild on the caller's side. */
+  type: 'corrupt' | 'invalid' | 'strand' | 'other';
+  message: string;
+  code?: string;
+  kafkaCode?: number;
+  position?: number;
+}
+
+export interface TaskResult {
+  /** recompress: the new batches. validate: the input, handed back. */
+  bytes?: WireBytes;
+  /** validate: number of batches. */
+  batches?: number;
+  /** True when `bytes` is the input itself (nothing was recompressed). */
+  same?: boolean;
+  error?: TaskError;
+}
+
+export function toBuffer(w: WireBytes): Buffer {
+  return Buffer.from(w.buffer as ArrayBuffer, w.offset, w.length);
+}
+
+export function toWire(b: Buffer): WireBytes {
+  return { buffer: b.buffer, offset: b.byteOffset, length: b.length };
+}
+
+export function runTask(task: BatchTask, input: Buffer): { result: TaskResult; out?: Buffer } {
+  try {
+    if (task.op === 'validate') {
+      const batches = validateBatchesDeep(input, task.where ?? 'batch');
+      return { result: { batches, same: true }, out: input };
+    }
+    const out = recompressBatches(input, task.codec ?? 0, task.level);
+    return { result: { same: out === input }, out };
+  } catch (err) {
+    return { result: { error: describeError(err) } };
+  }
+}
+
+function describeError(err: unknown): TaskError {
+  if (err instanceof CorruptBatchError) return { type: 'corrupt', message: err.message, ...(err.position === undefined ? {} : { position: err.position }) };
+  if (err instanceof InvalidRecordError) return { type: 'invalid', message: err.message };
+  if (err instanceof StrandError) return { type: 'strand', message: err.message, code: err.code, kafkaCode: err.kafkaCode };
+  return { type: 'other', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The typed error a task reported. */
+export function rebuildError(e: TaskError): Error {
+  switch (e.type) {
+    case 'corrupt': return new CorruptBatchError(e.message, e.position);
+    case 'invalid': return new InvalidRecordError(e.message);
+    case 'strand': return new StrandError(e.message, e.code, e.kafkaCode as KafkaErrorCode | undefined);
+    default: return new Error(e.message);
+  }
+}
