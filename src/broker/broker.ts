@@ -17,10 +17,12 @@ import { FetchSessionCache } from './fetch-sessions.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { handleApiVersions } from './handlers/api-versions.js';
 import { createFetchHandler } from './handlers/fetch.js';
+import { createInitProducerIdHandler } from './handlers/init-producer-id.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleProduce } from './handlers/produce.js';
 import { ApiRegistry } from './handlers/registry.js';
+import { ProducerIdManager } from './producer-ids.js';
 import { TopicManager } from './topics.js';
 import { AppendWaiters } from './waiters.js';
 
@@ -46,6 +48,7 @@ export class Broker implements BrokerCore {
     this.registry.register(ApiKey.Produce, handleProduce, { min: 3 });
     this.registry.register(ApiKey.Fetch, createFetchHandler(fetchSessions), { min: 4 });
     this.registry.register(ApiKey.ListOffsets, handleListOffsets);
+    this.registry.register(ApiKey.InitProducerId, createInitProducerIdHandler(ProducerIdManager.open(config.dataDir)));
     for (const [key, handler] of Object.entries(ADMIN_HANDLERS)) this.registry.register(Number(key), handler);
   }
 

@@ -3,6 +3,7 @@
  * lives here so the embedded API and the broker reject the same bad values with one message.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { type LogCompression, checkCompression } from './log-compression.js';
 
 export type FlushPolicy = 'none' | 'always' | { intervalMs: number };
 
@@ -23,6 +24,10 @@ export interface LogConfig {
   flush: FlushPolicy;
   /** Disk reserved up front for the active segment (grown as needed). */
   preallocateBytes: number;
+  /** compression.type: codec appended batches are stored in; 'producer' (Kafka's default) keeps theirs. */
+  compression: LogCompression;
+  /** producer.id.expiration.ms: forget idempotent producers idle this long. Kafka: 1 day. */
+  producerIdExpirationMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -34,6 +39,8 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   maxMessageBytes: 1048588,
   flush: 'none',
   preallocateBytes: 8 * 1024 * 1024,
+  compression: 'producer',
+  producerIdExpirationMs: 24 * 3600 * 1000,
 });
 
 /** Smallest segment Kafka allows (LegacyRecord.RECORD_OVERHEAD_V0 + 0; 14 bytes); we need a header. */
@@ -56,6 +63,8 @@ export function resolveLogConfig(options: Partial<LogConfig> = {}): LogConfig {
   int('retentionBytes', c.retentionBytes, -1);
   int('maxMessageBytes', c.maxMessageBytes, 0);
   int('preallocateBytes', c.preallocateBytes, 0);
+  checkCompression(c.compression);
+  int('producerIdExpirationMs', c.producerIdExpirationMs, 1);
   const f = c.flush;
   if (f !== 'none' && f !== 'always') {
     if (typeof f !== 'object' || f === null) throw new InvalidArgumentError(`flush must be 'none', 'always' or { intervalMs }, got ${String(f)}`);

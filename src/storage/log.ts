@@ -13,20 +13,25 @@
  * durability is asynchronous.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
-import { ClosedError, InvalidArgumentError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
 import {
-  BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH, readInt64, writeInt64,
+  ATTRIBUTES, BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CONTROL_MASK, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH,
+  PRODUCER_EPOCH, PRODUCER_ID, readInt64, writeInt64,
 } from '../format/batch-header.js';
 import { encodeBatch, isControlBatch, readBatchRecords, validateBatches } from '../format/record-batch.js';
 import type { RecordInput, StoredRecord } from '../format/record.js';
 import { logger } from '../logger.js';
 import { parseLogFileName } from './file-names.js';
+import { OrderedAppends, encodeForAppend, needsBatchWork, prepareBatchForAppend, storedCodec } from './log-compression.js';
 import { type LogConfig, resolveLogConfig } from './log-config.js';
+import { ProducerStateManager } from './producer-state.js';
 import { Segment, type SegmentSlice } from './segment.js';
 
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
+  /** The batch was a retry of one already in the log (same producer, epoch and sequences): nothing was written and the offsets are the original ones. */
+  duplicate?: boolean;
 }
 
 export interface ReadResult {
@@ -47,6 +52,13 @@ export interface LogLoadState {
 
 const RESOLVED = Promise.resolve();
 
+/** Last sequence of a batch: sequences wrap at int32 max as Kafka's DefaultRecordBatch.incrementSequence does. */
+function lastSequence(firstSeq: number, lastOffsetDelta: number): number {
+  if (firstSeq < 0) return -1;
+  const last = firstSeq + lastOffsetDelta;
+  return last > 0x7fffffff ? last - 0x7fffffff - 1 : last;
+}
+
 export class Log {
   private segments: Segment[] = [];
   private closed = false;
@@ -62,11 +74,16 @@ export class Log {
   private flushing: Promise<void> | null = null;
 
   private onClose: ((log: Log) => void) | undefined;
+  private appends = new OrderedAppends();
   private _config: LogConfig;
+
+  /** Idempotent-producer state of this partition. */
+  readonly producers: ProducerStateManager;
 
   private constructor(readonly dir: string, readonly name: string, config: LogConfig, leaderEpoch: number) {
     this._config = config;
     this.leaderEpoch = leaderEpoch;
+    this.producers = new ProducerStateManager(dir, name);
   }
 
   /** The settings in force (see `reconfigure`). */
@@ -107,6 +124,7 @@ export class Log {
     log._startOffset = Math.min(Math.max(state.logStartOffset, log.segments[0]!.baseOffset), log.endOffset);
     log._recoveryPoint = Math.min(Math.max(state.recoveryPoint, log._startOffset), log.endOffset);
     if (!state.cleanShutdown) log._recoveryPoint = log.endOffset; // everything left was just verified
+    log.rebuildProducerState();
     return log;
   }
 
@@ -145,26 +163,35 @@ export class Log {
     return this.segments[this.segments.length - 1]!;
   }
 
-  /** Encode `records` as one batch and append it; resolves when the flush policy is met. */
+  /** Encode `records` as one batch (in the log's codec) and append it; resolves when the flush policy is met. */
   async append(records: readonly RecordInput[]): Promise<AppendResult> {
     this.checkOpen();
     if (!Array.isArray(records)) throw new InvalidArgumentError('append expects an array of records');
-    const batch = encodeBatch(records, { baseOffset: this.endOffset, partitionLeaderEpoch: this.leaderEpoch });
-    const result = this.appendValidated(batch);
+    const codec = storedCodec(this.config.compression);
+    const encode = { baseOffset: this.endOffset, partitionLeaderEpoch: this.leaderEpoch };
+    // Compressed (maybe in the worker pool), or behind appends that are: applied in call order.
+    const result = codec <= 0 && this.appends.idle
+      ? this.appendValidated(encodeBatch(records, encode))
+      : await this.appends.submit(encodeForAppend(records, codec, encode), (b) => this.appendValidated(b));
     await this.durable();
     return result;
   }
 
   /**
    * Append raw RecordBatch v2 bytes (one or more batches, as a producer sends them). The batches
-   * are validated (framing, CRC-32C, records) and their baseOffset fields are rewritten in
-   * place in `bytes`, then copied once into the log.
+   * are validated (framing, CRC-32C, records, decompressed when compressed) and their baseOffset
+   * fields are rewritten in place in `bytes` (or in their recompressed copy when the log's
+   * `compression` differs from theirs), then copied once into the log.
    */
   async appendBatch(bytes: Buffer): Promise<AppendResult> {
     this.checkOpen();
     if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendBatch expects a Buffer of record batches');
     validateBatches(bytes, this.name);
-    const result = this.appendValidated(bytes);
+    // Compressed batches are deep-validated, and recompressed when the log's codec differs.
+    const codec = storedCodec(this.config.compression);
+    const result = !needsBatchWork(bytes, codec) && this.appends.idle
+      ? this.appendValidated(bytes)
+      : await this.appends.submit(prepareBatchForAppend(bytes, codec, this.name), (b) => this.appendValidated(b));
     await this.durable();
     return result;
   }
@@ -176,6 +203,8 @@ export class Log {
    */
   appendValidated(bytes: Buffer): AppendResult {
     this.checkOpen();
+    const duplicate = this.checkProducers(bytes);
+    if (duplicate !== null) return duplicate;
     const baseOffset = this.endOffset;
     let next = baseOffset;
     let maxTimestamp = -1;
@@ -198,7 +227,63 @@ export class Log {
     if (bytes.length > this.config.segmentBytes) throw new RecordTooLargeError(bytes.length, this.config.segmentBytes, `${this.name} (segment.bytes)`);
     this.maybeRoll(bytes.length, next - 1);
     this.active.append(bytes, next - 1, maxTimestamp, offsetOfMax);
+    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) this.trackProducer(bytes, pos);
     return { baseOffset, lastOffset: next - 1 };
+  }
+
+  /**
+   * Sequence checks of idempotent batches before they are appended. Returns the original
+   * offsets of a retried batch, null to go on; throws ProducerSequenceError to refuse.
+   */
+  private checkProducers(bytes: Buffer): AppendResult | null {
+    let idempotent = 0;
+    let decision: AppendResult | null = null;
+    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) {
+      const producerId = readInt64(bytes, pos + PRODUCER_ID);
+      if (producerId < 0 || (bytes.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0) continue;
+      if (++idempotent > 1) throw new InvalidRecordError(`${this.name}: append idempotent batches one at a time`);
+      const firstSeq = bytes.readInt32BE(pos + BASE_SEQUENCE);
+      const d = this.producers.check(producerId, bytes.readInt16BE(pos + PRODUCER_EPOCH), firstSeq, lastSequence(firstSeq, bytes.readInt32BE(pos + LAST_OFFSET_DELTA)));
+      if (d.kind === 'duplicate') decision = { baseOffset: d.firstOffset, lastOffset: d.lastOffset, duplicate: true };
+    }
+    if (decision !== null && bytes.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD !== bytes.length) throw new InvalidRecordError(`${this.name}: a retried batch must come alone`);
+    return decision;
+  }
+
+  /** Update producer state from the header of an appended (or scanned) batch at `pos`. */
+  private trackProducer(buf: Buffer, pos: number): void {
+    const producerId = readInt64(buf, pos + PRODUCER_ID);
+    if (producerId < 0) return;
+    const epoch = buf.readInt16BE(pos + PRODUCER_EPOCH);
+    const timestamp = readInt64(buf, pos + MAX_TIMESTAMP);
+    if ((buf.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0) {
+      this.producers.bumpEpoch(producerId, epoch, timestamp);
+      return;
+    }
+    const base = readInt64(buf, pos + BASE_OFFSET);
+    const delta = buf.readInt32BE(pos + LAST_OFFSET_DELTA);
+    const firstSeq = buf.readInt32BE(pos + BASE_SEQUENCE);
+    this.producers.update(producerId, epoch, firstSeq, lastSequence(firstSeq, delta), base, base + delta, timestamp);
+  }
+
+  /**
+   * Producer state as of the end of the log: the newest snapshot at or below it, then every
+   * batch after the snapshot (only headers are read).
+   */
+  private rebuildProducerState(): void {
+    const end = this.endOffset;
+    this.producers.deleteSnapshots((o) => o > end);
+    const from = Math.max(this.producers.loadSnapshot(end), this._startOffset);
+    for (let offset = from; offset < end;) {
+      const slice = this.readSlice(offset, 4 * 1024 * 1024);
+      if (slice === null) break;
+      const view = slice.view;
+      for (let pos = 0; pos < view.length; pos += view.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) {
+        // The snapshot already covers batches that end before it.
+        if (readInt64(view, pos + BASE_OFFSET) + view.readInt32BE(pos + LAST_OFFSET_DELTA) >= from) this.trackProducer(view, pos);
+      }
+      offset = slice.nextOffset;
+    }
   }
 
   /**
@@ -315,6 +400,8 @@ export class Log {
     if (this.active.isEmpty) return;
     this.active.seal();
     this.segments.push(Segment.create(this.dir, this.endOffset, this.segmentOptions()));
+    // As Kafka does on roll: a restart re-reads at most the active segment for producer state.
+    this.producers.writeSnapshot(this.endOffset);
   }
 
   /**
@@ -336,6 +423,7 @@ export class Log {
       if (this.endOffset < this._startOffset) this.restartAt(this._startOffset);
     }
     if (this._recoveryPoint > this.endOffset) this._recoveryPoint = this.endOffset;
+    this.rebuildProducerState();
   }
 
   /**
@@ -370,14 +458,17 @@ export class Log {
         return true;
       });
     }
+    this.producers.expire(now, this._config.producerIdExpirationMs);
     return deleted;
   }
 
   /** Flush, close every segment and refuse further use. Views handed out stay readable. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.appends.drain();
     await this.flushNow();
     this.closed = true;
+    this.producers.writeSnapshot(this.endOffset);
     for (const s of this.segments) s.close();
     this.onClose?.(this);
   }

@@ -56,3 +56,18 @@ describe('kcat (librdkafka) against strand', () => {
     expect(q2.stdout).toMatch(/times \[0\]\s+offset 2/);
   });
 });
+
+describe('kcat with enable.idempotence=true', () => {
+  it('produces exactly the lines it was given', async () => {
+    const broker = await startBroker();
+    try {
+      const lines = Array.from({ length: 500 }, (_, i) => `line-${i}`);
+      const p = await kcat(['-b', broker.bootstrap, '-P', '-t', 'idem', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5'], lines.join('\n') + '\n');
+      expect(p.code, p.stderr).toBe(0);
+      const c = await kcat(['-b', broker.bootstrap, '-C', '-t', 'idem', '-e', '-o', 'beginning', '-f', '%s\n']);
+      expect(c.stdout.trim().split('\n')).toEqual(lines);
+    } finally {
+      await broker.stop();
+    }
+  });
+});

@@ -47,8 +47,9 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         if (batches !== 1) throw new StrandError(`${topic.name}-${p.index}: ${batches} record batches in one partition; produce v3+ allows exactly one`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
         const startOffset = log.startOffset;
         const result = log.appendValidated(records);
+        // A retried idempotent batch is answered with its original offsets; nothing was written.
+        if (!result.duplicate) core.notifyAppend(topic.name, p.index);
         const appended = log.durable();
-        core.notifyAppend(topic.name, p.index);
         const response: ProduceResponsePartitionProduceResponse = { index: p.index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs: -1n, logStartOffset: BigInt(startOffset), recordErrors: [], errorMessage: null };
         partitionResponses.push(response);
         if (acks === -1) {

@@ -1,0 +1,249 @@
+/**
+ * Idempotent-producer state of one partition (Kafka's ProducerStateManager): for each producer
+ * id, its epoch and the sequence and offset ranges of its last five batches. A retried batch
+ * (same epoch and sequence range as one of them) is recognised and answered with its original
+ * offsets instead of being written twice; a gap in sequence numbers or a stale epoch is refused
+ * with Kafka's error codes.
+ *
+ * Snapshot files (`<offset>.snapshot` in the partition directory, Kafka's layout) hold the state
+ * as of that offset, so a restart only re-reads the batches after the newest snapshot:
+ *
+ *   version int16 (1) | crc uint32 (CRC-32C of what follows) | count int32 |
+ *   count x { producerId int64, epoch int16, lastSequence int32, lastOffset int64,
+ *             offsetDelta int32, timestamp int64, coordinatorEpoch int32, currentTxnFirstOffset int64 }
+ *
+ * As in Kafka, a snapshot keeps only the last batch of each producer; older cached batches
+ * are rebuilt from the log when the scan after the snapshot passes them.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { KafkaErrorCode, StrandError } from '../errors.js';
+import { readInt64, writeInt64 } from '../format/batch-header.js';
+import { crc32c } from '../io/index.js';
+import { logger } from '../logger.js';
+import { offsetFileStem } from './file-names.js';
+
+export const SNAPSHOT_SUFFIX = '.snapshot';
+const CACHED_BATCHES = 5;
+const INT32_MAX = 0x7fffffff;
+const ENTRY_BYTES = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
+
+/** Kafka's error codes for sequence problems. */
+export const ProducerErrorCode = {
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  INVALID_PRODUCER_EPOCH: 47,
+  UNKNOWN_PRODUCER_ID: 59,
+} as const;
+
+/** A produced batch refused for its producer id, epoch or sequence. */
+export class ProducerSequenceError extends StrandError {
+  constructor(message: string, code: number) {
+    super(message, 'ERR_STRAND_PRODUCER_SEQUENCE', code as KafkaErrorCode);
+  }
+}
+
+interface BatchMetadata {
+  firstSeq: number;
+  lastSeq: number;
+  firstOffset: number;
+  lastOffset: number;
+  timestamp: number;
+}
+
+export interface ProducerEntry {
+  producerId: number;
+  epoch: number;
+  /** Oldest first, at most five. */
+  batches: BatchMetadata[];
+  lastTimestamp: number;
+  coordinatorEpoch: number;
+  currentTxnFirstOffset: number;
+}
+
+/** What to do with a produced batch. */
+export type SequenceDecision =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; firstOffset: number; lastOffset: number };
+
+function nextSequence(seq: number): number {
+  return seq === INT32_MAX ? 0 : seq + 1;
+}
+
+export class ProducerStateManager {
+  private readonly producers = new Map<number, ProducerEntry>();
+
+  constructor(private readonly dir: string, private readonly name: string) {}
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  entries(): IterableIterator<ProducerEntry> {
+    return this.producers.values();
+  }
+
+  get(producerId: number): ProducerEntry | undefined {
+    return this.producers.get(producerId);
+  }
+
+  /**
+   * Decide about a batch before it is appended (Kafka's ProducerAppendInfo.checkSequence and
+   * checkProducerEpoch). Throws ProducerSequenceError for a batch that must be refused.
+   */
+  check(producerId: number, epoch: number, firstSeq: number, lastSeq: number): SequenceDecision {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) {
+      if (firstSeq !== 0) {
+        throw new ProducerSequenceError(`${this.name}: no state for producer ${producerId} and its batch starts at sequence ${firstSeq}, not 0`, ProducerErrorCode.UNKNOWN_PRODUCER_ID);
+      }
+      return { kind: 'append' };
+    }
+    if (epoch < entry.epoch) {
+      throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} is older than the current epoch ${entry.epoch}`, ProducerErrorCode.INVALID_PRODUCER_EPOCH);
+    }
+    if (epoch === entry.epoch) {
+      for (const b of entry.batches) {
+        if (b.firstSeq === firstSeq && b.lastSeq === lastSeq) return { kind: 'duplicate', firstOffset: b.firstOffset, lastOffset: b.lastOffset };
+      }
+      const last = entry.batches[entry.batches.length - 1];
+      const expected = last === undefined ? 0 : nextSequence(last.lastSeq);
+      if (firstSeq !== expected) {
+        throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} sent sequence ${firstSeq}, expected ${expected}`, ProducerErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      }
+      return { kind: 'append' };
+    }
+    // A new epoch starts its sequences again at 0.
+    if (firstSeq !== 0) {
+      throw new ProducerSequenceError(`${this.name}: producer ${producerId} new epoch ${epoch} must start at sequence 0, got ${firstSeq}`, ProducerErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    }
+    return { kind: 'append' };
+  }
+
+  /** Record a batch that was appended (or found while scanning the log). */
+  update(producerId: number, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+    let entry = this.producers.get(producerId);
+    if (entry === undefined) {
+      entry = { producerId, epoch, batches: [], lastTimestamp: timestamp, coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
+      this.producers.set(producerId, entry);
+    }
+    if (epoch !== entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+    }
+    entry.batches.push({ firstSeq, lastSeq, firstOffset, lastOffset, timestamp });
+    if (entry.batches.length > CACHED_BATCHES) entry.batches.shift();
+    entry.lastTimestamp = timestamp;
+  }
+
+  /** Set a producer's epoch without a batch (an epoch bump, or a control batch). */
+  bumpEpoch(producerId: number, epoch: number, timestamp: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) {
+      this.producers.set(producerId, { producerId, epoch, batches: [], lastTimestamp: timestamp, coordinatorEpoch: -1, currentTxnFirstOffset: -1 });
+    } else if (epoch > entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+      entry.lastTimestamp = timestamp;
+    }
+  }
+
+  /** Forget producers idle for longer than `expirationMs` (producer.id.expiration.ms). */
+  expire(now: number, expirationMs: number): number {
+    let n = 0;
+    for (const [id, e] of this.producers) {
+      if (now - e.lastTimestamp > expirationMs && e.currentTxnFirstOffset < 0) {
+        this.producers.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  clear(): void {
+    this.producers.clear();
+  }
+
+  /** Write `<offset>.snapshot` (atomically: temp file, fsync, rename). */
+  writeSnapshot(offset: number): void {
+    const body = Buffer.alloc(4 + this.producers.size * ENTRY_BYTES);
+    body.writeInt32BE(this.producers.size, 0);
+    let pos = 4;
+    for (const e of this.producers.values()) {
+      const last = e.batches[e.batches.length - 1];
+      writeInt64(body, pos, e.producerId);
+      body.writeInt16BE(e.epoch, pos + 8);
+      body.writeInt32BE(last?.lastSeq ?? -1, pos + 10);
+      writeInt64(body, pos + 14, last?.lastOffset ?? -1);
+      body.writeInt32BE(last === undefined ? 0 : last.lastOffset - last.firstOffset, pos + 22);
+      writeInt64(body, pos + 26, e.lastTimestamp);
+      body.writeInt32BE(e.coordinatorEpoch, pos + 34);
+      writeInt64(body, pos + 38, e.currentTxnFirstOffset);
+      pos += ENTRY_BYTES;
+    }
+    const head = Buffer.alloc(6);
+    head.writeInt16BE(1, 0);
+    head.writeUInt32BE(crc32c(body), 2);
+    const path = snapshotPath(this.dir, offset);
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, head);
+      writeSync(fd, body);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  }
+
+  /**
+   * Load the newest snapshot at or below `maxOffset`; returns its offset, or -1 if none is
+   * usable (a damaged one is deleted with a warning and the next older one tried).
+   */
+  loadSnapshot(maxOffset: number): number {
+    this.producers.clear();
+    for (const offset of listSnapshots(this.dir).reverse()) {
+      if (offset > maxOffset) continue;
+      const path = snapshotPath(this.dir, offset);
+      try {
+        const buf = readFileSync(path);
+        const body = buf.subarray(6);
+        if (buf.length < 10 || buf.readInt16BE(0) !== 1 || buf.readUInt32BE(2) !== crc32c(body)) throw new Error('bad version or CRC');
+        const count = body.readInt32BE(0);
+        if (count < 0 || body.length !== 4 + count * ENTRY_BYTES) throw new Error('bad length');
+        for (let i = 0, pos = 4; i < count; i++, pos += ENTRY_BYTES) {
+          const producerId = readInt64(body, pos);
+          const lastSeq = body.readInt32BE(pos + 10);
+          const lastOffset = readInt64(body, pos + 14);
+          const delta = body.readInt32BE(pos + 22);
+          const entry: ProducerEntry = { producerId, epoch: body.readInt16BE(pos + 8), batches: [], lastTimestamp: readInt64(body, pos + 26), coordinatorEpoch: body.readInt32BE(pos + 34), currentTxnFirstOffset: readInt64(body, pos + 38) };
+          if (lastSeq >= 0) entry.batches.push({ firstSeq: Math.max(0, lastSeq - delta), lastSeq, firstOffset: lastOffset - delta, lastOffset, timestamp: entry.lastTimestamp });
+          this.producers.set(producerId, entry);
+        }
+        return offset;
+      } catch (err) {
+        logger.warn({ file: path, reason: (err as Error).message }, `producer state: ignoring damaged snapshot ${path}`);
+        this.producers.clear();
+        rmSync(path, { force: true });
+      }
+    }
+    return -1;
+  }
+
+  /** Delete snapshots above `offset` (after truncation) or below `keepFrom` (old ones). */
+  deleteSnapshots(test: (offset: number) => boolean): void {
+    for (const offset of listSnapshots(this.dir)) if (test(offset)) rmSync(snapshotPath(this.dir, offset), { force: true });
+  }
+}
+
+export function snapshotPath(dir: string, offset: number): string {
+  return join(dir, offsetFileStem(offset) + SNAPSHOT_SUFFIX);
+}
+
+/** Offsets of the snapshot files in `dir`, ascending. */
+export function listSnapshots(dir: string): number[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(SNAPSHOT_SUFFIX) && /^\d{20}\.snapshot$/.test(f))
+    .map((f) => Number(f.slice(0, 20)))
+    .sort((a, b) => a - b);
+}
