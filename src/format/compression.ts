@@ -53,10 +53,11 @@ export function decompressBatch(buf: Buffer): Buffer {
 /**
  * Every batch of `buf` (one or more, as a producer sends them) with its records encoded with
  * `codec`. Batches already in that codec and control batches are kept byte for byte; when all
- * are, `buf` itself is returned. Framing is checked as batches are walked (CorruptBatchError);
- * CRCs are not: validate first.
+ * are, `buf` itself is returned. Framing is checked as batches are walked (CorruptBatchError).
+ * With `validate`, every batch is also deep-checked as by `validateBatchesDeep` (CorruptBatchError,
+ * InvalidRecordError), each decompressed only once; without it CRCs and records are not checked.
  */
-export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number): Buffer {
+export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number, validate?: { where: string }): Buffer {
   const id = codecId(codec);
   const parts: Buffer[] = [];
   let changed = false;
@@ -65,7 +66,9 @@ export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number)
     const size = batchSizeAt(buf, pos, buf.length);
     if (size < 0) throw new CorruptBatchError(`batch ${n} at byte ${pos} has a bad length or is truncated`, pos);
     const keep = batchCodec(buf, pos) === id || (buf.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0;
-    const part = keep ? buf.subarray(pos, pos + size) : recompressOne(buf, pos, size, id, level);
+    const where = validate === undefined ? undefined : `${validate.where}: batch ${n} at byte ${pos}`;
+    if (keep && where !== undefined) throwProblem(deepCheckBatch(buf, pos, size, true), where, pos);
+    const part = keep ? buf.subarray(pos, pos + size) : recompressOne(buf, pos, size, id, level, where);
     if (!keep) changed = true;
     parts.push(part);
     total += part.length;
@@ -76,10 +79,24 @@ export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number)
 }
 
 /** The batch at [pos, pos+size) with its records re-encoded with codec `id`. */
-function recompressOne(buf: Buffer, pos: number, size: number, id: number, level: number | undefined): Buffer {
+function recompressOne(buf: Buffer, pos: number, size: number, id: number, level: number | undefined, where?: string): Buffer {
+  if (where !== undefined) {
+    const corrupt = checkBatch(buf, pos, size);
+    if (corrupt !== null) throw new CorruptBatchError(`${where}: ${corrupt}`, pos);
+  }
   const from = batchCodec(buf, pos);
   const section = buf.subarray(pos + RECORDS, pos + size);
-  const records = from === 0 ? section : decompressRecords(from, section);
+  let records = section;
+  try {
+    if (from !== 0) records = decompressRecords(from, section);
+  } catch (err) {
+    if (where !== undefined && err instanceof CorruptBatchError) throw new CorruptBatchError(`${where}: ${err.message}`, pos);
+    throw err;
+  }
+  if (where !== undefined) {
+    const invalid = checkRecordSection(records, 0, records.length, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), true);
+    if (invalid !== null) throw new InvalidRecordError(`${where}: ${invalid}`);
+  }
   const body = id === 0 ? records : compressRecords(id, records, level);
   // Its own ArrayBuffer (allocUnsafeSlow), so a worker can hand it back without a copy.
   const out = Buffer.allocUnsafeSlow(RECORDS + body.length);
@@ -145,12 +162,15 @@ export function validateBatchesDeep(buf: Buffer, where: string): number {
   while (pos < buf.length) {
     const size = batchSizeAt(buf, pos, buf.length);
     if (size < 0) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos} has a bad length or is truncated`, pos);
-    const check = deepCheckBatch(buf, pos, size, true);
-    if (check.kind === 'corrupt') throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos}: ${check.problem}`, pos);
-    if (check.kind === 'invalid') throw new InvalidRecordError(`${where}: batch ${n} at byte ${pos}: ${check.problem}`);
+    throwProblem(deepCheckBatch(buf, pos, size, true), `${where}: batch ${n} at byte ${pos}`, pos);
     pos += size;
     n++;
   }
   if (n === 0) throw new CorruptBatchError(`${where}: no record batch in ${buf.length} bytes`, 0);
   return n;
+}
+
+function throwProblem(check: DeepCheck, where: string, pos: number): void {
+  if (check.kind === 'corrupt') throw new CorruptBatchError(`${where}: ${check.problem}`, pos);
+  if (check.kind === 'invalid') throw new InvalidRecordError(`${where}: ${check.problem}`);
 }

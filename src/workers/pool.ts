@@ -56,7 +56,9 @@ export const INLINE_BELOW = Object.freeze({
 const NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 /** The share of one hand-off that a task's work on `size` bytes is estimated to take. */
-function inlineCost(size: number, steps: ReadonlyArray<['compress' | 'decompress', number] | ['walk']>): number {
+type Step = ['compress' | 'decompress', number] | ['walk'];
+
+function inlineCost(size: number, steps: readonly Step[]): number {
   let cost = 0;
   for (const step of steps) {
     const limit = step[0] === 'walk' ? INLINE_BELOW.walk : INLINE_BELOW[step[0]][NAMES[step[1]] ?? 'gzip'];
@@ -120,7 +122,9 @@ function workerFile(): { filename: string; execArgv?: string[] } {
 }
 
 export class BatchPool {
-  private piscina: Piscina | null;
+  /** Started on the first task that needs a thread: a pool used only inline costs nothing. */
+  private piscina: Piscina | null = null;
+  private isClosed = false;
   private readonly maxTasks: number;
   private readonly maxBytes: number;
   private readonly inlineBelow: number | undefined;
@@ -143,13 +147,19 @@ export class BatchPool {
     this.threads = threads;
     this.maxTasks = threads + maxQueued;
     this.maxBytes = maxBytes;
-    const { filename, execArgv } = workerFile();
-    // Admission is ours (below), so Piscina's own queue never fills; idle workers are unref'd
-    // by Piscina and do not keep the process alive.
-    this.piscina = new Piscina({ filename, ...(execArgv ? { execArgv } : {}), minThreads: threads, maxThreads: threads, idleTimeout: 60_000, maxQueue: Infinity });
   }
 
-  /** Start a pool (its threads start at once). */
+  private threadsPool(): Piscina {
+    if (this.piscina === null) {
+      const { filename, execArgv } = workerFile();
+      // Admission is ours (below), so Piscina's own queue never fills; idle workers are unref'd
+      // by Piscina and do not keep the process alive.
+      this.piscina = new Piscina({ filename, ...(execArgv ? { execArgv } : {}), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000, maxQueue: Infinity });
+    }
+    return this.piscina;
+  }
+
+  /** A pool; its threads start with the first task too large to run inline. */
   static open(options: BatchPoolOptions = {}): BatchPool {
     return new BatchPool(options);
   }
@@ -159,7 +169,7 @@ export class BatchPool {
   }
 
   get closed(): boolean {
-    return this.piscina === null;
+    return this.isClosed;
   }
 
   /**
@@ -180,14 +190,20 @@ export class BatchPool {
 
   /**
    * Every batch of `batches` with its records in `codec` (Kafka's compression.type applied by a
-   * broker); batches already in that codec and control batches are kept as they are. CRCs are
-   * not checked here: `validate` first.
+   * broker); batches already in that codec and control batches are kept as they are. With
+   * `validate` (a name for error messages), every batch is deep-checked on the way, as by
+   * `validate()`, decompressing each once; otherwise CRCs and records are not checked.
    */
-  async recompress(batches: Buffer, codec: CodecSpec, options: MoveOptions & { level?: number } = {}): Promise<Buffer> {
+  async recompress(batches: Buffer, codec: CodecSpec, options: MoveOptions & { level?: number; validate?: string } = {}): Promise<Buffer> {
     const id = codecId(codec);
-    const task: BatchTask = { op: 'recompress', codec: id, ...(options.level === undefined ? {} : { level: options.level }), bytes: WIRE_PLACEHOLDER };
+    const task: BatchTask = {
+      op: 'recompress', codec: id, bytes: WIRE_PLACEHOLDER,
+      ...(options.level === undefined ? {} : { level: options.level }), ...(options.validate === undefined ? {} : { where: options.validate }),
+    };
     const from = batches.length >= RECORDS ? batchCodec(batches) : 0;
-    const inline = this.runsInline(batches.length, from === id ? [] : [['decompress', from], ['compress', id]]);
+    const steps: Step[] = from === id ? [] : [['decompress', from], ['compress', id]];
+    if (options.validate !== undefined) steps.push(['walk']);
+    const inline = this.runsInline(batches.length, steps);
     const { out } = await this.run(task, batches, inline, options.transfer === true);
     return out!;
   }
@@ -217,22 +233,22 @@ export class BatchPool {
 
   /** Stop taking work: callers still waiting are rejected with ClosedError, admitted tasks finish, then the threads stop. */
   async close(): Promise<void> {
-    const p = this.piscina;
-    if (p === null) return;
-    this.piscina = null;
+    if (this.isClosed) return;
+    this.isClosed = true;
     for (const w of this.waiters.splice(0)) w.reject(new ClosedError('batch pool'));
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await p.close();
+    const p = this.piscina;
+    this.piscina = null;
+    if (p !== null) await p.close();
   }
 
-  private runsInline(size: number, steps: ReadonlyArray<['compress' | 'decompress', number] | ['walk']>): boolean {
+  private runsInline(size: number, steps: readonly Step[]): boolean {
     if (this.inlineBelow !== undefined) return size < this.inlineBelow;
     return inlineCost(size, steps) < 1;
   }
 
   private async run(task: BatchTask, input: Buffer, inline: boolean, transfer: boolean): Promise<{ result: TaskResult; out?: Buffer }> {
-    const piscina = this.piscina;
-    if (piscina === null) throw new ClosedError('batch pool');
+    if (this.isClosed) throw new ClosedError('batch pool');
     if (inline) {
       this.counters.inline++;
       const done = runTask(task, input);
@@ -242,6 +258,7 @@ export class BatchPool {
     // Once admitted, a task runs even if close() starts meanwhile: close waits for it.
     await this.admit(input.length);
     try {
+      const piscina = this.threadsPool();
       let bytes: WireBytes;
       let transferList: ArrayBuffer[] = [];
       const ab = input.buffer;

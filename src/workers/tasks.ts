@@ -22,7 +22,7 @@ export interface BatchTask {
   /** recompress: target codec id (0 decompresses). */
   codec?: number;
   level?: number;
-  /** validate: name used in error messages. */
+  /** validate, and recompress when set (deep-check while recompressing): name used in error messages. */
   where?: string;
 }
 
@@ -59,7 +59,7 @@ export function runTask(task: BatchTask, input: Buffer): { result: TaskResult; o
       const batches = validateBatchesDeep(input, task.where ?? 'batch');
       return { result: { batches, same: true }, out: input };
     }
-    const out = recompressBatches(input, task.codec ?? 0, task.level);
+    const out = recompressBatches(input, task.codec ?? 0, task.level, task.where === undefined ? undefined : { where: task.where });
     return { result: { same: out === input }, out };
   } catch (err) {
     return { result: { error: describeError(err) } };
