@@ -4,37 +4,11 @@
  * the file, topic, partition or offset it concerns.
  */
 
-/** Kafka protocol error codes used by strand (subset of org.apache.kafka.common.protocol.Errors). */
-export const KafkaErrorCode = {
-  UNKNOWN_SERVER_ERROR: -1,
-  NONE: 0,
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_FETCH_SIZE: 4,
-  LEADER_NOT_AVAILABLE: 5,
-  NOT_LEADER_OR_FOLLOWER: 6,
-  REQUEST_TIMED_OUT: 7,
-  MESSAGE_TOO_LARGE: 10,
-  INVALID_TOPIC_EXCEPTION: 17,
-  RECORD_LIST_TOO_LARGE: 18,
-  NOT_ENOUGH_REPLICAS: 19,
-  INVALID_REQUIRED_ACKS: 21,
-  INVALID_TIMESTAMP: 32,
-  UNSUPPORTED_VERSION: 35,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REPLICATION_FACTOR: 38,
-  INVALID_REQUEST: 42,
-  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
-  POLICY_VIOLATION: 44,
-  INVALID_CONFIG: 40,
-  KAFKA_STORAGE_ERROR: 56,
-  UNKNOWN_TOPIC_ID: 100,
-  UNSUPPORTED_COMPRESSION_TYPE: 76,
-  INVALID_RECORD: 87,
-} as const;
-export type KafkaErrorCode = (typeof KafkaErrorCode)[keyof typeof KafkaErrorCode];
+import { ErrorCode } from './error-codes.js';
+
+/** Kafka protocol error codes (org.apache.kafka.common.protocol.Errors), the one table of them. */
+export const KafkaErrorCode = ErrorCode;
+export type KafkaErrorCode = ErrorCode;
 
 /** Base class of every error strand throws on purpose. */
 export class StrandError extends Error {

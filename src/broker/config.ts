@@ -6,12 +6,12 @@
  * refused with a message that names the key and what it accepts.
  */
 import { readFileSync } from 'node:fs';
-import { StrandError } from '../errors.js';
+import { KafkaErrorCode, StrandError } from '../errors.js';
 import type { LogConfig } from '../storage/log-config.js';
 
 export class ConfigError extends StrandError {
   constructor(message: string) {
-    super(message, 'ERR_STRAND_CONFIG', 40 /* INVALID_CONFIG */);
+    super(message, 'ERR_STRAND_CONFIG', KafkaErrorCode.INVALID_CONFIG);
   }
 }
 

@@ -28,17 +28,10 @@ const CACHED_BATCHES = 5;
 const INT32_MAX = 0x7fffffff;
 const ENTRY_BYTES = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
 
-/** Kafka's error codes for sequence problems. */
-export const ProducerErrorCode = {
-  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
-  INVALID_PRODUCER_EPOCH: 47,
-  UNKNOWN_PRODUCER_ID: 59,
-} as const;
-
 /** A produced batch refused for its producer id, epoch or sequence. */
 export class ProducerSequenceError extends StrandError {
-  constructor(message: string, code: number) {
-    super(message, 'ERR_STRAND_PRODUCER_SEQUENCE', code as KafkaErrorCode);
+  constructor(message: string, code: KafkaErrorCode) {
+    super(message, 'ERR_STRAND_PRODUCER_SEQUENCE', code);
   }
 }
 
@@ -94,12 +87,12 @@ export class ProducerStateManager {
     const entry = this.producers.get(producerId);
     if (entry === undefined) {
       if (firstSeq !== 0) {
-        throw new ProducerSequenceError(`${this.name}: no state for producer ${producerId} and its batch starts at sequence ${firstSeq}, not 0`, ProducerErrorCode.UNKNOWN_PRODUCER_ID);
+        throw new ProducerSequenceError(`${this.name}: no state for producer ${producerId} and its batch starts at sequence ${firstSeq}, not 0`, KafkaErrorCode.UNKNOWN_PRODUCER_ID);
       }
       return { kind: 'append' };
     }
     if (epoch < entry.epoch) {
-      throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} is older than the current epoch ${entry.epoch}`, ProducerErrorCode.INVALID_PRODUCER_EPOCH);
+      throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} is older than the current epoch ${entry.epoch}`, KafkaErrorCode.INVALID_PRODUCER_EPOCH);
     }
     if (epoch === entry.epoch) {
       for (const b of entry.batches) {
@@ -108,13 +101,13 @@ export class ProducerStateManager {
       const last = entry.batches[entry.batches.length - 1];
       const expected = last === undefined ? 0 : nextSequence(last.lastSeq);
       if (firstSeq !== expected) {
-        throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} sent sequence ${firstSeq}, expected ${expected}`, ProducerErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} sent sequence ${firstSeq}, expected ${expected}`, KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
       }
       return { kind: 'append' };
     }
     // A new epoch starts its sequences again at 0.
     if (firstSeq !== 0) {
-      throw new ProducerSequenceError(`${this.name}: producer ${producerId} new epoch ${epoch} must start at sequence 0, got ${firstSeq}`, ProducerErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      throw new ProducerSequenceError(`${this.name}: producer ${producerId} new epoch ${epoch} must start at sequence 0, got ${firstSeq}`, KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     }
     return { kind: 'append' };
   }
