@@ -1,0 +1,59 @@
+/**
+ * The group coordinator's settings, under Kafka's broker config names and with Kafka's
+ * defaults. `group.initial.rebalance.delay.ms` and `offsets.topic.num.partitions` are declared
+ * in the broker's config table; the others are read here from the same BrokerConfig (which
+ * keeps keys it does not declare), validated with a message naming the key.
+ */
+import type { BrokerConfig } from '../config.js';
+import { ConfigError } from '../config.js';
+
+export interface GroupConfig {
+  /** group.min.session.timeout.ms (6000): JoinGroup below it gets INVALID_SESSION_TIMEOUT. */
+  minSessionTimeoutMs: number;
+  /** group.max.session.timeout.ms (1800000). */
+  maxSessionTimeoutMs: number;
+  /** group.max.size (Integer.MAX_VALUE): members beyond it get GROUP_MAX_SIZE_REACHED. */
+  maxSize: number;
+  /** group.initial.rebalance.delay.ms (3000): how long a new group waits for more members. */
+  initialRebalanceDelayMs: number;
+  /** offsets.topic.num.partitions (50). */
+  offsetsTopicPartitions: number;
+  /** offsets.topic.segment.bytes (104857600). */
+  offsetsTopicSegmentBytes: number;
+  /** offsets.retention.minutes (10080, 7 days), in ms. */
+  offsetsRetentionMs: number;
+  /** offsets.retention.check.interval.ms (600000). */
+  offsetsRetentionCheckIntervalMs: number;
+  /** offset.metadata.max.bytes (4096): longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
+  offsetMetadataMaxBytes: number;
+}
+
+/** Kafka's NewMemberJoinTimeoutMs: a new member's JoinGroup waits at most this long. */
+export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
+
+function readInt(config: BrokerConfig, key: string, fallback: number, min: number, max = 2 ** 31 - 1): number {
+  const raw = config.raw(key);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${key}=${JSON.stringify(raw)} is invalid: expected an integer`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(`${key}=${raw} is invalid: must be in [${min}, ${max}]`);
+  return n;
+}
+
+export function groupConfig(config: BrokerConfig): GroupConfig {
+  const c: GroupConfig = {
+    minSessionTimeoutMs: readInt(config, 'group.min.session.timeout.ms', 6000, 0),
+    maxSessionTimeoutMs: readInt(config, 'group.max.session.timeout.ms', 1_800_000, 0),
+    maxSize: readInt(config, 'group.max.size', 2 ** 31 - 1, 1),
+    initialRebalanceDelayMs: readInt(config, 'group.initial.rebalance.delay.ms', 3000, 0),
+    offsetsTopicPartitions: readInt(config, 'offsets.topic.num.partitions', 50, 1),
+    offsetsTopicSegmentBytes: readInt(config, 'offsets.topic.segment.bytes', 104_857_600, 1024),
+    offsetsRetentionMs: readInt(config, 'offsets.retention.minutes', 10_080, 1) * 60_000,
+    offsetsRetentionCheckIntervalMs: readInt(config, 'offsets.retention.check.interval.ms', 600_000, 1, Number.MAX_SAFE_INTEGER),
+    offsetMetadataMaxBytes: readInt(config, 'offset.metadata.max.bytes', 4096, 0),
+  };
+  if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) {
+    throw new ConfigError(`group.min.session.timeout.ms=${c.minSessionTimeoutMs} is above group.max.session.timeout.ms=${c.maxSessionTimeoutMs}`);
+  }
+  return c;
+}

@@ -1,0 +1,398 @@
+/**
+ * The group coordinator of this broker: membership (see membership.ts), committed offsets,
+ * the group admin operations (describe, list, delete groups and offsets), loading everything
+ * back from `__consumer_offsets` on start, and expiring old offsets and empty groups every
+ * `offsets.retention.check.interval.ms`.
+ *
+ * Single node: this broker coordinates every group, so FindCoordinator always names it and
+ * NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS never happen (the topic is loaded before the
+ * broker listens).
+ */
+import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { BrokerCore } from '../context.js';
+import { groupConfig } from './config.js';
+import { ClassicGroup, CONSUMER_PROTOCOL_TYPE, GROUP_STATES, type GroupState } from './group.js';
+import { EMPTY_BYTES, Member } from './member.js';
+import { GroupMembership } from './membership.js';
+import { type CommitInput, type CommitResult, type FetchResult, expiredOffsets, fetched, noOffset, offsetStoreError } from './offsets.js';
+import { type LoadedGroup, OffsetsTopic } from './offsets-topic.js';
+import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue, type OffsetCommitValue } from './records.js';
+import type { RecordInput } from '../../format/record.js';
+
+export interface GroupDescription {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: Array<{ memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; memberMetadata: Buffer; memberAssignment: Buffer }>;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+  groupState: string;
+  groupType: string;
+}
+
+const MAX_DELAY = 2 ** 31 - 1;
+
+export class GroupCoordinator extends GroupMembership {
+  private expiryTimer: NodeJS.Timeout | null = null;
+
+  /** Load the groups from `__consumer_offsets` (if it exists) and start the expiry timer. */
+  static async start(core: BrokerCore, logger: Logger = core.logger): Promise<GroupCoordinator> {
+    const config = groupConfig(core.config);
+    const log = logger.child({ component: 'groups' });
+    const coordinator = new GroupCoordinator(core, config, new OffsetsTopic(core, config, log), log);
+    await coordinator.load();
+    coordinator.expiryTimer = setInterval(() => coordinator.expire(Date.now()), Math.min(config.offsetsRetentionCheckIntervalMs, MAX_DELAY));
+    coordinator.expiryTimer.unref();
+    return coordinator;
+  }
+
+  /** Stop: parked JoinGroup/SyncGroup requests are answered NOT_COORDINATOR (clients look for the coordinator again), timers stop, nothing more is written. */
+  shutdown(): void {
+    if (!this.active) return;
+    this.active = false;
+    if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
+    for (const group of this.groups.values()) this.unload(group, ErrorCode.NOT_COORDINATOR);
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /**
+   * FindCoordinator for a group: make sure `__consumer_offsets` exists (Kafka creates it on
+   * the first lookup too). Returns the error code for the key.
+   */
+  prepareCoordinator(): { errorCode: number; message: string | null } {
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'the group coordinator is shutting down' };
+    try {
+      this.topic.ensure();
+      return { errorCode: ErrorCode.NONE, message: null };
+    } catch (err) {
+      this.logger.error({ err }, 'cannot create the group metadata topic');
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `cannot create __consumer_offsets: ${(err as Error).message}` };
+    }
+  }
+
+  // ---- offsets ---------------------------------------------------------------------------
+
+  async commitOffsets(req: CommitInput): Promise<CommitResult> {
+    const now = Date.now();
+    const result: CommitResult = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE })) }));
+    const valid: Array<{ topic: string; p: CommitInput['topics'][number]['partitions'][number]; slot: { errorCode: number } }> = [];
+    req.topics.forEach((t, i) => {
+      const desc = this.core.topics.get(t.name);
+      t.partitions.forEach((p, j) => {
+        const slot = result[i]!.partitions[j]!;
+        if (desc === undefined || p.partitionIndex < 0 || p.partitionIndex >= desc.partitions) slot.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else valid.push({ topic: t.name, p, slot });
+      });
+    });
+    if (valid.length === 0) return result;
+    const setAll = (code: number) => {
+      for (const v of valid) v.slot.errorCode = code;
+      return result;
+    };
+    const invalid = this.validateGroupId(req.groupId, true);
+    if (invalid !== ErrorCode.NONE) return setAll(invalid);
+    let group = this.groups.get(req.groupId);
+    let created = false;
+    if (group === undefined) {
+      // Without a generation the group only uses Kafka to store offsets; with one, the commit
+      // comes from a generation this coordinator does not know.
+      if (req.generationId >= 0) return setAll(ErrorCode.ILLEGAL_GENERATION);
+      group = new ClassicGroup(req.groupId, now);
+      this.groups.set(req.groupId, group);
+      created = true;
+    }
+    try {
+      const error = this.validateOffsetCommit(group, req);
+      if (error !== ErrorCode.NONE) return setAll(error);
+      if (group.is('CompletingRebalance')) {
+        // A member of the new generation that has not synced yet: have it finish the rebalance.
+        return setAll(ErrorCode.REBALANCE_IN_PROGRESS);
+      }
+      const member = group.get(req.memberId);
+      // A commit counts as a heartbeat; during PreparingRebalance commits are still allowed
+      // (the heartbeat answer tells the member to rejoin).
+      if (member !== undefined && (group.is('Stable') || group.is('PreparingRebalance'))) this.scheduleHeartbeat(group, member);
+      const records: RecordInput[] = [];
+      const entries: Array<{ topic: string; partition: number; value: OffsetCommitValue; slot: { errorCode: number } }> = [];
+      for (const v of valid) {
+        const metadata = v.p.committedMetadata ?? '';
+        if (metadata.length > this.config.offsetMetadataMaxBytes) {
+          v.slot.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+          continue;
+        }
+        const value: OffsetCommitValue = {
+          offset: v.p.committedOffset,
+          leaderEpoch: v.p.committedLeaderEpoch,
+          metadata,
+          commitTimestamp: v.p.commitTimestamp === -1n ? now : Number(v.p.commitTimestamp),
+          expireTimestamp: req.retentionTimeMs === -1n ? null : now + Number(req.retentionTimeMs),
+        };
+        records.push({ key: encodeOffsetCommitKey(req.groupId, v.topic, v.p.partitionIndex), value: encodeOffsetCommitValue(value), timestamp: now });
+        entries.push({ topic: v.topic, partition: v.p.partitionIndex, value, slot: v.slot });
+      }
+      if (records.length === 0) return result;
+      let durable: Promise<void>;
+      try {
+        durable = this.topic.append(req.groupId, records);
+      } catch (err) {
+        this.logger.error({ err, group: req.groupId }, 'writing committed offsets failed');
+        const code = offsetStoreError(err);
+        for (const e of entries) e.slot.errorCode = code;
+        return result;
+      }
+      for (const e of entries) group.setOffset(e.topic, e.partition, e.value);
+      await durable.catch((err: unknown) => {
+        this.logger.error({ err, group: req.groupId }, 'flushing committed offsets failed');
+        const code = offsetStoreError(err);
+        for (const e of entries) e.slot.errorCode = code;
+      });
+      return result;
+    } finally {
+      if (created) this.dropIfUnused(group);
+    }
+  }
+
+  /** Kafka's validateOffsetCommit: members must be current; non-members may commit only to an Empty group. */
+  private validateOffsetCommit(group: ClassicGroup, req: CommitInput): number {
+    if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
+      const error = this.validateCurrentMember(group, req.memberId, req.groupInstanceId);
+      if (error !== ErrorCode.NONE) return error;
+      return req.generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+    }
+    return group.is('Empty') ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  /**
+   * Committed offsets of `topics` (null: every offset the group has), whatever the group's
+   * state, as Kafka answers (a group may use Kafka only to store offsets).
+   */
+  fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null): FetchResult {
+    const invalid = this.validateGroupId(groupId, true);
+    if (invalid !== ErrorCode.NONE) {
+      return { errorCode: invalid, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, invalid)) })) };
+    }
+    const group = this.groups.get(groupId);
+    if (topics !== null) {
+      return { errorCode: ErrorCode.NONE, topics: topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => fetched(p, group?.offset(t.name, p))) })) };
+    }
+    const out: FetchResult['topics'] = [];
+    if (group !== undefined) {
+      for (const [name, byPartition] of group.offsets) {
+        out.push({ name, partitions: [...byPartition.keys()].sort((a, b) => a - b).map((p) => fetched(p, byPartition.get(p))) });
+      }
+    }
+    return { errorCode: ErrorCode.NONE, topics: out };
+  }
+
+  /**
+   * OffsetDelete (KIP-496): an Empty group loses any offsets; an active consumer group only
+   * those of topics no member subscribes to (GROUP_SUBSCRIBED_TO_TOPIC for the others); an
+   * active group of another protocol type gets NON_EMPTY_GROUP.
+   */
+  deleteOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>): { errorCode: number; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> } {
+    const invalid = this.validateGroupId(groupId, false);
+    if (invalid !== ErrorCode.NONE) return { errorCode: invalid, topics: [] };
+    const group = this.groups.get(groupId);
+    if (group === undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
+    const empty = group.is('Empty');
+    if (!empty && group.protocolType !== CONSUMER_PROTOCOL_TYPE) return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+    const records: RecordInput[] = [];
+    const removed: Array<{ topic: string; partition: number }> = [];
+    const result = topics.map((t) => {
+      const desc = this.core.topics.get(t.name);
+      const subscribed = !empty && group.isSubscribedToTopic(t.name);
+      return {
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          if (desc === undefined || p < 0 || p >= desc.partitions) return { partitionIndex: p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (subscribed) return { partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
+          if (group.offset(t.name, p) !== undefined) {
+            records.push({ key: encodeOffsetCommitKey(groupId, t.name, p), value: null });
+            removed.push({ topic: t.name, partition: p });
+          }
+          return { partitionIndex: p, errorCode: ErrorCode.NONE };
+        }),
+      };
+    });
+    if (records.length > 0) {
+      try {
+        void this.topic.append(groupId, records).catch((err: unknown) => this.logger.error({ err, group: groupId }, 'flushing offset deletions failed'));
+      } catch (err) {
+        this.logger.error({ err, group: groupId }, 'writing offset deletions failed');
+        const code = offsetStoreError(err);
+        return { errorCode: ErrorCode.NONE, topics: result.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => (p.errorCode === ErrorCode.NONE ? { ...p, errorCode: code } : p)) })) };
+      }
+      for (const r of removed) group.removeOffset(r.topic, r.partition);
+      this.logger.info({ group: groupId, offsets: removed.length }, 'deleted committed offsets');
+    }
+    return { errorCode: ErrorCode.NONE, topics: result };
+  }
+
+  // ---- describe, list, delete ------------------------------------------------------------
+
+  describeGroup(groupId: string): GroupDescription {
+    const invalid = this.validateGroupId(groupId, true);
+    const base: GroupDescription = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    if (invalid !== ErrorCode.NONE) return { ...base, errorCode: invalid, groupState: '' };
+    const group = this.groups.get(groupId);
+    if (group === undefined) return base;
+    // Kafka shows member metadata and assignments only for a Stable group.
+    const stable = group.is('Stable') && group.protocolName !== null;
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId,
+      groupState: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolData: stable ? group.protocolName! : '',
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: stable ? m.metadata(group.protocolName!) : EMPTY_BYTES,
+        memberAssignment: stable ? m.assignment : EMPTY_BYTES,
+      })),
+    };
+  }
+
+  /**
+   * Every group, optionally only those in `states` (case-insensitive, as Kafka parses them)
+   * and of `types` ("classic" is the only type here).
+   */
+  listGroups(states: readonly string[], types: readonly string[]): { errorCode: number; groups: GroupListing[] } {
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    const wantStates = new Set(states.map((s) => s.toLowerCase()));
+    const wantTypes = new Set(types.map((t) => t.toLowerCase()));
+    const groups: GroupListing[] = [];
+    if (wantTypes.size > 0 && !wantTypes.has('classic')) return { errorCode: ErrorCode.NONE, groups };
+    for (const g of this.groups.values()) {
+      if (wantStates.size > 0 && !wantStates.has(g.state.toLowerCase())) continue;
+      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' });
+    }
+    return { errorCode: ErrorCode.NONE, groups };
+  }
+
+  /** Whether `state` names a group state (for request validation). */
+  static isState(state: string): boolean {
+    return GROUP_STATES.some((s) => s.toLowerCase() === state.toLowerCase());
+  }
+
+  /** DeleteGroups: an Empty group goes, with its offsets (tombstones for all); others get NON_EMPTY_GROUP. */
+  deleteGroup(groupId: string): number {
+    const invalid = this.validateGroupId(groupId, true);
+    if (invalid !== ErrorCode.NONE) return invalid;
+    const group = this.groups.get(groupId);
+    if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
+    const error = this.removeGroup(group, [...group.allOffsets()].map(({ topic, partition }) => ({ topic, partition })), true);
+    if (error === ErrorCode.NONE) this.logger.info({ group: groupId }, 'group deleted');
+    return error;
+  }
+
+  /**
+   * Write tombstones for `offsets` (and for the group, if it goes), then forget them. The group
+   * goes (Dead) when it is Empty with no offsets left, or when `deleting`. Returns the
+   * write's error code; nothing changes if the write fails.
+   */
+  private removeGroup(group: ClassicGroup, offsets: Array<{ topic: string; partition: number }>, deleting = false): number {
+    const dead = deleting || (group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && group.offsetCount() === offsets.length);
+    const records: RecordInput[] = offsets.map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(group.groupId, topic, partition), value: null }));
+    // A group that only stored offsets (generation 0) never wrote metadata (as in Kafka).
+    if (dead && group.generationId > 0) records.push({ key: encodeGroupMetadataKey(group.groupId), value: null });
+    if (records.length > 0) {
+      try {
+        void this.topic.append(group.groupId, records).catch((err: unknown) => this.logger.error({ err, group: group.groupId }, 'flushing group tombstones failed'));
+      } catch (err) {
+        this.logger.error({ err, group: group.groupId }, 'writing group tombstones failed');
+        return offsetStoreError(err);
+      }
+    }
+    for (const { topic, partition } of offsets) group.removeOffset(topic, partition);
+    if (dead) {
+      this.unload(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      group.state = 'Dead';
+      this.groups.delete(group.groupId);
+    }
+    return ErrorCode.NONE;
+  }
+
+  // ---- expiry ----------------------------------------------------------------------------
+
+  /**
+   * Kafka's offsets retention pass: remove expired offsets; an Empty group left with no
+   * offsets is deleted. strand also drops offsets of topics or partitions that no longer
+   * exist here (Kafka removes those when the topic is deleted).
+   */
+  expire(now: number): { offsets: number; groups: number } {
+    if (!this.active) return { offsets: 0, groups: 0 };
+    let offsets = 0;
+    let groups = 0;
+    for (const group of [...this.groups.values()]) {
+      try {
+        const expired = expiredOffsets(group, now, this.config.offsetsRetentionMs);
+        const seen = new Set(expired.map((e) => `${e.topic}\u0000${e.partition}`));
+        for (const { topic, partition } of group.allOffsets()) {
+          const desc = this.core.topics.get(topic);
+          if ((desc === undefined || partition >= desc.partitions) && !seen.has(`${topic}\u0000${partition}`)) expired.push({ topic, partition });
+        }
+        const emptyAfter = group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && expired.length === group.offsetCount();
+        if (expired.length === 0 && !emptyAfter) continue;
+        if (this.removeGroup(group, expired) !== ErrorCode.NONE) continue;
+        offsets += expired.length;
+        if (!this.groups.has(group.groupId)) groups++;
+      } catch (err) {
+        this.logger.error({ err, group: group.groupId }, 'offset expiry failed');
+      }
+    }
+    if (offsets > 0 || groups > 0) this.logger.info({ offsets, groups }, 'removed expired offsets and groups');
+    return { offsets, groups };
+  }
+
+  // ---- loading ---------------------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    const { groups, stats } = await this.topic.load();
+    const now = Date.now();
+    for (const [groupId, loaded] of groups) {
+      const group = this.restore(groupId, loaded, now);
+      this.groups.set(groupId, group);
+      // Members of a loaded Stable group keep their generation if they come back within
+      // their session timeout.
+      for (const m of group.members.values()) this.scheduleHeartbeat(group, m);
+    }
+    if (stats.records > 0) this.logger.info(stats, 'loaded groups and offsets from __consumer_offsets');
+  }
+
+  private restore(groupId: string, loaded: LoadedGroup, now: number): ClassicGroup {
+    const group = new ClassicGroup(groupId, now);
+    const m = loaded.metadata;
+    if (m !== null) {
+      group.generationId = m.generation;
+      group.protocolType = m.protocolType === '' ? null : m.protocolType;
+      group.protocolName = m.protocol;
+      group.stateTimestamp = m.currentStateTimestamp;
+      for (const v of m.members) {
+        const member = new Member(v.memberId, v.groupInstanceId, v.clientId, v.clientHost, v.rebalanceTimeout, v.sessionTimeout, m.protocolType, m.protocol === null ? [] : [{ name: m.protocol, metadata: v.subscription }]);
+        member.assignment = v.assignment;
+        group.add(member, null);
+        if (v.groupInstanceId !== null) group.staticMembers.set(v.groupInstanceId, v.memberId);
+      }
+      group.leaderId = m.leader !== null && group.has(m.leader) ? m.leader : (group.members.keys().next().value ?? null);
+      group.state = group.size > 0 ? 'Stable' : 'Empty';
+    }
+    for (const [topic, byPartition] of loaded.offsets) for (const [p, v] of byPartition) group.setOffset(topic, p, v);
+    return group;
+  }
+}
+
+export type { GroupState };

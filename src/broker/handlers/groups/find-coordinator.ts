@@ -1,0 +1,35 @@
+/**
+ * FindCoordinator (10), v0-6: this broker coordinates every group (and every transactional
+ * id: one node is the whole cluster). v4+ asks for a batch of keys. A group lookup creates
+ * `__consumer_offsets` if it does not exist yet, as in Kafka; share-group keys (type 2, v6)
+ * get INVALID_REQUEST since strand has no share groups.
+ */
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import type { FindCoordinatorRequest, FindCoordinatorResponse, FindCoordinatorResponseCoordinator } from '../../../protocol/messages/find-coordinator.js';
+import type { Handler, RequestContext } from '../../context.js';
+import { coordinator } from './common.js';
+
+const GROUP = 0;
+const TRANSACTION = 1;
+
+function lookup(key: string, keyType: number, ctx: RequestContext): FindCoordinatorResponseCoordinator {
+  const b = ctx.broker;
+  const fail = (errorCode: number, errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+  if (keyType === GROUP) {
+    const c = coordinator(ctx);
+    if (c === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    const ready = c.prepareCoordinator();
+    if (ready.errorCode !== ErrorCode.NONE) return fail(ready.errorCode, ready.message ?? 'The coordinator is not available.');
+  } else if (keyType !== TRANSACTION) {
+    return fail(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}: expected 0 (group) or 1 (transaction)`);
+  }
+  return { key, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (req, ctx) => {
+  if (ctx.apiVersion >= 4) {
+    return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((k) => lookup(k, req.keyType, ctx)) };
+  }
+  const r = lookup(req.key, req.keyType, ctx);
+  return { throttleTimeMs: 0, errorCode: r.errorCode, errorMessage: r.errorMessage, nodeId: r.nodeId, host: r.host, port: r.port, coordinators: [] };
+};

@@ -1,0 +1,14 @@
+/**
+ * Heartbeat (12), v0-4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to
+ * rejoin. v3+ carries group.instance.id.
+ */
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../../../protocol/messages/heartbeat.js';
+import type { Handler } from '../../context.js';
+import { coordinator } from './common.js';
+
+export const handleHeartbeat: Handler<HeartbeatRequest, HeartbeatResponse> = (req, ctx) => {
+  const c = coordinator(ctx);
+  const errorCode = c === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId);
+  return { throttleTimeMs: 0, errorCode };
+};

@@ -1,0 +1,25 @@
+/**
+ * SyncGroup (14), v0-5: members collect their assignment; the leader's request carries
+ * everyone's. v3+ carries group.instance.id; v5 the protocol type and name, which must match
+ * the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). The answer waits for the leader.
+ */
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import type { SyncGroupRequest, SyncGroupResponse } from '../../../protocol/messages/sync-group.js';
+import type { Handler } from '../../context.js';
+import { EMPTY_BYTES } from '../../groups/member.js';
+import { coordinator } from './common.js';
+
+export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = async (req, ctx) => {
+  const c = coordinator(ctx);
+  if (c === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+  const r = await c.sync({
+    groupId: req.groupId,
+    generationId: req.generationId,
+    memberId: req.memberId,
+    groupInstanceId: req.groupInstanceId,
+    protocolType: req.protocolType,
+    protocolName: req.protocolName,
+    assignments: req.assignments,
+  });
+  return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
+};
