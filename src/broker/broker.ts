@@ -14,9 +14,11 @@ import { Connection } from './connection.js';
 import type { BrokerCore, Topics } from './context.js';
 import { createDispatcher } from './dispatch.js';
 import { FetchSessionCache } from './fetch-sessions.js';
+import { startGroupCoordinator, stopGroupCoordinator } from './groups/index.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { handleApiVersions } from './handlers/api-versions.js';
 import { createFetchHandler } from './handlers/fetch.js';
+import { GROUP_HANDLERS } from './handlers/groups.js';
 import { createInitProducerIdHandler } from './handlers/init-producer-id.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
@@ -50,6 +52,7 @@ export class Broker implements BrokerCore {
     this.registry.register(ApiKey.ListOffsets, handleListOffsets);
     this.registry.register(ApiKey.InitProducerId, createInitProducerIdHandler(ProducerIdManager.open(config.dataDir)));
     for (const [key, handler] of Object.entries(ADMIN_HANDLERS)) this.registry.register(Number(key), handler);
+    for (const [key, handler] of Object.entries(GROUP_HANDLERS)) this.registry.register(Number(key), handler);
   }
 
   get clusterId(): string {
@@ -68,6 +71,7 @@ export class Broker implements BrokerCore {
     }
     const broker = new Broker(config, store, topics, logger);
     try {
+      await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await broker.listen();
     } catch (err) {
       await broker.stop();
@@ -157,6 +161,7 @@ export class Broker implements BrokerCore {
     for (const c of this.connections) c.stopReading();
     // Long polls end now; what is in flight is answered.
     this.waiters.close();
+    stopGroupCoordinator(this); // parked JoinGroup/SyncGroup get NOT_COORDINATOR
     const deadline = Date.now() + 10_000;
     await Promise.race([Promise.all([...this.connections].map((c) => c.drained())), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
     for (const c of [...this.connections]) c.close();
