@@ -1,0 +1,185 @@
+/**
+ * The load generator's own connection: a bare socket that writes request frames (already encoded,
+ * as chunks) and hands back response frames in order, with as many requests in flight as the
+ * caller wants. A Kafka broker answers a connection's requests in order, so responses are matched
+ * first-in first-out (the caller checks correlation ids if it cares). No timers, no per-request
+ * promises, no decoding: the hot path of `strand perf` is a write and a callback.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+
+/** Called with the response frame (without its size prefix), or with an error if the connection broke. */
+export type ResponseCallback = (frame: Buffer | null, error: Error | null) => void;
+
+export class PerfError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PerfError';
+  }
+}
+
+export class WireConnection {
+  private readonly waiting: ResponseCallback[] = [];
+  private head = 0;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private need = -1;
+  private failure: Error | null = null;
+  private nextCorrelation = 1;
+
+  private constructor(private readonly socket: Socket, readonly address: string) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new PerfError(`connection to ${address} failed: ${err.message}`)));
+    socket.on('close', () => this.fail(new PerfError(`connection to ${address} was closed by the broker`)));
+  }
+
+  static open(host: string, port: number, timeoutMs = 10_000): Promise<WireConnection> {
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      const s = netConnect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new PerfError(`cannot connect to ${address}: ETIMEDOUT after ${timeoutMs} ms`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(new WireConnection(s, address));
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new PerfError(`cannot connect to ${address}: ${err.code ?? err.message}`));
+      });
+    });
+  }
+
+  /** A fresh correlation id for the next request. */
+  correlationId(): number {
+    const id = this.nextCorrelation;
+    this.nextCorrelation = id === 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
+
+  /** Requests written and not answered yet. */
+  get inFlight(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /** Whether the socket's write buffer is over its high-water mark. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  get broken(): Error | null {
+    return this.failure;
+  }
+
+  /** Write one request; `onResponse` gets its answer (or null for a request that gets none). */
+  send(frame: readonly Buffer[], onResponse: ResponseCallback | null): void {
+    if (this.failure !== null) {
+      onResponse?.(null, this.failure);
+      return;
+    }
+    if (onResponse !== null) this.waiting.push(onResponse);
+    if (frame.length === 1) {
+      this.socket.write(frame[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const c of frame) this.socket.write(c);
+    this.socket.uncork();
+  }
+
+  /** Resolves when the socket's write buffer has drained (at once if it is not full). */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.failure !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  /** Resolves once everything written so far has been handed to the kernel. */
+  flushed(): Promise<void> {
+    if (this.failure !== null) return Promise.resolve();
+    return new Promise((resolve) => this.socket.write(Buffer.alloc(0), () => resolve()));
+  }
+
+  close(): void {
+    this.fail(new PerfError(`connection to ${this.address} was closed`));
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    this.socket.destroy();
+    const waiting = this.waiting.splice(0);
+    const from = this.head;
+    this.head = 0;
+    for (let i = from; i < waiting.length; i++) waiting[i]!(null, err);
+  }
+
+  private deliver(frame: Buffer): void {
+    if (this.head >= this.waiting.length) {
+      this.fail(new PerfError(`${this.address} sent a response to no request`));
+      return;
+    }
+    const cb = this.waiting[this.head]!;
+    this.head++;
+    // Compact the queue now and then instead of shifting on every response.
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    cb(frame, null);
+  }
+
+  private onData(chunk: Buffer): void {
+    let pos = 0;
+    if (this.buffered > 0) {
+      // Complete a frame begun in an earlier read.
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      if (this.need < 0) {
+        if (this.buffered < 4) return;
+        const joined = Buffer.concat(this.chunks, this.buffered);
+        this.chunks = [joined];
+        this.need = joined.readInt32BE(0);
+      }
+      if (this.buffered < 4 + this.need) return;
+      const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      const size = this.need;
+      this.chunks = [];
+      this.buffered = 0;
+      this.need = -1;
+      this.deliver(joined.subarray(4, 4 + size));
+      chunk = joined;
+      pos = 4 + size;
+    }
+    while (this.failure === null) {
+      const left = chunk.length - pos;
+      if (left === 0) return;
+      if (left >= 4) {
+        const size = chunk.readInt32BE(pos);
+        if (size < 0) {
+          this.fail(new PerfError(`${this.address} sent a frame of negative size`));
+          return;
+        }
+        if (left >= 4 + size) {
+          this.deliver(chunk.subarray(pos + 4, pos + 4 + size));
+          pos += 4 + size;
+          continue;
+        }
+        this.need = size;
+      }
+      this.chunks = [chunk.subarray(pos)];
+      this.buffered = left;
+      return;
+    }
+  }
+}
