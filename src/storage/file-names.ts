@@ -1,6 +1,6 @@
 /**
  * Every file and directory name the storage layer uses, in one place (Kafka's LogFileUtils):
- * `<data-dir>/<topic>-<partition>/<20-digit base offset>.log|.index|.timeindex`, plus the
+ * `<data-dir>/<topic>-<partition>/<20-digit base offset>.log|.index|.timeindex|.txnindex`, plus the
  * data-directory files that hold the recovery state.
  */
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+export const TXN_INDEX_SUFFIX = '.txnindex';
 export const DELETED_SUFFIX = '.deleted';
 export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
@@ -32,6 +33,9 @@ export function indexFilePath(dir: string, baseOffset: number): string {
 }
 export function timeIndexFilePath(dir: string, baseOffset: number): string {
   return join(dir, offsetFileStem(baseOffset) + TIME_INDEX_SUFFIX);
+}
+export function txnIndexFilePath(dir: string, baseOffset: number): string {
+  return join(dir, offsetFileStem(baseOffset) + TXN_INDEX_SUFFIX);
 }
 
 /** Base offset of a `.log` file name, or null if the name is not one. */

@@ -9,6 +9,12 @@
  * which everything is known to be on disk; an unclean open scans only the segments from the one
  * holding it.
  *
+ * Transactions: producer state tracks each producer's open transaction; the last stable
+ * offset (LSO) is the first offset of the earliest open one, else the end of the log. A
+ * coordinator ends a transaction with `appendControl` (a COMMIT or ABORT marker); an ABORT adds
+ * an entry to the segment's `.txnindex`, which `abortedTransactions` searches for a
+ * read_committed fetch.
+ *
  * Used from one JS thread. Appends are applied synchronously in call order; only the wait for
  * durability is asynchronous.
  */
@@ -16,8 +22,9 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { ClosedError, InvalidArgumentError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
 import {
   ATTRIBUTES, BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CONTROL_MASK, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH,
-  PRODUCER_EPOCH, PRODUCER_ID, readInt64, writeInt64,
+  PRODUCER_EPOCH, PRODUCER_ID, TRANSACTIONAL_MASK, readInt64, writeInt64,
 } from '../format/batch-header.js';
+import { encodeEndTxnMarker, readEndTxnMarker } from '../format/control-record.js';
 import { encodeBatch, isControlBatch, readBatchRecords, validateBatches } from '../format/record-batch.js';
 import type { RecordInput, StoredRecord } from '../format/record.js';
 import { logger } from '../logger.js';
@@ -26,12 +33,21 @@ import { OrderedAppends, encodeForAppend, needsBatchWork, prepareBatchForAppend,
 import { type LogConfig, resolveLogConfig } from './log-config.js';
 import { ProducerStateManager } from './producer-state.js';
 import { Segment, type SegmentSlice } from './segment.js';
+import type { AbortedTxn } from './txn-index.js';
 
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
   /** The batch was a retry of one already in the log (same producer, epoch and sequences): nothing was written and the offsets are the original ones. */
   duplicate?: boolean;
+}
+
+export interface AppendOptions {
+  /**
+   * Written by a coordinator on a producer's behalf (transactional offset commits): the
+   * producer's epoch is checked, its sequence numbers are not (Kafka's AppendOrigin.COORDINATOR).
+   */
+  coordinator?: boolean;
 }
 
 export interface ReadResult {
@@ -201,9 +217,9 @@ export class Log {
    * in the worker pool), synchronously: offsets are assigned here, in call order. Call
    * `durable()` right after to wait for the flush policy.
    */
-  appendValidated(bytes: Buffer): AppendResult {
+  appendValidated(bytes: Buffer, options: AppendOptions = {}): AppendResult {
     this.checkOpen();
-    const duplicate = this.checkProducers(bytes);
+    const duplicate = this.checkProducers(bytes, options.coordinator === true);
     if (duplicate !== null) return duplicate;
     const baseOffset = this.endOffset;
     let next = baseOffset;
@@ -226,21 +242,67 @@ export class Log {
     }
     if (bytes.length > this.config.segmentBytes) throw new RecordTooLargeError(bytes.length, this.config.segmentBytes, `${this.name} (segment.bytes)`);
     this.maybeRoll(bytes.length, next - 1);
-    this.active.append(bytes, next - 1, maxTimestamp, offsetOfMax);
-    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) this.trackProducer(bytes, pos);
+    const segment = this.active;
+    segment.append(bytes, next - 1, maxTimestamp, offsetOfMax);
+    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) this.trackProducer(bytes, pos, segment);
     return { baseOffset, lastOffset: next - 1 };
+  }
+
+  /**
+   * Append a transaction marker (a control batch) that ends `producerId`'s transaction in this
+   * partition: COMMIT makes its records visible to read_committed consumers, ABORT has them
+   * skipped. Refused (ProducerSequenceError) when the producer already has a newer epoch here, or
+   * the marker comes from an older coordinator epoch. Call `durable()` after it as for any append.
+   */
+  appendControl(producerId: number, producerEpoch: number, commit: boolean, coordinatorEpoch: number, timestamp = Date.now()): AppendResult {
+    this.checkOpen();
+    if (!Number.isSafeInteger(producerId) || producerId < 0) throw new InvalidArgumentError(`producerId must be a non-negative integer, got ${producerId}`);
+    const marker = encodeEndTxnMarker({ producerId, producerEpoch, commit, coordinatorEpoch, timestamp });
+    return this.appendValidated(marker);
+  }
+
+  /**
+   * The last stable offset: records below it are decided (not part of an open transaction), so
+   * read_committed consumers may read up to it. The end of the log when no transaction is open.
+   */
+  get lastStableOffset(): number {
+    const first = this.producers.firstUnstableOffset();
+    const end = this.endOffset;
+    return first === null ? end : Math.min(Math.max(first, this._startOffset), end);
+  }
+
+  /**
+   * Aborted transactions that overlap [from, upTo): what a read_committed fetch of that range
+   * sends along so the client drops their records (Kafka's collectAbortedTransactions).
+   */
+  abortedTransactions(from: number, upTo: number): AbortedTxn[] {
+    this.checkOpen();
+    const out: AbortedTxn[] = [];
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      if (this.segments[i]!.txnIndex.collect(from, upTo, out)) break;
+    }
+    return out;
   }
 
   /**
    * Sequence checks of idempotent batches before they are appended. Returns the original
    * offsets of a retried batch, null to go on; throws ProducerSequenceError to refuse.
    */
-  private checkProducers(bytes: Buffer): AppendResult | null {
+  private checkProducers(bytes: Buffer, coordinator: boolean): AppendResult | null {
     let idempotent = 0;
     let decision: AppendResult | null = null;
     for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) {
       const producerId = readInt64(bytes, pos + PRODUCER_ID);
-      if (producerId < 0 || (bytes.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0) continue;
+      if (producerId < 0) continue;
+      if ((bytes.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0) {
+        const marker = readEndTxnMarker(bytes, pos);
+        if (marker !== null) this.producers.checkMarker(producerId, bytes.readInt16BE(pos + PRODUCER_EPOCH), marker.coordinatorEpoch);
+        continue;
+      }
+      if (coordinator) {
+        this.producers.checkEpoch(producerId, bytes.readInt16BE(pos + PRODUCER_EPOCH));
+        continue;
+      }
       if (++idempotent > 1) throw new InvalidRecordError(`${this.name}: append idempotent batches one at a time`);
       const firstSeq = bytes.readInt32BE(pos + BASE_SEQUENCE);
       const d = this.producers.check(producerId, bytes.readInt16BE(pos + PRODUCER_EPOCH), firstSeq, lastSequence(firstSeq, bytes.readInt32BE(pos + LAST_OFFSET_DELTA)));
@@ -250,37 +312,54 @@ export class Log {
     return decision;
   }
 
-  /** Update producer state from the header of an appended (or scanned) batch at `pos`. */
-  private trackProducer(buf: Buffer, pos: number): void {
+  /**
+   * Update producer state from the header of an appended (or scanned) batch at `pos` in
+   * `segment`. A transaction marker closes the producer's transaction; an ABORT one is added to
+   * the segment's transaction index with the LSO after it.
+   */
+  private trackProducer(buf: Buffer, pos: number, segment: Segment): void {
     const producerId = readInt64(buf, pos + PRODUCER_ID);
     if (producerId < 0) return;
     const epoch = buf.readInt16BE(pos + PRODUCER_EPOCH);
     const timestamp = readInt64(buf, pos + MAX_TIMESTAMP);
-    if ((buf.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0) {
-      this.producers.bumpEpoch(producerId, epoch, timestamp);
+    const base = readInt64(buf, pos + BASE_OFFSET);
+    const attributes = buf.readInt16BE(pos + ATTRIBUTES);
+    if ((attributes & CONTROL_MASK) !== 0) {
+      const marker = readEndTxnMarker(buf, pos);
+      if (marker === null) {
+        this.producers.bumpEpoch(producerId, epoch, timestamp);
+        return;
+      }
+      const txn = this.producers.completeTxn(producerId, epoch, base, marker.commit, marker.coordinatorEpoch, timestamp);
+      if (txn.aborted) {
+        const lastStableOffset = this.producers.firstUnstableOffset() ?? txn.lastOffset + 1;
+        segment.txnIndex.append({ producerId, firstOffset: txn.firstOffset, lastOffset: txn.lastOffset, lastStableOffset });
+      }
       return;
     }
-    const base = readInt64(buf, pos + BASE_OFFSET);
     const delta = buf.readInt32BE(pos + LAST_OFFSET_DELTA);
     const firstSeq = buf.readInt32BE(pos + BASE_SEQUENCE);
-    this.producers.update(producerId, epoch, firstSeq, lastSequence(firstSeq, delta), base, base + delta, timestamp);
+    this.producers.update(producerId, epoch, firstSeq, lastSequence(firstSeq, delta), base, base + delta, timestamp, (attributes & TRANSACTIONAL_MASK) !== 0);
   }
 
   /**
    * Producer state as of the end of the log: the newest snapshot at or below it, then every
-   * batch after the snapshot (only headers are read).
+   * batch after the snapshot (only headers are read, and the records of markers). The aborted
+   * transactions of that stretch are indexed again as the scan passes their markers.
    */
   private rebuildProducerState(): void {
     const end = this.endOffset;
     this.producers.deleteSnapshots((o) => o > end);
     const from = Math.max(this.producers.loadSnapshot(end), this._startOffset);
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) this.segments[i]!.txnIndex.truncateTo(from);
     for (let offset = from; offset < end;) {
       const slice = this.readSlice(offset, 4 * 1024 * 1024);
       if (slice === null) break;
+      const segment = this.segments[this.segmentIndexFor(slice.firstOffset)]!;
       const view = slice.view;
       for (let pos = 0; pos < view.length; pos += view.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) {
         // The snapshot already covers batches that end before it.
-        if (readInt64(view, pos + BASE_OFFSET) + view.readInt32BE(pos + LAST_OFFSET_DELTA) >= from) this.trackProducer(view, pos);
+        if (readInt64(view, pos + BASE_OFFSET) + view.readInt32BE(pos + LAST_OFFSET_DELTA) >= from) this.trackProducer(view, pos, segment);
       }
       offset = slice.nextOffset;
     }
@@ -327,17 +406,19 @@ export class Log {
   }
 
   /**
-   * Whole batches from the one holding `offset`, as a view of the segment (the fetch path).
-   * Null when `offset` is the end of the log. Throws OffsetOutOfRangeError outside the log.
+   * Whole batches from the one holding `offset`, as a view of the segment (the fetch path),
+   * none starting at or after `maxOffset` (the LSO for a read_committed fetch; the end of the
+   * log by default). Null when there is nothing below it. Throws OffsetOutOfRangeError outside
+   * the log.
    */
-  readSlice(offset: number, maxBytes: number): SegmentSlice | null {
+  readSlice(offset: number, maxBytes: number, maxOffset = this.endOffset): SegmentSlice | null {
     this.checkOpen();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}`);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new InvalidArgumentError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
     if (offset < this._startOffset || offset > this.endOffset) throw new OffsetOutOfRangeError(offset, this._startOffset, this.endOffset, this.name);
-    if (offset === this.endOffset) return null;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const slice = this.segments[i]!.read(offset, maxBytes);
+    if (offset >= this.endOffset || offset >= maxOffset) return null;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && this.segments[i]!.baseOffset < maxOffset; i++) {
+      const slice = this.segments[i]!.read(offset, maxBytes, maxOffset);
       if (slice !== null) return slice;
     }
     return null;

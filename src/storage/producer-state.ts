@@ -14,6 +14,11 @@
  *
  * As in Kafka, a snapshot keeps only the last batch of each producer; older cached batches
  * are rebuilt from the log when the scan after the snapshot passes them.
+ *
+ * Transactions: a producer's first transactional batch opens its transaction in this partition
+ * (currentTxnFirstOffset); a COMMIT or ABORT marker from the coordinator closes it. The earliest
+ * first offset of the open transactions is the partition's first unstable offset, which bounds
+ * the last stable offset (LSO) that read_committed consumers may read up to.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +58,16 @@ export interface ProducerEntry {
   currentTxnFirstOffset: number;
 }
 
+/** A transaction closed by a marker in this partition (Kafka's CompletedTxn). */
+export interface CompletedTxn {
+  producerId: number;
+  /** First offset the transaction wrote here; the marker's own offset if it wrote nothing. */
+  firstOffset: number;
+  /** Offset of the marker. */
+  lastOffset: number;
+  aborted: boolean;
+}
+
 /** What to do with a produced batch. */
 export type SequenceDecision =
   | { kind: 'append' }
@@ -64,6 +79,8 @@ function nextSequence(seq: number): number {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open transactions: producer id -> first offset, in increasing first offset (insertion) order. */
+  private readonly ongoing = new Map<number, number>();
 
   constructor(private readonly dir: string, private readonly name: string) {}
 
@@ -112,8 +129,37 @@ export class ProducerStateManager {
     return { kind: 'append' };
   }
 
-  /** Record a batch that was appended (or found while scanning the log). */
-  update(producerId: number, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+  /**
+   * Epoch check only, for batches a coordinator writes on a producer's behalf (transactional
+   * offset commits): Kafka checks sequences of client batches only.
+   */
+  checkEpoch(producerId: number, epoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry !== undefined && epoch < entry.epoch) {
+      throw new ProducerSequenceError(`${this.name}: producer ${producerId} epoch ${epoch} is older than the current epoch ${entry.epoch}`, KafkaErrorCode.INVALID_PRODUCER_EPOCH);
+    }
+  }
+
+  /**
+   * Check a transaction marker before it is appended (Kafka's ProducerAppendInfo for control
+   * batches): a marker older than the producer's epoch, or from an older coordinator, is refused.
+   */
+  checkMarker(producerId: number, epoch: number, coordinatorEpoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) return;
+    if (epoch < entry.epoch) {
+      throw new ProducerSequenceError(`${this.name}: transaction marker for producer ${producerId} has epoch ${epoch}, older than the current epoch ${entry.epoch}`, KafkaErrorCode.INVALID_PRODUCER_EPOCH);
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      throw new ProducerSequenceError(`${this.name}: transaction marker for producer ${producerId} comes from coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}`, KafkaErrorCode.TRANSACTION_COORDINATOR_FENCED);
+    }
+  }
+
+  /**
+   * Record a batch that was appended (or found while scanning the log). A transactional batch
+   * opens the producer's transaction in this partition if none is open.
+   */
+  update(producerId: number, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number, transactional = false): void {
     let entry = this.producers.get(producerId);
     if (entry === undefined) {
       entry = { producerId, epoch, batches: [], lastTimestamp: timestamp, coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
@@ -126,6 +172,36 @@ export class ProducerStateManager {
     entry.batches.push({ firstSeq, lastSeq, firstOffset, lastOffset, timestamp });
     if (entry.batches.length > CACHED_BATCHES) entry.batches.shift();
     entry.lastTimestamp = timestamp;
+    if (transactional && entry.currentTxnFirstOffset < 0) {
+      entry.currentTxnFirstOffset = firstOffset;
+      this.ongoing.set(producerId, firstOffset);
+    }
+  }
+
+  /**
+   * Record a COMMIT or ABORT marker at `offset`: the producer's open transaction here (if any)
+   * is closed, its epoch moves up to the marker's. Returns the completed transaction.
+   */
+  completeTxn(producerId: number, epoch: number, offset: number, commit: boolean, coordinatorEpoch: number, timestamp: number): CompletedTxn {
+    this.bumpEpoch(producerId, epoch, timestamp);
+    const entry = this.producers.get(producerId)!;
+    const firstOffset = entry.currentTxnFirstOffset >= 0 ? entry.currentTxnFirstOffset : offset;
+    entry.currentTxnFirstOffset = -1;
+    entry.coordinatorEpoch = coordinatorEpoch;
+    entry.lastTimestamp = timestamp;
+    this.ongoing.delete(producerId);
+    return { producerId, firstOffset, lastOffset: offset, aborted: !commit };
+  }
+
+  /** First offset of the earliest open transaction, or null if none is open. */
+  firstUnstableOffset(): number | null {
+    for (const first of this.ongoing.values()) return first;
+    return null;
+  }
+
+  /** Open transactions: producer id and first offset, earliest first. */
+  ongoingTransactions(): Array<{ producerId: number; firstOffset: number }> {
+    return [...this.ongoing].map(([producerId, firstOffset]) => ({ producerId, firstOffset }));
   }
 
   /** Set a producer's epoch without a batch (an epoch bump, or a control batch). */
@@ -154,6 +230,7 @@ export class ProducerStateManager {
 
   clear(): void {
     this.producers.clear();
+    this.ongoing.clear();
   }
 
   /** Write `<offset>.snapshot` (atomically: temp file, fsync, rename). */
@@ -194,7 +271,7 @@ export class ProducerStateManager {
    * usable (a damaged one is deleted with a warning and the next older one tried).
    */
   loadSnapshot(maxOffset: number): number {
-    this.producers.clear();
+    this.clear();
     for (const offset of listSnapshots(this.dir).reverse()) {
       if (offset > maxOffset) continue;
       const path = snapshotPath(this.dir, offset);
@@ -213,10 +290,12 @@ export class ProducerStateManager {
           if (lastSeq >= 0) entry.batches.push({ firstSeq: Math.max(0, lastSeq - delta), lastSeq, firstOffset: lastOffset - delta, lastOffset, timestamp: entry.lastTimestamp });
           this.producers.set(producerId, entry);
         }
+        const open = [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0).sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset);
+        for (const e of open) this.ongoing.set(e.producerId, e.currentTxnFirstOffset);
         return offset;
       } catch (err) {
         logger.warn({ file: path, reason: (err as Error).message }, `producer state: ignoring damaged snapshot ${path}`);
-        this.producers.clear();
+        this.clear();
         rmSync(path, { force: true });
       }
     }

@@ -1,6 +1,6 @@
 /**
  * One log segment: `<base>.log` (record batches, verbatim, as produced and served), its sparse
- * `.index` and `.timeindex`. Positions are int32 as in Kafka, so a segment holds at most 2 GiB.
+ * `.index` and `.timeindex`, and its `.txnindex` of aborted transactions (see txn-index.ts). Positions are int32 as in Kafka, so a segment holds at most 2 GiB.
  *
  * Appends go through the io backend (one copy into the mapped file); reads return views of it.
  * The segment trusts its caller (Log) to append only validated batches with increasing offsets.
@@ -13,9 +13,10 @@ import {
 import { batchSizeAt, checkBatch, readBatchRecords } from '../format/record-batch.js';
 import type { StoredRecord } from '../format/record.js';
 import { io, type SegmentFile } from '../io/index.js';
-import { indexFilePath, logFilePath, timeIndexFilePath } from './file-names.js';
+import { indexFilePath, logFilePath, timeIndexFilePath, txnIndexFilePath } from './file-names.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { TransactionIndex } from './txn-index.js';
 
 export interface SegmentOptions {
   indexIntervalBytes: number;
@@ -43,6 +44,7 @@ export class Segment {
   private file: SegmentFile;
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  readonly txnIndex: TransactionIndex;
   /** Offset after the last record in this segment (== baseOffset when empty). */
   nextOffset: number;
   /** Largest timestamp seen and the offset it belongs to (Kafka's maxTimestampSoFar). */
@@ -58,6 +60,7 @@ export class Segment {
     this.sealed = sealed;
     this.offsetIndex = new OffsetIndex(indexFilePath(dir, baseOffset), baseOffset);
     this.timeIndex = new TimeIndex(timeIndexFilePath(dir, baseOffset), baseOffset);
+    this.txnIndex = new TransactionIndex(txnIndexFilePath(dir, baseOffset));
     this.nextOffset = baseOffset;
   }
 
@@ -138,16 +141,20 @@ export class Segment {
 
   /**
    * Whole batches starting with the one that holds `offset`, up to `maxBytes` (but always at
-   * least one batch, as Kafka does since KIP-74), as one zero-copy view. Null if past the end.
+   * least one batch, as Kafka does since KIP-74), as one zero-copy view; none starting at or
+   * after `maxOffset` (a read_committed fetch stops at the last stable offset). Null if there is
+   * nothing to return.
    */
-  read(offset: number, maxBytes: number): SegmentSlice | null {
+  read(offset: number, maxBytes: number, maxOffset = Infinity): SegmentSlice | null {
     const start = this.positionOf(offset);
     if (start < 0) return null;
     const scan = new BatchScan(this.file, start, maxBytes);
     const firstOffset = scan.baseOffset;
+    if (firstOffset >= maxOffset) return null;
     let nextOffset = offset;
     let end = start;
     for (; scan.valid; scan.next()) {
+      if (scan.baseOffset >= maxOffset) break;
       if (end > start && end + scan.size - start > maxBytes) break;
       nextOffset = scan.lastOffset + 1;
       end = scan.pos + scan.size;
@@ -182,6 +189,7 @@ export class Segment {
     this.file.truncate(pos);
     this.offsetIndex.truncateTo(offset);
     this.timeIndex.truncateTo(offset);
+    this.txnIndex.truncateTo(offset);
     // Recompute the tail state from what is left.
     this.loadTail();
     return this.nextOffset;
@@ -265,6 +273,7 @@ export class Segment {
     this.file.close();
     this.offsetIndex.close();
     this.timeIndex.close();
+    this.txnIndex.close();
   }
 
   /**
@@ -276,6 +285,7 @@ export class Segment {
     for (const path of [logFilePath(this.dir, this.baseOffset), indexFilePath(this.dir, this.baseOffset), timeIndexFilePath(this.dir, this.baseOffset)]) {
       rmSync(path, { force: true });
     }
+    this.txnIndex.delete();
   }
 
   /** Derive nextOffset and the max timestamp by reading from the last index entry to the end. */
