@@ -54,7 +54,7 @@ function report(err: unknown): number {
     process.stderr.write(`error: ${err.message}\n(add --help for usage)\n`);
     return 2;
   }
-  if (err instanceof ConnectionError && err.message.startsWith('cannot connect')) {
+  if (err instanceof ConnectionError && err.duringConnect) {
     process.stderr.write(`error: ${err.message} — is a broker running? start one with \`strand broker\`\n`);
     return 1;
   }

@@ -102,24 +102,26 @@ export class Connection {
   static async connect(options: ConnectionOptions): Promise<Connection> {
     const address = formatAddress(options.host, options.port);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
-    const socket = await new Promise<Socket>((resolve, reject) => {
+    const conn = await new Promise<Connection>((resolve, reject) => {
       const s = netConnect({ host: options.host, port: options.port });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ConnectionError(options.host, options.port, `cannot connect to ${address}: ETIMEDOUT after ${timeoutMs} ms`, { syscallCode: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (err: NodeJS.ErrnoException) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
         const reason = err.code ?? err.message;
-        reject(new ConnectionError(options.host, options.port, `cannot connect to ${address}: ${reason}`, { cause: err, syscallCode: err.code }));
+        reject(new ConnectionError(options.host, options.port, `cannot connect to ${address}: ${reason}`, { cause: err, syscallCode: err.code, duringConnect: true }));
+      };
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new ConnectionError(options.host, options.port, `cannot connect to ${address}: ETIMEDOUT after ${timeoutMs} ms`, { syscallCode: 'ETIMEDOUT', duringConnect: true }));
+      }, timeoutMs);
+      s.once('error', onError);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        // The Connection installs its own error handler before this one goes.
+        const c = new Connection(s, options);
+        s.off('error', onError);
+        resolve(c);
       });
     });
-    const conn = new Connection(socket, options);
     if (!options.skipNegotiation) {
       try {
         await conn.negotiate();

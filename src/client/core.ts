@@ -202,15 +202,19 @@ export class ClientCore {
     return this.topics.get(name);
   }
 
-  /** Metadata of one topic, from the cache or fetched. Throws if the topic does not exist. */
+  /**
+   * Metadata of one topic, from the cache or fetched. Throws if the topic does not exist; waits
+   * (with retries) while the broker answers LEADER_NOT_AVAILABLE, as it does for a topic being created.
+   */
   async topic(name: string, options: MetadataOptions & { refresh?: boolean } = {}): Promise<TopicInfo> {
     let t = options.refresh ? undefined : this.topics.get(name);
-    if (t === undefined || t.error !== null) {
+    for (let attempt = 0; t === undefined || t.error !== null; attempt++) {
+      if (attempt > 0) await this.backoff(attempt - 1);
       const md = await this.metadata([name], options);
       t = md.topics.find((x) => x.name === name);
+      if (t === undefined) throw new KafkaResponseError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name });
+      if (t.error !== null && (t.error.errorCode !== ErrorCode.LEADER_NOT_AVAILABLE || attempt >= this.options.retries)) throw t.error;
     }
-    if (t === undefined) throw new KafkaResponseError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name });
-    if (t.error !== null) throw t.error;
     return t;
   }
 
@@ -240,7 +244,7 @@ export class ClientCore {
       try {
         return await fn();
       } catch (err) {
-        const retriable = (err instanceof KafkaResponseError && err.retriable) || (idempotent && err instanceof ConnectionError && !err.message.startsWith('cannot connect'));
+        const retriable = (err instanceof KafkaResponseError && err.retriable) || (idempotent && err instanceof ConnectionError && !err.duringConnect);
         if (!retriable || attempt >= this.options.retries || this.closed) throw err;
         await this.backoff(attempt);
         if (err instanceof ConnectionError || RETRY_METADATA_CODES.has((err as KafkaResponseError).errorCode)) {
@@ -297,7 +301,7 @@ export class ClientCore {
     }
     if (this.bootstrap.length > 1 && last instanceof ConnectionError) {
       const all = this.bootstrap.map((b) => `${b.host}:${b.port}`).join(', ');
-      throw new ConnectionError(last.host, last.port, `cannot connect to any of ${all}: ${last.syscallCode ?? last.message}`, { cause: last, syscallCode: last.syscallCode });
+      throw new ConnectionError(last.host, last.port, `cannot connect to any of ${all}: ${last.syscallCode ?? last.message}`, { cause: last, syscallCode: last.syscallCode, duringConnect: true });
     }
     throw last;
   }

@@ -67,15 +67,18 @@ export class KafkaResponseError extends StrandError {
 export class ConnectionError extends StrandError {
   /** The system error code when there is one (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, ...). */
   readonly syscallCode: string | undefined;
+  /** True when the connection could not be opened at all (nothing was sent). */
+  readonly duringConnect: boolean;
 
   constructor(
     readonly host: string,
     readonly port: number,
     message: string,
-    options?: ErrorOptions & { syscallCode?: string },
+    options?: ErrorOptions & { syscallCode?: string; duringConnect?: boolean },
   ) {
     super(message, 'ERR_STRAND_CONNECTION', ErrorCode.NETWORK_EXCEPTION as KafkaErrorCode, options);
     this.syscallCode = options?.syscallCode;
+    this.duringConnect = options?.duringConnect ?? false;
   }
 
   get address(): string {

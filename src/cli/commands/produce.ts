@@ -106,6 +106,9 @@ async function produceLines(client: KafkaClient, topic: string, options: Produce
 
   const input = options.file === undefined ? process.stdin : createReadStream(options.file);
   const lines = createInterface({ input, crlfDelay: Infinity });
+  // Ctrl-C ends the input: what was read is still sent (a second Ctrl-C stops at once).
+  const onSignal = (): void => lines.close();
+  process.once('SIGINT', onSignal);
   try {
     for await (const line of lines) {
       if (failure !== null) break;
@@ -144,6 +147,7 @@ async function produceLines(client: KafkaClient, topic: string, options: Produce
       while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
     }
   } finally {
+    process.off('SIGINT', onSignal);
     lines.close();
     if (input !== process.stdin) input.destroy();
   }
