@@ -35,8 +35,9 @@ import { type BatchTask, type TaskResult, type WireBytes, rebuildError, runTask,
  * the per-codec rows):
  *
  * - The pool's round trip for a batch that needs no work (post, a worker wakes, post back; the
- *   batch moved, not copied) is 37-50 µs for 1-8 KiB and ~76 µs for 64 KiB: median of 1000
- *   sequential calls after a warm-up. Call it 45 µs.
+ *   batch moved, not copied) is 37-52 µs for 1-8 KiB and 76-96 µs for 64 KiB: median of 1000
+ *   sequential calls after a warm-up, over several runs (the machine is shared, hence the
+ *   spread; bench/codecs.ts prints the 1 KiB figure on every run). Call it 45 µs.
  * - Each figure below is the input size whose inline time (median of 300) equals that round
  *   trip, rounded down to a power of two. Measured medians, compress / decompress, at 16 KiB:
  *   gzip 443 / 54 µs, snappy 27 / 14 µs, lz4 28 / 12 µs, zstd 56 / 24 µs; the deep-validation
@@ -153,8 +154,10 @@ export class BatchPool {
     if (this.piscina === null) {
       const { filename, execArgv } = workerFile();
       // Admission is ours (below), so Piscina's own queue never fills; idle workers are unref'd
-      // by Piscina and do not keep the process alive.
-      this.piscina = new Piscina({ filename, ...(execArgv ? { execArgv } : {}), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000, maxQueue: Infinity });
+      // by Piscina and do not keep the process alive. atomics 'async': a worker's event loop
+      // turns between tasks, which is when napi-rs codecs (lz4-napi) free their output buffers;
+      // with 'sync' a busy worker never turned it and its RSS grew by every batch it decoded.
+      this.piscina = new Piscina({ filename, ...(execArgv ? { execArgv } : {}), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000, maxQueue: Infinity, atomics: 'async' });
     }
     return this.piscina;
   }
