@@ -37,7 +37,10 @@ export type OpenLogOptions = Partial<LogConfig>;
  * @param options - `segmentBytes`, `segmentMs`, `retentionMs`, `retentionBytes`, `maxMessageBytes`,
  *   `indexIntervalBytes`, and `flush`: `'none'` (default; durable on `sync()`/`close()`),
  *   `'always'` (each append resolves once fsynced; concurrent appends share an fsync) or
- *   `{ intervalMs }` (appends resolve at the next periodic group fsync).
+ *   `{ intervalMs }` (appends resolve at the next periodic group fsync); and `compression`
+ *   (Kafka's compression.type): `'producer'` (default: batches are stored as appended),
+ *   `'none'`/`'uncompressed'`, `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'`: appends are stored in
+ *   that codec, large ones compressed in the shared worker pool; reads decompress transparently.
  */
 export function openLog(dir: string, options: OpenLogOptions = {}): Promise<Log> {
   return openLogDirectory(dir, options);
