@@ -69,6 +69,21 @@ describe('BatchPool', () => {
     await expect(pool.recompress(Buffer.from('garbage that is long enough to look like a header of a record batch, almost'), 'gzip')).rejects.toThrow(CorruptBatchError);
   });
 
+  it('recompress with validate deep-checks on the way (one decompression), in a worker and inline', async () => {
+    const lying = encodeBatch(records(5));
+    lying.writeInt32BE(6, 57);
+    lying.writeInt32BE(5, 23);
+    const bad = recompressBatches(lying, 'zstd');
+    await expect(pool.recompress(bad, 'lz4', { validate: 'orders-1' })).rejects.toThrow(/orders-1: batch 0 at byte 0: /);
+    await expect(pool.recompress(bad, 'zstd', { validate: 'orders-1' })).rejects.toThrow(InvalidRecordError); // kept as is, still checked
+    const inline = BatchPool.open({ threads: 1, inlineBelow: Infinity });
+    await expect(inline.recompress(bad, 'gzip', { validate: 'x' })).rejects.toThrow(InvalidRecordError);
+    const good = compressBatch(records(50), 'snappy');
+    expect(batchCodec(await inline.recompress(good, 'gzip', { validate: 'x' }))).toBe(1);
+    expect(inline.stats).toMatchObject({ inline: 2, offloaded: 0 });
+    await inline.close(); // never started a thread
+  });
+
   it('moves transferred buffers both ways, copies the others, shares SharedArrayBuffers', async () => {
     const batch = compressBatch(records(200), 'zstd');
     const before = pool.stats.copiedBytes;
