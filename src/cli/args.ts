@@ -26,6 +26,15 @@ export function intArg(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): (v
   };
 }
 
+/** Parser of `--acks`: all (-1), 1 or 0. */
+export function acksArg(value: string): -1 | 0 | 1 {
+  const v = value.trim().toLowerCase();
+  if (v === 'all' || v === '-1') return -1;
+  if (v === '1') return 1;
+  if (v === '0') return 0;
+  throw new InvalidArgumentError('--acks must be all, -1, 1 or 0.');
+}
+
 /** Parser of a repeatable `key=value` option, collecting into an array of pairs. */
 export function keyValueArg(example: string): (value: string, previous: Array<[string, string]> | undefined) => Array<[string, string]> {
   return (value, previous) => {

@@ -3,6 +3,8 @@
  * close the client whatever happens.
  */
 import { KafkaClient } from '../client/client.js';
+import { KafkaResponseError } from '../client/errors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientOptions } from './args.js';
 
 export async function withClient<T>(options: ClientOptions, fn: (client: KafkaClient) => Promise<T>, extra: { allowAutoTopicCreation?: boolean } = {}): Promise<T> {
@@ -25,4 +27,9 @@ export async function withClient<T>(options: ClientOptions, fn: (client: KafkaCl
 export function writeOut(text: string | Buffer): Promise<void> | undefined {
   if (process.stdout.write(text)) return undefined;
   return new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+/** The error for a topic that does not exist, with where to look. */
+export function unknownTopicError(topic: string): KafkaResponseError {
+  return new KafkaResponseError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic }, `topic ${topic} does not exist; see \`strand topics list\``);
 }

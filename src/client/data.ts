@@ -65,6 +65,10 @@ export interface ListOffsetsResult {
 
 const EMPTY = Buffer.alloc(0);
 
+function notInResponse(api: string, topic: string, partition: number): KafkaResponseError {
+  return new KafkaResponseError(ErrorCode.UNKNOWN_SERVER_ERROR, { api, topic, partition }, 'the response does not mention this partition');
+}
+
 export async function produce(core: ClientCore, topic: string, partition: number, batch: Buffer, options: ProduceOptions = {}): Promise<ProduceResult> {
   const acks = options.acks ?? -1;
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -77,7 +81,7 @@ export async function produce(core: ClientCore, topic: string, partition: number
     }
     const res = await conn.send(ProduceApi, body, { timeoutMs: timeoutMs + 5000 });
     const p = res.responses.find((t) => t.name === topic)?.partitionResponses.find((x) => x.index === partition);
-    if (p === undefined) throw new KafkaResponseError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'Produce', topic, partition }, 'the response does not mention this partition');
+    if (p === undefined) throw notInResponse('Produce', topic, partition);
     KafkaResponseError.check(p.errorCode, { api: 'Produce', topic, partition }, p.errorMessage);
     return { baseOffset: Number(p.baseOffset), logAppendTime: Number(p.logAppendTimeMs), logStartOffset: Number(p.logStartOffset) };
   });
@@ -132,7 +136,7 @@ export async function fetchMany(core: ClientCore, entries: readonly FetchRequest
   })));
   return entries.map((e) => results.get(`${e.topic}\0${e.partition}`) ?? {
     topic: e.topic, partition: e.partition, records: EMPTY, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
-    error: new KafkaResponseError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'Fetch', topic: e.topic, partition: e.partition }, 'the response does not mention this partition'),
+    error: notInResponse('Fetch', e.topic, e.partition),
   });
 }
 
@@ -144,7 +148,7 @@ export async function listOffsets(core: ClientCore, topic: string, partition: nu
       replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp }] }],
     });
     const p = res.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partitionIndex === partition);
-    if (p === undefined) throw new KafkaResponseError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'ListOffsets', topic, partition }, 'the response does not mention this partition');
+    if (p === undefined) throw notInResponse('ListOffsets', topic, partition);
     KafkaResponseError.check(p.errorCode, { api: 'ListOffsets', topic, partition });
     return { offset: Number(p.offset), timestamp: Number(p.timestamp) };
   });

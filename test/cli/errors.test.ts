@@ -46,7 +46,7 @@ describe('strand: bad arguments and unreachable brokers', () => {
   });
 
   it('prints help for every command with exit code 0, and the version', async () => {
-    for (const args of [[], ['broker'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'alter'], ['topics', 'delete'], ['produce'], ['consume'], ['dump-log']]) {
+    for (const args of [[], ['broker'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'alter'], ['topics', 'delete'], ['produce'], ['consume'], ['perf'], ['perf', 'produce'], ['perf', 'consume'], ['perf', 'e2e'], ['dump-log']]) {
       const r = await runCli([...args, '--help']);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/^Usage: strand/);

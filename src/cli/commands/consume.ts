@@ -6,12 +6,11 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { KafkaClient } from '../../client/client.js';
-import { KafkaResponseError } from '../../client/errors.js';
 import { decodeRecords } from '../../client/records.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { addClientOptions, intArg, UsageError, type ClientOptions } from '../args.js';
 import { compileFormat, FORMAT_HELP } from '../format.js';
-import { withClient, writeOut } from '../session.js';
+import { unknownTopicError, withClient, writeOut } from '../session.js';
 
 type Start = { kind: 'beginning' } | { kind: 'end' } | { kind: 'offset'; offset: number } | { kind: 'fromEnd'; count: number } | { kind: 'time'; ms: number };
 
@@ -94,7 +93,7 @@ async function consume(client: KafkaClient, topic: string, options: ConsumeOptio
   const md = await client.metadata([topic]);
   const info = md.topics.find((t) => t.name === topic);
   if (info?.error?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || info === undefined) {
-    throw new KafkaResponseError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic }, `topic ${topic} does not exist; see \`strand topics list\``);
+    throw unknownTopicError(topic);
   }
   if (info.error !== null) throw info.error;
   const all = info.partitions.map((p) => p.partition);

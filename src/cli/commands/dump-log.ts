@@ -204,7 +204,7 @@ async function dumpIndex(path: string, out: Out): Promise<void> {
     for (let i = 0; i < data.length / entry; i++) {
       const at = i * entry;
       // Preallocated index space is zero-filled: an all-zero entry after the first ends the index.
-      if (i > 0 && isZero(data, at, entry)) break;
+      if (i > 0 && data.subarray(at, at + entry).every((b) => b === 0)) break;
       if (time) await out.line(`timestamp: ${readInt64(data, at)} offset: ${base + data.readInt32BE(at + 8)}`);
       else await out.line(`offset: ${base + data.readInt32BE(at)} position: ${data.readInt32BE(at + 4)}`);
     }
@@ -212,9 +212,4 @@ async function dumpIndex(path: string, out: Out): Promise<void> {
   } finally {
     closeSync(fd);
   }
-}
-
-function isZero(buf: Buffer, at: number, length: number): boolean {
-  for (let i = at; i < at + length; i++) if (buf[i] !== 0) return false;
-  return true;
 }

@@ -10,7 +10,7 @@ import {
   type Acks, COMPRESSIONS, formatReport, type PerfCommon, perfConsume, perfE2e, perfProduce, STAMP_BYTES,
 } from '../../perf/index.js';
 import { progressBar } from '../../perf/progress.js';
-import { addClientOptions, intArg, keyValueArg, pairsToRecord, UsageError, type ClientOptions } from '../args.js';
+import { acksArg, addClientOptions, intArg, keyValueArg, pairsToRecord, UsageError, type ClientOptions } from '../args.js';
 
 interface CommonOptions extends ClientOptions {
   topic: string;
@@ -42,13 +42,6 @@ interface ConsumeOptions extends CommonOptions {
   checkCrcs: boolean;
 }
 
-function parseAcks(value: string): Acks {
-  const v = value.trim().toLowerCase();
-  if (v === 'all' || v === '-1') return -1;
-  if (v === '1') return 1;
-  if (v === '0') return 0;
-  throw new InvalidArgumentError('--acks must be all, -1, 1 or 0.');
-}
 
 function parseThroughput(value: string): number {
   const n = Number(value.trim());
@@ -72,7 +65,7 @@ function producerOptions(cmd: Command): Command {
     .requiredOption('-n, --num-records <n>', 'records to produce', intArg('--num-records', 1))
     .option('-s, --record-size <bytes>', 'bytes per record value', intArg('--record-size', 0, 64 << 20), 100)
     .addOption(new Option('--throughput <records/s>', 'target rate, -1 for as fast as possible').default(-1).argParser(parseThroughput))
-    .addOption(new Option('--acks <acks>', 'all (-1), 1 or 0').default(-1, 'all').argParser(parseAcks))
+    .addOption(new Option('--acks <acks>', 'all (-1), 1 or 0').default(-1, 'all').argParser(acksArg))
     .option('--batch-size <records>', 'records per batch (one batch per Produce request)', intArg('--batch-size', 1, 1_000_000), 1000)
     .option('--linger-ms <ms>', 'with --throughput: send a partly filled batch this long after its first record was due', intArg('--linger-ms'), 5)
     .addOption(new Option('--compression <codec>', 'record batch compression').choices([...COMPRESSIONS]).default('none'))

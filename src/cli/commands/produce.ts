@@ -8,13 +8,13 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { KafkaClient } from '../../client/client.js';
 import type { Acks } from '../../client/data.js';
 import { partitionForKey } from '../../client/partitioner.js';
 import { encodeBatch } from '../../format/record-batch.js';
 import type { RecordInput } from '../../format/record.js';
-import { addClientOptions, intArg, keyValueArg, UsageError, type ClientOptions } from '../args.js';
+import { acksArg, addClientOptions, intArg, keyValueArg, UsageError, type ClientOptions } from '../args.js';
 import { withClient } from '../session.js';
 
 interface ProduceOptions extends ClientOptions {
@@ -33,13 +33,6 @@ const MAX_IN_FLIGHT = 5;
 /** Record batch overhead per record beyond key and value (varints, attributes, deltas), a safe bound. */
 const RECORD_OVERHEAD = 32;
 
-function parseAcks(value: string): Acks {
-  const v = value.trim().toLowerCase();
-  if (v === 'all' || v === '-1') return -1;
-  if (v === '1') return 1;
-  if (v === '0') return 0;
-  throw new InvalidArgumentError('--acks must be all, -1, 1 or 0.');
-}
 
 export function register(program: Command): void {
   addClientOptions(program.command('produce'))
@@ -48,7 +41,7 @@ export function register(program: Command): void {
     .option('-p, --partition <n>', 'write every record to this partition (default: by key, or sticky round-robin)', intArg('--partition'))
     .option('-K, --key-separator <sep>', 'split each line at the first <sep> into key and value (no <sep>: null key)')
     .option('-H, --header <key=value>', 'header added to every record, repeatable', keyValueArg('--header source=cli'))
-    .addOption(new Option('--acks <acks>', 'all (-1), 1 or 0').default(-1, 'all').argParser(parseAcks))
+    .addOption(new Option('--acks <acks>', 'all (-1), 1 or 0').default(-1, 'all').argParser(acksArg))
     .option('--batch-size <n>', 'records per batch at most', intArg('--batch-size', 1), 1000)
     .option('--batch-bytes <n>', 'bytes per batch at most', intArg('--batch-bytes', 1024), 1_000_000)
     .option('--linger-ms <ms>', 'send a partly filled batch this long after its first record', intArg('--linger-ms'), 5)

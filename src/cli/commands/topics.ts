@@ -10,7 +10,7 @@ import { KafkaResponseError, UnsupportedApiError } from '../../client/errors.js'
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { IncrementalAlterConfigsApi } from '../../protocol/messages/index.js';
 import { addClientOptions, collect, intArg, keyValueArg, pairsToRecord, UsageError, type ClientOptions } from '../args.js';
-import { withClient, writeOut } from '../session.js';
+import { unknownTopicError, withClient, writeOut } from '../session.js';
 
 interface CreateOptions extends ClientOptions {
   partitions?: number;
@@ -98,15 +98,11 @@ async function list(client: KafkaClient, excludeInternal: boolean): Promise<void
   await writeOut(names.map((n) => n + '\n').join(''));
 }
 
-function unknownTopic(name: string): KafkaResponseError {
-  return new KafkaResponseError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name }, `topic ${name} does not exist; see \`strand topics list\``);
-}
-
 async function describe(client: KafkaClient, names: string[], options: DescribeOptions): Promise<void> {
   const md = await client.metadata(names.length === 0 ? null : names);
   const topics: TopicInfo[] = [];
   for (const t of md.topics.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (t.error?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw unknownTopic(t.name);
+    if (t.error?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw unknownTopicError(t.name);
     if (t.error !== null) throw t.error;
     topics.push(t);
   }
@@ -139,7 +135,7 @@ async function describe(client: KafkaClient, names: string[], options: DescribeO
 
 async function alter(client: KafkaClient, name: string, partitions: number | undefined, add: Record<string, string>, del: string[]): Promise<void> {
   const topic = await client.topic(name).catch((err: unknown) => {
-    throw err instanceof KafkaResponseError && err.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? unknownTopic(name) : err;
+    throw err instanceof KafkaResponseError && err.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? unknownTopicError(name) : err;
   });
   if (partitions !== undefined && partitions !== topic.partitions.length) {
     if (partitions < topic.partitions.length) {
@@ -177,7 +173,7 @@ async function remove(client: KafkaClient, names: string[], ifExists: boolean): 
   for (const r of results) {
     if (r.error === null) await writeOut(`Deleted topic ${r.name}.\n`);
     else if (r.error.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
-      if (!ifExists) throw unknownTopic(r.name);
+      if (!ifExists) throw unknownTopicError(r.name);
     } else throw r.error;
   }
 }
