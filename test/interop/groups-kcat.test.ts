@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import { kafkajs } from '../helpers/kafkajs.js';
+import { kcat } from '../helpers/kcat-cli.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** `kcat -G` (librdkafka's balanced KafkaConsumer) as a long-running child process. */
+class BalancedKcat {
+  stdout = '';
+  stderr = '';
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | string | null>;
+
+  constructor(bootstrap: string, group: string, topic: string, props: Record<string, string> = {}) {
+    const x = Object.entries({ 'session.timeout.ms': '6000', 'auto.offset.reset': 'earliest', 'auto.commit.interval.ms': '200', ...props }).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+    this.child = spawn('kcat', ['-b', bootstrap, '-G', group, '-u', ...x, '-f', '%p %o %s\\n', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r(signal ?? code)));
+  }
+
+  /** Consumed messages: partition, offset, value. */
+  get messages(): Array<{ partition: number; offset: number; value: string }> {
+    return this.stdout.split('\n').filter((l) => l !== '').map((l) => {
+      const [p, o, ...v] = l.split(' ');
+      return { partition: Number(p), offset: Number(o), value: v.join(' ') };
+    });
+  }
+
+  /** "% Group g rebalanced (memberid m): assigned: t [0], t [2]" lines. */
+  get assignments(): number[][] {
+    return [...this.stderr.matchAll(/rebalanced \(memberid [^)]*\): assigned: (.*)/g)].map((m) => [...m[1]!.matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1])).sort((a, b) => a - b));
+  }
+
+  get assignment(): number[] | undefined {
+    const a = this.assignments;
+    // A revocation after the last assignment means none.
+    const lastAssign = this.stderr.lastIndexOf('assigned:');
+    const lastRevoke = this.stderr.lastIndexOf('revoked:');
+    return lastRevoke > lastAssign ? undefined : a[a.length - 1];
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+describe('librdkafka (kcat -G) consumer groups against strand', () => {
+  let broker: RunningBroker;
+  const running: BalancedKcat[] = [];
+  const start = (group: string, topic: string, props?: Record<string, string>) => {
+    const k = new BalancedKcat(broker.bootstrap, group, topic, props);
+    running.push(k);
+    return k;
+  };
+
+  beforeAll(async () => {
+    broker = await startBroker({ logLevel: 'silent', config: { 'group.initial.rebalance.delay.ms': '0' } });
+    const admin = kafkajs(broker.bootstrap).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kc', numPartitions: 4 }, { topic: 'ks', numPartitions: 4 }] });
+    await admin.disconnect();
+  });
+  afterEach(async () => {
+    for (const k of running.splice(0)) await k.stop('SIGKILL');
+  });
+  afterAll(async () => {
+    await broker.stop();
+  });
+
+  it('two balanced consumers share the partitions; their commits are visible to kafkajs', async () => {
+    const a = start('kcg', 'kc');
+    const b = start('kcg', 'kc');
+    await until('both consumers assigned', () => {
+      const [x, y] = [a.assignment, b.assignment];
+      return x !== undefined && y !== undefined && x.length > 0 && y.length > 0 && new Set([...x, ...y]).size === 4 && x.length + y.length === 4;
+    });
+    // Ten messages per partition.
+    for (let p = 0; p < 4; p++) {
+      const input = Array.from({ length: 10 }, (_, i) => `m${p * 10 + i}`).join('\n') + '\n';
+      expect((await kcat(['-b', broker.bootstrap, '-P', '-t', 'kc', '-p', String(p)], input)).code).toBe(0);
+    }
+    await until('all messages consumed', () => new Set([...a.messages, ...b.messages].map((m) => m.value)).size === 40);
+    const [aParts, bParts] = [a.assignment!, b.assignment!];
+    for (const m of a.messages) expect(aParts).toContain(m.partition);
+    for (const m of b.messages) expect(bParts).toContain(m.partition);
+    expect(a.messages.length + b.messages.length).toBe(40);
+
+    // SIGTERM: librdkafka commits what it consumed and leaves the group.
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+    const admin = kafkajs(broker.bootstrap).admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets('kc');
+    const [t] = await admin.fetchOffsets({ groupId: 'kcg', topics: ['kc'] });
+    expect(t!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual(ends.map((e) => [e.partition, e.high]).sort());
+    const { groups: [g] } = await admin.describeGroups(['kcg']);
+    expect(g).toMatchObject({ state: 'Empty', protocolType: 'consumer', members: [] });
+    expect((await admin.listGroups()).groups).toContainEqual({ groupId: 'kcg', protocolType: 'consumer' });
+    await admin.disconnect();
+
+    // A new librdkafka consumer of the group starts at the committed offsets: nothing old again.
+    const c = start('kcg', 'kc');
+    await until('assigned', () => c.assignment?.length === 4);
+    await kcat(['-b', broker.bootstrap, '-P', '-t', 'kc'], 'late\n');
+    await until('the new message', () => c.messages.length > 0);
+    await sleep(300);
+    expect(c.messages.map((m) => m.value)).toEqual(['late']);
+  });
+
+  it('a static member (group.instance.id) restarted within its session timeout gets its partitions back without a rebalance of the others', async () => {
+    const props = (id: string) => ({ 'group.instance.id': id, 'session.timeout.ms': '10000' });
+    const a = start('static', 'ks', props('a'));
+    const b = start('static', 'ks', props('b'));
+    await until('both static members assigned', () => {
+      const [x, y] = [a.assignment, b.assignment];
+      return x !== undefined && y !== undefined && x.length === 2 && y.length === 2;
+    });
+    const aParts = a.assignment!;
+    const bRebalances = b.assignments.length;
+    // a dies without leaving and comes back with the same instance id.
+    await a.stop('SIGKILL');
+    const a2 = start('static', 'ks', props('a'));
+    await until('the restarted member assigned', () => a2.assignment !== undefined, 8000);
+    expect(a2.assignment).toEqual(aParts);
+    await sleep(1500);
+    // b heard of no rebalance, and keeps its partitions.
+    expect(b.assignments.length).toBe(bRebalances);
+    expect(b.stderr).not.toContain('revoked');
+    const admin = kafkajs(broker.bootstrap).admin();
+    await admin.connect();
+    const { groups: [g] } = await admin.describeGroups(['static']);
+    expect(g!.state).toBe('Stable');
+    expect(g!.members.map((m) => m.memberId.split('-')[0]).sort()).toEqual(['a', 'b']);
+    await admin.disconnect();
+  });
+});
