@@ -1,12 +1,16 @@
-import { pino, type Logger } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 
 /**
  * The process-wide structured logger. One line per notable event (start, recovery action,
  * topic created), never per request at the default level. `STRAND_LOG_LEVEL` overrides the
- * level (`silent` in tests that provoke warnings on purpose).
+ * level (`silent` in tests that provoke warnings on purpose). Logs go to stderr, so a command's
+ * own output on stdout (the broker's ready line, `strand consume`) stays clean.
  */
-export const logger: Logger = pino({
-  name: 'strand',
-  level: process.env.STRAND_LOG_LEVEL ?? 'info',
-  base: undefined,
-});
+export const logger: Logger = pino(
+  {
+    name: 'strand',
+    level: process.env.STRAND_LOG_LEVEL ?? 'info',
+    base: undefined,
+  },
+  destination({ dest: 2, sync: true }),
+);
