@@ -34,6 +34,15 @@ const FIELDS: Readonly<Record<string, (r: StoredRecord, ctx: RecordContext) => B
 };
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '0': '\0' };
 
+/** Escapes in an option value, as in formats: `-K '\t'` splits at a tab, as kcat's -K does. */
+export function unescapeOption(value: string, option: string): string {
+  return value.replace(/\\(.)/g, (_, c: string) => {
+    const e = ESCAPES[c];
+    if (e === undefined) throw new UsageError(`${option}: unknown escape \\${c}; use \\n \\t \\r \\\\ or \\0`);
+    return e;
+  });
+}
+
 /** Compile a format string; throws UsageError naming an unknown field or escape. */
 export function compileFormat(format: string): (r: StoredRecord, ctx: RecordContext) => Buffer {
   const parts: Part[] = [];

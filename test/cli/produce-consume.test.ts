@@ -22,6 +22,17 @@ describe('strand produce and consume', () => {
     await broker.stop();
   });
 
+  it('takes escapes in --key-separator, as kcat -K does', async () => {
+    await client.createTopics([{ name: 'tabs', partitions: 1 }]);
+    const produced = await runCli(['produce', 'tabs', '-K', '\\t', ...b], { input: 'k1\thello\nk2\tworld\n' });
+    expect(produced.code, produced.stderr).toBe(0);
+    const consumed = await runCli(['consume', 'tabs', '--from-beginning', '-e', '-F', '%k=%v\\n', ...b]);
+    expect(consumed.stdout).toBe('k1=hello\nk2=world\n');
+    const bad = await runCli(['produce', 'tabs', '-K', '\\q', ...b], { input: 'x\n' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown escape');
+  });
+
   it('produces lines with keys and headers, and consumes them back with a format string', async () => {
     await client.createTopics([{ name: 'lines', partitions: 1 }]);
     const input = 'k1:hello\nk2:wor:ld\nno key here\n:empty key\n';

@@ -52,9 +52,8 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = (req, 
         continue;
       }
       try {
-        const created = core.topics.create(requested.name, core.config.int('num.partitions'), new Map());
-        core.logger.info({ topic: created.name, partitions: created.partitions, by: ctx.clientId }, 'topic auto-created');
-        topics.push(describe(core, created));
+        // TopicManager logs the creation.
+        topics.push(describe(core, core.topics.create(requested.name, core.config.int('num.partitions'), new Map())));
       } catch (err) {
         const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
         topics.push(unknown(requested.name, ZERO_UUID, code));

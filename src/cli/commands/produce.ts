@@ -15,6 +15,7 @@ import { partitionForKey } from '../../client/partitioner.js';
 import { encodeBatch } from '../../format/record-batch.js';
 import type { RecordInput } from '../../format/record.js';
 import { acksArg, addClientOptions, intArg, keyValueArg, UsageError, type ClientOptions } from '../args.js';
+import { unescapeOption } from '../format.js';
 import { withClient } from '../session.js';
 
 interface ProduceOptions extends ClientOptions {
@@ -52,6 +53,7 @@ Examples:
   echo hello | strand produce orders
   printf 'k1:v1\\nk2:v2\\n' | strand produce orders --key-separator : --header source=cli`)
     .action(async (topic: string, options: ProduceOptions) => {
+      if (options.keySeparator !== undefined) options.keySeparator = unescapeOption(options.keySeparator, '--key-separator');
       if (options.keySeparator === '') throw new UsageError('--key-separator must not be empty');
       if (options.file !== undefined && !existsSync(options.file)) throw new UsageError(`--file ${options.file} does not exist`);
       await withClient(options, (client) => produceLines(client, topic, options), { allowAutoTopicCreation: true });
