@@ -16,6 +16,24 @@ export interface BenchRow {
   peakRssMiB: number;
   /** Target from the issue, for the reader (never asserted). */
   target?: string;
+  /** Stable key other rows refer to (`compareTo`, `peerOf`). */
+  id?: string;
+  /** Section of the table and the report: micro, broker, baseline, peers. */
+  group?: string;
+  /** run.ts sets ratio = value / value of the row with this id (rows measured in other processes). */
+  compareTo?: string;
+  /** A peer's row: run.ts sets ratio = value of the strand row with this id / this value. */
+  peerOf?: string;
+  /** Latency summary (ms) where the row measured one. */
+  latency?: { avgMs: number; p50Ms: number; p95Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  /** [percentile, ms] points of the latency distribution, for the report's curves. */
+  latencyCurve?: Array<[number, number]>;
+  /** Why a row has no figure (a peer that could not be installed), or a caveat. */
+  note?: string;
+  /** Configuration of the server measured (written into the report). */
+  config?: string;
+  /** CPU seconds (user + system) the server process spent during the measurement. */
+  serverCpuSeconds?: number;
 }
 
 export function peakRssMiB(): number {
@@ -30,21 +48,25 @@ export function fmt(n: number): string {
 }
 
 export function printTable(rows: BenchRow[]): void {
-  const header = ['benchmark', 'value', 'MB/s', 'ratio', 'vs', 'peak RSS', 'target'];
+  console.log(formatTable(rows));
+}
+
+/** The summary table as Markdown (also what the README publishes). */
+export function formatTable(rows: BenchRow[]): string {
+  const header = ['benchmark', 'value', 'MB/s', 'p99', 'ratio', 'vs', 'peak RSS', 'target'];
   const lines = rows.map((r) => [
     r.name,
-    `${fmt(r.value)}${r.unit}`,
+    r.note !== undefined && !(r.value > 0) ? 'skipped' : `${fmt(r.value)}${r.unit}`,
     r.mbPerSec === undefined ? '' : r.mbPerSec.toFixed(0),
-    r.ratio === undefined ? '' : r.ratio.toFixed(2),
-    r.baseline ?? '',
-    `${r.peakRssMiB.toFixed(0)} MiB`,
+    r.latency === undefined ? '' : `${r.latency.p99Ms.toFixed(2)} ms`,
+    r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : r.ratio.toFixed(2),
+    r.note !== undefined && !(r.value > 0) ? r.note : r.baseline ?? '',
+    Number.isFinite(r.peakRssMiB) && r.peakRssMiB > 0 ? `${r.peakRssMiB.toFixed(0)} MiB` : '',
     r.target ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
-  console.log(row(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-  for (const l of lines) console.log(row(l));
+  return [row(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...lines.map(row)].join('\n');
 }
 
 /** Child benchmarks print their rows as one JSON line prefixed with this marker. */
@@ -54,13 +76,21 @@ export function emitRows(rows: BenchRow[]): void {
   process.stdout.write(ROWS_MARKER + JSON.stringify(rows) + '\n');
 }
 
+/** Where results go: bench/results/, or STRAND_BENCH_OUT (tests write to a temporary directory). */
+export function resultsDir(): string {
+  return process.env.STRAND_BENCH_OUT ?? new URL('./results/', import.meta.url).pathname;
+}
+
 export function writeResults(rows: BenchRow[], meta: Record<string, unknown>): string {
-  const dir = new URL('./results/', import.meta.url).pathname;
+  const dir = resultsDir().replace(/\/?$/, '/');
   mkdirSync(dir, { recursive: true });
   const file = `${dir}${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`;
   writeFileSync(file, JSON.stringify({ ...meta, rows }, null, 2));
   return file;
 }
 
-/** Scale for smoke runs (CI): STRAND_BENCH_SCALE=0.05 runs each benchmark for a few seconds at most. */
-export const SCALE = Number(process.env.STRAND_BENCH_SCALE ?? '1');
+/**
+ * Scale for smoke runs (CI): STRAND_BENCH_SCALE=0.02 (or `npm run bench -- --smoke`) runs each
+ * benchmark for a few seconds at most.
+ */
+export const SCALE = Number(process.env.STRAND_BENCH_SCALE ?? (process.argv.includes('--smoke') ? '0.02' : '1'));

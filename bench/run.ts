@@ -1,31 +1,100 @@
 /**
  * `npm run bench`: runs every benchmark in a fresh child process (so native code and peak RSS
- * are not polluted by what ran before), prints one summary table, writes bench/results/<date>.json.
+ * are not polluted by what ran before), prints one summary table, writes
+ * bench/results/<date>.json and draws it as bench/results/<date>.html (bench/report.ts).
+ *
+ *   npm run bench                      everything, peers included (installs redis-server and
+ *                                      nats-server from Debian when it can)
+ *   npm run bench -- --smoke           a few seconds per benchmark (= STRAND_BENCH_SCALE=0.02)
+ *   STRAND_BENCH_PEERS=0 npm run bench without the peers (Redis, NATS, kcat)
+ *   STRAND_BENCH_OUT=<dir>             write the results there instead of bench/results/
  */
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchRow, ROWS_MARKER, SCALE, printTable, writeResults } from './lib.js';
+import { writeReport } from './report.js';
 
-const suites: Array<[string, string[]]> = [
+/** Arguments, or a function of the rows so far (null: skip this run). */
+type Args = string[] | ((rows: BenchRow[]) => string[] | null);
+
+const peak = (rows: BenchRow[]) => rows.find((r) => r.id === 'produce-1')?.value;
+
+const suites: Array<[string, Args]> = [
   ['crc32c.ts', []],
   ['codecs.ts', []],
   ['append.ts', ['none']],
   ['append.ts', ['durable']],
   ['append.ts', ['read']],
+  ['broker.ts', ['sink']],
+  ['broker.ts', ['produce-1']],
+  ['broker.ts', ['produce-all']],
+  ['broker.ts', ['consume']],
+  ['broker.ts', (rows) => (peak(rows) ? ['latency', String(Math.round(peak(rows)!))] : null)],
 ];
 
-const rows: BenchRow[] = [];
-for (const [file, args] of suites) {
+/** Peers run after strand; a peer that fails or cannot be installed gets a row saying so. */
+const peers: Array<[string, Args]> = [
+  ['peers/kcat.ts', []],
+  ['peers/redis.ts', []],
+  ['peers/nats.ts', []],
+];
+const withPeers = process.env.STRAND_BENCH_PEERS !== '0';
+
+const env = { ...process.env, STRAND_LOG_LEVEL: 'warn', STRAND_BENCH_SCALE: String(SCALE) };
+
+function runOne(file: string, args: string[], fatal: boolean): BenchRow[] {
   const path = fileURLToPath(new URL(file, import.meta.url));
   process.stderr.write(`bench: ${file} ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path, ...args], { encoding: 'utf8', env: { ...process.env, STRAND_LOG_LEVEL: 'warn' }, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path, ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20, timeout: 20 * 60_000 });
+  const out: BenchRow[] = [];
+  for (const line of (r.stdout ?? '').split('\n')) if (line.startsWith(ROWS_MARKER)) out.push(...(JSON.parse(line.slice(ROWS_MARKER.length)) as BenchRow[]));
   if (r.status !== 0) {
-    process.stderr.write(r.stdout + r.stderr);
-    throw new Error(`benchmark ${file} ${args.join(' ')} failed with status ${r.status}`);
+    process.stderr.write((r.stdout ?? '') + (r.stderr ?? ''));
+    if (fatal) throw new Error(`benchmark ${file} ${args.join(' ')} failed with status ${r.status ?? r.signal}`);
+    const reason = (r.stderr ?? '').trim().split('\n').filter((l) => /error/i.test(l)).pop() ?? `exit ${r.status ?? r.signal}`;
+    out.push({ name: `${file} ${args.join(' ')}`.trim(), value: 0, unit: '', peakRssMiB: NaN, group: 'peers', note: `failed: ${reason.slice(0, 120)}` });
   }
-  for (const line of r.stdout.split('\n')) if (line.startsWith(ROWS_MARKER)) rows.push(...(JSON.parse(line.slice(ROWS_MARKER.length)) as BenchRow[]));
+  return out;
 }
+
+const rows: BenchRow[] = [];
+const started = Date.now();
+for (const [file, spec] of suites) {
+  const args = typeof spec === 'function' ? spec(rows) : spec;
+  if (args !== null) rows.push(...runOne(file, args, true));
+}
+let setup: string | undefined;
+if (withPeers) {
+  // Install the peers' servers (Debian packages) once, before any of them runs.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('peers/setup.ts', import.meta.url))], { encoding: 'utf8', env, timeout: 15 * 60_000 });
+  setup = (r.stdout ?? '').trim();
+  process.stderr.write(`bench: peers/setup.ts\n${setup}\n`);
+  for (const [file, spec] of peers) {
+    const args = typeof spec === 'function' ? spec(rows) : spec;
+    if (args !== null) rows.push(...runOne(file, args, false));
+  }
+}
+
+// Ratios across processes: to a baseline row (value / baseline), or strand over a peer.
+const byId = new Map(rows.filter((r) => r.id !== undefined).map((r) => [r.id!, r]));
+for (const r of rows) {
+  if (r.compareTo !== undefined && r.ratio === undefined) {
+    const base = byId.get(r.compareTo);
+    if (base !== undefined && base.value > 0) r.ratio = r.value / base.value;
+  }
+  if (r.peerOf !== undefined && r.value > 0) {
+    const strand = byId.get(r.peerOf);
+    if (strand !== undefined) r.ratio = strand.value / r.value;
+  }
+}
+
 printTable(rows);
-const file = writeResults(rows, { date: new Date().toISOString(), scale: SCALE, node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, backend: process.env.STRAND_BACKEND ?? 'native' });
-console.log(`\nresults: ${file}`);
+const meta = {
+  date: new Date().toISOString(), scale: SCALE, seconds: (Date.now() - started) / 1000, node: process.version, cpus: cpus().length,
+  cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), backend: process.env.STRAND_BACKEND ?? 'native', peers: withPeers, peerSetup: setup,
+  command: `${SCALE !== 1 ? `STRAND_BENCH_SCALE=${SCALE} ` : ''}${withPeers ? '' : 'STRAND_BENCH_PEERS=0 '}npm run bench`,
+};
+const file = writeResults(rows, meta);
+const html = writeReport(file);
+console.log(`\nresults: ${file}\nreport:  ${html}`);

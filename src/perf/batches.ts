@@ -92,7 +92,7 @@ export class BatchFactory {
     let list = this.cache.get(count);
     if (list === undefined) this.cache.set(count, (list = []));
     const i = this.turn++ % this.variants;
-    if (list.length <= i) list.push(this.build(count));
+    while (list.length <= i) list.push(this.build(count));
     return list[i]!;
   }
 
