@@ -10,7 +10,7 @@ import { crc32c } from '../io/index.js';
 import {
   ATTRIBUTES, BASE_OFFSET, BASE_SEQUENCE, BASE_TIMESTAMP, BATCH_LENGTH, COMPRESSION_MASK, CONTROL_MASK, CRC,
   CURRENT_MAGIC, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH, PRODUCER_EPOCH,
-  PRODUCER_ID, RECORD_COUNT, RECORDS, readInt64, writeInt64,
+  PRODUCER_ID, RECORD_COUNT, RECORDS, TIMESTAMP_TYPE_MASK, readInt64, writeInt64,
 } from './batch-header.js';
 import { decompressRecords } from './codecs.js';
 import type { RecordHeader, RecordInput, StoredRecord } from './record.js';
@@ -294,6 +294,17 @@ export function readBatchRecords(buf: Buffer, pos: number, size: number, out: St
     }
     out.push({ offset: baseOffset + offsetDelta, timestamp: logAppendTime ? maxTimestamp : baseTimestamp + tsDelta, key, value, headers });
   }
+}
+
+/**
+ * Mark the batch at [pos, pos+size) as LogAppendTime with `now` as its max timestamp and
+ * recompute its CRC, as Kafka's LogValidator does for topics with
+ * message.timestamp.type=LogAppendTime. Readers then give every record that timestamp.
+ */
+export function stampLogAppendTime(buf: Buffer, pos: number, size: number, now: number): void {
+  buf.writeInt16BE(buf.readInt16BE(pos + ATTRIBUTES) | TIMESTAMP_TYPE_MASK, pos + ATTRIBUTES);
+  writeInt64(buf, pos + MAX_TIMESTAMP, now);
+  buf.writeUInt32BE(crc32c(buf.subarray(pos + ATTRIBUTES, pos + size)), pos + CRC);
 }
 
 /** True when the batch at `pos` is a control batch (transaction marker). */

@@ -1,8 +1,9 @@
 /**
  * ListOffsets (2): per partition, the offset for a timestamp: -2 earliest (log start offset),
- * -1 latest (high watermark; the last stable offset under read_committed, the same here until
- * transactions exist), -3 the record with the largest timestamp (v7+), otherwise the first
- * record at or after the timestamp. v0 answers in its old list form.
+ * -1 latest (high watermark; the last stable offset under read_committed, v2+), -3 the record
+ * with the largest timestamp (v7+), otherwise the first record at or after the timestamp. Under
+ * read_committed a record found at or after the LSO is not answered, as in Kafka. v0 answers in
+ * its old list form.
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/list-offsets.js';
@@ -11,10 +12,12 @@ import type { Handler } from '../context.js';
 const EARLIEST = -2n;
 const LATEST = -1n;
 const MAX_TIMESTAMP = -3n;
+const READ_COMMITTED = 1;
 
 export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse> = (req, ctx) => {
   const core = ctx.broker;
   const v = ctx.apiVersion;
+  const committed = v >= 2 && req.isolationLevel === READ_COMMITTED;
   const topics: ListOffsetsResponse['topics'] = [];
   for (const t of req.topics) {
     const partitions: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
@@ -29,10 +32,13 @@ export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse>
       }
       try {
         let found: { offset: number; timestamp: number } | null;
+        const lastFetchable = committed ? log.lastStableOffset : log.endOffset;
         if (p.timestamp === EARLIEST) found = { offset: log.startOffset, timestamp: -1 };
-        else if (p.timestamp === LATEST) found = { offset: log.endOffset, timestamp: -1 };
-        else if (p.timestamp === MAX_TIMESTAMP) found = log.maxTimestamp();
-        else found = log.lookupTime(Number(p.timestamp));
+        else if (p.timestamp === LATEST) found = { offset: lastFetchable, timestamp: -1 };
+        else {
+          found = p.timestamp === MAX_TIMESTAMP ? log.maxTimestamp() : log.lookupTime(Number(p.timestamp));
+          if (found !== null && found.offset >= lastFetchable) found = null;
+        }
         if (found !== null) {
           out.offset = BigInt(found.offset);
           out.timestamp = BigInt(found.timestamp);

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import { encodeBatch } from '../../src/format/record-batch.js';
+import { ListOffsetsApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import { fetchAll, kafkajs } from '../helpers/kafkajs.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+describe('Produce', () => {
+  let broker: RunningBroker;
+  let c: RawClient;
+  beforeAll(async () => {
+    broker = await startBroker();
+    c = await RawClient.open(broker.bootstrap);
+    const admin = kafkajs(broker.bootstrap).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'appendtime', configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }, { topic: 'times' }] });
+    await admin.disconnect();
+  });
+  afterAll(async () => {
+    c.close();
+    await broker.stop();
+  });
+  const produce = (topic: string, records: Buffer, acks = -1) =>
+    c.request(ProduceApi, 7, { transactionalId: null, acks, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }).then((r) => r.responses[0]!.partitionResponses[0]!);
+
+  it('stamps the broker time on topics with message.timestamp.type=LogAppendTime', async () => {
+    const before = Date.now();
+    const r = await produce('appendtime', encodeBatch([{ value: 'a', timestamp: 1000 }, { value: 'b', timestamp: 2000 }]));
+    expect(r.errorCode).toBe(0);
+    expect(Number(r.logAppendTimeMs)).toBeGreaterThanOrEqual(before);
+    const got = await fetchAll(kafkajs(broker.bootstrap), 'appendtime', 0);
+    expect(got.map((m) => Number(m.timestamp))).toEqual([Number(r.logAppendTimeMs), Number(r.logAppendTimeMs)]);
+    // CreateTime topics keep the producer's timestamps and answer -1.
+    const t = await produce('times', encodeBatch([{ value: 'c', timestamp: 1234 }]));
+    expect(t.logAppendTimeMs).toBe(-1n);
+    expect(Number((await fetchAll(kafkajs(broker.bootstrap), 'times', 0))[0]!.timestamp)).toBe(1234);
+  });
+
+  it('answers INVALID_REQUIRED_ACKS and refuses two batches in one partition (v3+)', async () => {
+    expect((await produce('times', encodeBatch([{ value: 'x' }]), 2)).errorCode).toBe(21);
+    expect((await produce('times', Buffer.concat([encodeBatch([{ value: 'x' }]), encodeBatch([{ value: 'y' }])]))).errorCode).toBe(87);
+  });
+
+  it('ListOffsets: earliest, latest, by timestamp and max timestamp', async () => {
+    await produce('times', encodeBatch([{ value: 'p', timestamp: 5000 }, { value: 'q', timestamp: 9000 }, { value: 'r', timestamp: 7000 }]));
+    const list = async (timestamp: bigint) => (await c.request(ListOffsetsApi, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'times', partitions: [{ partitionIndex: 0, timestamp, currentLeaderEpoch: -1 }] }] })).topics[0]!.partitions[0]!;
+    expect((await list(-2n)).offset).toBe(0n);
+    expect((await list(-1n)).offset).toBe(4n);
+    expect(await list(6000n)).toMatchObject({ offset: 2n, timestamp: 9000n });
+    expect(await list(-3n)).toMatchObject({ offset: 2n, timestamp: 9000n });
+    expect(await list(99_999n)).toMatchObject({ offset: -1n, timestamp: -1n });
+  });
+});
