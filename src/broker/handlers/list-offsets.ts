@@ -36,7 +36,9 @@ export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse>
         if (p.timestamp === EARLIEST) found = { offset: log.startOffset, timestamp: -1 };
         else if (p.timestamp === LATEST) found = { offset: lastFetchable, timestamp: -1 };
         else {
-          found = p.timestamp === MAX_TIMESTAMP ? log.maxTimestamp() : log.lookupTime(Number(p.timestamp));
+          // The log keeps the largest timestamp per batch; the record carrying it is the first at or after it (KAFKA-16310).
+          const max = p.timestamp === MAX_TIMESTAMP ? log.maxTimestamp() : null;
+          found = p.timestamp === MAX_TIMESTAMP ? (max === null ? null : log.lookupTime(max.timestamp)) : log.lookupTime(Number(p.timestamp));
           if (found !== null && found.offset >= lastFetchable) found = null;
         }
         if (found !== null) {
