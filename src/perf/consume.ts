@@ -39,6 +39,7 @@ export interface ConsumeResult {
   records: number;
   /** Record batch bytes fetched (what the broker sent; wire size). */
   bytes: number;
+  /** Fetch responses received. */
   fetches: number;
   seconds: number;
   recordsPerSec: number;
@@ -99,10 +100,10 @@ export async function runConsumer(target: Target, s: ConsumerSettings): Promise<
       forgottenTopicsData: [], rackId: '',
     });
     const sent = now();
-    fetches++;
     lane.conn.send(frame, (res, err) => {
       if (err !== null || res === null) return fail(err ?? new PerfError('no response'));
       const arrived = now();
+      fetches++;
       latency.record((arrived - sent) * 1000);
       let body;
       try {

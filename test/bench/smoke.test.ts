@@ -1,0 +1,41 @@
+/**
+ * CI smoke run of the benchmark suite: `npm run bench -- --smoke` (a few seconds per benchmark,
+ * no peers) must complete and write its JSON with rows and its HTML report. Speed is reported by
+ * the suite, never asserted here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'strand-bench-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+it('npm run bench --smoke completes and writes results with rows', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], {
+    cwd: ROOT,
+    env: { ...process.env, STRAND_BENCH_SCALE: '0.02', STRAND_BENCH_PEERS: '0', STRAND_BENCH_OUT: out },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code, stderr.slice(-4000)).toBe(0);
+  expect(stdout).toMatch(/\| benchmark/);
+  const files = readdirSync(out);
+  const json = files.find((f) => f.endsWith('.json'));
+  expect(json, files.join(', ')).toBeDefined();
+  const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as { scale: number; rows: Array<{ name: string; value: number; id?: string }> };
+  expect(results.scale).toBe(0.02);
+  expect(results.rows.length).toBeGreaterThan(5);
+  for (const id of ['sink-produce', 'produce-1', 'produce-all', 'consume', 'latency-half-peak']) {
+    expect(results.rows.find((r) => r.id === id), id).toBeDefined();
+  }
+  const html = readFileSync(join(out, json!.replace(/\.json$/, '.html')), 'utf8');
+  expect(html).toContain('<svg');
+}, 120_000);
