@@ -11,6 +11,7 @@ import { UsageError } from './args.js';
 import { register as registerBroker } from './commands/broker.js';
 import { register as registerConsume } from './commands/consume.js';
 import { register as registerDumpLog } from './commands/dump-log.js';
+import { register as registerGroups } from './commands/groups.js';
 import { register as registerPerf } from './commands/perf.js';
 import { register as registerProduce } from './commands/produce.js';
 import { register as registerTopics } from './commands/topics.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerTopics(program);
   registerProduce(program);
   registerConsume(program);
+  registerGroups(program);
   registerPerf(program);
   registerDumpLog(program);
   return program;
