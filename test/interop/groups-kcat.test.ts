@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { kafkajs } from '../helpers/kafkajs.js';
 import { kcat } from '../helpers/kcat-cli.js';
+import { runCli } from '../cli/run-cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,6 +112,12 @@ describe('librdkafka (kcat -G) consumer groups against strand', () => {
     expect(g).toMatchObject({ state: 'Empty', protocolType: 'consumer', members: [] });
     expect((await admin.listGroups()).groups).toContainEqual({ groupId: 'kcg', protocolType: 'consumer' });
     await admin.disconnect();
+    // ... and to `strand groups describe`.
+    const described = await runCli(['groups', 'describe', 'kcg', '--bootstrap', broker.bootstrap]);
+    expect(described.code).toBe(0);
+    expect(described.stdout).toContain("Consumer group 'kcg' has no active members.");
+    const lines = described.stdout.split('\n').filter((l) => l.startsWith('kcg '));
+    expect(lines.map((l) => l.split(/\s+/).slice(0, 6))).toEqual([0, 1, 2, 3].map((p) => ['kcg', 'kc', String(p), '10', '10', '0']));
 
     // A new librdkafka consumer of the group starts at the committed offsets: nothing old again.
     const c = start('kcg', 'kc');
