@@ -21,7 +21,7 @@ import { perfConsume, perfProduce, type PerfProduceOptions } from '../src/perf/i
 import { type BenchRow, SCALE, emitRows } from './lib.js';
 import { startStrand } from './peers/strand.js';
 import { BATCH, CONNECTIONS, IN_FLIGHT, PARTITIONS, RECORD_SIZE, RECORDS } from './peers/params.js';
-import { type Server, startNodeFixture } from './peers/procs.js';
+import { rssSplitMiB, type Server, startNodeFixture } from './peers/procs.js';
 
 const load = (bootstrap: string, topic: string, extra: Partial<PerfProduceOptions>): PerfProduceOptions => ({
   bootstrap, topic, numRecords: RECORDS, recordSize: RECORD_SIZE, batchSize: BATCH, partitions: PARTITIONS,
@@ -39,8 +39,10 @@ async function withBroker<T>(fn: (broker: Server) => Promise<T>): Promise<T> {
   }
 }
 
-function server(s: Server, before: number): Pick<BenchRow, 'peakRssMiB'> & { serverCpuSeconds: number } {
-  return { peakRssMiB: s.peakRssMiB(), serverCpuSeconds: s.cpuSeconds() - before };
+function server(s: Server, before: number): Pick<BenchRow, 'peakRssMiB' | 'note'> & { serverCpuSeconds: number } {
+  const split = rssSplitMiB(s.pid);
+  const note = split.file > 100 ? `RSS at the end: ${split.anon.toFixed(0)} MiB anonymous + ${split.file.toFixed(0)} MiB mapped log pages (page cache)` : undefined;
+  return { peakRssMiB: s.peakRssMiB(), serverCpuSeconds: s.cpuSeconds() - before, note };
 }
 
 const rows: BenchRow[] = [];

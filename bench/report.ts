@@ -63,7 +63,7 @@ function curves(rows: BenchRow[]): string {
   const width = 900;
   const height = 380;
   const left = 60;
-  const right = 20;
+  const right = 45;
   const top = 15;
   const bottom = 45;
   const xMax = 5; // 99.999%
@@ -74,7 +74,7 @@ function curves(rows: BenchRow[]): string {
   const span = Math.max(1, yMaxExp - yMinExp);
   const px = (x: number) => left + (x / xMax) * (width - left - right);
   const py = (ms: number) => top + (1 - (Math.log10(Math.max(ms, 0.001)) - yMinExp) / span) * (height - top - bottom);
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + list.length * 18}" role="img" aria-label="latency by percentile">`];
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 14 + list.length * 18}" role="img" aria-label="latency by percentile">`];
   for (let e = yMinExp; e <= yMaxExp; e++) {
     const y = py(10 ** e);
     out.push(`<line x1="${left}" x2="${width - right}" y1="${y}" y2="${y}" stroke="#e2e8f0"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)} ms</text>`);
@@ -88,7 +88,7 @@ function curves(rows: BenchRow[]): string {
     const color = COLORS[i % COLORS.length]!;
     const pts = r.latencyCurve!.map(([p, ms]) => `${px(xOf(p)).toFixed(1)},${py(ms).toFixed(1)}`).join(' ');
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"><title>${esc(r.name)}</title></polyline>`);
-    const y = height + i * 18;
+    const y = height + 14 + i * 18;
     out.push(`<rect x="${left}" y="${y - 9}" width="14" height="4" fill="${color}"/><text x="${left + 20}" y="${y - 4}" font-size="12">${esc(r.name)}${r.latency ? esc(` — p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, p99.9 ${r.latency.p999Ms} ms, max ${r.latency.maxMs} ms`) : ''}</text>`);
   });
   out.push('</svg>');

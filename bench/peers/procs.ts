@@ -33,6 +33,17 @@ export function vmHwmMiB(pid: number): number {
   }
 }
 
+/** Current anonymous and file-backed (mapped files: page cache) resident memory, MiB. */
+export function rssSplitMiB(pid: number): { anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+  } catch {
+    return { anon: NaN, file: NaN };
+  }
+}
+
 export function cpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
