@@ -18,6 +18,7 @@ import { GroupMembership } from './membership.js';
 import { type CommitInput, type CommitResult, type FetchResult, expiredOffsets, fetched, noOffset, offsetStoreError } from './offsets.js';
 import { type LoadedGroup, OffsetsTopic } from './offsets-topic.js';
 import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue, type OffsetCommitValue } from './records.js';
+import { TransactionalOffsets } from './txn-offsets.js';
 import type { RecordInput } from '../../format/record.js';
 
 export interface GroupDescription {
@@ -40,6 +41,8 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 export class GroupCoordinator extends GroupMembership {
   private expiryTimer: NodeJS.Timeout | null = null;
+  /** TxnOffsetCommit's offsets, pending until their transaction's marker (txn-offsets.ts). */
+  readonly transactionalOffsets = new TransactionalOffsets(this);
 
   /** Load the groups from `__consumer_offsets` (if it exists) and start the expiry timer. */
   static async start(core: BrokerCore, logger: Logger = core.logger): Promise<GroupCoordinator> {
@@ -361,7 +364,7 @@ export class GroupCoordinator extends GroupMembership {
   // ---- loading ---------------------------------------------------------------------------
 
   private async load(): Promise<void> {
-    const { groups, stats } = await this.topic.load();
+    const { groups, stats } = await this.topic.load((producerId, records) => this.transactionalOffsets.restore(producerId, records));
     const now = Date.now();
     for (const [groupId, loaded] of groups) {
       const group = this.restore(groupId, loaded, now);

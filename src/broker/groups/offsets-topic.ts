@@ -15,11 +15,12 @@
 import type { Logger } from 'pino';
 import { StrandError } from '../../errors.js';
 import { encodeBatch } from '../../format/record-batch.js';
-import type { RecordInput } from '../../format/record.js';
+import type { RecordInput, StoredRecord } from '../../format/record.js';
 import type { BrokerCore } from '../context.js';
 import type { GroupConfig } from './config.js';
 import { partitionForGroup } from './hash.js';
 import { type GroupMetadataValue, type OffsetCommitValue, decodeGroupMetadataValue, decodeKey, decodeOffsetCommitValue } from './records.js';
+import { DecidedRecordReader } from './txn-offsets.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -93,8 +94,11 @@ export class OffsetsTopic {
     return log.durable();
   }
 
-  /** Replay every partition; groups by id. */
-  async load(): Promise<{ groups: Map<string, LoadedGroup>; stats: LoadStats }> {
+  /**
+   * Replay every partition; groups by id. Transactional offsets count once their transaction
+   * committed; those of transactions still open go to `onOpenTxn` (see txn-offsets.ts).
+   */
+  async load(onOpenTxn?: (producerId: number, records: StoredRecord[]) => void): Promise<{ groups: Map<string, LoadedGroup>; stats: LoadStats }> {
     const started = Date.now();
     const groups = new Map<string, LoadedGroup>();
     const stats: LoadStats = { partitions: 0, records: 0, skipped: 0, groups: 0, offsets: 0, ms: 0 };
@@ -109,8 +113,9 @@ export class OffsetsTopic {
       if (log === null) continue;
       stats.partitions++;
       let offset = log.startOffset;
+      const reader = new DecidedRecordReader(log);
       while (offset < log.endOffset) {
-        const { records, nextOffset } = await log.read(offset, { maxBytes: LOAD_READ_BYTES });
+        const { records, nextOffset } = await reader.read(offset, LOAD_READ_BYTES);
         for (const rec of records) {
           stats.records++;
           try {
@@ -143,6 +148,7 @@ export class OffsetsTopic {
         if (nextOffset <= offset) break;
         offset = nextOffset;
       }
+      for (const [producerId, records] of reader.open()) onOpenTxn?.(producerId, records);
     }
     for (const [id, g] of groups) {
       if (g.metadata === null && g.offsets.size === 0) groups.delete(id);

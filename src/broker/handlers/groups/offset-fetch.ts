@@ -1,8 +1,8 @@
 /**
  * OffsetFetch (9), v0-9. v0-1 name a group and its partitions, errors per partition; v2+ add
  * a top-level error and a null topic list meaning "every committed offset of the group"; v5+
- * the leader epoch; v7 require_stable (always stable here: strand has no pending
- * transactional offsets); v8+ (KIP-709) a batch of groups, each with its own error. v9's
+ * the leader epoch; v7 require_stable (a partition with a transactional offset still waiting
+ * for its transaction gets UNSTABLE_OFFSET_COMMIT, see groups/txn-offsets.ts); v8+ (KIP-709) a batch of groups, each with its own error. v9's
  * member id and epoch are for consumer-protocol groups and are ignored for classic groups,
  * as in Kafka.
  */
@@ -18,8 +18,13 @@ type Topics = ReadonlyArray<{ name: string; partitionIndexes: readonly number[] 
 export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse> = (req, ctx) => {
   const v = ctx.apiVersion;
   const c = coordinator(ctx);
+  const unstable = (r: FetchResult, groupId: string): FetchResult => {
+    if (!(v >= 7 && req.requireStable) || c === undefined) return r;
+    for (const t of r.topics) t.partitions = t.partitions.map((p) => (c.transactionalOffsets.isPending(groupId, t.name, p.partitionIndex) ? noOffset(p.partitionIndex, ErrorCode.UNSTABLE_OFFSET_COMMIT) : p));
+    return r;
+  };
   const fetch = (groupId: string, topics: Topics): FetchResult => {
-    if (c !== undefined) return c.fetchOffsets(groupId, topics);
+    if (c !== undefined) return unstable(c.fetchOffsets(groupId, topics), groupId);
     const code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return { errorCode: code, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, code)) })) };
   };
