@@ -56,6 +56,12 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'queued.max.request.bytes': { kind: 'long', default: String(64 * 1024 * 1024), min: 1, doc: 'unanswered request bytes per connection before it stops being read (strand: per connection)' },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, doc: 'delay of the first rebalance of a new group' },
+  'transaction.state.log.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __transaction_state' },
+  'transaction.state.log.segment.bytes': { kind: 'int', default: '104857600', min: 1024, doc: 'segment size of __transaction_state' },
+  'transaction.max.timeout.ms': { kind: 'int', default: '900000', min: 1, doc: 'largest transaction.timeout.ms a producer may ask for' },
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: '10000', min: 1, doc: 'how often transactions past their timeout are aborted' },
+  'transactional.id.expiration.ms': { kind: 'int', default: '604800000', min: 1, doc: 'forget transactional ids without a transaction this long' },
+  'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: '3600000', min: 1, doc: 'how often expired transactional ids are removed' },
 };
 
 /** Raw key/value pairs from one source. */

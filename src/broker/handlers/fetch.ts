@@ -5,6 +5,10 @@
  * an append to one of its partitions or `max_wait_ms`. `max_bytes` and per-partition limits
  * apply, except that the first non-empty partition always gets at least one whole batch
  * (KIP-74). Incremental fetch sessions per KIP-227 (see fetch-sessions.ts).
+ *
+ * isolation_level READ_COMMITTED (1) reads only up to the last stable offset and sends the
+ * aborted transactions overlapping the returned range, so the client drops their records; the
+ * high watermark stays the log end and last_stable_offset is the LSO at either level.
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../../protocol/messages/fetch.js';
@@ -20,6 +24,7 @@ const FETCH_SESSION_ID_NOT_FOUND = 70;
 const INVALID_FETCH_SESSION_EPOCH = 71;
 const FENCED_LEADER_EPOCH = 74;
 const UNKNOWN_LEADER_EPOCH = 76;
+const READ_COMMITTED = 1;
 
 interface Wanted {
   topic: string;
@@ -42,7 +47,7 @@ function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
 }
 
 /** Read every wanted partition once. `budget` is the request's max_bytes. */
-function collect(core: BrokerCore, wanted: Wanted[], budget: number): Result[] {
+function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number): Result[] {
   const out: Result[] = [];
   let remaining = budget;
   for (const w of wanted) {
@@ -57,8 +62,10 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number): Result[] {
     else if (w.currentLeaderEpoch < -1) data.errorCode = FENCED_LEADER_EPOCH;
     else {
       const end = log.endOffset;
+      const lso = log.lastStableOffset;
+      const committed = isolationLevel === READ_COMMITTED;
       data.highWatermark = BigInt(end);
-      data.lastStableOffset = BigInt(end);
+      data.lastStableOffset = BigInt(lso);
       data.logStartOffset = BigInt(log.startOffset);
       if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
         data.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
@@ -66,11 +73,12 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number): Result[] {
         try {
           // The first partition with data may exceed max_bytes by one batch (KIP-74).
           const limit = Math.max(0, Math.min(w.maxBytes, remaining));
-          const slice = log.readSlice(w.fetchOffset, limit);
+          const slice = log.readSlice(w.fetchOffset, limit, committed ? lso : end);
           if (slice !== null) {
             data.records = slice.view;
             bytes = slice.view.length;
             remaining -= bytes;
+            if (committed) data.abortedTransactions = log.abortedTransactions(w.fetchOffset, slice.nextOffset).map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }));
           }
         } catch (err) {
           data.errorCode = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
@@ -129,14 +137,15 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
 
     const budget = v >= 3 ? req.maxBytes ?? 0x7fffffff : 0x7fffffff;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-    let results = collect(core, wanted, budget);
+    const isolationLevel = v >= 4 ? req.isolationLevel ?? 0 : 0;
+    let results = collect(core, wanted, budget, isolationLevel);
     for (;;) {
       const total = results.reduce((n, r) => n + r.bytes, 0);
       const hasError = results.some((r) => r.data.errorCode !== 0);
       const left = deadline - Date.now();
       if (total >= req.minBytes || hasError || left <= 0 || wanted.length === 0) break;
       if (!(await core.waitForAppend(wanted, left))) break;
-      results = collect(core, wanted, budget);
+      results = collect(core, wanted, budget, isolationLevel);
     }
 
     // Incremental responses carry only partitions with news (KIP-227).

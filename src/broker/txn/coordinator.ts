@@ -1,0 +1,462 @@
+/**
+ * The transaction coordinator of this broker (Kafka's TransactionCoordinator, its state manager
+ * and its marker channel, on one node): transactional ids and their producer ids and epochs,
+ * the partitions of each ongoing transaction, commit and abort with markers written to every
+ * partition, fencing of zombie producers, aborts of transactions past `transaction.timeout.ms`,
+ * and expiry of idle transactional ids. State lives in `__transaction_state` (state-topic.ts) and
+ * is loaded when the broker starts; transactions found decided but not completed (a crash
+ * between PrepareCommit and CompleteCommit) are completed then.
+ *
+ * Every transition is written to the state topic and durable before it is acted on (markers
+ * are written only once the decision is durable), and while it is being written the id is
+ * pending: other requests for it get CONCURRENT_TRANSACTIONS, which clients retry. Error codes
+ * are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for versions that predate it.
+ *
+ * Single node: this broker coordinates every transactional id; the coordinator epoch is 0.
+ */
+import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { BrokerCore } from '../context.js';
+import { groupCoordinatorOf } from '../groups/index.js';
+import { ProducerIdManager } from '../producer-ids.js';
+import { partitionForKey } from './hash.js';
+import { MAX_EPOCH, TXN_STATE_NAMES, TxnState, type TxnMetadata, hasPartition, isEpochExhausted, partitionList } from './metadata.js';
+import { TRANSACTION_STATE_TOPIC, TransactionStateTopic } from './state-topic.js';
+
+export const COORDINATOR_EPOCH = 0;
+const OFFSETS_TOPIC = '__consumer_offsets';
+const MAX_DELAY = 2 ** 31 - 1;
+
+export interface TxnSettings {
+  maxTimeoutMs: number;
+  abortCheckIntervalMs: number;
+  idExpirationMs: number;
+  idExpirationCheckIntervalMs: number;
+  statePartitions: number;
+  stateSegmentBytes: number;
+  offsetsTopicPartitions: number;
+}
+
+export function txnSettings(core: BrokerCore): TxnSettings {
+  const c = core.config;
+  return {
+    maxTimeoutMs: c.int('transaction.max.timeout.ms'),
+    abortCheckIntervalMs: c.int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    idExpirationMs: c.int('transactional.id.expiration.ms'),
+    idExpirationCheckIntervalMs: c.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+    statePartitions: c.int('transaction.state.log.num.partitions'),
+    stateSegmentBytes: c.int('transaction.state.log.segment.bytes'),
+    offsetsTopicPartitions: c.int('offsets.topic.num.partitions'),
+  };
+}
+
+export interface InitResult {
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** Told about each marker written to a partition of the topic it listens to (the group coordinator, for `__consumer_offsets`). */
+export type MarkerListener = (partition: number, producerId: number, producerEpoch: number, commit: boolean) => void;
+
+/** Fault injection for crash tests: called after each marker is written. */
+export const txnFaults: { afterMarker: ((topic: string, partition: number) => void) | null } = { afterMarker: null };
+
+export interface TxnListing {
+  transactionalId: string;
+  producerId: number;
+  state: string;
+}
+
+export interface TxnDescription {
+  errorCode: number;
+  transactionalId: string;
+  state: string;
+  timeoutMs: number;
+  startTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  topics: Array<{ topic: string; partitions: number[] }>;
+}
+
+export class TransactionCoordinator {
+  private readonly txns = new Map<string, TxnMetadata>();
+  /** Ids with a transition being written. */
+  private readonly pending = new Set<string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly listeners = new Map<string, MarkerListener>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private active = true;
+
+  private constructor(
+    private readonly core: BrokerCore,
+    readonly producerIds: ProducerIdManager,
+    readonly stateTopic: TransactionStateTopic,
+    readonly settings: TxnSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Load the state topic (if it exists), complete decided transactions, start the timers. */
+  static async start(core: BrokerCore, logger: Logger = core.logger): Promise<TransactionCoordinator> {
+    const settings = txnSettings(core);
+    const log = logger.child({ component: 'transactions' });
+    const topic = new TransactionStateTopic(core, { partitions: settings.statePartitions, segmentBytes: settings.stateSegmentBytes }, log);
+    const c = new TransactionCoordinator(core, ProducerIdManager.open(core.config.dataDir), topic, settings, log);
+    const { txns, stats } = await topic.load();
+    for (const [id, m] of txns) c.txns.set(id, m);
+    if (stats.records > 0) log.info(stats, 'loaded transaction state');
+    // Markers in __consumer_offsets decide the group coordinator's pending transactional offsets.
+    const groups = groupCoordinatorOf(core);
+    if (groups !== undefined) c.onMarker(OFFSETS_TOPIC, (partition, producerId, _epoch, commit) => groups.transactionalOffsets.complete(partition, producerId, commit));
+    for (const m of c.txns.values()) {
+      if (m.state !== TxnState.PrepareCommit && m.state !== TxnState.PrepareAbort) continue;
+      const commit = m.state === TxnState.PrepareCommit;
+      log.info({ transactionalId: m.transactionalId, producerId: m.producerId, commit }, 'completing a transaction decided before the restart');
+      await c.withPending(m.transactionalId, () => c.complete(m, commit));
+    }
+    c.every(settings.abortCheckIntervalMs, () => c.abortTimedOut(Date.now()));
+    c.every(settings.idExpirationCheckIntervalMs, () => c.expireIds(Date.now()));
+    return c;
+  }
+
+  /** Stop the timers and wait for transitions in progress; nothing more is written. */
+  async shutdown(): Promise<void> {
+    this.active = false;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Be told of the markers written to `topic` (one listener per topic). */
+  onMarker(topic: string, listener: MarkerListener | null): void {
+    if (listener === null) this.listeners.delete(topic);
+    else this.listeners.set(topic, listener);
+  }
+
+  get(transactionalId: string): Readonly<TxnMetadata> | undefined {
+    return this.txns.get(transactionalId);
+  }
+
+  // ---- InitProducerId --------------------------------------------------------------------
+
+  /**
+   * InitProducerId with a transactional id: a producer id and a new epoch for it. An open
+   * transaction of the previous instance is aborted first (its epoch bumped, so the zombie is
+   * fenced); Kafka answers CONCURRENT_TRANSACTIONS then and bumps again on the client's retry,
+   * strand completes the abort and bumps in the same request. `expected` is the id and epoch a
+   * v3+ client sends to resume after an error (KIP-360).
+   */
+  async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; epoch: number } | null): Promise<InitResult> {
+    const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
+    if (!this.active) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (timeoutMs <= 0 || timeoutMs > this.settings.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    if (this.pending.has(transactionalId)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    let m = this.txns.get(transactionalId);
+    if (m === undefined) {
+      try {
+        this.stateTopic.ensure();
+      } catch (err) {
+        this.logger.error({ err }, 'cannot create the transaction state topic');
+        return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+      m = { transactionalId, producerId: this.producerIds.allocate(), lastProducerId: -1, producerEpoch: -1, lastProducerEpoch: -1, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: Date.now() };
+      this.txns.set(transactionalId, m);
+    }
+    const txn = m;
+    if (expected !== null && !(txn.producerEpoch === -1 || expected.producerId === txn.producerId || (expected.producerId === txn.lastProducerId && isEpochExhausted(expected.epoch)))) {
+      return fail(ErrorCode.PRODUCER_FENCED);
+    }
+    if (txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    return this.withPending(transactionalId, () => this.bumpEpoch(txn, timeoutMs, expected)).catch((err: unknown) => {
+      this.logger.error({ err, transactionalId }, 'cannot write the transaction state');
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    });
+  }
+
+  /** InitProducerId's transition, with the id pending: abort what is open, then a new epoch (or producer id). */
+  private async bumpEpoch(txn: TxnMetadata, timeoutMs: number, expected: { producerId: number; epoch: number } | null): Promise<InitResult> {
+    const transactionalId = txn.transactionalId;
+    {
+      if (txn.state === TxnState.Ongoing) {
+        this.logger.info({ transactionalId, producerId: txn.producerId, epoch: txn.producerEpoch }, 'aborting the open transaction of a fenced producer');
+        await this.end(txn, false, true);
+      }
+      const now = Date.now();
+      if (isEpochExhausted(txn.producerEpoch) && (expected === null || expected.epoch === txn.producerEpoch)) {
+        // Out of epochs: a new producer id, from epoch 0.
+        await this.persist(txn, { producerId: this.producerIds.allocate(), lastProducerId: txn.producerId, producerEpoch: 0, lastProducerEpoch: expected === null ? -1 : txn.producerEpoch, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
+      } else {
+        let epoch: number;
+        let last: number;
+        if (expected === null) {
+          epoch = txn.producerEpoch + 1;
+          last = -1;
+        } else if (txn.producerEpoch === -1 || expected.epoch === txn.producerEpoch) {
+          epoch = txn.producerEpoch + 1;
+          last = txn.producerEpoch;
+        } else if (expected.epoch === txn.lastProducerEpoch) {
+          // A retry of a bump whose answer was lost: the same epoch again.
+          epoch = txn.producerEpoch;
+          last = txn.lastProducerEpoch;
+        } else {
+          return { errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1, producerEpoch: -1 };
+        }
+        await this.persist(txn, { producerEpoch: epoch, lastProducerEpoch: last, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
+      }
+      this.logger.debug({ transactionalId, producerId: txn.producerId, epoch: txn.producerEpoch }, 'initialized a transactional producer');
+      return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+    }
+  }
+
+  // ---- AddPartitionsToTxn / AddOffsetsToTxn ----------------------------------------------
+
+  /** Add partitions to the producer's transaction (starting it). Returns the error code for all of them. */
+  async addPartitions(transactionalId: string, producerId: number, epoch: number, partitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): Promise<number> {
+    const m = this.txns.get(transactionalId);
+    const error = this.checkProducer(m, producerId, epoch);
+    if (error !== ErrorCode.NONE) return error;
+    const txn = m!;
+    if (this.pending.has(transactionalId) || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (txn.state === TxnState.Ongoing && partitions.every((t) => t.partitions.every((p) => hasPartition(txn, t.topic, p)))) return ErrorCode.NONE;
+    const next = new Map<string, Set<number>>();
+    for (const [topic, ps] of txn.partitions) next.set(topic, new Set(ps));
+    for (const t of partitions) {
+      let set = next.get(t.topic);
+      if (set === undefined) next.set(t.topic, (set = new Set()));
+      for (const p of t.partitions) set.add(p);
+    }
+    const now = Date.now();
+    const starting = txn.state !== TxnState.Ongoing;
+    try {
+      await this.withPending(transactionalId, () => this.persist(txn, { state: TxnState.Ongoing, partitions: next, startTimestamp: starting ? now : txn.startTimestamp, lastUpdateTimestamp: now }));
+    } catch (err) {
+      this.logger.error({ err, transactionalId }, 'cannot write the transaction state');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * AddPartitionsToTxn v4+ with verify_only: whether each partition is in the transaction
+   * (NONE or INVALID_TXN_STATE), or one error for the whole transaction.
+   */
+  verifyPartitions(transactionalId: string, producerId: number, epoch: number, partitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): { errorCode: number; partitions: Map<string, Map<number, number>> } {
+    const out = new Map<string, Map<number, number>>();
+    const m = this.txns.get(transactionalId);
+    let errorCode = this.checkProducer(m, producerId, epoch);
+    if (errorCode === ErrorCode.NONE && (m!.state === TxnState.PrepareCommit || m!.state === TxnState.PrepareAbort)) errorCode = ErrorCode.CONCURRENT_TRANSACTIONS;
+    for (const t of partitions) {
+      const byP = new Map<number, number>();
+      out.set(t.topic, byP);
+      for (const p of t.partitions) byP.set(p, errorCode !== ErrorCode.NONE ? errorCode : hasPartition(m!, t.topic, p) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
+    }
+    return { errorCode, partitions: out };
+  }
+
+  /** The `__consumer_offsets` partition of a group (where its transactional offsets and their markers go). */
+  offsetsPartitionFor(groupId: string): number {
+    return partitionForKey(groupId, this.core.topics.get(OFFSETS_TOPIC)?.partitions ?? this.settings.offsetsTopicPartitions);
+  }
+
+  /** AddOffsetsToTxn: add the group's `__consumer_offsets` partition to the transaction. */
+  addOffsets(transactionalId: string, producerId: number, epoch: number, groupId: string): Promise<number> {
+    return this.addPartitions(transactionalId, producerId, epoch, [{ topic: OFFSETS_TOPIC, partitions: [this.offsetsPartitionFor(groupId)] }]);
+  }
+
+  // ---- EndTxn ----------------------------------------------------------------------------
+
+  /** EndTxn from the producer: commit or abort its transaction. */
+  async endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<number> {
+    const m = this.txns.get(transactionalId);
+    const error = this.checkProducer(m, producerId, epoch);
+    if (error !== ErrorCode.NONE) return error;
+    const txn = m!;
+    if (this.pending.has(transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    switch (txn.state) {
+      case TxnState.Ongoing:
+        break;
+      case TxnState.CompleteCommit:
+        return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+      case TxnState.CompleteAbort:
+        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
+      case TxnState.PrepareCommit:
+        return commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE;
+      case TxnState.PrepareAbort:
+        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS;
+      default:
+        return ErrorCode.INVALID_TXN_STATE;
+    }
+    try {
+      await this.withPending(transactionalId, () => this.end(txn, commit, false));
+    } catch (err) {
+      this.logger.error({ err, transactionalId }, 'cannot end the transaction');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    return ErrorCode.NONE;
+  }
+
+  // ---- Produce ---------------------------------------------------------------------------
+
+  /**
+   * May a transactional batch of (producerId, epoch) go to topic-partition? Kafka 3.9 verifies
+   * this with the coordinator (KIP-890): the partition must be in the producer's ongoing
+   * transaction. Returns an error code for the produce response, NONE if it may.
+   */
+  checkProduce(transactionalId: string | null, producerId: number, epoch: number, topic: string, partition: number): number {
+    if (transactionalId === null || transactionalId === '') return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    const m = this.txns.get(transactionalId);
+    if (m === undefined || m.producerId !== producerId) return m !== undefined && m.lastProducerId === producerId ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (epoch !== m.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    // A decision is being written: retriable, as Kafka answers old clients.
+    if (m.state === TxnState.PrepareCommit || m.state === TxnState.PrepareAbort) return ErrorCode.NOT_ENOUGH_REPLICAS;
+    if (m.state !== TxnState.Ongoing || !hasPartition(m, topic, partition)) return ErrorCode.INVALID_TXN_STATE;
+    return ErrorCode.NONE;
+  }
+
+  /** May the producer write transactional offsets for `groupId` (TxnOffsetCommit)? */
+  checkOffsetCommit(transactionalId: string, producerId: number, epoch: number, groupId: string): number {
+    const m = this.txns.get(transactionalId);
+    const error = this.checkProducer(m, producerId, epoch);
+    if (error !== ErrorCode.NONE) return error === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : error;
+    if (m!.state !== TxnState.Ongoing || !hasPartition(m!, OFFSETS_TOPIC, this.offsetsPartitionFor(groupId))) return ErrorCode.INVALID_TXN_STATE;
+    return ErrorCode.NONE;
+  }
+
+  // ---- admin -----------------------------------------------------------------------------
+
+  /** ListTransactions: ids in the given states (all when empty), of the given producer ids, running longer than `minDurationMs` (-1: any). */
+  list(states: ReadonlySet<number>, producerIds: ReadonlySet<number>, minDurationMs: number, now = Date.now()): TxnListing[] {
+    const out: TxnListing[] = [];
+    for (const m of this.txns.values()) {
+      if (states.size > 0 && !states.has(m.state)) continue;
+      if (producerIds.size > 0 && !producerIds.has(m.producerId)) continue;
+      if (minDurationMs >= 0 && (m.state !== TxnState.Ongoing || now - m.startTimestamp < minDurationMs)) continue;
+      out.push({ transactionalId: m.transactionalId, producerId: m.producerId, state: TXN_STATE_NAMES[m.state] });
+    }
+    return out.sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0));
+  }
+
+  describe(transactionalId: string): TxnDescription {
+    const m = this.txns.get(transactionalId);
+    if (m === undefined) {
+      return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, state: '', timeoutMs: 0, startTimestamp: -1, producerId: -1, producerEpoch: -1, topics: [] };
+    }
+    return { errorCode: ErrorCode.NONE, transactionalId, state: TXN_STATE_NAMES[m.state], timeoutMs: m.timeoutMs, startTimestamp: m.startTimestamp, producerId: m.producerId, producerEpoch: m.producerEpoch, topics: partitionList(m) };
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private checkProducer(m: TxnMetadata | undefined, producerId: number, epoch: number): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (m === undefined || m.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (epoch !== m.producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    return ErrorCode.NONE;
+  }
+
+  /** Run a transition of `id` with the id pending (other requests get CONCURRENT_TRANSACTIONS), tracked for shutdown. */
+  private withPending<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    this.pending.add(id);
+    const run = fn().finally(() => {
+      this.pending.delete(id);
+      this.inflight.delete(run);
+    });
+    this.inflight.add(run);
+    return run;
+  }
+
+  /** Apply `next` to `m` and write it; on failure `m` is put back as it was. */
+  private async persist(m: TxnMetadata, next: Partial<TxnMetadata>): Promise<void> {
+    const before: Partial<TxnMetadata> = {};
+    for (const k of Object.keys(next) as Array<keyof TxnMetadata>) (before as Record<string, unknown>)[k] = m[k];
+    Object.assign(m, next);
+    try {
+      await this.stateTopic.write(m.transactionalId, m);
+    } catch (err) {
+      Object.assign(m, before);
+      throw err;
+    }
+  }
+
+  /**
+   * End an ongoing transaction: the decision (PrepareCommit / PrepareAbort) is made durable,
+   * then the markers are written, then the transaction is complete. `fence` bumps the epoch
+   * first (a timeout or a new producer instance), so the old producer can no longer write.
+   */
+  private async end(m: TxnMetadata, commit: boolean, fence: boolean): Promise<void> {
+    const bump = fence && m.producerEpoch < MAX_EPOCH;
+    await this.persist(m, {
+      state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort,
+      producerEpoch: bump ? m.producerEpoch + 1 : m.producerEpoch,
+      lastProducerEpoch: fence ? -1 : m.lastProducerEpoch,
+      lastUpdateTimestamp: Date.now(),
+    });
+    await this.complete(m, commit);
+  }
+
+  /** Write the markers of a decided transaction to its partitions, then record it complete. */
+  private async complete(m: TxnMetadata, commit: boolean): Promise<void> {
+    await Promise.all(this.writeMarkers(m, commit));
+    await this.persist(m, { state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort, partitions: new Map(), lastUpdateTimestamp: Date.now() });
+  }
+
+  /** A marker in every partition of the transaction; resolves per partition when durable. */
+  private writeMarkers(m: TxnMetadata, commit: boolean): Array<Promise<void>> {
+    const durable: Array<Promise<void>> = [];
+    for (const [topic, partitions] of m.partitions) {
+      for (const p of partitions) {
+        const log = this.core.topics.log(topic, p);
+        if (log === null) {
+          this.logger.warn({ transactionalId: m.transactionalId, topic, partition: p }, 'no transaction marker for a partition that no longer exists');
+          continue;
+        }
+        try {
+          log.appendControl(m.producerId, m.producerEpoch, commit, COORDINATOR_EPOCH);
+        } catch (err) {
+          this.logger.error({ transactionalId: m.transactionalId, topic, partition: p, err: (err as Error).message }, 'cannot write a transaction marker');
+          continue;
+        }
+        this.core.notifyAppend(topic, p);
+        try {
+          this.listeners.get(topic)?.(p, m.producerId, m.producerEpoch, commit);
+        } catch (err) {
+          this.logger.error({ topic, partition: p, err }, 'transaction marker listener failed');
+        }
+        durable.push(log.durable());
+        txnFaults.afterMarker?.(topic, p);
+      }
+    }
+    return durable;
+  }
+
+  /** Abort ongoing transactions past their timeout, fencing their producers (as Kafka does). */
+  private abortTimedOut(now: number): void {
+    for (const m of this.txns.values()) {
+      if (m.state !== TxnState.Ongoing || this.pending.has(m.transactionalId) || now - m.startTimestamp <= m.timeoutMs) continue;
+      this.logger.info({ transactionalId: m.transactionalId, producerId: m.producerId, epoch: m.producerEpoch, timeoutMs: m.timeoutMs }, 'aborting a transaction past its timeout');
+      this.withPending(m.transactionalId, () => this.end(m, false, true)).catch((err) => this.logger.error({ err, transactionalId: m.transactionalId }, 'cannot abort a timed-out transaction'));
+    }
+  }
+
+  /** Forget ids without a transaction for transactional.id.expiration.ms (a tombstone in the state topic). */
+  private expireIds(now: number): void {
+    for (const m of [...this.txns.values()]) {
+      const idle = m.state === TxnState.Empty || m.state === TxnState.CompleteCommit || m.state === TxnState.CompleteAbort;
+      if (!idle || this.pending.has(m.transactionalId) || now - m.lastUpdateTimestamp < this.settings.idExpirationMs) continue;
+      const id = m.transactionalId;
+      this.withPending(id, async () => {
+        await this.stateTopic.write(id, null);
+        this.txns.delete(id);
+        this.logger.info({ transactionalId: id }, 'expired a transactional id');
+      }).catch((err) => this.logger.error({ err, transactionalId: id }, 'cannot expire a transactional id'));
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      if (this.active) fn();
+    }, Math.min(ms, MAX_DELAY));
+    t.unref();
+    this.timers.push(t);
+  }
+}
+
+export { TRANSACTION_STATE_TOPIC };
