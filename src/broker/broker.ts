@@ -19,13 +19,13 @@ import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { handleApiVersions } from './handlers/api-versions.js';
 import { createFetchHandler } from './handlers/fetch.js';
 import { GROUP_HANDLERS } from './handlers/groups.js';
-import { createInitProducerIdHandler } from './handlers/init-producer-id.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleProduce } from './handlers/produce.js';
+import { TXN_HANDLERS } from './handlers/txn.js';
 import { ApiRegistry } from './handlers/registry.js';
-import { ProducerIdManager } from './producer-ids.js';
 import { TopicManager } from './topics.js';
+import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/index.js';
 import { AppendWaiters } from './waiters.js';
 
 export class Broker implements BrokerCore {
@@ -50,9 +50,9 @@ export class Broker implements BrokerCore {
     this.registry.register(ApiKey.Produce, handleProduce, { min: 3 });
     this.registry.register(ApiKey.Fetch, createFetchHandler(fetchSessions), { min: 4 });
     this.registry.register(ApiKey.ListOffsets, handleListOffsets);
-    this.registry.register(ApiKey.InitProducerId, createInitProducerIdHandler(ProducerIdManager.open(config.dataDir)));
     for (const [key, handler] of Object.entries(ADMIN_HANDLERS)) this.registry.register(Number(key), handler);
     for (const [key, handler] of Object.entries(GROUP_HANDLERS)) this.registry.register(Number(key), handler);
+    for (const [key, handler] of Object.entries(TXN_HANDLERS)) this.registry.register(Number(key), handler);
   }
 
   get clusterId(): string {
@@ -72,6 +72,7 @@ export class Broker implements BrokerCore {
     const broker = new Broker(config, store, topics, logger);
     try {
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
+      await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
       await broker.listen();
     } catch (err) {
       await broker.stop();
@@ -165,6 +166,7 @@ export class Broker implements BrokerCore {
     const deadline = Date.now() + 10_000;
     await Promise.race([Promise.all([...this.connections].map((c) => c.drained())), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
     for (const c of [...this.connections]) c.close();
+    await stopTransactionCoordinator(this); // timeout aborts in progress finish before the logs close
     await this.topics.close();
     await this.store.close();
     this.logger.info({ dataDir: this.config.dataDir }, 'broker stopped cleanly');

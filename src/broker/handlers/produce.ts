@@ -6,12 +6,16 @@
  * acks=0: no response. acks=1: answered after the append. acks=-1: answered when the in-sync
  * replicas have it, which on a single node means when the topic's flush policy is satisfied
  * (immediately, or after the group fsync when the topic asks for fsync).
+ *
+ * Transactional batches must come from the producer's current epoch and go to a partition of
+ * its ongoing transaction; clients never write control batches (see txn/produce-check.ts).
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import { RECORDS } from '../../format/batch-header.js';
 import { batchSizeAt, stampLogAppendTime, validateBatches } from '../../format/record-batch.js';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/produce.js';
 import type { BrokerCore, Handler } from '../context.js';
+import { checkTransactionalBatch } from '../txn/produce-check.js';
 
 function partitionError(index: number, code: number, message: string | null): ProduceResponsePartitionProduceResponse {
   return { index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: message };
@@ -51,6 +55,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         const batches = validateBatches(records, `${topic.name}-${p.index}`);
         // Kafka: produce v3+ carries exactly one batch per partition.
         if (batches !== 1) throw new StrandError(`${topic.name}-${p.index}: ${batches} record batches in one partition; produce v3+ allows exactly one`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
+        checkTransactionalBatch(core, req.transactionalId ?? null, topic.name, p.index, records);
         const startOffset = log.startOffset;
         const appendTime = usesLogAppendTime(core, topic.name) ? Date.now() : -1;
         if (appendTime >= 0) stampLogAppendTime(records, 0, records.length, appendTime);
