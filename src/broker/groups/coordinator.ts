@@ -140,7 +140,15 @@ export class GroupCoordinator extends GroupMembership {
           commitTimestamp: v.p.commitTimestamp === -1n ? now : Number(v.p.commitTimestamp),
           expireTimestamp: req.retentionTimeMs === -1n ? null : now + Number(req.retentionTimeMs),
         };
-        records.push({ key: encodeOffsetCommitKey(req.groupId, v.topic, v.p.partitionIndex), value: encodeOffsetCommitValue(value), timestamp: now });
+        let record: RecordInput;
+        try {
+          record = { key: encodeOffsetCommitKey(req.groupId, v.topic, v.p.partitionIndex), value: encodeOffsetCommitValue(value), timestamp: now };
+        } catch {
+          // Metadata past the record format's 32767-byte string (offset.metadata.max.bytes set higher).
+          v.slot.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+          continue;
+        }
+        records.push(record);
         entries.push({ topic: v.topic, partition: v.p.partitionIndex, value, slot: v.slot });
       }
       if (records.length === 0) return result;
