@@ -222,6 +222,21 @@ describe('group coordinator over the wire', () => {
     }
   });
 
+  it('group.max.size: a member beyond it gets GROUP_MAX_SIZE_REACHED', async () => {
+    const small = await startBroker({ logLevel: 'silent', config: { 'group.initial.rebalance.delay.ms': '0', 'group.max.size': '1' } });
+    try {
+      const [a, b] = [await Member.open(small.bootstrap), await Member.open(small.bootstrap)];
+      expect((await a.join({ groupId: 'tiny' })).errorCode).toBe(0);
+      const r = await b.join({ groupId: 'tiny' });
+      expect(r.errorCode).toBe(81 /* GROUP_MAX_SIZE_REACHED */);
+      expect(await a.heartbeat('tiny')).toBe(0);
+      a.close();
+      b.close();
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('commits and fetches offsets at every OffsetCommit and OffsetFetch version', async () => {
     const c = admin.client;
     for (let v = 0; v <= 9; v++) {
