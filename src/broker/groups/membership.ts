@@ -130,7 +130,11 @@ export abstract class GroupMembership {
     return group.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
-  /** Forget a group that holds nothing (no members, pending members, offsets or history). */
+  /**
+   * Forget a group that holds nothing (no members, pending members, offsets or history). Kafka
+   * keeps such a group (e.g. left by a JoinGroup that failed) until its next retention pass;
+   * strand drops it at once, so bad requests leave no phantom groups in ListGroups.
+   */
   protected dropIfUnused(group: ClassicGroup): void {
     if (group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && !group.hasOffsets() && group.generationId === 0 && this.groups.get(group.groupId) === group) {
       this.groups.delete(group.groupId);
@@ -565,7 +569,8 @@ export abstract class GroupMembership {
 
   protected removeMemberAndUpdateGroup(group: ClassicGroup, member: Member, reason: string): void {
     // A member removed while its JoinGroup waits (e.g. a new member timing out) is told to
-    // rejoin without an id.
+    // rejoin without an id. Kafka leaves a parked SyncGroup of a removed member unanswered
+    // (the client times out); strand answers it the same way, so no request hangs.
     group.maybeInvokeJoinCallback(member, joinError('', ErrorCode.UNKNOWN_MEMBER_ID));
     group.maybeInvokeSyncCallback(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     this.cancelHeartbeat(member);
