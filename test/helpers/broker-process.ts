@@ -11,9 +11,10 @@ export interface BrokerProcess {
   exited: Promise<number | string | null>;
 }
 
-export function spawnBroker(dataDir: string): Promise<BrokerProcess> {
+/** `options.main`: another fixture script (same contract: `<script> <dataDir>`, prints `ready <bootstrap>`); `options.env`: added to the child's environment. */
+export function spawnBroker(dataDir: string, options: { main?: string; env?: Record<string, string> } = {}): Promise<BrokerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', options.main ?? main, dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const exited = new Promise<number | string | null>((r) => child.on('exit', (code, signal) => r(signal ?? code)));
     let out = '';
     let err = '';
