@@ -200,16 +200,25 @@ export class Log {
    * `compression` differs from theirs), then copied once into the log.
    */
   async appendBatch(bytes: Buffer): Promise<AppendResult> {
+    const result = await this.appendBatches(bytes);
+    await this.durable();
+    return result;
+  }
+
+  /**
+   * `appendBatch` without the wait for the flush policy, for the broker's produce path (which
+   * waits according to acks). Synchronous when the batches need no work in the pool and no
+   * earlier append is still there; otherwise a promise, applied in call order.
+   */
+  appendBatches(bytes: Buffer): AppendResult | Promise<AppendResult> {
     this.checkOpen();
     if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendBatch expects a Buffer of record batches');
     validateBatches(bytes, this.name);
     // Compressed batches are deep-validated, and recompressed when the log's codec differs.
     const codec = storedCodec(this.config.compression);
-    const result = !needsBatchWork(bytes, codec) && this.appends.idle
+    return !needsBatchWork(bytes, codec) && this.appends.idle
       ? this.appendValidated(bytes)
-      : await this.appends.submit(prepareBatchForAppend(bytes, codec, this.name), (b) => this.appendValidated(b));
-    await this.durable();
-    return result;
+      : this.appends.submit(prepareBatchForAppend(bytes, codec, this.name), (b) => this.appendValidated(b));
   }
 
   /**

@@ -12,7 +12,7 @@
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import { RECORDS } from '../../format/batch-header.js';
-import { batchSizeAt, stampLogAppendTime, validateBatches } from '../../format/record-batch.js';
+import { batchSizeAt, stampLogAppendTime } from '../../format/record-batch.js';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/produce.js';
 import type { BrokerCore, Handler } from '../context.js';
 import { checkTransactionalBatch } from '../txn/produce-check.js';
@@ -52,14 +52,16 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         if (first > log.config.maxMessageBytes) {
           throw new StrandError(`${topic.name}-${p.index}: batch of ${first} bytes exceeds max.message.bytes=${log.config.maxMessageBytes}`, 'ERR_STRAND_RECORD_TOO_LARGE', KafkaErrorCode.MESSAGE_TOO_LARGE);
         }
-        const batches = validateBatches(records, `${topic.name}-${p.index}`);
-        // Kafka: produce v3+ carries exactly one batch per partition.
-        if (batches !== 1) throw new StrandError(`${topic.name}-${p.index}: ${batches} record batches in one partition; produce v3+ allows exactly one`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
+        // Kafka: produce v3+ carries exactly one batch per partition. (A bad length is reported by the validation in appendBatches.)
+        if (first > 0 && first < records.length) throw new StrandError(`${topic.name}-${p.index}: more than one record batch in one partition; produce v3+ allows exactly one`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
         checkTransactionalBatch(core, req.transactionalId ?? null, topic.name, p.index, records);
         const startOffset = log.startOffset;
         const appendTime = usesLogAppendTime(core, topic.name) ? Date.now() : -1;
         if (appendTime >= 0) stampLogAppendTime(records, 0, records.length, appendTime);
-        const result = log.appendValidated(records);
+        // Validated here (CRC, records); compressed batches are deep-validated, and recompressed
+        // to the topic's compression.type, in the worker pool, still applied in request order.
+        const appending = log.appendBatches(records);
+        const result = appending instanceof Promise ? await appending : appending;
         // A retried idempotent batch is answered with its original offsets; nothing was written.
         if (!result.duplicate) core.notifyAppend(topic.name, p.index);
         const appended = log.durable();
