@@ -14,7 +14,9 @@ import { register as registerDumpLog } from './commands/dump-log.js';
 import { register as registerGroups } from './commands/groups.js';
 import { register as registerPerf } from './commands/perf.js';
 import { register as registerProduce } from './commands/produce.js';
+import { register as registerProducers } from './commands/producers.js';
 import { register as registerTopics } from './commands/topics.js';
+import { register as registerTransactions } from './commands/transactions.js';
 
 export const VERSION = '0.1.0';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerConsume(program);
   registerGroups(program);
+  registerTransactions(program);
+  registerProducers(program);
   registerPerf(program);
   registerDumpLog(program);
   return program;
