@@ -340,5 +340,7 @@ export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: Brok
     maxMessageBytes: Number(get('max.message.bytes')),
     flush,
     preallocateBytes: get('preallocate') === 'true' ? segmentBytes : DEFAULT_LOG_CONFIG.preallocateBytes,
+    // Kafka's compression.type: 'producer' keeps each batch's codec, otherwise the broker recompresses.
+    compression: get('compression.type') as LogConfig['compression'],
   };
 }
