@@ -21,46 +21,18 @@ import { groupCoordinatorOf } from '../groups/index.js';
 import { ProducerIdManager } from '../producer-ids.js';
 import { partitionForKey } from './hash.js';
 import { MAX_EPOCH, TXN_STATE_NAMES, TxnState, type TxnMetadata, hasPartition, isEpochExhausted, partitionList } from './metadata.js';
-import { TRANSACTION_STATE_TOPIC, TransactionStateTopic } from './state-topic.js';
+import { type MarkerListener, MarkerWriter } from './markers.js';
+import { type TxnSettings, txnSettings } from './settings.js';
+import { TransactionStateTopic } from './state-topic.js';
 
-export const COORDINATOR_EPOCH = 0;
 const OFFSETS_TOPIC = '__consumer_offsets';
 const MAX_DELAY = 2 ** 31 - 1;
-
-export interface TxnSettings {
-  maxTimeoutMs: number;
-  abortCheckIntervalMs: number;
-  idExpirationMs: number;
-  idExpirationCheckIntervalMs: number;
-  statePartitions: number;
-  stateSegmentBytes: number;
-  offsetsTopicPartitions: number;
-}
-
-export function txnSettings(core: BrokerCore): TxnSettings {
-  const c = core.config;
-  return {
-    maxTimeoutMs: c.int('transaction.max.timeout.ms'),
-    abortCheckIntervalMs: c.int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
-    idExpirationMs: c.int('transactional.id.expiration.ms'),
-    idExpirationCheckIntervalMs: c.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
-    statePartitions: c.int('transaction.state.log.num.partitions'),
-    stateSegmentBytes: c.int('transaction.state.log.segment.bytes'),
-    offsetsTopicPartitions: c.int('offsets.topic.num.partitions'),
-  };
-}
 
 export interface InitResult {
   errorCode: number;
   producerId: number;
   producerEpoch: number;
 }
-
-/** Told about each marker written to a partition of the topic it listens to (the group coordinator, for `__consumer_offsets`). */
-export type MarkerListener = (partition: number, producerId: number, producerEpoch: number, commit: boolean) => void;
-
-/** Fault injection for crash tests: called after each marker is written. */
-export const txnFaults: { afterMarker: ((topic: string, partition: number) => void) | null } = { afterMarker: null };
 
 export interface TxnListing {
   transactionalId: string;
@@ -84,8 +56,8 @@ export class TransactionCoordinator {
   /** Ids with a transition being written. */
   private readonly pending = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private readonly listeners = new Map<string, MarkerListener>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly markers: MarkerWriter;
   private active = true;
 
   private constructor(
@@ -94,7 +66,9 @@ export class TransactionCoordinator {
     readonly stateTopic: TransactionStateTopic,
     readonly settings: TxnSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.markers = new MarkerWriter(core, logger);
+  }
 
   /** Load the state topic (if it exists), complete decided transactions, start the timers. */
   static async start(core: BrokerCore, logger: Logger = core.logger): Promise<TransactionCoordinator> {
@@ -128,8 +102,7 @@ export class TransactionCoordinator {
 
   /** Be told of the markers written to `topic` (one listener per topic). */
   onMarker(topic: string, listener: MarkerListener | null): void {
-    if (listener === null) this.listeners.delete(topic);
-    else this.listeners.set(topic, listener);
+    this.markers.listen(topic, listener);
   }
 
   get(transactionalId: string): Readonly<TxnMetadata> | undefined {
@@ -175,36 +148,34 @@ export class TransactionCoordinator {
   /** InitProducerId's transition, with the id pending: abort what is open, then a new epoch (or producer id). */
   private async bumpEpoch(txn: TxnMetadata, timeoutMs: number, expected: { producerId: number; epoch: number } | null): Promise<InitResult> {
     const transactionalId = txn.transactionalId;
-    {
-      if (txn.state === TxnState.Ongoing) {
-        this.logger.info({ transactionalId, producerId: txn.producerId, epoch: txn.producerEpoch }, 'aborting the open transaction of a fenced producer');
-        await this.end(txn, false, true);
-      }
-      const now = Date.now();
-      if (isEpochExhausted(txn.producerEpoch) && (expected === null || expected.epoch === txn.producerEpoch)) {
-        // Out of epochs: a new producer id, from epoch 0.
-        await this.persist(txn, { producerId: this.producerIds.allocate(), lastProducerId: txn.producerId, producerEpoch: 0, lastProducerEpoch: expected === null ? -1 : txn.producerEpoch, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
-      } else {
-        let epoch: number;
-        let last: number;
-        if (expected === null) {
-          epoch = txn.producerEpoch + 1;
-          last = -1;
-        } else if (txn.producerEpoch === -1 || expected.epoch === txn.producerEpoch) {
-          epoch = txn.producerEpoch + 1;
-          last = txn.producerEpoch;
-        } else if (expected.epoch === txn.lastProducerEpoch) {
-          // A retry of a bump whose answer was lost: the same epoch again.
-          epoch = txn.producerEpoch;
-          last = txn.lastProducerEpoch;
-        } else {
-          return { errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1, producerEpoch: -1 };
-        }
-        await this.persist(txn, { producerEpoch: epoch, lastProducerEpoch: last, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
-      }
-      this.logger.debug({ transactionalId, producerId: txn.producerId, epoch: txn.producerEpoch }, 'initialized a transactional producer');
-      return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+    if (txn.state === TxnState.Ongoing) {
+      this.logger.info({ transactionalId, producerId: txn.producerId, epoch: txn.producerEpoch }, 'aborting the open transaction of a fenced producer');
+      await this.end(txn, false, true);
     }
+    const now = Date.now();
+    if (isEpochExhausted(txn.producerEpoch) && (expected === null || expected.epoch === txn.producerEpoch)) {
+      // Out of epochs: a new producer id, from epoch 0.
+      await this.persist(txn, { producerId: this.producerIds.allocate(), lastProducerId: txn.producerId, producerEpoch: 0, lastProducerEpoch: expected === null ? -1 : txn.producerEpoch, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
+    } else {
+      let epoch: number;
+      let last: number;
+      if (expected === null) {
+        epoch = txn.producerEpoch + 1;
+        last = -1;
+      } else if (txn.producerEpoch === -1 || expected.epoch === txn.producerEpoch) {
+        epoch = txn.producerEpoch + 1;
+        last = txn.producerEpoch;
+      } else if (expected.epoch === txn.lastProducerEpoch) {
+        // A retry of a bump whose answer was lost: the same epoch again.
+        epoch = txn.producerEpoch;
+        last = txn.lastProducerEpoch;
+      } else {
+        return { errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1, producerEpoch: -1 };
+      }
+      await this.persist(txn, { producerEpoch: epoch, lastProducerEpoch: last, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
+    }
+    this.logger.debug({ transactionalId, producerId: txn.producerId, epoch: txn.producerEpoch }, 'initialized a transactional producer');
+    return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
   }
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn ----------------------------------------------
@@ -394,37 +365,8 @@ export class TransactionCoordinator {
 
   /** Write the markers of a decided transaction to its partitions, then record it complete. */
   private async complete(m: TxnMetadata, commit: boolean): Promise<void> {
-    await Promise.all(this.writeMarkers(m, commit));
+    await Promise.all(this.markers.write(m, commit));
     await this.persist(m, { state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort, partitions: new Map(), lastUpdateTimestamp: Date.now() });
-  }
-
-  /** A marker in every partition of the transaction; resolves per partition when durable. */
-  private writeMarkers(m: TxnMetadata, commit: boolean): Array<Promise<void>> {
-    const durable: Array<Promise<void>> = [];
-    for (const [topic, partitions] of m.partitions) {
-      for (const p of partitions) {
-        const log = this.core.topics.log(topic, p);
-        if (log === null) {
-          this.logger.warn({ transactionalId: m.transactionalId, topic, partition: p }, 'no transaction marker for a partition that no longer exists');
-          continue;
-        }
-        try {
-          log.appendControl(m.producerId, m.producerEpoch, commit, COORDINATOR_EPOCH);
-        } catch (err) {
-          this.logger.error({ transactionalId: m.transactionalId, topic, partition: p, err: (err as Error).message }, 'cannot write a transaction marker');
-          continue;
-        }
-        this.core.notifyAppend(topic, p);
-        try {
-          this.listeners.get(topic)?.(p, m.producerId, m.producerEpoch, commit);
-        } catch (err) {
-          this.logger.error({ topic, partition: p, err }, 'transaction marker listener failed');
-        }
-        durable.push(log.durable());
-        txnFaults.afterMarker?.(topic, p);
-      }
-    }
-    return durable;
   }
 
   /** Abort ongoing transactions past their timeout, fencing their producers (as Kafka does). */
@@ -458,5 +400,3 @@ export class TransactionCoordinator {
     this.timers.push(t);
   }
 }
-
-export { TRANSACTION_STATE_TOPIC };

@@ -24,5 +24,6 @@ export function transactionCoordinatorOf(core: BrokerCore): TransactionCoordinat
   return coordinators.get(core);
 }
 
-export { TransactionCoordinator, type MarkerListener, COORDINATOR_EPOCH, txnFaults } from './coordinator.js';
+export { TransactionCoordinator } from './coordinator.js';
+export { COORDINATOR_EPOCH, type MarkerListener, txnFaults } from './markers.js';
 export { TRANSACTION_STATE_TOPIC } from './state-topic.js';
