@@ -46,8 +46,9 @@ export class Broker implements BrokerCore {
     const fetchSessions = new FetchSessionCache();
     this.registry.register(ApiKey.ApiVersions, handleApiVersions);
     this.registry.register(ApiKey.Metadata, handleMetadata);
-    // v3+ carry v2 record batches, the only format stored.
-    this.registry.register(ApiKey.Produce, handleProduce, { min: 3 });
+    // Every version: v0-2 message sets are up-converted to v2 batches (and librdkafka only
+    // compresses with gzip, snappy or lz4 against a broker that lists Produce v0).
+    this.registry.register(ApiKey.Produce, handleProduce);
     this.registry.register(ApiKey.Fetch, createFetchHandler(fetchSessions), { min: 4 });
     this.registry.register(ApiKey.ListOffsets, handleListOffsets);
     for (const [key, handler] of Object.entries(ADMIN_HANDLERS)) this.registry.register(Number(key), handler);

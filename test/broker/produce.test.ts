@@ -51,3 +51,50 @@ describe('Produce', () => {
     expect(await list(99_999n)).toMatchObject({ offset: -1n, timestamp: -1n });
   });
 });
+
+describe('Produce v0-2 (legacy message sets)', () => {
+  it('up-converts magic 0 and 1 message sets, plain and gzip-compressed, to v2 batches', async () => {
+    const { encodeMessageSet } = await import('../../src/format/message-set.js');
+    const { gzipSync } = await import('node:zlib');
+    const { crc32 } = await import('node:zlib');
+    const broker = await startBroker();
+    const c = await RawClient.open(broker.bootstrap);
+    try {
+      const admin = kafkajs(broker.bootstrap).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'legacy' }] });
+      await admin.disconnect();
+      const send = (version: number, records: Buffer) =>
+        c.request(ProduceApi, version, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'legacy', partitionData: [{ index: 0, records }] }] }).then((r) => r.responses[0]!.partitionResponses[0]!);
+      const v0 = await send(0, encodeMessageSet([{ key: Buffer.from('k0'), value: Buffer.from('magic0') }], 0));
+      expect(v0).toMatchObject({ errorCode: 0, baseOffset: 0n });
+      const v2 = await send(2, encodeMessageSet([{ value: Buffer.from('m1-a'), timestamp: 1111 }, { value: Buffer.from('m1-b'), timestamp: 2222 }], 1));
+      expect(v2).toMatchObject({ errorCode: 0, baseOffset: 1n });
+      // A gzip wrapper message (magic 1) around an inner message set.
+      const inner = encodeMessageSet([{ value: Buffer.from('z1'), timestamp: 3333 }, { value: Buffer.from('z2'), timestamp: 4444 }], 1);
+      const wrapperValue = gzipSync(inner);
+      const wrapper = Buffer.alloc(12 + 4 + 1 + 1 + 8 + 4 + 4 + wrapperValue.length);
+      wrapper.writeBigInt64BE(1n, 0);
+      wrapper.writeInt32BE(wrapper.length - 12, 8);
+      wrapper.writeInt8(1, 16);
+      wrapper.writeInt8(1, 17); // gzip
+      wrapper.writeBigInt64BE(4444n, 18);
+      wrapper.writeInt32BE(-1, 26);
+      wrapper.writeInt32BE(wrapperValue.length, 30);
+      wrapperValue.copy(wrapper, 34);
+      wrapper.writeUInt32BE(crc32(wrapper.subarray(16)) >>> 0, 12);
+      expect(await send(1, wrapper)).toMatchObject({ errorCode: 0, baseOffset: 3n });
+      // A flipped byte fails the CRC-32: CORRUPT_MESSAGE.
+      const bad = encodeMessageSet([{ value: Buffer.from('x') }], 0);
+      bad[bad.length - 1]! ^= 1;
+      expect((await send(0, bad)).errorCode).toBe(2);
+      const got = await fetchAll(kafkajs(broker.bootstrap), 'legacy', 0);
+      expect(got.map((m) => [m.key?.toString() ?? null, m.value!.toString(), Number(m.timestamp)])).toEqual([
+        ['k0', 'magic0', -1], [null, 'm1-a', 1111], [null, 'm1-b', 2222], [null, 'z1', 3333], [null, 'z2', 4444],
+      ]);
+    } finally {
+      c.close();
+      await broker.stop();
+    }
+  });
+});

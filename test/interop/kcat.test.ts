@@ -71,3 +71,29 @@ describe('kcat with enable.idempotence=true', () => {
     }
   });
 });
+
+describe('kcat compression without help', () => {
+  it('librdkafka compresses with gzip, snappy and lz4 against strand (it checks for Produce v0)', async () => {
+    const broker = await startBroker();
+    const { RawClient } = await import('../helpers/raw-client.js');
+    const { FetchApi } = await import('../../src/protocol/messages/index.js');
+    try {
+      for (const [codec, id] of [['gzip', 1], ['snappy', 2], ['lz4', 3], ['zstd', 4]] as const) {
+        const topic = `z-${codec}`;
+        const lines = Array.from({ length: 100 }, (_, i) => `${codec} line ${i} ${'x'.repeat(40)}`);
+        const p = await kcat(['-b', broker.bootstrap, '-P', '-t', topic, '-z', codec], lines.join('\n') + '\n');
+        expect(p.code, p.stderr).toBe(0);
+        expect(p.stderr).not.toMatch(/does not support compression/);
+        const c = await RawClient.open(broker.bootstrap);
+        const r = await c.request(FetchApi, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, forgottenTopicsData: [], rackId: '', topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }] });
+        c.close();
+        const records = r.responses[0]!.partitions[0]!.records!;
+        expect(records.readInt16BE(21) & 7).toBe(id);
+        const back = await kcat(['-b', broker.bootstrap, '-C', '-t', topic, '-e', '-o', 'beginning', '-f', '%s\n']);
+        expect(back.stdout.replace(/\n$/, '').split('\n')).toEqual(lines);
+      }
+    } finally {
+      await broker.stop();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 /**
- * Produce (0), v3+ (v2 record batches). Each partition's `records` is a view of the request
+ * Produce (0). v3+ carry v2 record batches; each partition's `records` is a view of the request
  * frame: it is validated in place (framing, CRC-32C, records), its offsets are assigned by
  * rewriting baseOffset in place, and it is copied once into the log. No per-record objects.
+ * v0-2 carry legacy message sets, up-converted to one v2 batch first (message-set.ts).
  *
  * acks=0: no response. acks=1: answered after the append. acks=-1: answered when the in-sync
  * replicas have it, which on a single node means when the topic's flush policy is satisfied
@@ -12,6 +13,7 @@
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import { RECORDS } from '../../format/batch-header.js';
+import { upconvertMessageSet } from '../../format/message-set.js';
 import { batchSizeAt, stampLogAppendTime } from '../../format/record-batch.js';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/produce.js';
 import type { BrokerCore, Handler } from '../context.js';
@@ -45,8 +47,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         partitionResponses.push(partitionError(p.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic.name}-${p.index} does not exist`));
         continue;
       }
-      const records = p.records;
+      let records = p.records;
       try {
+        // Produce v0-2 carry magic 0/1 message sets: stored as one v2 batch, as Kafka 3.x does.
+        if (ctx.apiVersion < 3 && records !== null) records = upconvertMessageSet(records, `${topic.name}-${p.index}`);
         if (records === null || records.length < RECORDS) throw new StrandError(`${topic.name}-${p.index}: no record batch in the request`, 'ERR_STRAND_CORRUPT_BATCH', KafkaErrorCode.CORRUPT_MESSAGE);
         const first = batchSizeAt(records, 0, records.length);
         if (first > log.config.maxMessageBytes) {
