@@ -82,6 +82,28 @@ describe('transactions across a broker crash (SIGKILL)', () => {
     await kill(b, c);
   });
 
+  it('keeps a transaction open across a crash: a resent batch is recognised, and the producer can still commit', async () => {
+    const dir = tmpDir();
+    let { b, c } = await start(dir);
+    await createTopic(c, 'keep', 1);
+    const { producer: p } = await c.init('survivor', { timeoutMs: 120_000 });
+    expect(await c.addPartitions(p, 'keep', [0])).toEqual([0]);
+    const first = await c.produce(p, 'keep', 0, ['k1', 'k2']);
+    expect(first.errorCode).toBe(0);
+    await kill(b, c);
+
+    ({ b, c } = await start(dir));
+    expect(await state(c, 'survivor')).toBe('Ongoing');
+    expect(await c.values('keep', 0, 1)).toEqual([]);
+    // The producer did not get its answer and resends: same offsets, written once.
+    p.seq.set('keep-0', 0);
+    expect(await c.produce(p, 'keep', 0, ['k1', 'k2'])).toEqual(first);
+    expect((await c.produce(p, 'keep', 0, ['k3'])).errorCode).toBe(0);
+    expect(await c.end(p, true)).toBe(0);
+    expect(await c.values('keep', 0, 1)).toEqual(['k1', 'k2', 'k3']);
+    await kill(b, c);
+  });
+
   it('completes a commit cut short after its first marker, in every partition and for the offsets it sent', async () => {
     const dir = tmpDir();
     let { b, c } = await start(dir, { STRAND_TEST_KILL_AFTER_MARKERS: '1' });
