@@ -4,6 +4,11 @@
  * caller wants. A Kafka broker answers a connection's requests in order, so responses are matched
  * first-in first-out (the caller checks correlation ids if it cares). No timers, no per-request
  * promises, no decoding: the hot path of `strand perf` is a write and a callback.
+ *
+ * Reads use the socket's `onread` (caller-supplied buffers): once a frame's size is known, the
+ * kernel reads the rest of a large frame (a Fetch response of megabytes) straight into a buffer
+ * of exactly that size, so a frame costs one allocation and no copy; small frames and headers go
+ * through one reused scratch buffer.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 
@@ -17,26 +22,102 @@ export class PerfError extends Error {
   }
 }
 
+/** Splits the byte stream into frames, reading large frames in place (see the file comment). */
+class FrameReader {
+  private static readonly SCRATCH = 256 * 1024;
+  /** Read straight into the frame when at least this much of it is missing. */
+  private static readonly DIRECT = 32 * 1024;
+  private readonly scratch = Buffer.allocUnsafe(FrameReader.SCRATCH);
+  private readonly head = Buffer.alloc(4);
+  private headFilled = 0;
+  private cur: Buffer | null = null;
+  private filled = 0;
+  private direct = false;
+  deliver: (frame: Buffer) => void = () => {};
+  fail: (err: Error) => void = () => {};
+
+  /** The buffer the next read goes into. */
+  next(): Buffer {
+    if (this.cur !== null && this.cur.length - this.filled >= FrameReader.DIRECT) {
+      this.direct = true;
+      return this.cur.subarray(this.filled);
+    }
+    this.direct = false;
+    return this.scratch;
+  }
+
+  read(n: number): boolean {
+    if (n <= 0) return true;
+    if (this.direct) {
+      this.filled += n;
+      if (this.filled === this.cur!.length) this.finish();
+      return true;
+    }
+    this.split(this.scratch, 0, n);
+    return true;
+  }
+
+  private finish(): void {
+    const frame = this.cur!;
+    this.cur = null;
+    this.filled = 0;
+    this.deliver(frame);
+  }
+
+  private split(buf: Buffer, pos: number, end: number): void {
+    while (pos < end) {
+      if (this.cur !== null) {
+        const take = Math.min(this.cur.length - this.filled, end - pos);
+        buf.copy(this.cur, this.filled, pos, pos + take);
+        this.filled += take;
+        pos += take;
+        if (this.filled === this.cur.length) this.finish();
+        continue;
+      }
+      let size: number;
+      if (this.headFilled === 0 && end - pos >= 4) {
+        size = buf.readInt32BE(pos);
+        pos += 4;
+      } else {
+        const take = Math.min(4 - this.headFilled, end - pos);
+        buf.copy(this.head, this.headFilled, pos, pos + take);
+        this.headFilled += take;
+        pos += take;
+        if (this.headFilled < 4) return;
+        this.headFilled = 0;
+        size = this.head.readInt32BE(0);
+      }
+      if (size < 0) {
+        this.fail(new PerfError('the broker sent a frame of negative size'));
+        return;
+      }
+      // Small frames come from the pool; large ones get a buffer of their own, filled in place.
+      this.cur = Buffer.allocUnsafe(size);
+      this.filled = 0;
+      if (size === 0) this.finish();
+    }
+  }
+}
+
 export class WireConnection {
   private readonly waiting: ResponseCallback[] = [];
   private head = 0;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private need = -1;
   private failure: Error | null = null;
   private nextCorrelation = 1;
 
-  private constructor(private readonly socket: Socket, readonly address: string) {
+  private constructor(private readonly socket: Socket, readonly address: string, reader: FrameReader) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    reader.deliver = (frame) => this.deliver(frame);
+    reader.fail = (err) => this.fail(new PerfError(`${address}: ${err.message}`));
     socket.on('error', (err) => this.fail(new PerfError(`connection to ${address} failed: ${err.message}`)));
     socket.on('close', () => this.fail(new PerfError(`connection to ${address} was closed by the broker`)));
   }
 
   static open(host: string, port: number, timeoutMs = 10_000): Promise<WireConnection> {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const reader = new FrameReader();
     return new Promise((resolve, reject) => {
-      const s = netConnect({ host, port });
+      const s = netConnect({ host, port, onread: { buffer: () => reader.next(), callback: (n) => reader.read(n) } });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new PerfError(`cannot connect to ${address}: ETIMEDOUT after ${timeoutMs} ms`));
@@ -44,7 +125,7 @@ export class WireConnection {
       s.once('connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
-        resolve(new WireConnection(s, address));
+        resolve(new WireConnection(s, address, reader));
       });
       s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
@@ -137,49 +218,5 @@ export class WireConnection {
       this.head = 0;
     }
     cb(frame, null);
-  }
-
-  private onData(chunk: Buffer): void {
-    let pos = 0;
-    if (this.buffered > 0) {
-      // Complete a frame begun in an earlier read.
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-      if (this.need < 0) {
-        if (this.buffered < 4) return;
-        const joined = Buffer.concat(this.chunks, this.buffered);
-        this.chunks = [joined];
-        this.need = joined.readInt32BE(0);
-      }
-      if (this.buffered < 4 + this.need) return;
-      const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      const size = this.need;
-      this.chunks = [];
-      this.buffered = 0;
-      this.need = -1;
-      this.deliver(joined.subarray(4, 4 + size));
-      chunk = joined;
-      pos = 4 + size;
-    }
-    while (this.failure === null) {
-      const left = chunk.length - pos;
-      if (left === 0) return;
-      if (left >= 4) {
-        const size = chunk.readInt32BE(pos);
-        if (size < 0) {
-          this.fail(new PerfError(`${this.address} sent a frame of negative size`));
-          return;
-        }
-        if (left >= 4 + size) {
-          this.deliver(chunk.subarray(pos + 4, pos + 4 + size));
-          pos += 4 + size;
-          continue;
-        }
-        this.need = size;
-      }
-      this.chunks = [chunk.subarray(pos)];
-      this.buffered = left;
-      return;
-    }
   }
 }
