@@ -38,7 +38,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   retentionBytes: -1,
   maxMessageBytes: 1048588,
   flush: 'none',
-  preallocateBytes: 8 * 1024 * 1024,
+  // Small, and grown geometrically as the segment fills: an idle partition (there are 50 of
+  // __consumer_offsets alone) should not hold megabytes of disk.
+  preallocateBytes: 1024 * 1024,
   compression: 'producer',
   producerIdExpirationMs: 24 * 3600 * 1000,
 });

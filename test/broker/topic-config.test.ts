@@ -113,8 +113,9 @@ describe('topic configs', () => {
   it('maps onto the storage LogConfig', () => {
     const defaults = toLogConfig(none, broker());
     expect(defaults).toEqual({
-      segmentBytes: 1073741824, segmentMs: 604800000, indexIntervalBytes: 4096, retentionMs: 604800000, retentionBytes: -1, maxMessageBytes: 1048588, flush: 'none', preallocateBytes: 8 * 1024 * 1024,
+      segmentBytes: 1073741824, segmentMs: 604800000, indexIntervalBytes: 4096, retentionMs: 604800000, retentionBytes: -1, maxMessageBytes: 1048588, flush: 'none', preallocateBytes: 1024 * 1024, compression: 'producer',
     });
+    expect(toLogConfig(new Map([['compression.type', 'zstd']]), broker()).compression).toBe('zstd');
     expect(() => resolveLogConfig(defaults)).not.toThrow();
     const o = (e: Record<string, string>) => new Map(Object.entries(e));
     expect(toLogConfig(o({ 'flush.messages': '1' }), broker()).flush).toBe('always');
