@@ -98,3 +98,22 @@ describe('Produce v0-2 (legacy message sets)', () => {
     }
   });
 });
+
+describe('internal topics', () => {
+  it('refuses produce requests to __consumer_offsets', async () => {
+    const broker = await startBroker({ config: { 'offsets.topic.num.partitions': '1' } });
+    const c = await RawClient.open(broker.bootstrap);
+    try {
+      // A group commit creates the internal topic.
+      const { MetadataApi, OffsetCommitApi } = await import('../../src/protocol/messages/index.js');
+      await c.request(MetadataApi, 4, { topics: [{ name: 'x' }], allowAutoTopicCreation: true });
+      const commit = await c.request(OffsetCommitApi, 2, { groupId: 'g', generationIdOrMemberEpoch: -1, memberId: '', retentionTimeMs: -1n, topics: [{ name: 'x', partitions: [{ partitionIndex: 0, committedOffset: 0n, committedMetadata: null }] }] });
+      expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(0);
+      const r = await c.request(ProduceApi, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: '__consumer_offsets', partitionData: [{ index: 0, records: encodeBatch([{ value: 'evil' }]) }] }] });
+      expect(r.responses[0]!.partitionResponses[0]!.errorCode).toBe(17);
+    } finally {
+      c.close();
+      await broker.stop();
+    }
+  });
+});

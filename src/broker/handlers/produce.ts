@@ -42,6 +42,11 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         partitionResponses.push(partitionError(p.index, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks=${acks} is not 0, 1 or -1`));
         continue;
       }
+      if (core.topics.get(topic.name)?.internal) {
+        // Kafka: only the broker itself appends to __consumer_offsets and __transaction_state.
+        partitionResponses.push(partitionError(p.index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${topic.name}`));
+        continue;
+      }
       const log = core.topics.log(topic.name, p.index);
       if (log === null) {
         partitionResponses.push(partitionError(p.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic.name}-${p.index} does not exist`));
