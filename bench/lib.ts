@@ -34,6 +34,8 @@ export interface BenchRow {
   config?: string;
   /** CPU seconds (user + system) the server process spent during the measurement. */
   serverCpuSeconds?: number;
+  /** The machine's 1-minute load average when the row's benchmark ended (others' work shows here). */
+  loadAvg?: number;
 }
 
 export function peakRssMiB(): number {

@@ -4,7 +4,8 @@
  * curves (HdrHistogram style: the x axis spreads the tail, 90%, 99%, 99.9%, ...), and the
  * configuration of every server measured.
  *
- * bench/run.ts writes it beside the JSON; `tsx bench/report.ts bench/results/<date>.json` redraws one.
+ * bench/run.ts writes it beside the JSON; `tsx bench/report.ts bench/results/<date>.json` redraws one,
+ * and with `--readme` also puts that run's table into README.md (between the bench-results markers).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -96,14 +97,14 @@ function curves(rows: BenchRow[]): string {
 }
 
 function table(rows: BenchRow[]): string {
-  const head = ['benchmark', 'value', 'MB/s', 'p50', 'p99', 'p99.9', 'ratio', 'vs', 'peak RSS', 'target'];
+  const head = ['benchmark', 'value', 'MB/s', 'p50', 'p99', 'p99.9', 'ratio', 'vs', 'peak RSS', 'target', 'load'];
   const cells = (r: BenchRow) => {
     const skipped = r.note !== undefined && !(r.value > 0);
     return [
       r.name, skipped ? 'skipped' : `${fmt(r.value)}${r.unit}`, r.mbPerSec === undefined ? '' : r.mbPerSec.toFixed(0),
       r.latency ? `${r.latency.p50Ms.toFixed(2)} ms` : '', r.latency ? `${r.latency.p99Ms.toFixed(2)} ms` : '', r.latency ? `${r.latency.p999Ms.toFixed(2)} ms` : '',
       r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : r.ratio.toFixed(2), skipped ? r.note! : (r.baseline ?? '') + (r.note && !skipped ? ` (${r.note})` : ''),
-      Number.isFinite(r.peakRssMiB) && r.peakRssMiB > 0 ? `${r.peakRssMiB.toFixed(0)} MiB` : '', r.target ?? '',
+      Number.isFinite(r.peakRssMiB) && r.peakRssMiB > 0 ? `${r.peakRssMiB.toFixed(0)} MiB` : '', r.target ?? '', r.loadAvg === undefined ? '' : r.loadAvg.toFixed(1),
     ];
   };
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr class="${esc(r.group ?? 'micro')}">${cells(r).map((c, i) => `<td${i > 0 && i < 7 ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`;
@@ -111,6 +112,8 @@ function table(rows: BenchRow[]): string {
 
 export function renderReport(res: Results): string {
   const configs = res.rows.filter((r) => r.config !== undefined);
+  const loads = res.rows.map((r) => r.loadAvg).filter((l): l is number => l !== undefined);
+  const load = loads.length > 0 ? ` The machine's 1-minute load average ranged from ${Math.min(...loads)} to ${Math.max(...loads)} over this run (${res.cpus ?? '?'} cores): above the core count, other work competed for the CPUs and the figures, tail latencies most of all, are lower bounds of what strand does alone.` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>strand benchmarks ${esc(res.date)}</title>
 <style>
@@ -121,7 +124,7 @@ pre{background:#f1f5f9;padding:8px;overflow-x:auto;font-size:12px}h2{margin-top:
 </style></head><body>
 <h1>strand benchmarks</h1>
 <p class="meta">${esc(res.date)} · ${esc(res.command ?? 'npm run bench')} · scale ${res.scale} · Node ${esc(res.node ?? '?')} · ${res.cpus ?? '?'} × ${esc(res.cpu ?? '?')}${res.memoryGiB ? ` · ${res.memoryGiB} GiB` : ''} · storage backend ${esc(res.backend ?? 'native')}</p>
-<p class="meta">Each benchmark runs in a fresh process; the servers (strand, the TCP sink, Redis, NATS) run alone in their own process, on loopback, on the same machine as the load generator, so both share its cores. Ratios compare figures of this one run. "peak RSS" is the server's (VmHWM) for server rows, the measuring process's otherwise.</p>
+<p class="meta">Each benchmark runs in a fresh process; the servers (strand, the TCP sink, Redis, NATS) run alone in their own process, on loopback, on the same machine as the load generator, so both share its cores. Ratios compare figures of this one run. "peak RSS" is the server's (VmHWM) for server rows, the measuring process's otherwise.${load}</p>
 <h2>Summary</h2>
 ${table(res.rows)}
 <h2>Records per second</h2>
@@ -145,11 +148,35 @@ export function writeReport(jsonFile: string): string {
   return out;
 }
 
+/** The README block of a run: how it was made, the table, and where the report is. */
+export function readmeBlock(res: Results, jsonFile: string): string {
+  const rel = jsonFile.slice(jsonFile.lastIndexOf('bench/results/'));
+  const rows = res.rows.filter((r) => r.group !== undefined || r.name.startsWith('crc32c native') || /^(append|appendBatch|sequential|baseline: fs)/.test(r.name));
+  return [
+    `Latest full run (${res.date.slice(0, 10)}, \`${res.command ?? 'npm run bench'}\`, ${res.cpus ?? '?'} × ${res.cpu ?? '?'}, Node ${res.node ?? '?'}; ` +
+      `the machine was shared with other work, so take single figures as ±30 %; ratios are within one run). ` +
+      `"ratio" is the row's figure over the row named in "vs" (for peers: strand's acks=1 figure over the peer's). ` +
+      `Full table, latency curves and server configurations: \`${rel.replace(/\.json$/, '.html')}\`.`,
+    '',
+    formatTable(rows),
+  ].join('\n');
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (file === undefined) {
-    console.error('usage: tsx bench/report.ts bench/results/<date>.json');
+    console.error('usage: tsx bench/report.ts bench/results/<date>.json [--readme]');
     process.exit(2);
   }
   console.log(writeReport(file));
+  if (process.argv.includes('--readme')) {
+    const readme = new URL('../README.md', import.meta.url);
+    const text = readFileSync(readme, 'utf8');
+    const start = text.indexOf('<!-- bench-results -->');
+    const end = text.indexOf('<!-- /bench-results -->');
+    if (start < 0 || end < start) throw new Error('README.md has no <!-- bench-results --> block');
+    const block = readmeBlock(JSON.parse(readFileSync(file, 'utf8')) as Results, file);
+    writeFileSync(readme, `${text.slice(0, start)}<!-- bench-results -->\n${block}\n${text.slice(end)}`);
+    console.log('README.md updated');
+  }
 }

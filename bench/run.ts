@@ -10,7 +10,7 @@
  *   STRAND_BENCH_OUT=<dir>             write the results there instead of bench/results/
  */
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchRow, ROWS_MARKER, SCALE, printTable, writeResults } from './lib.js';
 import { writeReport } from './report.js';
@@ -49,6 +49,8 @@ function runOne(file: string, args: string[], fatal: boolean): BenchRow[] {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path, ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20, timeout: 20 * 60_000 });
   const out: BenchRow[] = [];
   for (const line of (r.stdout ?? '').split('\n')) if (line.startsWith(ROWS_MARKER)) out.push(...(JSON.parse(line.slice(ROWS_MARKER.length)) as BenchRow[]));
+  const load = Math.round(loadavg()[0]! * 100) / 100;
+  for (const row of out) row.loadAvg ??= load;
   if (r.status !== 0) {
     process.stderr.write((r.stdout ?? '') + (r.stderr ?? ''));
     if (fatal) throw new Error(`benchmark ${file} ${args.join(' ')} failed with status ${r.status ?? r.signal}`);
