@@ -149,7 +149,7 @@ export async function fetchOffsets(core: ClientCore, groupId: string, topics: Re
     const v = conn.versionOf(OffsetFetchApi);
     if (topics === null && v < 2) throw new KafkaResponseError(ErrorCode.UNSUPPORTED_VERSION, { api: 'OffsetFetch', resource: `group ${groupId}` }, 'the broker cannot list all offsets of a group (OffsetFetch v2+)');
     const wanted = topics === null ? null : topics.map((t) => ({ name: t.topic, partitionIndexes: [...t.partitions] }));
-    const res = await conn.send(OffsetFetchApi, { groupId, topics: wanted, groups: [{ groupId, memberId: null, memberEpoch: -1, topics: wanted }], requireStable: true });
+    const res = await conn.send(OffsetFetchApi, { groupId, topics: wanted, groups: [{ groupId, memberId: null, memberEpoch: -1, topics: wanted }], requireStable: false });
     const path = { api: 'OffsetFetch', resource: `group ${groupId}` };
     let partitions: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }> }>;
     if (v >= 8) {
