@@ -30,6 +30,8 @@ export interface RunningBroker {
   readonly bootstrap: string;
   readonly host: string;
   readonly port: number;
+  /** `host:port` the broker is bound to (differs from `bootstrap` when advertised.listeners says so). */
+  readonly listening: string;
   readonly dataDir: string;
   /** Graceful stop; removes the data directory if `startBroker` made it. */
   stop(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     bootstrap: `${broker.advertisedHost}:${broker.advertisedPort}`,
     host: broker.advertisedHost,
     port: broker.advertisedPort,
+    listening: broker.addresses()[0]!,
     dataDir,
     async stop() {
       await broker.stop();
