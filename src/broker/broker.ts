@@ -62,7 +62,11 @@ export class Broker implements BrokerCore {
 
   /** Open the data directory and start listening. */
   static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
-    const store = await Store.open(config.dataDir, { defaults: config.logDefaults(), checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms') });
+    const store = await Store.open(config.dataDir, {
+      defaults: config.logDefaults(),
+      checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
+      cleaner: config.bool('log.cleaner.enable') && { backoffMs: config.int('log.cleaner.backoff.ms') },
+    });
     let topics: TopicManager;
     try {
       topics = await TopicManager.open(store, config, logger);

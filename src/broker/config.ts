@@ -50,6 +50,8 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'log.flush.interval.messages': { kind: 'long', default: '', min: 1, doc: 'fsync after this many messages (default: never; strand: group commit)' },
   'log.flush.interval.ms': { kind: 'long', default: '', min: 0, doc: 'fsync at least this often' },
   'log.flush.offset.checkpoint.interval.ms': { kind: 'int', default: '60000', min: 0, doc: 'how often the recovery point is checkpointed' },
+  'log.cleaner.enable': { kind: 'bool', default: 'true', doc: 'compact topics whose cleanup.policy includes compact, in the background' },
+  'log.cleaner.backoff.ms': { kind: 'long', default: '15000', min: 0, doc: 'how long the cleaner sleeps when no log needs cleaning' },
   'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1, doc: 'largest request frame accepted' },
   'connections.max.idle.ms': { kind: 'long', default: '600000', min: 1, doc: 'close connections idle this long' },
   'queued.max.requests': { kind: 'int', default: '500', min: 1, doc: 'unanswered requests per connection before it stops being read' },

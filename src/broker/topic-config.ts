@@ -8,7 +8,7 @@
  * lists joined with ","), under Kafka's names.
  */
 import { StrandError, KafkaErrorCode } from '../errors.js';
-import { DEFAULT_LOG_CONFIG, type FlushPolicy, type LogConfig } from '../storage/log-config.js';
+import { type CleanupPolicy, DEFAULT_LOG_CONFIG, type FlushPolicy, type LogConfig } from '../storage/log-config.js';
 import type { BrokerConfig } from './config.js';
 
 /** A bad topic config: Kafka's INVALID_CONFIG (40), with what is wrong and what is accepted. */
@@ -317,8 +317,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * topic configs decide. flush.messages=1 → flush 'always' (a group commit per append);
  * flush.ms → { intervalMs } (periodic group fsync); otherwise 'none'. preallocate=true reserves
  * a whole segment. Values Kafka uses as "never" (Long.MAX_VALUE) become -1 or the largest safe
- * number. Topic configs strand keeps but does not act on yet (cleanup.policy=compact,
- * compression.type, message.timestamp.*, ...) are read with `topicConfigValue`.
+ * number. cleanup.policy and the compaction settings (min.cleanable.dirty.ratio,
+ * delete.retention.ms, min/max.compaction.lag.ms) drive the log cleaner. Topic configs read
+ * elsewhere (compression.type, message.timestamp.*, ...) are read with `topicConfigValue`.
  */
 export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: BrokerSettings): Partial<LogConfig> {
   const get = (name: string) => topicConfigValue(name, overrides, broker);
@@ -342,5 +343,20 @@ export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: Brok
     preallocateBytes: get('preallocate') === 'true' ? segmentBytes : DEFAULT_LOG_CONFIG.preallocateBytes,
     // Kafka's compression.type: 'producer' keeps each batch's codec, otherwise the broker recompresses.
     compression: get('compression.type') as LogConfig['compression'],
+    ...compactionConfig(get),
+  };
+}
+
+/** cleanup.policy and the log cleaner's settings as LogConfig fields. */
+function compactionConfig(get: (name: string) => string): Pick<LogConfig, 'cleanupPolicy' | 'minCleanableDirtyRatio' | 'deleteRetentionMs' | 'minCompactionLagMs' | 'maxCompactionLagMs'> {
+  const items = new Set(get('cleanup.policy').split(',').filter((p) => p !== ''));
+  const cleanupPolicy: CleanupPolicy = items.has('compact') ? (items.has('delete') ? 'compact,delete' : 'compact') : items.has('delete') ? 'delete' : 'none';
+  const finite = (v: string) => Math.min(num(v), Number.MAX_SAFE_INTEGER);
+  return {
+    cleanupPolicy,
+    minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
+    deleteRetentionMs: finite(get('delete.retention.ms')),
+    minCompactionLagMs: finite(get('min.compaction.lag.ms')),
+    maxCompactionLagMs: finite(get('max.compaction.lag.ms')),
   };
 }

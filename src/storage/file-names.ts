@@ -19,6 +19,8 @@ export const LOCK_FILE = '.lock';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+/** The log cleaner's first dirty offset of each compacted partition (Kafka's name and format). */
+export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 
 /** `00000000000000000123` for 123: zero-padded so names sort in offset order. */
 export function offsetFileStem(offset: number): string {

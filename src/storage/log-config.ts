@@ -7,6 +7,14 @@ import { type LogCompression, checkCompression } from './log-compression.js';
 
 export type FlushPolicy = 'none' | 'always' | { intervalMs: number };
 
+/**
+ * cleanup.policy: 'delete' removes old segments by retention.ms / retention.bytes, 'compact'
+ * keeps the latest record of each key (the log cleaner, src/storage/cleaner), both does both;
+ * 'none' (an empty list) does neither.
+ */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete' | 'none';
+export const CLEANUP_POLICIES: readonly CleanupPolicy[] = ['delete', 'compact', 'compact,delete', 'none'];
+
 export interface LogConfig {
   /** segment.bytes: roll the active segment when it would grow past this. Kafka: 1 GiB. */
   segmentBytes: number;
@@ -28,6 +36,16 @@ export interface LogConfig {
   compression: LogCompression;
   /** producer.id.expiration.ms: forget idempotent producers idle this long. Kafka: 1 day. */
   producerIdExpirationMs: number;
+  /** cleanup.policy. Kafka: 'delete'. */
+  cleanupPolicy: CleanupPolicy;
+  /** min.cleanable.dirty.ratio: share of the log not yet compacted that makes it worth cleaning. Kafka: 0.5. */
+  minCleanableDirtyRatio: number;
+  /** delete.retention.ms: how long a tombstone (and a transaction marker) outlives its first cleaning. Kafka: 1 day. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: records newer than this are not compacted. Kafka: 0. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a record older than this is compacted whatever the dirty ratio. Kafka: never. */
+  maxCompactionLagMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -43,6 +61,11 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   preallocateBytes: 1024 * 1024,
   compression: 'producer',
   producerIdExpirationMs: 24 * 3600 * 1000,
+  cleanupPolicy: 'delete',
+  minCleanableDirtyRatio: 0.5,
+  deleteRetentionMs: 24 * 3600 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });
 
 /** Smallest segment Kafka allows (LegacyRecord.RECORD_OVERHEAD_V0 + 0; 14 bytes); we need a header. */
@@ -67,6 +90,14 @@ export function resolveLogConfig(options: Partial<LogConfig> = {}): LogConfig {
   int('preallocateBytes', c.preallocateBytes, 0);
   checkCompression(c.compression);
   int('producerIdExpirationMs', c.producerIdExpirationMs, 1);
+  if ((c.cleanupPolicy as string) === 'delete,compact') c.cleanupPolicy = 'compact,delete';
+  if (!CLEANUP_POLICIES.includes(c.cleanupPolicy)) throw new InvalidArgumentError(`cleanupPolicy must be one of ${CLEANUP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${String(c.cleanupPolicy)}`);
+  if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) {
+    throw new InvalidArgumentError(`minCleanableDirtyRatio must be a number in [0, 1], got ${String(c.minCleanableDirtyRatio)}`);
+  }
+  int('deleteRetentionMs', c.deleteRetentionMs, 0);
+  int('minCompactionLagMs', c.minCompactionLagMs, 0);
+  int('maxCompactionLagMs', c.maxCompactionLagMs, 1);
   const f = c.flush;
   if (f !== 'none' && f !== 'always') {
     if (typeof f !== 'object' || f === null) throw new InvalidArgumentError(`flush must be 'none', 'always' or { intervalMs }, got ${String(f)}`);

@@ -28,6 +28,8 @@ import { encodeEndTxnMarker, readEndTxnMarker } from '../format/control-record.j
 import { encodeBatch, isControlBatch, readBatchRecords, validateBatches } from '../format/record-batch.js';
 import type { RecordInput, StoredRecord } from '../format/record.js';
 import { logger } from '../logger.js';
+import { type CompactOptions, type CompactResult, cleanLog } from './cleaner/clean-log.js';
+import { recoverInterruptedClean } from './cleaner/swap.js';
 import { parseLogFileName } from './file-names.js';
 import { OrderedAppends, encodeForAppend, needsBatchWork, prepareBatchForAppend, storedCodec } from './log-compression.js';
 import { type LogConfig, resolveLogConfig } from './log-config.js';
@@ -92,6 +94,8 @@ export class Log {
   private onClose: ((log: Log) => void) | undefined;
   private appends = new OrderedAppends();
   private _config: LogConfig;
+  /** The compaction in progress (src/storage/cleaner), if any. */
+  private compaction: { done: Promise<CompactResult>; abort: () => void } | null = null;
 
   /** Idempotent-producer state of this partition. */
   readonly producers: ProducerStateManager;
@@ -113,6 +117,8 @@ export class Log {
     const log = new Log(dir, name, config, state.leaderEpoch ?? -1);
     log.onClose = state.onClose;
     mkdirSync(dir, { recursive: true });
+    // Finish or roll back a compaction swap a crash interrupted; its segments get their indexes rebuilt.
+    const swapped = recoverInterruptedClean(dir);
     const bases = readdirSync(dir).map(parseLogFileName).filter((b): b is number => b !== null).sort((a, b) => a - b);
     const segOptions = { indexIntervalBytes: config.indexIntervalBytes, preallocateBytes: Math.min(config.preallocateBytes, config.segmentBytes) };
     for (let i = 0; i < bases.length; i++) {
@@ -120,7 +126,7 @@ export class Log {
       const active = i === bases.length - 1;
       const nextBase = bases[i + 1] ?? Infinity;
       // Unclean: scan the segment holding the recovery point and everything after it.
-      const recover = !state.cleanShutdown && nextBase > state.recoveryPoint;
+      const recover = (!state.cleanShutdown && nextBase > state.recoveryPoint) || swapped.has(base);
       const { segment, recovery } = Segment.open(dir, base, segOptions, active, recover);
       log.segments.push(segment);
       if (recovery?.problem) {
@@ -530,17 +536,19 @@ export class Log {
   }
 
   /**
-   * Apply retention.ms and retention.bytes in whole segments, never the active one. Returns the
-   * number of segments deleted.
+   * Apply retention.ms and retention.bytes in whole segments, never the active one, when the
+   * cleanup policy includes 'delete' (as Kafka, a 'compact'-only log keeps its segments). Returns
+   * the number of segments deleted.
    */
   applyRetention(now = Date.now()): number {
     this.checkOpen();
     let deleted = 0;
     const { retentionMs, retentionBytes } = this.config;
-    if (retentionMs >= 0) {
+    const deletes = this.config.cleanupPolicy === 'delete' || this.config.cleanupPolicy === 'compact,delete';
+    if (retentionMs >= 0 && deletes) {
       deleted += this.deleteSegmentsWhile((s) => s.largestTimestamp >= 0 && now - s.largestTimestamp > retentionMs);
     }
-    if (retentionBytes >= 0) {
+    if (retentionBytes >= 0 && deletes) {
       let excess = this.size - retentionBytes;
       deleted += this.deleteSegmentsWhile((s) => {
         if (excess < s.size) return false;
@@ -552,9 +560,62 @@ export class Log {
     return deleted;
   }
 
+  /**
+   * Compact the log now (Kafka's log cleaner; see src/storage/cleaner/clean-log.ts): rewrite its
+   * sealed segments keeping the latest record of each key, tombstones until delete.retention.ms
+   * after their first cleaning, and transaction markers while needed; offsets and timestamps do
+   * not change and the active segment is never touched. Runs whatever the cleanup policy and
+   * the dirty ratio (the store's cleaner applies those). A call while a compaction is running
+   * joins it.
+   */
+  compact(options: CompactOptions = {}): Promise<CompactResult> {
+    this.checkOpen();
+    if (this.compaction === null) {
+      const pass = cleanLog(this, options);
+      this.compaction = pass;
+      void pass.done.finally(() => {
+        if (this.compaction === pass) this.compaction = null;
+      }).catch(() => {});
+    }
+    return this.compaction.done;
+  }
+
+  /** Stop a compaction in progress (its work so far is kept or undone, never half-done) and wait for it. */
+  async stopCompaction(): Promise<void> {
+    const c = this.compaction;
+    if (c === null) return;
+    c.abort();
+    await c.done.catch(() => {});
+  }
+
+  /** The sealed segments, oldest first: every segment but the active one (the cleaner reads these). */
+  sealedSegments(): readonly Segment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /**
+   * Put the segment `build` returns in place of `old`, consecutive sealed segments (the
+   * cleaner's swap: `build` renames the files and opens the new segment), and close the old
+   * ones. Returns false without calling `build` when the log no longer holds `old` there.
+   */
+  replaceSegments(old: readonly Segment[], build: () => Segment): boolean {
+    if (this.closed || old.length === 0) return false;
+    const at = this.segments.indexOf(old[0]!);
+    if (at < 0 || at + old.length > this.segments.length - 1) return false;
+    for (let i = 0; i < old.length; i++) if (this.segments[at + i] !== old[i]) return false;
+    const replacement = build();
+    this.segments.splice(at, old.length, replacement);
+    for (const s of old) {
+      this.dirty.delete(s);
+      s.close();
+    }
+    return true;
+  }
+
   /** Flush, close every segment and refuse further use. Views handed out stay readable. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.stopCompaction();
     await this.appends.drain();
     await this.flushNow();
     this.closed = true;
@@ -567,6 +628,7 @@ export class Log {
   closeNow(): void {
     if (this.closed) return;
     this.closed = true;
+    this.compaction?.abort();
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClosedError(`log ${this.name}`));
     for (const s of this.segments) s.close();

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { ClosedError, InvalidArgumentError, StrandError, KafkaErrorCode } from '../errors.js';
 import { logger } from '../logger.js';
 import { type CheckpointEntries, checkpointKey } from './checkpoint.js';
+import type { CompactResult } from './cleaner/clean-log.js';
+import { type CleanOptions, LogCleaner, type LogCleanerOptions } from './cleaner/log-cleaner.js';
 import { DirectoryState } from './dir-state.js';
 import { DELETE_DIR_SUFFIX, parsePartitionDirName, partitionDirName } from './file-names.js';
 import type { LogConfig } from './log-config.js';
@@ -20,6 +22,12 @@ export interface StoreOptions {
   topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
   /** How often to write the checkpoints while open, in ms (Kafka: 60 s). 0 disables. */
   checkpointIntervalMs?: number;
+  /**
+   * Compact the logs whose cleanup.policy includes 'compact' in the background (Kafka's
+   * log.cleaner.enable, which the broker turns on by default). Off by default here: call
+   * `clean()`, or pass true or the cleaner's settings.
+   */
+  cleaner?: boolean | LogCleanerOptions;
 }
 
 export interface PartitionRef {
@@ -38,6 +46,7 @@ export class Store {
   private readonly logs = new Map<string, Log>();
   private closed = false;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  private cleaner: LogCleaner | null = null;
 
   private constructor(readonly dir: string, private readonly state: DirectoryState, private readonly options: StoreOptions) {}
 
@@ -62,6 +71,9 @@ export class Store {
       state.abandon();
       throw err;
     }
+    const cleaner = options.cleaner ?? false;
+    store.cleaner = new LogCleaner(dir, () => store.logs.entries(), typeof cleaner === 'object' ? cleaner : {});
+    if (cleaner !== false) store.cleaner.start();
     if (!state.cleanShutdown && store.logs.size > 0) logger.info({ dir, partitions: store.logs.size }, 'recovered data directory after an unclean shutdown');
     const interval = options.checkpointIntervalMs ?? 60_000;
     if (interval > 0) {
@@ -103,11 +115,21 @@ export class Store {
     if (log === undefined) return false;
     this.logs.delete(key);
     log.closeNow();
+    await log.stopCompaction(); // its cleaner task may still be writing in the directory
     // Rename first so a crash mid-delete leaves a directory the next open finishes removing.
     const doomed = `${log.dir}.${Date.now().toString(36)}${DELETE_DIR_SUFFIX}`;
     renameSync(log.dir, doomed);
     rmSync(doomed, { recursive: true, force: true });
     return true;
+  }
+
+  /**
+   * Compact now: the filthiest log that needs it (as the background cleaner does each round),
+   * or with `force` every log whose cleanup.policy includes 'compact'. Returns what each pass did.
+   */
+  async clean(options: CleanOptions = {}): Promise<CompactResult[]> {
+    this.checkOpen();
+    return this.cleaner!.clean(options);
   }
 
   /** Apply retention to every log; returns the number of segments deleted. */
@@ -128,6 +150,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer);
+    await this.cleaner?.stop();
     await Promise.all([...this.logs.values()].map((l) => l.close()));
     const [rp, lso] = this.checkpoints();
     this.closed = true;

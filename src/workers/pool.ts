@@ -234,6 +234,14 @@ export class BatchPool {
     return { batches: result.batches!, bytes: out! };
   }
 
+  /**
+   * Run a task that another module registered in tasks.ts (the log cleaner's, which reads and
+   * writes files itself and so moves no bytes) on a thread, or on this one with `inline`.
+   */
+  async runTask(task: BatchTask, options: { inline?: boolean } = {}): Promise<TaskResult> {
+    return (await this.run(task, Buffer.from(new ArrayBuffer(0)), options.inline === true, false)).result;
+  }
+
   /** Stop taking work: callers still waiting are rejected with ClosedError, admitted tasks finish, then the threads stop. */
   async close(): Promise<void> {
     if (this.isClosed) return;

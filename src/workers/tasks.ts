@@ -6,8 +6,9 @@
  */
 import { CorruptBatchError, InvalidRecordError, type KafkaErrorCode, StrandError } from '../errors.js';
 import { recompressBatches, validateBatchesDeep } from '../format/compression.js';
+import { type CleanTask, type CleanTaskResult, runCleanTask } from './clean-task.js';
 
-export type TaskOp = 'recompress' | 'validate';
+export type TaskOp = 'recompress' | 'validate' | 'clean';
 
 /** A batch buffer as it travels to a worker: the (transferred) ArrayBuffer and the view's place in it. */
 export interface WireBytes {
@@ -24,6 +25,8 @@ export interface BatchTask {
   level?: number;
   /** validate, and recompress when set (deep-check while recompressing): name used in error messages. */
   where?: string;
+  /** clean: the log cleaner's task (clean-task.ts). */
+  clean?: CleanTask;
 }
 
 export interface TaskError {
@@ -42,6 +45,8 @@ export interface TaskResult {
   batches?: number;
   /** True when `bytes` is the input itself (nothing was recompressed). */
   same?: boolean;
+  /** clean: what the cleaner's task did. */
+  clean?: CleanTaskResult;
   error?: TaskError;
 }
 
@@ -55,6 +60,8 @@ export function toWire(b: Buffer): WireBytes {
 
 export function runTask(task: BatchTask, input: Buffer): { result: TaskResult; out?: Buffer } {
   try {
+    // The cleaner's tasks read and write segment files themselves; `bytes` goes back empty.
+    if (task.op === 'clean') return { result: { clean: runCleanTask(task.clean!) }, out: Buffer.from(new ArrayBuffer(0)) };
     if (task.op === 'validate') {
       const batches = validateBatchesDeep(input, task.where ?? 'batch');
       return { result: { batches, same: true }, out: input };

@@ -5,9 +5,12 @@
  * `recompressBatches` builds in buffers of their own so that moving them costs nothing.
  */
 import { Piscina } from 'piscina';
+import { hasherReady, prepareHasher } from './clean-offset-map.js';
 import { type BatchTask, type TaskResult, runTask, toBuffer, toWire } from './tasks.js';
 
 export default function batchTask(task: BatchTask): unknown {
+  // The cleaner's tasks hash keys with xxhash-wasm, instantiated asynchronously once per thread.
+  if (task.op === 'clean' && !hasherReady()) return prepareHasher().then(() => batchTask(task));
   const { result, out } = runTask(task, toBuffer(task.bytes));
   if (out === undefined) return result;
   result.bytes = toWire(out);

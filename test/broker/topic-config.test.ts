@@ -114,6 +114,7 @@ describe('topic configs', () => {
     const defaults = toLogConfig(none, broker());
     expect(defaults).toEqual({
       segmentBytes: 1073741824, segmentMs: 604800000, indexIntervalBytes: 4096, retentionMs: 604800000, retentionBytes: -1, maxMessageBytes: 1048588, flush: 'none', preallocateBytes: 1024 * 1024, compression: 'producer',
+      cleanupPolicy: 'delete', minCleanableDirtyRatio: 0.5, deleteRetentionMs: 86400000, minCompactionLagMs: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
     });
     expect(toLogConfig(new Map([['compression.type', 'zstd']]), broker()).compression).toBe('zstd');
     expect(() => resolveLogConfig(defaults)).not.toThrow();
@@ -131,5 +132,13 @@ describe('topic configs', () => {
     const all = toLogConfig(o({ 'retention.ms': '1000', 'retention.bytes': '5000', 'segment.bytes': '4096', 'segment.ms': '10', 'index.interval.bytes': '1', 'max.message.bytes': '100' }), broker());
     expect(all).toMatchObject({ retentionMs: 1000, retentionBytes: 5000, segmentBytes: 4096, segmentMs: 10, indexIntervalBytes: 1, maxMessageBytes: 100 });
     expect(() => resolveLogConfig(all)).not.toThrow();
+    // cleanup.policy and the log cleaner's settings, with the broker's log.cleaner.* defaults.
+    expect(toLogConfig(o({ 'cleanup.policy': 'delete,compact' }), broker()).cleanupPolicy).toBe('compact,delete');
+    expect(toLogConfig(o({ 'cleanup.policy': '' }), broker()).cleanupPolicy).toBe('none');
+    expect(toLogConfig(none, broker({ 'log.cleanup.policy': 'compact' })).cleanupPolicy).toBe('compact');
+    const compaction = toLogConfig(o({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': '5', 'min.compaction.lag.ms': '6', 'max.compaction.lag.ms': '7' }), broker());
+    expect(compaction).toMatchObject({ cleanupPolicy: 'compact', minCleanableDirtyRatio: 0.1, deleteRetentionMs: 5, minCompactionLagMs: 6, maxCompactionLagMs: 7 });
+    expect(toLogConfig(none, broker({ 'log.cleaner.delete.retention.ms': '42', 'log.cleaner.min.cleanable.ratio': '0.25' }))).toMatchObject({ deleteRetentionMs: 42, minCleanableDirtyRatio: 0.25 });
+    expect(() => resolveLogConfig(compaction)).not.toThrow();
   });
 });
