@@ -90,7 +90,7 @@ function curves(rows: BenchRow[]): string {
     const pts = r.latencyCurve!.map(([p, ms]) => `${px(xOf(p)).toFixed(1)},${py(ms).toFixed(1)}`).join(' ');
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"><title>${esc(r.name)}</title></polyline>`);
     const y = height + 14 + i * 18;
-    out.push(`<rect x="${left}" y="${y - 9}" width="14" height="4" fill="${color}"/><text x="${left + 20}" y="${y - 4}" font-size="12">${esc(r.name)}${r.latency ? esc(` — p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, p99.9 ${r.latency.p999Ms} ms, max ${r.latency.maxMs} ms`) : ''}</text>`);
+    out.push(`<rect x="${left}" y="${y - 9}" width="14" height="4" fill="${color}"/><text x="${left + 20}" y="${y - 4}" font-size="11">${esc(r.name)}${r.latency ? esc(` — p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms`) : ''}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
