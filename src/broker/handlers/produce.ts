@@ -82,7 +82,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
             response.errorMessage = err.message;
           }));
         } else {
-          appended.catch((err: Error) => core.logger.error({ topic: topic.name, partition: p.index, err: err.message }, 'flush failed after acks=0/1 produce'));
+          // Capture names only: a closure over `p` would keep the request's bytes alive until the
+          // next flush (up to flush.ms), promoted to the old generation on the way.
+          const where = `${topic.name}-${p.index}`;
+          appended.catch((err: Error) => core.logger.error({ partition: where, err: err.message }, 'flush failed after acks=0/1 produce'));
         }
       } catch (err) {
         const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
