@@ -3,20 +3,10 @@ import { AssignerProtocol, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { kafkajs } from '../helpers/kafkajs.js';
+import { sleep, until } from '../helpers/until.js';
 
 const TOPIC = 'six';
 const GROUP = 'trio';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A kafkajs socket factory whose connections can be cut, with reconnects refused from then on. */
 function killableSockets() {

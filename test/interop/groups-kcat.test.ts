@@ -4,18 +4,7 @@ import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { kafkajs } from '../helpers/kafkajs.js';
 import { kcat } from '../helpers/kcat-cli.js';
 import { runCli } from '../cli/run-cli.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import { sleep, until } from '../helpers/until.js';
 
 /** `kcat -G` (librdkafka's balanced KafkaConsumer) as a long-running child process. */
 class BalancedKcat {
