@@ -7,8 +7,9 @@
  *
  * Open addressing with linear probing over a SharedArrayBuffer: the main thread allocates it,
  * the map-building task fills it and the cleaning tasks read it, in the pool's threads, without
- * copying. Layout: `slots` x (hash high u32, hash low u32) then `slots` x float64 offset, -1 for
- * an empty slot. At most `maxEntries` (90% of the slots, Kafka's dupBufferLoadFactor) are used.
+ * copying. Layout: `slots` x (hash high u32, hash low u32) then `slots` x float64 (offset + 1),
+ * 0 for an empty slot, so that a new map needs no filling (shared memory starts zeroed). At
+ * most `maxEntries` (90% of the slots, Kafka's dupBufferLoadFactor) are used.
  */
 import xxhash from 'xxhash-wasm';
 
@@ -40,12 +41,29 @@ export interface OffsetMapShape {
   slots: number;
 }
 
+// The hash's halves, read through an aliased view rather than by BigInt arithmetic (which
+// allocates): hashKey sets these two.
+const hash64 = new BigUint64Array(1);
+const hash32 = new Uint32Array(hash64.buffer);
+let hashHi = 0;
+let hashLo = 0;
+
 /** 64-bit xxHash of `key` as two unsigned 32-bit halves. */
 export function hashKey(key: Uint8Array): [number, number] {
-  if (hasher === null) throw new Error('the xxHash module is not instantiated yet (await prepareHasher())');
-  const h = hasher.h64Raw(key);
-  return [Number(h >> 32n), Number(h & 0xffffffffn)];
+  setHash(key);
+  return [hashHi, hashLo];
 }
+
+function setHash(key: Uint8Array): void {
+  if (hasher === null) throw new Error('the xxHash module is not instantiated yet (await prepareHasher())');
+  hash64[0] = hasher.h64Raw(key);
+  // Both halves as unsigned numbers whatever the platform's byte order.
+  const little = LITTLE_ENDIAN;
+  hashHi = hash32[little ? 1 : 0]!;
+  hashLo = hash32[little ? 0 : 1]!;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export class OffsetMap {
   private readonly hashes: Uint32Array;
@@ -55,15 +73,13 @@ export class OffsetMap {
   readonly maxEntries: number;
   private count = 0;
 
-  private constructor(readonly shape: OffsetMapShape, fresh: boolean) {
+  private constructor(readonly shape: OffsetMapShape) {
     const { buffer, slots } = shape;
     this.slots = slots;
     this.mask = slots - 1;
     this.maxEntries = Math.floor(slots * OFFSET_MAP_LOAD_FACTOR);
     this.hashes = new Uint32Array(buffer, 0, slots * 2);
     this.offsets = new Float64Array(buffer, slots * 8, slots);
-    if (fresh) this.offsets.fill(-1);
-    else for (let i = 0; i < slots; i++) if (this.offsets[i]! >= 0) this.count++;
   }
 
   /**
@@ -73,34 +89,36 @@ export class OffsetMap {
   static allocate(entries: number, maxBytes = Infinity): OffsetMap {
     let slots = 1024;
     while (slots * OFFSET_MAP_LOAD_FACTOR < entries && slots * 2 * OFFSET_MAP_SLOT_BYTES <= maxBytes) slots *= 2;
-    return new OffsetMap({ buffer: new SharedArrayBuffer(slots * OFFSET_MAP_SLOT_BYTES), slots }, true);
+    return new OffsetMap({ buffer: new SharedArrayBuffer(slots * OFFSET_MAP_SLOT_BYTES), slots });
   }
 
   /** The map another thread built (or is building) in `shape`. */
   static attach(shape: OffsetMapShape): OffsetMap {
-    return new OffsetMap(shape, false);
+    return new OffsetMap(shape);
   }
 
-  /** Keys in the map. */
+  /** Keys put in the map through this object (the building task's view). */
   get size(): number {
     return this.count;
   }
 
   /** Record `offset` as the latest of `key`. The caller keeps `size` below `maxEntries`. */
   put(key: Uint8Array, offset: number): void {
-    const [hi, lo] = hashKey(key);
+    setHash(key);
+    const hi = hashHi;
+    const lo = hashLo;
     let slot = (lo ^ hi) & this.mask;
     for (;;) {
       const o = this.offsets[slot]!;
-      if (o < 0) {
+      if (o === 0) {
         this.hashes[slot * 2] = hi;
         this.hashes[slot * 2 + 1] = lo;
-        this.offsets[slot] = offset;
+        this.offsets[slot] = offset + 1;
         this.count++;
         return;
       }
       if (this.hashes[slot * 2] === hi && this.hashes[slot * 2 + 1] === lo) {
-        if (offset > o) this.offsets[slot] = offset;
+        if (offset + 1 > o) this.offsets[slot] = offset + 1;
         return;
       }
       slot = (slot + 1) & this.mask;
@@ -109,12 +127,14 @@ export class OffsetMap {
 
   /** Latest offset recorded for `key`, or -1. */
   get(key: Uint8Array): number {
-    const [hi, lo] = hashKey(key);
+    setHash(key);
+    const hi = hashHi;
+    const lo = hashLo;
     let slot = (lo ^ hi) & this.mask;
     for (;;) {
       const o = this.offsets[slot]!;
-      if (o < 0) return -1;
-      if (this.hashes[slot * 2] === hi && this.hashes[slot * 2 + 1] === lo) return o;
+      if (o === 0) return -1;
+      if (this.hashes[slot * 2] === hi && this.hashes[slot * 2 + 1] === lo) return o - 1;
       slot = (slot + 1) & this.mask;
     }
   }

@@ -128,7 +128,10 @@ async function runPass(log: Log, options: CompactOptions, flag: SharedArrayBuffe
     log: log.name, cleaned: false, aborted: false, firstDirtyOffset: firstDirty, cleanedTo: firstDirty, dirtyRatio: range.dirtyRatio,
     segmentsRead: 0, segmentsWritten: 0, bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsKept: 0, keys: 0, latestDeleteHorizon: -1, durationMs: 0,
   };
-  const finish = () => {
+  // The replaced files are removed off the event loop; the pass ends when they are gone.
+  const removals: Array<Promise<void>> = [];
+  const finish = async () => {
+    await Promise.all(removals);
     result.durationMs = performance.now() - started;
     return result;
   };
@@ -179,11 +182,13 @@ async function runPass(log: Log, options: CompactOptions, flag: SharedArrayBuffe
       throw err;
     }
     const before = group.reduce((n, s) => n + s.size, 0);
-    if (cleaned.aborted || aborted() || !swapIn(log, group, options.onSwapStep && ((step) => options.onSwapStep!(step, base)))) {
+    const swapped = cleaned.aborted || aborted() ? null : swapIn(log, group, options.onSwapStep && ((step) => options.onSwapStep!(step, base)));
+    if (swapped === null) {
       removeCleaned(log.dir, base);
       result.aborted = true;
       return finish();
     }
+    removals.push(swapped);
     txn = cleaned.txn;
     result.cleaned = true;
     result.segmentsRead += group.length;

@@ -29,6 +29,7 @@
  * one, never a mix that loses a record the old ones had and the new one needs.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logger } from '../../logger.js';
 import { BASE_OFFSET, LAST_OFFSET_DELTA, readInt64 } from '../../format/batch-header.js';
@@ -83,10 +84,11 @@ function fsyncDir(dir: string): void {
 
 /**
  * Replace `group` (consecutive sealed segments of `log`) by the cleaned segment written at
- * `<group[0].baseOffset>.*.cleaned`. Returns false, touching nothing, when the log no longer
- * holds the group (retention or a truncation removed some of it meanwhile) or is closed.
+ * `<group[0].baseOffset>.*.cleaned`. Returns null, touching nothing, when the log no longer
+ * holds the group (retention or a truncation removed some of it meanwhile) or is closed; else
+ * a promise of the removal of the replaced files.
  */
-export function swapIn(log: Log, group: readonly Segment[], onStep?: (step: SwapStep) => void): boolean {
+export function swapIn(log: Log, group: readonly Segment[], onStep?: (step: SwapStep) => void): Promise<void> | null {
   const dir = log.dir;
   const base = group[0]!.baseOffset;
   const done = log.replaceSegments(group, () => {
@@ -110,11 +112,14 @@ export function swapIn(log: Log, group: readonly Segment[], onStep?: (step: Swap
     onStep?.('renamed');
     return Segment.open(dir, base, { indexIntervalBytes: log.config.indexIntervalBytes, preallocateBytes: 0 }, false, false).segment;
   });
-  if (!done) return false;
-  // 4. The old files (their views stay readable: see Segment.delete).
-  for (const s of group) for (const path of filesOf(dir, s.baseOffset, DELETED_SUFFIX)) rmSync(path, { force: true });
+  if (!done) return null;
+  // 4. The old files, off this thread (unlinking a large file takes tens of ms); views of them
+  // stay readable (see Segment.delete). A crash before this ends leaves `.deleted` files that the
+  // next open removes.
+  const removals = group.flatMap((s) => filesOf(dir, s.baseOffset, DELETED_SUFFIX).map((path) => rm(path, { force: true })));
+  const removed = Promise.all(removals).then(() => undefined, (err: unknown) => logger.warn({ err, dir }, 'cleaner: could not remove a replaced segment file'));
   onStep?.('done');
-  return true;
+  return removed;
 }
 
 /** Offset after the last batch of a (complete, fsynced) segment file. */
