@@ -23,6 +23,7 @@ const peak = (rows: BenchRow[]) => rows.find((r) => r.id === 'produce-1')?.value
 const suites: Array<[string, Args]> = [
   ['crc32c.ts', []],
   ['codecs.ts', []],
+  ['compaction.ts', []],
   ['append.ts', ['none']],
   ['append.ts', ['durable']],
   ['append.ts', ['read']],
