@@ -7,18 +7,7 @@ import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { OffsetCommitApi } from '../../src/protocol/messages/index.js';
 import { fetchAll, kafkajs } from '../helpers/kafkajs.js';
 import { RawClient } from '../helpers/raw-client.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import { until } from '../helpers/until.js';
 
 /** Bytes of the sealed segments of a partition directory, from the files (the active one is preallocated). */
 function sealedBytes(dir: string): number {
