@@ -17,7 +17,9 @@ import { Store, type StoreOptions } from './storage/store.js';
 
 export type { Log, AppendResult, ReadResult } from './storage/log.js';
 export type { Store, StoreOptions, PartitionRef } from './storage/store.js';
-export type { LogConfig, FlushPolicy } from './storage/log-config.js';
+export type { LogConfig, FlushPolicy, CleanupPolicy } from './storage/log-config.js';
+export type { CompactOptions, CompactResult } from './storage/cleaner/clean-log.js';
+export type { CleanOptions, LogCleanerOptions } from './storage/cleaner/log-cleaner.js';
 export type { RecordInput, StoredRecord, RecordHeader } from './format/record.js';
 export { encodeBatch } from './format/record-batch.js';
 export {
@@ -41,6 +43,10 @@ export type OpenLogOptions = Partial<LogConfig>;
  *   (Kafka's compression.type): `'producer'` (default: batches are stored as appended),
  *   `'none'`/`'uncompressed'`, `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'`: appends are stored in
  *   that codec, large ones compressed in the shared worker pool; reads decompress transparently.
+ *   Compaction: `cleanupPolicy` ('delete' by default; 'compact' or 'compact,delete' keep the latest
+ *   record of each key), `deleteRetentionMs`, `minCompactionLagMs`, `maxCompactionLagMs`,
+ *   `minCleanableDirtyRatio`; `log.compact()` compacts now (a store's cleaner does it in the
+ *   background: `openStore(dir, { cleaner: true })`, or `store.clean()`).
  */
 export function openLog(dir: string, options: OpenLogOptions = {}): Promise<Log> {
   return openLogDirectory(dir, options);
