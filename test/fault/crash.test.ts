@@ -35,7 +35,7 @@ function runAndKill(dir: string, ms: number): Promise<number> {
 }
 
 describe('crash safety (SIGKILL during flush=always appends)', () => {
-  it('keeps every acknowledged record, byte-identical and contiguous, across 20 kills', async () => {
+  it('keeps every acknowledged record, byte-identical and contiguous, across 20 kills', { timeout: 240_000 }, async () => {
     const dir = tmpDir();
     let maxAcked = -1;
     for (let round = 0; round < 20; round++) {

@@ -35,7 +35,7 @@ interface Original {
 }
 
 describe('log compaction, property', () => {
-  it('keeps the latest value of every key (or its tombstone within delete.retention.ms), strictly increasing offsets, and a subsequence of the original log', async () => {
+  it('keeps the latest value of every key (or its tombstone within delete.retention.ms), strictly increasing offsets, and a subsequence of the original log', { timeout: 180_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 50 }), fc.integer({ min: 1024, max: 4096 }), async (ops, segmentBytes) => {
         const dir = tmpDir();
