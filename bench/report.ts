@@ -39,8 +39,8 @@ function bars(rows: BenchRow[]): string {
   const list = rows.filter((r) => r.unit.trim() === 'rec/s' && r.value > 0 && (r.group === 'broker' || r.group === 'baseline' || r.group === 'peers'));
   if (list.length === 0) return '<p>No end-to-end rows in this run.</p>';
   const max = Math.max(...list.map((r) => r.value));
-  const label = 430;
-  const width = 900;
+  const label = 470;
+  const width = 960;
   const plot = width - label - 90;
   const h = 26;
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${list.length * h + 30}" role="img" aria-label="records per second">`];
