@@ -79,7 +79,8 @@ function wrap(proc: ChildProcess, address: string, out: () => string): Server {
 /** Run `node --import tsx <script> ...args` and wait for its `@@ready host:port` line. */
 export function startNodeFixture(script: string, args: readonly string[], env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Server> {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // stdin stays open as a lifeline: the fixture exits when it closes (this process died without stopping it).
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

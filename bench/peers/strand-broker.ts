@@ -18,7 +18,10 @@ for (const p of pairs) {
 }
 const broker = await startBroker({ dataDir, config, logLevel: process.env.STRAND_LOG_LEVEL ?? 'warn' });
 process.stdout.write(`${READY}${broker.bootstrap}\n`);
+let stopping = false;
 const stop = () => {
+  if (stopping) return;
+  stopping = true;
   broker.stop().then(() => process.exit(0), (err) => {
     console.error(err);
     process.exit(1);
@@ -26,3 +29,5 @@ const stop = () => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// The benchmark that started us holds our stdin open; if it dies without stopping us, stop.
+process.stdin.on('end', stop).on('error', stop).resume();

@@ -139,3 +139,5 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.once('SIGTERM', () => process.exit(0));
 process.once('SIGINT', () => process.exit(0));
+// The benchmark that started us holds our stdin open; if it dies without stopping us, exit.
+process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();
