@@ -127,6 +127,10 @@ export async function waitForPort(host: string, port: number, timeoutMs = 30_000
 /** Start an external server binary and wait until its port accepts connections. */
 export async function startBinary(cmd: string, args: readonly string[], host: string, port: number, cwd?: string): Promise<Server> {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  // Even when this benchmark dies of an uncaught error, do not leave the server running.
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
+  proc.once('exit', () => process.off('exit', reap));
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-(1 << 19))));
   proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-(1 << 19))));
