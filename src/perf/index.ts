@@ -13,12 +13,12 @@ import { readStamp } from './batches.js';
 import { openTarget, partitionOffsets, type Target } from './cluster.js';
 import { runConsumer, type ConsumeResult } from './consume.js';
 import { LatencyRecorder, type LatencyCurve, type LatencySummary } from './histogram.js';
-import { runProducer, type Acks, type ProduceResult } from './produce.js';
+import { runProducer, type Acks, type ProduceResult, type ProducerSettings } from './produce.js';
 import { PerfError } from './wire.js';
 
 export { COMPRESSIONS, STAMP_BYTES } from './batches.js';
 export type { LatencyCurve, LatencySummary } from './histogram.js';
-export type { Acks, ConsumeResult, ProduceResult };
+export type { Acks, ConsumeResult, ProduceResult, ProducerSettings };
 export { PerfError };
 
 export interface PerfCommon {

@@ -5,9 +5,8 @@
  * and latency percentiles; `--json` prints one JSON object instead.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { CompressionName } from '../../format/batch-header.js';
 import {
-  type Acks, COMPRESSIONS, formatReport, type PerfCommon, perfConsume, perfE2e, perfProduce, STAMP_BYTES,
+  COMPRESSIONS, formatReport, type ProducerSettings, type PerfCommon, perfConsume, perfE2e, perfProduce, STAMP_BYTES,
 } from '../../perf/index.js';
 import { progressBar } from '../../perf/progress.js';
 import { acksArg, addClientOptions, intArg, keyValueArg, pairsToRecord, UsageError, type ClientOptions } from '../args.js';
@@ -22,16 +21,8 @@ interface CommonOptions extends ClientOptions {
   progress: boolean;
 }
 
-interface ProduceOptions extends CommonOptions {
-  numRecords: number;
-  recordSize: number;
-  throughput: number;
-  acks: Acks;
-  batchSize: number;
-  lingerMs: number;
-  compression: CompressionName;
-  maxInFlight: number;
-}
+/** The producer's settings as parsed from the command line (same names as the load generator's). */
+interface ProduceOptions extends CommonOptions, Pick<ProducerSettings, 'numRecords' | 'recordSize' | 'throughput' | 'acks' | 'batchSize' | 'lingerMs' | 'compression' | 'maxInFlight'> {}
 
 interface ConsumeOptions extends CommonOptions {
   numRecords?: number;
