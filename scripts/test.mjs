@@ -40,6 +40,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let status = 0;
+// Failures are listed again after both runs: vitest prints them mid-log, far above the last line.
+const failures = [];
 const out = mkdtempSync(join(tmpdir(), 'strand-vitest-'));
 for (const backend of backends) {
   console.log(`\n=== test suite with STRAND_BACKEND=${backend} ===`);
@@ -52,11 +54,18 @@ for (const backend of backends) {
     failed += report.numFailedTests;
     skipped += report.numPendingTests + (report.numTodoTests ?? 0);
     if (report.numTotalTests === 0) status = 1;
+    for (const file of report.testResults ?? []) {
+      for (const t of file.assertionResults ?? []) {
+        if (t.status === 'failed') failures.push(`[${backend}] ${file.name.replace(root, '')} > ${t.fullName}\n    ${(t.failureMessages?.[0] ?? '').split('\n')[0]}`);
+      }
+      if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) failures.push(`[${backend}] ${file.name.replace(root, '')}: ${(file.message ?? 'failed').split('\n')[0]}`);
+    }
   } else {
     status = 1;
     failed += 1;
   }
 }
 rmSync(out, { recursive: true, force: true });
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status);
