@@ -32,10 +32,26 @@ export class CorruptBatchError extends StrandError {
   }
 }
 
-/** A batch is well formed but breaks a rule of the log (e.g. record count vs offset deltas). */
+/**
+ * A batch is well formed but breaks a rule of the log (e.g. record count vs offset deltas, a
+ * keyless record for a compacted topic). `recordIndex`, when the rule concerns one record, is
+ * its index in the batch: Kafka's produce response reports it in record_errors.
+ */
 export class InvalidRecordError extends StrandError {
-  constructor(message: string) {
+  constructor(message: string, readonly recordIndex?: number) {
     super(message, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
+  }
+}
+
+/**
+ * A compressed batch whose records decompress to more than the log accepts (a decompression
+ * bomb), refused before the excess is inflated. INVALID_RECORD rather than CORRUPT_MESSAGE: the
+ * CRC matched, so the producer built the batch this way, and Kafka clients retry
+ * CORRUPT_MESSAGE but give up on INVALID_RECORD, which is what this batch deserves.
+ */
+export class DecompressedTooLargeError extends StrandError {
+  constructor(message: string, readonly limit: number) {
+    super(message, 'ERR_STRAND_DECOMPRESSED_TOO_LARGE', KafkaErrorCode.INVALID_RECORD);
   }
 }
 

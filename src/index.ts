@@ -24,7 +24,7 @@ export type { RecordInput, StoredRecord, RecordHeader } from './format/record.js
 export { encodeBatch } from './format/record-batch.js';
 export {
   StrandError, CorruptBatchError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError, ClosedError,
-  DirectoryLockedError, InvalidArgumentError, StorageIOError, BackendUnavailableError, KafkaErrorCode,
+  DirectoryLockedError, InvalidArgumentError, StorageIOError, BackendUnavailableError, DecompressedTooLargeError, KafkaErrorCode,
 } from './errors.js';
 
 /** Options of {@link openLog}: Kafka's per-log settings under camelCase names. */

@@ -38,6 +38,7 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'auto.create.topics.enable': { kind: 'bool', default: 'true', doc: 'create unknown topics on Metadata/Produce' },
   'delete.topic.enable': { kind: 'bool', default: 'true', doc: 'allow DeleteTopics' },
   'message.max.bytes': { kind: 'int', default: '1048588', min: 0, doc: 'largest record batch accepted' },
+  'message.max.decompressed.bytes': { kind: 'int', default: '-1', min: -1, doc: 'strand only: largest size the records of one compressed batch may decompress to (INVALID_RECORD above it); -1: the larger of 64 MiB and 64 x the topic max.message.bytes, at most 1 GiB' },
   'log.segment.bytes': { kind: 'int', default: String(1024 * 1024 * 1024), min: 1024, doc: 'segment size' },
   'log.roll.ms': { kind: 'long', default: '', doc: 'segment age before a roll (overrides log.roll.hours)' },
   'log.roll.hours': { kind: 'int', default: '168', min: 1, doc: 'segment age before a roll' },

@@ -318,8 +318,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * flush.ms → { intervalMs } (periodic group fsync); otherwise 'none'. preallocate=true reserves
  * a whole segment. Values Kafka uses as "never" (Long.MAX_VALUE) become -1 or the largest safe
  * number. cleanup.policy and the compaction settings (min.cleanable.dirty.ratio,
- * delete.retention.ms, min/max.compaction.lag.ms) drive the log cleaner. Topic configs read
- * elsewhere (compression.type, message.timestamp.*, ...) are read with `topicConfigValue`.
+ * delete.retention.ms, min/max.compaction.lag.ms) drive the log cleaner, and a compacted log
+ * refuses keyless records. compression.gzip/zstd.level set the level of the broker's
+ * recompression (KIP-390). Topic configs read elsewhere (message.timestamp.*, ...) are read
+ * with `topicConfigValue`.
  */
 export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: BrokerSettings): Partial<LogConfig> {
   const get = (name: string) => topicConfigValue(name, overrides, broker);
@@ -343,8 +345,19 @@ export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: Brok
     preallocateBytes: get('preallocate') === 'true' ? segmentBytes : DEFAULT_LOG_CONFIG.preallocateBytes,
     // Kafka's compression.type: 'producer' keeps each batch's codec, otherwise the broker recompresses.
     compression: get('compression.type') as LogConfig['compression'],
+    // KIP-390 levels of that recompression. compression.lz4.level is accepted but not applied:
+    // lz4-napi (lz4_flex) has one speed and no high-compression mode.
+    compressionGzipLevel: Number(get('compression.gzip.level')),
+    compressionZstdLevel: Number(get('compression.zstd.level')),
+    maxDecompressedBytes: decompressedBound(broker),
     ...compactionConfig(get),
   };
+}
+
+/** strand's message.max.decompressed.bytes (no topic-level synonym: Kafka has no such setting); 0 is read as -1. */
+function decompressedBound(broker: BrokerSettings): number {
+  const n = Number(broker.raw('message.max.decompressed.bytes') ?? -1);
+  return n > 0 ? n : -1;
 }
 
 /** cleanup.policy and the log cleaner's settings as LogConfig fields. */

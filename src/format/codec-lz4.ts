@@ -10,6 +10,7 @@
  *   | HC 0x82 (second byte of xxh32(FLG BD)) | blocks: uint32 LE size (high bit: stored
  *   uncompressed) + data | end mark uint32 0
  */
+import { CorruptBatchError } from '../errors.js';
 
 export const LZ4_FRAME_HEADER = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82]);
 export const LZ4_BLOCK_SIZE = 64 * 1024;
@@ -41,4 +42,56 @@ export function lz4FrameCompress(data: Buffer, compressPrependSize: (block: Buff
   }
   out.writeUInt32LE(0, pos);
   return out;
+}
+
+const FRAME_MAGIC = 0x184d2204;
+/** Skippable frames: magic 0x184D2A50-0x184D2A5F, uint32 LE size, data. */
+const SKIPPABLE_MASK = 0xfffffff0;
+const SKIPPABLE_MAGIC = 0x184d2a50;
+/** BD bits 4-6: block maximum size id 4-7 = 64 KiB, 256 KiB, 1 MiB, 4 MiB. */
+const BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
+
+/**
+ * An upper bound of the bytes the LZ4 frames of `data` decompress to, read from their framing
+ * alone: a block stored uncompressed holds its own length, a compressed one at most the frame's
+ * block maximum size (decoders refuse a block that produces more). A full frame walk that
+ * decompresses nothing, so a bound can be checked first; it overestimates by less than one block
+ * per frame (the last block is usually partial). Throws CorruptBatchError when the framing is
+ * malformed.
+ */
+export function lz4DecompressedBound(data: Buffer): number {
+  let total = 0;
+  let pos = 0;
+  const need = (n: number, what: string) => {
+    if (data.length - pos < n) throw new CorruptBatchError(`lz4 frame: ${what} at byte ${pos} is truncated`);
+  };
+  while (pos < data.length) {
+    need(4, 'magic');
+    const magic = data.readUInt32LE(pos);
+    if (((magic & SKIPPABLE_MASK) >>> 0) === SKIPPABLE_MAGIC) {
+      need(8, 'skippable frame');
+      pos += 8 + data.readUInt32LE(pos + 4);
+      continue;
+    }
+    if (magic !== FRAME_MAGIC) throw new CorruptBatchError(`lz4 frame: bad magic 0x${magic.toString(16)} at byte ${pos}`);
+    need(7, 'frame header');
+    const flg = data[pos + 4]!;
+    const blockMax = BLOCK_MAX[(data[pos + 5]! >> 4) & 7]!;
+    if (blockMax === 0) throw new CorruptBatchError(`lz4 frame: bad block maximum size at byte ${pos + 5}`);
+    pos += 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1;
+    const blockChecksum = flg & 0x10 ? 4 : 0;
+    for (;;) {
+      need(4, 'block size');
+      const word = data.readUInt32LE(pos);
+      pos += 4;
+      if (word === 0) break;
+      const size = (word & ~UNCOMPRESSED) >>> 0;
+      need(size + blockChecksum, 'block');
+      total += (word & UNCOMPRESSED) !== 0 ? size : blockMax;
+      pos += size + blockChecksum;
+    }
+    if (flg & 0x04) pos += 4; // content checksum
+  }
+  if (pos > data.length) throw new CorruptBatchError('lz4 frame: truncated after its last block');
+  return total;
 }

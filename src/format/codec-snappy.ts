@@ -63,3 +63,46 @@ export function xerialDecompress(data: Buffer, uncompressBlock: (block: Buffer) 
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }
+
+/**
+ * The uncompressed length a raw snappy block declares (its varint32 preamble), which snappy's
+ * decoder holds the block to; -1 when the preamble is malformed.
+ */
+function snappyBlockLength(data: Buffer, pos: number, end: number): number {
+  let value = 0;
+  for (let shift = 0, i = pos; i < end && shift <= 28; shift += 7, i++) {
+    const b = data[i]!;
+    value += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return value;
+  }
+  return -1;
+}
+
+/**
+ * What `xerialDecompress` would produce, in bytes, read from the block preambles without
+ * decompressing anything: a bound can be checked before a single byte is inflated.
+ */
+export function snappyDecompressedSize(data: Buffer): number {
+  if (!isXerial(data)) {
+    const n = snappyBlockLength(data, 0, data.length);
+    if (n < 0) throw new CorruptBatchError('snappy: malformed length preamble');
+    return n;
+  }
+  let total = 0;
+  let pos = XERIAL_HEADER_SIZE;
+  while (pos < data.length) {
+    if (isXerial(data, pos)) {
+      pos += XERIAL_HEADER_SIZE;
+      continue;
+    }
+    if (data.length - pos < 4) throw new CorruptBatchError(`xerial snappy: ${data.length - pos} stray bytes at ${pos}`);
+    const len = data.readInt32BE(pos);
+    pos += 4;
+    if (len < 0 || len > data.length - pos) throw new CorruptBatchError(`xerial snappy: chunk of ${len} bytes at ${pos - 4} overruns the ${data.length}-byte stream`);
+    const n = snappyBlockLength(data, pos, pos + len);
+    if (n < 0) throw new CorruptBatchError(`xerial snappy: chunk at ${pos - 4} has a malformed length preamble`);
+    total += n;
+    pos += len;
+  }
+  return total;
+}

@@ -12,15 +12,21 @@
  */
 import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CorruptBatchError, KafkaErrorCode, StrandError } from '../errors.js';
+import { CorruptBatchError, DecompressedTooLargeError, KafkaErrorCode, StrandError } from '../errors.js';
 import { Compression, type CompressionName } from './batch-header.js';
-import { lz4FrameCompress } from './codec-lz4.js';
-import { xerialCompress, xerialDecompress } from './codec-snappy.js';
+import { lz4DecompressedBound, lz4FrameCompress } from './codec-lz4.js';
+import { snappyDecompressedSize, xerialCompress, xerialDecompress } from './codec-snappy.js';
+import { type ZstdBinding, zstdDecompressBounded } from './codec-zstd.js';
 
 export interface Codec {
   /** `level` is the codec's own scale (gzip 1-9, zstd -131072..22); undefined means its default. */
   compress(data: Buffer, level?: number): Buffer;
-  decompress(data: Buffer): Buffer;
+  /**
+   * With `maxBytes`, output beyond that many bytes is never produced: DecompressedTooLargeError
+   * instead (from the declared sizes in the framing where the format has them, else as soon as
+   * the stream passes the bound).
+   */
+  decompress(data: Buffer, maxBytes?: number): Buffer;
 }
 
 export const CODEC_NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -60,11 +66,28 @@ function lazy<T>(pkg: string): () => T {
 const snappyLib = lazy<SnappyLib>('snappy');
 const lz4Lib = lazy<Lz4Lib>('lz4-napi');
 const zstdLib = lazy<ZstdLib>('zstd-napi');
+const zstdBinding = lazy<ZstdBinding>('zstd-napi/binding');
+
+function tooLarge(codec: string, limit: number): DecompressedTooLargeError {
+  return new DecompressedTooLargeError(`${codec} records decompress to more than ${limit} bytes`, limit);
+}
 
 const gzip: Codec = {
   // Kafka's compression.gzip.level -1 means the library default (6), as does undefined here.
   compress: (d, level) => gzipSync(d, level === undefined || level < 0 ? {} : { level }),
-  decompress: (d) => gunzipSync(d),
+  decompress: (d, maxBytes) => {
+    if (maxBytes === undefined) return gunzipSync(d);
+    try {
+      // zlib stops inflating once its output passes maxOutputLength (checked chunk by chunk);
+      // it takes no bound below 1.
+      const out = gunzipSync(d, { maxOutputLength: Math.max(1, maxBytes) });
+      if (out.length > maxBytes) throw tooLarge('gzip', maxBytes);
+      return out;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('gzip', maxBytes);
+      throw err;
+    }
+  },
 };
 
 // copyOutputData: results in ordinary Buffers instead of external ones. External buffers are
@@ -73,19 +96,27 @@ const gzip: Codec = {
 // 1 MiB batch in a tight loop, and the copy made compression ~3x faster here, not slower.
 const snappy: Codec = {
   compress: (d) => xerialCompress(d, (block) => snappyLib().compressSync(block, COPY_OUT)),
-  decompress: (d) => xerialDecompress(d, (block) => snappyLib().uncompressSync(block, { asBuffer: true, copyOutputData: true }) as Buffer),
+  decompress: (d, maxBytes) => {
+    // Each block's preamble is the exact length snappy's decoder will produce.
+    if (maxBytes !== undefined && snappyDecompressedSize(d) > maxBytes) throw tooLarge('snappy', maxBytes);
+    return xerialDecompress(d, (block) => snappyLib().uncompressSync(block, { asBuffer: true, copyOutputData: true }) as Buffer);
+  },
 };
 const COPY_OUT = { copyOutputData: true };
 
 const lz4: Codec = {
   // lz4_flex has one speed (no HC levels), so compression.lz4.level is accepted and ignored.
   compress: (d) => lz4FrameCompress(d, lz4Lib().compressSync),
-  decompress: (d) => lz4Lib().decompressFrameSync(d),
+  // lz4-napi decodes a whole frame at once, so the bound is checked on the framing first.
+  decompress: (d, maxBytes) => {
+    if (maxBytes !== undefined && lz4DecompressedBound(d) > maxBytes) throw tooLarge('lz4', maxBytes);
+    return lz4Lib().decompressFrameSync(d);
+  },
 };
 
 const zstd: Codec = {
   compress: (d, level) => zstdLib().compress(d, level === undefined ? undefined : { compressionLevel: level }),
-  decompress: (d) => zstdLib().decompress(d),
+  decompress: (d, maxBytes) => (maxBytes === undefined ? zstdLib().decompress(d) : zstdDecompressBounded(zstdBinding(), d, maxBytes)),
 };
 
 const codecs = new Map<number, Codec>([[1, gzip], [2, snappy], [3, lz4], [4, zstd]]);
@@ -120,10 +151,11 @@ export function compressRecords(id: number, data: Buffer, level?: number): Buffe
   return codecFor(id).compress(data, level);
 }
 
-export function decompressRecords(id: number, data: Buffer): Buffer {
+/** The records section `data` decompressed; with `maxBytes`, refused past that size (see Codec). */
+export function decompressRecords(id: number, data: Buffer, maxBytes?: number): Buffer {
   const codec = codecFor(id);
   try {
-    return codec.decompress(data);
+    return codec.decompress(data, maxBytes === undefined || maxBytes === Infinity ? undefined : maxBytes);
   } catch (err) {
     if (err instanceof StrandError) throw err;
     throw new CorruptBatchError(`${CODEC_NAMES[id] ?? id} records do not decompress: ${(err as Error).message}`);

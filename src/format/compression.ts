@@ -10,14 +10,14 @@
  * the CRC-32C. Control batches (transaction markers) are never compressed, as in Kafka, and pass
  * through unchanged.
  */
-import { CorruptBatchError, InvalidRecordError } from '../errors.js';
+import { CorruptBatchError, DecompressedTooLargeError, InvalidRecordError } from '../errors.js';
 import { crc32c } from '../io/index.js';
 import {
   ATTRIBUTES, BASE_TIMESTAMP, BATCH_LENGTH, COMPRESSION_MASK, CONTROL_MASK, CRC, type CompressionName, LAST_OFFSET_DELTA,
   LOG_OVERHEAD, RECORD_COUNT, RECORDS, TIMESTAMP_TYPE_MASK, readInt64,
 } from './batch-header.js';
 import { CODEC_NAMES, codecId, compressRecords, decompressRecords } from './codecs.js';
-import { type BatchProblem, type EncodeBatchOptions, batchSizeAt, checkBatch, checkRecordSection, encodeBatch } from './record-batch.js';
+import { type BatchProblem, type EncodeBatchOptions, batchSizeAt, checkBatch, checkRecordSection, encodeBatch, recordProblemError } from './record-batch.js';
 import type { RecordInput } from './record.js';
 
 /** A codec by name (Kafka's 'uncompressed' is accepted for 'none') or by attribute id. */
@@ -26,6 +26,16 @@ export type CodecSpec = CompressionName | 'uncompressed' | number;
 export interface CompressBatchOptions extends EncodeBatchOptions {
   /** Codec level (gzip 1-9, zstd up to 22); the codec's default when omitted. */
   level?: number;
+}
+
+/** What the deep validation of produced batches checks beyond the format itself. */
+export interface RecordChecks {
+  /** Names the partition in error messages. */
+  where: string;
+  /** A compacted log: every record must have a key (Kafka's LogValidator.validateKey). */
+  keysRequired?: boolean;
+  /** Largest records section a compressed batch may decompress to (DecompressedTooLargeError). */
+  maxDecompressedBytes?: number;
 }
 
 /** Codec id (attributes bits 0-2) of the batch at `pos`. */
@@ -57,7 +67,7 @@ export function decompressBatch(buf: Buffer): Buffer {
  * With `validate`, every batch is also deep-checked as by `validateBatchesDeep` (CorruptBatchError,
  * InvalidRecordError), each decompressed only once; without it CRCs and records are not checked.
  */
-export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number, validate?: { where: string }): Buffer {
+export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number, validate?: RecordChecks): Buffer {
   const id = codecId(codec);
   const parts: Buffer[] = [];
   let changed = false;
@@ -66,9 +76,9 @@ export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number,
     const size = batchSizeAt(buf, pos, buf.length);
     if (size < 0) throw new CorruptBatchError(`batch ${n} at byte ${pos} has a bad length or is truncated`, pos);
     const keep = batchCodec(buf, pos) === id || (buf.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) !== 0;
-    const where = validate === undefined ? undefined : `${validate.where}: batch ${n} at byte ${pos}`;
-    if (keep && where !== undefined) throwProblem(deepCheckBatch(buf, pos, size, true), where, pos);
-    const part = keep ? buf.subarray(pos, pos + size) : recompressOne(buf, pos, size, id, level, where);
+    const at = `batch ${n} at byte ${pos}`;
+    if (keep && validate !== undefined) throwProblem(deepCheckBatch(buf, pos, size, true, validate), validate.where, at, pos);
+    const part = keep ? buf.subarray(pos, pos + size) : recompressOne(buf, pos, size, id, level, validate, at);
     if (!keep) changed = true;
     parts.push(part);
     total += part.length;
@@ -78,24 +88,25 @@ export function recompressBatches(buf: Buffer, codec: CodecSpec, level?: number,
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }
 
-/** The batch at [pos, pos+size) with its records re-encoded with codec `id`. */
-function recompressOne(buf: Buffer, pos: number, size: number, id: number, level: number | undefined, where?: string): Buffer {
-  if (where !== undefined) {
+/** The batch at [pos, pos+size) with its records re-encoded with codec `id`; deep-checked on the way with `checks` (`at` names the batch). */
+function recompressOne(buf: Buffer, pos: number, size: number, id: number, level: number | undefined, checks?: RecordChecks, at = ''): Buffer {
+  if (checks !== undefined) {
     const corrupt = checkBatch(buf, pos, size);
-    if (corrupt !== null) throw new CorruptBatchError(`${where}: ${corrupt}`, pos);
+    if (corrupt !== null) throw new CorruptBatchError(`${checks.where}: ${at}: ${corrupt}`, pos);
   }
   const from = batchCodec(buf, pos);
   const section = buf.subarray(pos + RECORDS, pos + size);
   let records = section;
   try {
-    if (from !== 0) records = decompressRecords(from, section);
+    if (from !== 0) records = decompressRecords(from, section, checks?.maxDecompressedBytes);
   } catch (err) {
-    if (where !== undefined && err instanceof CorruptBatchError) throw new CorruptBatchError(`${where}: ${err.message}`, pos);
+    if (checks !== undefined && err instanceof CorruptBatchError) throw new CorruptBatchError(`${checks.where}: ${at}: ${err.message}`, pos);
+    if (checks !== undefined && err instanceof DecompressedTooLargeError) throw new DecompressedTooLargeError(`${checks.where}: ${at}: ${err.message}`, err.limit);
     throw err;
   }
-  if (where !== undefined) {
-    const invalid = checkRecordSection(records, 0, records.length, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), true);
-    if (invalid !== null) throw new InvalidRecordError(`${where}: ${invalid}`);
+  if (checks !== undefined) {
+    const invalid = checkRecordSection(records, 0, records.length, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), true, undefined, checks.keysRequired === true);
+    if (invalid !== null) throw recordProblemError(checks.where, at, invalid);
   }
   const body = id === 0 ? records : compressRecords(id, records, level);
   // Its own ArrayBuffer (allocUnsafeSlow), so a worker can hand it back without a copy.
@@ -110,9 +121,11 @@ function recompressOne(buf: Buffer, pos: number, size: number, id: number, level
 
 /** Outcome of a deep check: which error a producer gets, and what the walk learnt. */
 export interface DeepCheck {
-  /** null when the batch passed. 'corrupt': framing, CRC or codec stream; 'invalid': records. */
+  /** null when the batch passed. 'corrupt': framing, CRC or codec stream; 'invalid': records; 'too-large': decompressed past the bound. */
   problem: BatchProblem;
-  kind: 'corrupt' | 'invalid' | null;
+  kind: 'corrupt' | 'invalid' | 'too-large' | null;
+  /** The bound that a 'too-large' batch passed. */
+  limit?: number;
   /** Uncompressed size of the records section. */
   uncompressedBytes: number;
   /** Largest record timestamp (CREATE_TIME batches; -1 when empty or LOG_APPEND_TIME). */
@@ -121,11 +134,12 @@ export interface DeepCheck {
 
 /**
  * Deep check of the batch at [pos, pos+size): magic and CRC-32C, then the records (decompressed
- * first when compressed): lengths that tile the section, well-formed varints, the record count,
- * offset deltas in order (0..count-1 when `sequential`, as Kafka requires of fresh produce)
- * and within lastOffsetDelta, timestamp deltas, key, value and header lengths.
+ * first when compressed, never past `checks.maxDecompressedBytes`): lengths that tile the
+ * section, well-formed varints, the record count, offset deltas in order (0..count-1 when
+ * `sequential`, as Kafka requires of fresh produce) and within lastOffsetDelta, timestamp
+ * deltas, key, value and header lengths, and keys present when `checks.keysRequired`.
  */
-export function deepCheckBatch(buf: Buffer, pos: number, size: number, sequential: boolean): DeepCheck {
+export function deepCheckBatch(buf: Buffer, pos: number, size: number, sequential: boolean, checks: Omit<RecordChecks, 'where'> = {}): DeepCheck {
   const result: DeepCheck = { problem: null, kind: null, uncompressedBytes: size - RECORDS, maxRecordTimestamp: -1 };
   const corrupt = checkBatch(buf, pos, size);
   if (corrupt !== null) return { ...result, problem: corrupt, kind: 'corrupt' };
@@ -135,8 +149,9 @@ export function deepCheckBatch(buf: Buffer, pos: number, size: number, sequentia
   let end = pos + size;
   if (codec !== 0) {
     try {
-      data = decompressRecords(codec, buf.subarray(start, end));
+      data = decompressRecords(codec, buf.subarray(start, end), checks.maxDecompressedBytes);
     } catch (err) {
+      if (err instanceof DecompressedTooLargeError) return { ...result, problem: err.message, kind: 'too-large', limit: err.limit };
       return { ...result, problem: `${CODEC_NAMES[codec] ?? codec} records: ${(err as Error).message}`, kind: 'corrupt' };
     }
     start = 0;
@@ -145,7 +160,7 @@ export function deepCheckBatch(buf: Buffer, pos: number, size: number, sequentia
   }
   const stats = { maxTimestampDelta: -Infinity };
   const count = buf.readInt32BE(pos + RECORD_COUNT);
-  const invalid = checkRecordSection(data, start, end, count, buf.readInt32BE(pos + LAST_OFFSET_DELTA), sequential, stats);
+  const invalid = checkRecordSection(data, start, end, count, buf.readInt32BE(pos + LAST_OFFSET_DELTA), sequential, stats, checks.keysRequired === true);
   if (invalid !== null) return { ...result, problem: invalid, kind: 'invalid' };
   const logAppendTime = (buf.readInt16BE(pos + ATTRIBUTES) & TIMESTAMP_TYPE_MASK) !== 0;
   if (count > 0 && !logAppendTime) result.maxRecordTimestamp = readInt64(buf, pos + BASE_TIMESTAMP) + stats.maxTimestampDelta;
@@ -154,15 +169,18 @@ export function deepCheckBatch(buf: Buffer, pos: number, size: number, sequentia
 
 /**
  * `validateBatches` with compressed batches checked too: every batch of `buf` is deep-checked.
- * Returns the number of batches; throws CorruptBatchError or InvalidRecordError naming the batch.
+ * Returns the number of batches; throws CorruptBatchError, InvalidRecordError or
+ * DecompressedTooLargeError naming the partition and the batch.
  */
-export function validateBatchesDeep(buf: Buffer, where: string): number {
+export function validateBatchesDeep(buf: Buffer, checks: RecordChecks | string): number {
+  if (typeof checks === 'string') checks = { where: checks };
+  const { where } = checks;
   let pos = 0;
   let n = 0;
   while (pos < buf.length) {
     const size = batchSizeAt(buf, pos, buf.length);
     if (size < 0) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos} has a bad length or is truncated`, pos);
-    throwProblem(deepCheckBatch(buf, pos, size, true), `${where}: batch ${n} at byte ${pos}`, pos);
+    throwProblem(deepCheckBatch(buf, pos, size, true, checks), where, `batch ${n} at byte ${pos}`, pos);
     pos += size;
     n++;
   }
@@ -170,7 +188,8 @@ export function validateBatchesDeep(buf: Buffer, where: string): number {
   return n;
 }
 
-function throwProblem(check: DeepCheck, where: string, pos: number): void {
-  if (check.kind === 'corrupt') throw new CorruptBatchError(`${where}: ${check.problem}`, pos);
-  if (check.kind === 'invalid') throw new InvalidRecordError(`${where}: ${check.problem}`);
+function throwProblem(check: DeepCheck, where: string, at: string, pos: number): void {
+  if (check.kind === 'corrupt') throw new CorruptBatchError(`${where}: ${at}: ${check.problem}`, pos);
+  if (check.kind === 'invalid') throw recordProblemError(where, at, check.problem!);
+  if (check.kind === 'too-large') throw new DecompressedTooLargeError(`${where}: ${at}: ${check.problem}`, check.limit!);
 }

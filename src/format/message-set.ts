@@ -14,7 +14,7 @@
  * (magic 1: inner offsets relative, and with LogAppendTime the wrapper's timestamp applies).
  */
 import { crc32 } from 'node:zlib';
-import { CorruptBatchError } from '../errors.js';
+import { CorruptBatchError, DecompressedTooLargeError } from '../errors.js';
 import { decompressRecords } from './codecs.js';
 import { compressBatch } from './compression.js';
 import { encodeBatch } from './record-batch.js';
@@ -23,7 +23,12 @@ import type { RecordInput } from './record.js';
 const NO_TIMESTAMP = -1;
 const MAX_NESTING = 1;
 
-function readMessages(buf: Buffer, where: string, depth: number, out: RecordInput[], wrapperTimestamp: number | null): number {
+/** Bytes the wrapper messages of one set may still decompress to, all of them together. */
+interface Budget {
+  left: number;
+}
+
+function readMessages(buf: Buffer, where: string, depth: number, out: RecordInput[], wrapperTimestamp: number | null, budget: Budget): number {
   let codec = 0;
   let pos = 0;
   while (pos < buf.length) {
@@ -57,7 +62,15 @@ function readMessages(buf: Buffer, where: string, depth: number, out: RecordInpu
     if (inner !== 0) {
       if (depth >= MAX_NESTING || value === null) throw new CorruptBatchError(`${where}: nested or empty compressed message at byte ${pos}`, pos);
       const logAppendTime = magic === 1 && (attributes & 0x08) !== 0;
-      readMessages(decompressRecords(inner, value), where, depth + 1, out, logAppendTime ? timestamp : null);
+      let inflated: Buffer;
+      try {
+        inflated = decompressRecords(inner, value, budget.left);
+      } catch (err) {
+        if (err instanceof DecompressedTooLargeError) throw new DecompressedTooLargeError(`${where}: message at byte ${pos}: ${err.message}`, err.limit);
+        throw err;
+      }
+      budget.left -= inflated.length;
+      readMessages(inflated, where, depth + 1, out, logAppendTime ? timestamp : null, budget);
       codec = inner;
     } else {
       out.push({ key, value, timestamp: wrapperTimestamp ?? timestamp });
@@ -67,10 +80,13 @@ function readMessages(buf: Buffer, where: string, depth: number, out: RecordInpu
   return codec;
 }
 
-/** One v2 batch holding the messages of a magic 0/1 message set, in the set's codec. */
-export function upconvertMessageSet(buf: Buffer, where: string): Buffer {
+/**
+ * One v2 batch holding the messages of a magic 0/1 message set, in the set's codec. Compressed
+ * wrapper messages may decompress to `maxDecompressedBytes` in all (DecompressedTooLargeError).
+ */
+export function upconvertMessageSet(buf: Buffer, where: string, maxDecompressedBytes = Infinity): Buffer {
   const records: RecordInput[] = [];
-  const codec = readMessages(buf, where, 0, records, null);
+  const codec = readMessages(buf, where, 0, records, null, { left: maxDecompressedBytes });
   if (records.length === 0) throw new CorruptBatchError(`${where}: empty message set`, 0);
   // Magic 0 has no timestamps: Kafka keeps NO_TIMESTAMP (-1) rather than inventing one.
   return codec === 0 ? encodeBatch(records, { now: NO_TIMESTAMP }) : compressBatch(records, codec, { now: NO_TIMESTAMP });

@@ -163,11 +163,12 @@ export function checkBatch(buf: Buffer, pos: number, size: number): BatchProblem
  * Walk the records of an uncompressed batch without creating objects: lengths must tile the
  * batch exactly, every varint must be well formed, and (for freshly produced batches, where
  * `sequential` is true) offset deltas must run 0..count-1 as Kafka's LogValidator requires.
+ * With `keysRequired` (a compacted log) every record must have a key.
  */
-export function checkRecords(buf: Buffer, pos: number, size: number, sequential: boolean): BatchProblem {
+export function checkRecords(buf: Buffer, pos: number, size: number, sequential: boolean, keysRequired = false): BatchProblem {
   const attributes = buf.readInt16BE(pos + ATTRIBUTES);
   if ((attributes & COMPRESSION_MASK) !== 0) return null; // checked after decompression, in the worker pool
-  return checkRecordSection(buf, pos + RECORDS, pos + size, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), sequential);
+  return checkRecordSection(buf, pos + RECORDS, pos + size, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), sequential, undefined, keysRequired);
 }
 
 /** What `checkRecordSection` learnt on its walk (for callers that want more than a verdict). */
@@ -181,7 +182,7 @@ export interface RecordSectionStats {
  * records with offset deltas up to `lastDelta`: the bytes of an uncompressed batch, or the
  * decompressed records of a compressed one.
  */
-export function checkRecordSection(buf: Buffer, start: number, end: number, count: number, lastDelta: number, sequential: boolean, stats?: RecordSectionStats): BatchProblem {
+export function checkRecordSection(buf: Buffer, start: number, end: number, count: number, lastDelta: number, sequential: boolean, stats?: RecordSectionStats, keysRequired = false): BatchProblem {
   const cur: Cursor = { pos: start };
   let prevDelta = -1;
   let maxTsDelta = -Infinity;
@@ -201,6 +202,7 @@ export function checkRecordSection(buf: Buffer, start: number, end: number, coun
       const len = readVarint(buf, cur, recordEnd);
       if (Number.isNaN(len) || len < -1 || cur.pos + Math.max(len, 0) > recordEnd) return `record ${i} has a bad ${field === 0 ? 'key' : 'value'} length`;
       if (len > 0) cur.pos += len;
+      else if (len < 0 && field === 0 && keysRequired) return keylessProblem(i);
     }
     const headers = readVarint(buf, cur, recordEnd);
     if (Number.isNaN(headers) || headers < 0) return `record ${i} has a bad header count`;
@@ -219,12 +221,30 @@ export function checkRecordSection(buf: Buffer, start: number, end: number, coun
   return null;
 }
 
+const KEYLESS = /^record (\d+) has a null key$/;
+
+function keylessProblem(i: number): string {
+  return `record ${i} has a null key`;
+}
+
+/**
+ * The InvalidRecordError for a problem of `checkRecordSection` in the batch `at` of partition
+ * `where`. A keyless record in a compacted log gets Kafka's own message (LogValidator.validateKey)
+ * and its index, which the produce response reports in record_errors.
+ */
+export function recordProblemError(where: string, at: string, problem: string): InvalidRecordError {
+  const keyless = KEYLESS.exec(problem);
+  if (keyless !== null) return new InvalidRecordError(`Compacted topic cannot accept message without key in topic partition ${where}.`, Number(keyless[1]));
+  return new InvalidRecordError(`${where}: ${at}: ${problem}`);
+}
+
 /**
  * Validate a buffer of one or more batches as received from a producer; returns the number of
  * batches. Throws CorruptBatchError (framing, magic, CRC) or InvalidRecordError (records that
- * disagree with their header) naming the batch index and the problem.
+ * disagree with their header, or a keyless record when `keysRequired`) naming the batch index
+ * and the problem.
  */
-export function validateBatches(buf: Buffer, where: string): number {
+export function validateBatches(buf: Buffer, where: string, keysRequired = false): number {
   let pos = 0;
   let n = 0;
   while (pos < buf.length) {
@@ -233,8 +253,8 @@ export function validateBatches(buf: Buffer, where: string): number {
     const corrupt = checkBatch(buf, pos, size);
     if (corrupt !== null) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos}: ${corrupt}`, pos);
     // The CRC matched, so the producer built these records this way: INVALID_RECORD, as Kafka's LogValidator says.
-    const invalid = checkRecords(buf, pos, size, true);
-    if (invalid !== null) throw new InvalidRecordError(`${where}: batch ${n} at byte ${pos}: ${invalid}`);
+    const invalid = checkRecords(buf, pos, size, true, keysRequired);
+    if (invalid !== null) throw recordProblemError(where, `batch ${n} at byte ${pos}`, invalid);
     pos += size;
     n++;
   }

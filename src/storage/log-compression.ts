@@ -14,6 +14,8 @@ import { codecId } from '../format/codecs.js';
 import { type EncodeBatchOptions, encodeBatch } from '../format/record-batch.js';
 import type { RecordInput } from '../format/record.js';
 import { defaultBatchPool } from '../workers/pool.js';
+import { compressionLevel, decompressionLimit, keysRequired } from './append-rules.js';
+import type { LogConfig } from './log-config.js';
 
 /** How a log stores appended batches: as sent ('producer', the default) or in one codec ('none' = Kafka's 'uncompressed'). */
 export type LogCompression = 'producer' | 'none' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -32,10 +34,11 @@ export function storedCodec(compression: LogCompression): number {
   return compression === 'producer' ? -1 : codecId(compression);
 }
 
-/** The batch encoded from `records`, in codec `codec` (uncompressed for -1 and 0). */
-export function encodeForAppend(records: readonly RecordInput[], codec: number, options: EncodeBatchOptions): Promise<Buffer> {
+/** The batch encoded from `records`, in codec `codec` (uncompressed for -1 and 0) at the log's level for it. */
+export function encodeForAppend(records: readonly RecordInput[], codec: number, options: EncodeBatchOptions, config: LogConfig): Promise<Buffer> {
   if (codec <= 0) return Promise.resolve(encodeBatch(records, options));
-  return defaultBatchPool().compress(records, codec, { encode: options });
+  const level = compressionLevel(config, codec);
+  return defaultBatchPool().compress(records, codec, { encode: options, ...(level === undefined ? {} : { level }) });
 }
 
 /** True when appending `bytes` to a log storing `codec` needs more than `validateBatches`: some batch is compressed, or in another codec. */
@@ -47,10 +50,16 @@ export function needsBatchWork(bytes: Buffer, codec: number): boolean {
   return false;
 }
 
-/** Producer batches deep-validated and, unless `codec` is -1, recompressed to it; one decompression each. */
-export async function prepareBatchForAppend(bytes: Buffer, codec: number, where: string): Promise<Buffer> {
-  if (codec < 0) return (await defaultBatchPool().validate(bytes, { where })).bytes;
-  return defaultBatchPool().recompress(bytes, codec, { validate: where });
+/**
+ * Producer batches deep-validated (keys too for a compacted log, decompressed sizes within
+ * `decompressionLimit`) and, unless `codec` is -1, recompressed to it at the log's level for it;
+ * one decompression each.
+ */
+export async function prepareBatchForAppend(bytes: Buffer, codec: number, where: string, config: LogConfig): Promise<Buffer> {
+  const checks = { where, maxDecompressedBytes: decompressionLimit(config), ...(keysRequired(config) ? { keysRequired: true } : {}) };
+  if (codec < 0) return (await defaultBatchPool().validate(bytes, checks)).bytes;
+  const level = compressionLevel(config, codec);
+  return defaultBatchPool().recompress(bytes, codec, { validate: checks, ...(level === undefined ? {} : { level }) });
 }
 
 /** Applies appends in call order while their compression runs concurrently. */

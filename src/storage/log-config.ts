@@ -2,6 +2,7 @@
  * Per-log settings, with Kafka's defaults and topic-level names in the comments. Validation
  * lives here so the embedded API and the broker reject the same bad values with one message.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import { type LogCompression, checkCompression } from './log-compression.js';
 
@@ -34,6 +35,17 @@ export interface LogConfig {
   preallocateBytes: number;
   /** compression.type: codec appended batches are stored in; 'producer' (Kafka's default) keeps theirs. */
   compression: LogCompression;
+  /** compression.gzip.level (KIP-390): level of the gzip the log writes, 1-9; -1 is zlib's default (6). Kafka: -1. */
+  compressionGzipLevel: number;
+  /** compression.zstd.level (KIP-390): level of the zstd the log writes, -131072..22. Kafka: 3. */
+  compressionZstdLevel: number;
+  /**
+   * Largest size the records of one compressed batch may decompress to; larger batches are
+   * refused (DecompressedTooLargeError, INVALID_RECORD) before the excess is inflated. -1 (the
+   * default) derives it from maxMessageBytes, see `decompressionLimit`. strand's own setting:
+   * Kafka has none.
+   */
+  maxDecompressedBytes: number;
   /** producer.id.expiration.ms: forget idempotent producers idle this long. Kafka: 1 day. */
   producerIdExpirationMs: number;
   /** cleanup.policy. Kafka: 'delete'. */
@@ -60,6 +72,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   // __consumer_offsets alone) should not hold megabytes of disk.
   preallocateBytes: 1024 * 1024,
   compression: 'producer',
+  compressionGzipLevel: -1,
+  compressionZstdLevel: 3,
+  maxDecompressedBytes: -1,
   producerIdExpirationMs: 24 * 3600 * 1000,
   cleanupPolicy: 'delete',
   minCleanableDirtyRatio: 0.5,
@@ -79,6 +94,14 @@ function int(name: string, value: unknown, min: number, max = Number.MAX_SAFE_IN
   return value;
 }
 
+/** -1 (a default chosen elsewhere) or an integer in [min, max]. */
+function minusOneOr(name: string, value: unknown, min: number, max: number): void {
+  if (value === -1) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be -1 or an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+}
+
 export function resolveLogConfig(options: Partial<LogConfig> = {}): LogConfig {
   const c: LogConfig = { ...DEFAULT_LOG_CONFIG, ...stripUndefined(options) };
   int('segmentBytes', c.segmentBytes, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
@@ -89,6 +112,9 @@ export function resolveLogConfig(options: Partial<LogConfig> = {}): LogConfig {
   int('maxMessageBytes', c.maxMessageBytes, 0);
   int('preallocateBytes', c.preallocateBytes, 0);
   checkCompression(c.compression);
+  minusOneOr('compressionGzipLevel', c.compressionGzipLevel, 1, 9);
+  int('compressionZstdLevel', c.compressionZstdLevel, -131072, 22);
+  minusOneOr('maxDecompressedBytes', c.maxDecompressedBytes, 1, BUFFER_MAX);
   int('producerIdExpirationMs', c.producerIdExpirationMs, 1);
   if ((c.cleanupPolicy as string) === 'delete,compact') c.cleanupPolicy = 'compact,delete';
   if (!CLEANUP_POLICIES.includes(c.cleanupPolicy)) throw new InvalidArgumentError(`cleanupPolicy must be one of ${CLEANUP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${String(c.cleanupPolicy)}`);
@@ -105,6 +131,8 @@ export function resolveLogConfig(options: Partial<LogConfig> = {}): LogConfig {
   }
   return c;
 }
+
+const BUFFER_MAX = bufferConstants.MAX_LENGTH;
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};

@@ -31,6 +31,7 @@ import { logger } from '../logger.js';
 import { type CompactOptions, type CompactResult, cleanLog } from './cleaner/clean-log.js';
 import { recoverInterruptedClean } from './cleaner/swap.js';
 import { parseLogFileName } from './file-names.js';
+import { checkRecordKeys, keysRequired } from './append-rules.js';
 import { OrderedAppends, encodeForAppend, needsBatchWork, prepareBatchForAppend, storedCodec } from './log-compression.js';
 import { type LogConfig, resolveLogConfig } from './log-config.js';
 import { ProducerStateManager } from './producer-state.js';
@@ -189,12 +190,13 @@ export class Log {
   async append(records: readonly RecordInput[]): Promise<AppendResult> {
     this.checkOpen();
     if (!Array.isArray(records)) throw new InvalidArgumentError('append expects an array of records');
+    if (keysRequired(this.config)) checkRecordKeys(records, this.name);
     const codec = storedCodec(this.config.compression);
     const encode = { baseOffset: this.endOffset, partitionLeaderEpoch: this.leaderEpoch };
     // Compressed (maybe in the worker pool), or behind appends that are: applied in call order.
     const result = codec <= 0 && this.appends.idle
       ? this.appendValidated(encodeBatch(records, encode))
-      : await this.appends.submit(encodeForAppend(records, codec, encode), (b) => this.appendValidated(b));
+      : await this.appends.submit(encodeForAppend(records, codec, encode, this.config), (b) => this.appendValidated(b));
     await this.durable();
     return result;
   }
@@ -219,12 +221,12 @@ export class Log {
   appendBatches(bytes: Buffer): AppendResult | Promise<AppendResult> {
     this.checkOpen();
     if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendBatch expects a Buffer of record batches');
-    validateBatches(bytes, this.name);
+    validateBatches(bytes, this.name, keysRequired(this.config));
     // Compressed batches are deep-validated, and recompressed when the log's codec differs.
     const codec = storedCodec(this.config.compression);
     return !needsBatchWork(bytes, codec) && this.appends.idle
       ? this.appendValidated(bytes)
-      : this.appends.submit(prepareBatchForAppend(bytes, codec, this.name), (b) => this.appendValidated(b));
+      : this.appends.submit(prepareBatchForAppend(bytes, codec, this.name, this.config), (b) => this.appendValidated(b));
   }
 
   /**

@@ -24,7 +24,7 @@ import { Piscina } from 'piscina';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { BATCH_LENGTH, LOG_OVERHEAD, RECORDS } from '../format/batch-header.js';
 import { codecId } from '../format/codecs.js';
-import { type CodecSpec, batchCodec } from '../format/compression.js';
+import { type CodecSpec, type RecordChecks, batchCodec } from '../format/compression.js';
 import { type EncodeBatchOptions, encodeBatch } from '../format/record-batch.js';
 import type { RecordInput } from '../format/record.js';
 import { type BatchTask, type TaskResult, type WireBytes, rebuildError, runTask, toBuffer } from './tasks.js';
@@ -194,14 +194,16 @@ export class BatchPool {
   /**
    * Every batch of `batches` with its records in `codec` (Kafka's compression.type applied by a
    * broker); batches already in that codec and control batches are kept as they are. With
-   * `validate` (a name for error messages), every batch is deep-checked on the way, as by
-   * `validate()`, decompressing each once; otherwise CRCs and records are not checked.
+   * `validate` (a name for error messages, or the checks of `validate()`), every batch is
+   * deep-checked on the way, as by `validate()`, decompressing each once; otherwise CRCs and
+   * records are not checked.
    */
-  async recompress(batches: Buffer, codec: CodecSpec, options: MoveOptions & { level?: number; validate?: string } = {}): Promise<Buffer> {
+  async recompress(batches: Buffer, codec: CodecSpec, options: MoveOptions & { level?: number; validate?: string | RecordChecks } = {}): Promise<Buffer> {
     const id = codecId(codec);
+    const checks = typeof options.validate === 'string' ? { where: options.validate } : options.validate;
     const task: BatchTask = {
       op: 'recompress', codec: id, bytes: WIRE_PLACEHOLDER,
-      ...(options.level === undefined ? {} : { level: options.level }), ...(options.validate === undefined ? {} : { where: options.validate }),
+      ...(options.level === undefined ? {} : { level: options.level }), ...(checks === undefined ? {} : checkFields(checks)),
     };
     const from = batches.length >= RECORDS ? batchCodec(batches) : 0;
     const steps: Step[] = from === id ? [] : [['decompress', from], ['compress', id]];
@@ -214,11 +216,12 @@ export class BatchPool {
   /**
    * Deep validation of a buffer of batches as a producer sent them: framing, CRC-32C, and every
    * record (compressed batches are decompressed first): count, offset deltas, timestamp deltas,
-   * lengths. Resolves to the number of batches and the bytes (the same memory, handed back when
-   * it was transferred); rejects with CorruptBatchError or InvalidRecordError.
+   * lengths; keys when `keysRequired`; decompressed sizes up to `maxDecompressedBytes`. Resolves
+   * to the number of batches and the bytes (the same memory, handed back when it was
+   * transferred); rejects with CorruptBatchError, InvalidRecordError or DecompressedTooLargeError.
    */
-  async validate(batches: Buffer, options: MoveOptions & { where?: string } = {}): Promise<{ batches: number; bytes: Buffer }> {
-    const task: BatchTask = { op: 'validate', where: options.where ?? 'batch', bytes: WIRE_PLACEHOLDER };
+  async validate(batches: Buffer, options: MoveOptions & Partial<RecordChecks> = {}): Promise<{ batches: number; bytes: Buffer }> {
+    const task: BatchTask = { op: 'validate', bytes: WIRE_PLACEHOLDER, ...checkFields({ ...options, where: options.where ?? 'batch' }) };
     // Priced as if every byte were in the slowest codec among the batches (malformed framing
     // stops this walk; the task reports it).
     let slowest = 0;
@@ -326,6 +329,15 @@ export class BatchPool {
 }
 
 const WIRE_PLACEHOLDER: WireBytes = { buffer: new ArrayBuffer(0), offset: 0, length: 0 };
+
+/** The task fields that carry `checks` to a worker. */
+function checkFields(checks: RecordChecks): Pick<BatchTask, 'where' | 'keysRequired' | 'maxDecompressedBytes'> {
+  return {
+    where: checks.where,
+    ...(checks.keysRequired === true ? { keysRequired: true } : {}),
+    ...(checks.maxDecompressedBytes === undefined ? {} : { maxDecompressedBytes: checks.maxDecompressedBytes }),
+  };
+}
 
 let shared: BatchPool | null = null;
 

@@ -115,8 +115,12 @@ describe('topic configs', () => {
     expect(defaults).toEqual({
       segmentBytes: 1073741824, segmentMs: 604800000, indexIntervalBytes: 4096, retentionMs: 604800000, retentionBytes: -1, maxMessageBytes: 1048588, flush: 'none', preallocateBytes: 1024 * 1024, compression: 'producer',
       cleanupPolicy: 'delete', minCleanableDirtyRatio: 0.5, deleteRetentionMs: 86400000, minCompactionLagMs: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+      compressionGzipLevel: -1, compressionZstdLevel: 3, maxDecompressedBytes: -1,
     });
     expect(toLogConfig(new Map([['compression.type', 'zstd']]), broker()).compression).toBe('zstd');
+    expect(toLogConfig(new Map([['compression.gzip.level', '1'], ['compression.zstd.level', '19']]), broker())).toMatchObject({ compressionGzipLevel: 1, compressionZstdLevel: 19 });
+    expect(toLogConfig(none, broker({ 'compression.zstd.level': '7' })).compressionZstdLevel).toBe(7);
+    expect(toLogConfig(none, broker({ 'message.max.decompressed.bytes': '1000000' })).maxDecompressedBytes).toBe(1000000);
     expect(() => resolveLogConfig(defaults)).not.toThrow();
     const o = (e: Record<string, string>) => new Map(Object.entries(e));
     expect(toLogConfig(o({ 'flush.messages': '1' }), broker()).flush).toBe('always');

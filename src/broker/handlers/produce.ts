@@ -11,16 +11,23 @@
  * Transactional batches must come from the producer's current epoch and go to a partition of
  * its ongoing transaction; clients never write control batches (see txn/produce-check.ts).
  */
-import { KafkaErrorCode, StrandError } from '../../errors.js';
+import { InvalidRecordError, KafkaErrorCode, StrandError } from '../../errors.js';
 import { RECORDS } from '../../format/batch-header.js';
 import { upconvertMessageSet } from '../../format/message-set.js';
 import { batchSizeAt, stampLogAppendTime } from '../../format/record-batch.js';
+import { decompressionLimit } from '../../storage/append-rules.js';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/produce.js';
 import type { BrokerCore, Handler } from '../context.js';
 import { checkTransactionalBatch } from '../txn/produce-check.js';
 
-function partitionError(index: number, code: number, message: string | null): ProduceResponsePartitionProduceResponse {
-  return { index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: message };
+function partitionError(index: number, code: number, message: string | null, recordErrors: ProduceResponsePartitionProduceResponse['recordErrors'] = []): ProduceResponsePartitionProduceResponse {
+  return { index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage: message };
+}
+
+/** Kafka's record_errors (produce v8+): the record an INVALID_RECORD is about, when it is about one. */
+function recordErrorsOf(err: unknown): ProduceResponsePartitionProduceResponse['recordErrors'] {
+  if (!(err instanceof InvalidRecordError) || err.recordIndex === undefined) return [];
+  return [{ batchIndex: err.recordIndex, batchIndexErrorMessage: err.message }];
 }
 
 /** message.timestamp.type of the topic (its override, else log.message.timestamp.type). */
@@ -55,7 +62,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
       let records = p.records;
       try {
         // Produce v0-2 carry magic 0/1 message sets: stored as one v2 batch, as Kafka 3.x does.
-        if (ctx.apiVersion < 3 && records !== null) records = upconvertMessageSet(records, `${topic.name}-${p.index}`);
+        if (ctx.apiVersion < 3 && records !== null) records = upconvertMessageSet(records, `${topic.name}-${p.index}`, decompressionLimit(log.config));
         if (records === null || records.length < RECORDS) throw new StrandError(`${topic.name}-${p.index}: no record batch in the request`, 'ERR_STRAND_CORRUPT_BATCH', KafkaErrorCode.CORRUPT_MESSAGE);
         const first = batchSizeAt(records, 0, records.length);
         if (first > log.config.maxMessageBytes) {
@@ -90,7 +97,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
       } catch (err) {
         const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
         if (!(err instanceof StrandError)) core.logger.error({ topic: topic.name, partition: p.index, err }, 'produce failed');
-        partitionResponses.push(partitionError(p.index, code, (err as Error).message));
+        partitionResponses.push(partitionError(p.index, code, (err as Error).message, recordErrorsOf(err)));
       }
     }
   }
