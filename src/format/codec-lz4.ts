@@ -51,6 +51,13 @@ const SKIPPABLE_MAGIC = 0x184d2a50;
 /** BD bits 4-6: block maximum size id 4-7 = 64 KiB, 256 KiB, 1 MiB, 4 MiB. */
 const BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
 
+export interface Lz4Bound {
+  /** At least the decompressed size. */
+  bytes: number;
+  /** Largest block maximum size among the frames (what `bytes` may overestimate per frame). */
+  blockMax: number;
+}
+
 /**
  * An upper bound of the bytes the LZ4 frames of `data` decompress to, read from their framing
  * alone: a block stored uncompressed holds its own length, a compressed one at most the frame's
@@ -59,8 +66,9 @@ const BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 10
  * per frame (the last block is usually partial). Throws CorruptBatchError when the framing is
  * malformed.
  */
-export function lz4DecompressedBound(data: Buffer): number {
+export function lz4DecompressedBound(data: Buffer): Lz4Bound {
   let total = 0;
+  let largest = 0;
   let pos = 0;
   const need = (n: number, what: string) => {
     if (data.length - pos < n) throw new CorruptBatchError(`lz4 frame: ${what} at byte ${pos} is truncated`);
@@ -78,6 +86,7 @@ export function lz4DecompressedBound(data: Buffer): number {
     const flg = data[pos + 4]!;
     const blockMax = BLOCK_MAX[(data[pos + 5]! >> 4) & 7]!;
     if (blockMax === 0) throw new CorruptBatchError(`lz4 frame: bad block maximum size at byte ${pos + 5}`);
+    largest = Math.max(largest, blockMax);
     pos += 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1;
     const blockChecksum = flg & 0x10 ? 4 : 0;
     for (;;) {
@@ -93,5 +102,5 @@ export function lz4DecompressedBound(data: Buffer): number {
     if (flg & 0x04) pos += 4; // content checksum
   }
   if (pos > data.length) throw new CorruptBatchError('lz4 frame: truncated after its last block');
-  return total;
+  return { bytes: total, blockMax: largest };
 }
