@@ -17,6 +17,7 @@
         "native/crc32c_x86.cc",
         "native/flusher.cc",
         "native/fs_util.cc",
+        "native/record_walk.cc",
         "native/segment_core.cc",
         "native/segment_file.cc"
       ],

@@ -5,6 +5,7 @@
  *
  * Usage: tsx bench/append.ts <variant>   (variants below; bench/run.ts runs each in a fresh process)
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,13 @@ const RECORD_BYTES = 100;
 const BATCH = 1000;
 const TOTAL = Math.max(BATCH * 20, Math.round(3_000_000 * SCALE / BATCH) * BATCH);
 const INTERVAL_MS = 5;
-const IN_FLIGHT = 64;
+/**
+ * Durable appends in flight (as a producer application keeps them): enough to cover a group
+ * commit cycle (the 5 ms interval plus the fdatasync itself, ~10-20 ms at this disk's ~1 GB/s),
+ * so the appending thread keeps writing while the flusher thread syncs. With 64 (7 MB) it
+ * stalled a third of the time waiting for a sync.
+ */
+const IN_FLIGHT = Number(process.env.STRAND_BENCH_IN_FLIGHT ?? 256);
 
 const value = Buffer.alloc(RECORD_BYTES, 'x');
 const records: RecordInput[] = Array.from({ length: BATCH }, () => ({ value }));
@@ -24,7 +31,13 @@ const template = encodeBatch(records);
 const batchBytes = template.length;
 const totalBytes = (TOTAL / BATCH) * batchBytes;
 
+/**
+ * A fresh directory, after writing back every dirty page of earlier runs: each run starts from
+ * the same page-cache state, or the kernel's dirty throttling would slow whichever run comes
+ * after a large unsynced one (measured: raw writes from 3.5 down to 0.3 GB/s).
+ */
 function tmp(): string {
+  spawnSync('sync');
   return mkdtempSync(join(tmpdir(), 'strand-bench-'));
 }
 
@@ -56,11 +69,11 @@ function rawWrite(durable: boolean): number {
 async function appendRun(kind: 'records' | 'batch', durable: boolean): Promise<number> {
   const dir = tmp();
   const log = await openLog(dir, { flush: durable ? { intervalMs: INTERVAL_MS } : 'none', retentionMs: -1 });
-  const batches = kind === 'batch' ? Array.from({ length: IN_FLIGHT }, () => Buffer.from(template)) : [];
+  const batches = kind === 'batch' ? Array.from({ length: 64 }, () => Buffer.from(template)) : [];
   const start = performance.now();
   const pending = new Set<Promise<unknown>>();
   for (let i = 0; i < TOTAL / BATCH; i++) {
-    const p = kind === 'records' ? log.append(records) : log.appendBatch(batches[i % IN_FLIGHT]!);
+    const p = kind === 'records' ? log.append(records) : log.appendBatch(batches[i % batches.length]!);
     if (!durable) {
       await p;
       continue;
@@ -71,7 +84,8 @@ async function appendRun(kind: 'records' | 'batch', durable: boolean): Promise<n
     if (pending.size >= IN_FLIGHT) await Promise.race(pending);
   }
   await Promise.all(pending);
-  await log.sync();
+  // As the baseline: a final fdatasync for the durable rows only.
+  if (durable) await log.sync();
   const seconds = (performance.now() - start) / 1000;
   await log.close();
   rmSync(dir, { recursive: true, force: true });
@@ -95,6 +109,12 @@ async function readRun(): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   return seconds;
 }
+
+// Warm-up, not measured: the first run of a process writes into page-cache pages the machine
+// has to provide fresh (on this VM, 0.3-0.5 GB/s instead of 2-4 GB/s for pages freed by an
+// earlier run), so whichever run came first would be penalised. Every run deletes its files,
+// so each measured run reuses the pages of the one before.
+rawWrite(false);
 
 const variant = process.argv[2] ?? 'all';
 const rows: BenchRow[] = [];

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "record_walk.h"
 #include "segment_file.h"
 
 namespace strand {
@@ -92,6 +93,8 @@ StrandAddon::StrandAddon(Napi::Env env, Napi::Object exports)
                   InstanceMethod("crc32c", &StrandAddon::Crc32c, kEnumerable),
                   InstanceMethod("crc32cSoftware", &StrandAddon::Crc32cSoftwareExport, kEnumerable),
                   InstanceMethod("fsyncCount", &StrandAddon::FsyncCount, kEnumerable),
+                  InstanceMethod("recordSectionValid", &StrandAddon::RecordSectionValidExport,
+                                 kEnumerable),
                   InstanceValue("crc32cImplementation", Napi::String::New(env, crc_.name),
                                 kEnumerable),
                   InstanceValue("SegmentFile", SegmentFileWrap::Init(env), kEnumerable),
@@ -127,6 +130,27 @@ Napi::Value StrandAddon::Crc32cSoftwareExport(const Napi::CallbackInfo& info) {
 Napi::Value StrandAddon::FsyncCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(),
                            static_cast<double>(context_->fsyncs.load(std::memory_order_relaxed)));
+}
+
+// Arguments are checked by src/io/native.ts; the bounds are checked again here because a wrong
+// one would read outside the buffer.
+Napi::Value StrandAddon::RecordSectionValidExport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  if (info.Length() < 7 || !GetBytes(env, info[0], &data, &length)) {
+    Napi::TypeError::New(env, "recordSectionValid: data must be a Uint8Array")
+        .ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  RecordSectionSpec spec;
+  spec.start = info[1].As<Napi::Number>().Int64Value();
+  spec.end = info[2].As<Napi::Number>().Int64Value();
+  spec.count = info[3].As<Napi::Number>().Int64Value();
+  spec.lastDelta = info[4].As<Napi::Number>().Int64Value();
+  spec.sequential = info[5].ToBoolean().Value();
+  spec.keysRequired = info[6].ToBoolean().Value();
+  return Napi::Boolean::New(env, RecordSectionValid(data, length, spec));
 }
 
 Napi::Value StrandAddon::MakeIoError(Napi::Env env, const IoResult& err) {

@@ -7,6 +7,8 @@
 //   crc32c(data, seed?)         CRC-32C, fastest kernel for this CPU; crc32cImplementation names it
 //   crc32cSoftware(data, seed?) the table-driven kernel, for tests and benchmarks
 //   fsyncCount()                fdatasync calls issued by this instance so far
+//   recordSectionValid(data, start, end, count, lastDelta, sequential, keysRequired)
+//                               the verdict of the record walk (record_walk.h)
 //   SegmentFile                 see segment_file.h
 //
 // No globals: everything lives on this object, created per addon instance (the main thread and
@@ -55,6 +57,7 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   Napi::Value Crc32c(const Napi::CallbackInfo& info);
   Napi::Value Crc32cSoftwareExport(const Napi::CallbackInfo& info);
   Napi::Value FsyncCount(const Napi::CallbackInfo& info);
+  Napi::Value RecordSectionValidExport(const Napi::CallbackInfo& info);
 
   bool StartFlusher(Napi::Env env);
   void CompleteSyncs(Napi::Env env, const Flusher::Batch& batch);

@@ -38,3 +38,9 @@ export const io: IoBackend = chooseBackend();
 
 /** CRC-32C (Castagnoli) with the active backend's kernel. */
 export const crc32c: (data: Uint8Array, seed?: number) => number = io.crc32c;
+
+/**
+ * The native record walk's verdict (see IoBackend.recordSectionValid), or null with the portable
+ * backend, where the JS walk of src/format/record-batch.ts is the only one.
+ */
+export const recordSectionValid: NonNullable<IoBackend['recordSectionValid']> | null = io.recordSectionValid ?? null;

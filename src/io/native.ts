@@ -42,6 +42,7 @@ interface Addon {
   crc32c(data: Uint8Array, seed?: number): number;
   crc32cSoftware(data: Uint8Array, seed?: number): number;
   fsyncCount(): number;
+  recordSectionValid(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
   readonly crc32cImplementation: 'sse4.2' | 'armv8-crc' | 'software';
   readonly SegmentFile: new (path: string, preallocate: number, size: number, readOnly: boolean) => AddonSegmentFile;
 }
@@ -266,6 +267,12 @@ export function loadNativeBackend(): NativeIoBackend {
     crc32cSoftware,
     openSegmentFile,
     fsyncCount: () => addon.fsyncCount(),
+    recordSectionValid: (data, start, end, count, lastDelta, sequential, keysRequired) => {
+      checkBytes(data, 'record section');
+      if (!isIndex(start) || !isIndex(end) || end < start || end > data.length) throw new InvalidArgumentError(`record section [${start}, ${end}) is outside [0, ${data.length})`);
+      if (!Number.isInteger(count) || !Number.isInteger(lastDelta)) throw new InvalidArgumentError('record count and last offset delta must be integers');
+      return addon.recordSectionValid(data, start, end, count, lastDelta, sequential, keysRequired);
+    },
     crc32cImplementation: addon.crc32cImplementation,
     addonPath,
   };

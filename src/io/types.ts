@@ -61,4 +61,10 @@ export interface IoBackend {
   openSegmentFile(path: string, options?: OpenSegmentFileOptions): SegmentFile;
   /** Number of fdatasync calls this backend has performed since load (shows group commit). */
   fsyncCount(): number;
+  /**
+   * The verdict of src/format/record-batch.ts's record walk over [start, end) of `data`, in
+   * native code (the native backend only). True means checkRecordSection would find nothing
+   * wrong; on false the JS walk runs to say what is wrong.
+   */
+  recordSectionValid?(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
 }
