@@ -7,7 +7,8 @@
  *   produce-1     acks=1, topic flush.ms=1000 (page cache, fsync each second: Redis everysec's level)
  *   produce-all   acks=all, topic flush.messages=1: every produce waits for a (shared) group fsync
  *   consume       fetch everything back (after an untimed fill)
- *   latency PEAK  acks=1 at half of PEAK records/s: the latency percentiles
+ *   latency PEAK  acks=1 at half of PEAK records/s: the latency percentiles, beside the same paced
+ *                 load against the TCP sink (what the generator and the machine give alone)
  *
  * Peak RSS is the broker's (VmHWM of its process), CPU the broker's user+system seconds.
  * STRAND_BENCH_CPU_PROF=<dir> starts the broker with --cpu-prof into that directory.
@@ -112,9 +113,24 @@ if (variant === 'sink') {
   if (!(peak > 0)) throw new Error('usage: broker.ts latency <peak records/s>');
   const rate = Math.round(peak / 2);
   const seconds = Math.max(1, 10 * SCALE);
+  const paced = { acks: 1 as const, throughput: rate, lingerMs: 5, numRecords: Math.max(20_000, Math.round(rate * seconds)) };
+  // The floor: the same paced load against the TCP sink, so the broker's p99 is read beside what
+  // the load generator and the machine give with no broker at all.
+  rows.push(...await repeated(async () => {
+    const sink = await startNodeFixture('./tcp-sink.ts', [String(PARTITIONS)]);
+    try {
+      const p = await perfProduce(load(sink.address, 'sink', paced));
+      return [{
+        id: 'latency-sink', group: 'baseline', name: `baseline: loopback TCP sink at the same rate (${(rate / 1e6).toFixed(2)} M rec/s asked)`,
+        value: p.recordsPerSec, unit: ' rec/s', mbPerSec: p.mbPerSec, latency: p.latency, latencyCurve: p.latencyCurve, peakRssMiB: sink.peakRssMiB(),
+      }];
+    } finally {
+      await sink.stop();
+    }
+  }, 'median-p99'));
   rows.push(...await repeated(() => withBroker(async (b) => {
     const cpu = b.cpuSeconds();
-    const p = await perfProduce(load(b.address, 'perf', { acks: 1, topicConfigs: { 'flush.ms': '1000' }, throughput: rate, lingerMs: 5, numRecords: Math.max(20_000, Math.round(rate * seconds)) }));
+    const p = await perfProduce(load(b.address, 'perf', { ...paced, topicConfigs: { 'flush.ms': '1000' } }));
     return [{
       id: 'latency-half-peak', group: 'broker', name: `broker produce acks=1 at half the peak rate (${(rate / 1e6).toFixed(2)} M rec/s asked)`,
       value: p.recordsPerSec, unit: ' rec/s', mbPerSec: p.mbPerSec, latency: p.latency, latencyCurve: p.latencyCurve,
