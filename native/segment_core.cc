@@ -360,7 +360,29 @@ IoResult SegmentCore::ReplaceFile(uint64_t keep) {
 
 ViewLease* SegmentCore::View(uint64_t position, uint64_t length, const uint8_t** data) {
   *data = mapping_->addr + position;
+  viewedFrom_ = std::min(viewedFrom_, position);
+  viewedTo_ = std::max(viewedTo_, position + length);
+  viewedSinceRelease_ += length;
+  if (viewedSinceRelease_ >= kAdviseEvery) ReleaseViewed();
   return new ViewLease(mapping_, inode_, position + length);
+}
+
+// Reads fault pages into the mapping as fetches send views of it, and those pages would stay
+// mapped, counted in the process's RSS, until the segment is closed: a consumer reading a 1 GiB
+// segment from the start grew the broker's RSS by 1 GiB. Every kAdviseEvery bytes viewed, drop
+// the page-table entries of the range viewed so far, except the last kKeepBehind bytes of it
+// (what the newest views, possibly still queued on a socket, will read next). As in
+// AdviseBehindHead, the pages stay in the page cache; a view reading the range again faults them
+// back in. Sealed segments are MAP_PRIVATE and never written through views, so this drops clean
+// file pages there too (a private copy, if one existed, would be discarded).
+void SegmentCore::ReleaseViewed() {
+  const uint64_t from = AlignUp(viewedFrom_, pageSize_);
+  const uint64_t end = std::min<uint64_t>(viewedTo_, mapping_->mapped);
+  const uint64_t to = end > kKeepBehind ? AlignDown(end - kKeepBehind, pageSize_) : 0;
+  if (to > from) ::madvise(mapping_->addr + from, to - from, MADV_DONTNEED);
+  viewedSinceRelease_ = 0;
+  viewedFrom_ = viewedTo_ > kKeepBehind ? viewedTo_ - kKeepBehind : 0;
+  viewedTo_ = 0;
 }
 
 IoResult SegmentCore::Close() {

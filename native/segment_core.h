@@ -85,6 +85,7 @@ class SegmentCore {
   void ZeroRange(uint64_t from, uint64_t to);
   IoResult ReplaceFile(uint64_t keep);
   void AdviseBehindHead();
+  void ReleaseViewed();
 
   const std::string path_;
   const bool readOnly_;
@@ -101,6 +102,10 @@ class SegmentCore {
   uint64_t highWater_ = 0;   // bytes [size_, highWater_) may be non-zero (written, then dropped)
   uint64_t advisedTo_ = 0;   // [0, advisedTo_) of mapping_ already released with MADV_DONTNEED
   uint64_t sinceAdvise_ = 0; // bytes appended since the last AdviseBehindHead
+  // Views handed out since the last ReleaseViewed: how many bytes, and the file range they span.
+  uint64_t viewedSinceRelease_ = 0;
+  uint64_t viewedFrom_ = UINT64_MAX;
+  uint64_t viewedTo_ = 0;
 };
 
 }  // namespace strand

@@ -31,9 +31,10 @@ describe.skipIf(skip)('native record walk', () => {
     fc.assert(
       fc.property(
         fc.array(record, { minLength: 1, maxLength: 30 }),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
-        fc.integer({ min: -3, max: 3 }),
-        fc.integer({ min: -3, max: 3 }),
+        // Untouched batches and headers often enough that both verdicts come up many times.
+        fc.oneof({ weight: 1, arbitrary: fc.constant([] as Array<[number, number]>) }, { weight: 2, arbitrary: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }) }),
+        fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -3, max: 3 }) }),
+        fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -3, max: 3 }) }),
         fc.boolean(),
         fc.boolean(),
         (records, flips, countSkew, deltaSkew, sequential, keys) => {
@@ -58,8 +59,8 @@ describe.skipIf(skip)('native record walk', () => {
       { numRuns: 3000 },
     );
     // Both verdicts are exercised, or agreement would prove little.
-    expect(verdicts.valid).toBeGreaterThan(100);
-    expect(verdicts.invalid).toBeGreaterThan(100);
+    expect(verdicts.valid).toBeGreaterThan(300);
+    expect(verdicts.invalid).toBeGreaterThan(300);
   });
 
   it('accepts an unmodified batch and refuses a keyless record only when keys are required', () => {
