@@ -122,13 +122,27 @@ class InodeRegistry : public std::enable_shared_from_this<InodeRegistry> {
 struct ViewLease {
   ViewLease(std::shared_ptr<Mapping> m, std::shared_ptr<Inode> i, uint64_t end)
       : mapping(std::move(m)), inode(std::move(i)), token(inode->AddView(end)) {}
-  ~ViewLease() { inode->RemoveView(token); }
+  ~ViewLease() {
+    // A large view's pages leave this process's page tables when the view is collected: by
+    // then the socket write or the reader that faulted them in is done. They stay in the page
+    // cache; another view of the range faults them back in. (Skipped when this lease holds the
+    // last reference: the mapping is about to be unmapped anyway.)
+    const uint64_t to = releaseTo < mapping->mapped ? releaseTo : mapping->mapped;
+    if (to > releaseFrom && mapping.use_count() > 1) {
+      ::madvise(mapping->addr + releaseFrom, to - releaseFrom, MADV_DONTNEED);
+    }
+    inode->RemoveView(token);
+  }
   ViewLease(const ViewLease&) = delete;
   ViewLease& operator=(const ViewLease&) = delete;
 
   const std::shared_ptr<Mapping> mapping;
   const std::shared_ptr<Inode> inode;
   const Inode::ViewToken token;
+  // Whole pages of the view to release on collection, [releaseFrom, releaseTo) of the mapping;
+  // empty for small views (index probes, batch headers), which are not worth a system call.
+  uint64_t releaseFrom = 0;
+  uint64_t releaseTo = 0;
 };
 
 inline Inode::~Inode() {

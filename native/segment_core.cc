@@ -26,6 +26,8 @@ constexpr uint64_t kMinReservation = 256ull << 20;
 // behind the write head (see AdviseBehindHead).
 constexpr uint64_t kAdviseEvery = 8ull << 20;
 constexpr uint64_t kKeepBehind = 1ull << 20;
+// Views at least this long release their pages when collected (ViewLease).
+constexpr uint64_t kReleaseOnCollect = 256 * 1024;
 
 int OpenRetry(const char* path, int flags, mode_t mode) {
   int fd;
@@ -360,28 +362,36 @@ IoResult SegmentCore::ReplaceFile(uint64_t keep) {
 
 ViewLease* SegmentCore::View(uint64_t position, uint64_t length, const uint8_t** data) {
   *data = mapping_->addr + position;
+  auto* lease = new ViewLease(mapping_, inode_, position + length);
+  if (length >= kReleaseOnCollect) {
+    lease->releaseFrom = AlignUp(position, pageSize_);
+    lease->releaseTo = AlignDown(position + length, pageSize_);
+  }
   viewedFrom_ = std::min(viewedFrom_, position);
   viewedTo_ = std::max(viewedTo_, position + length);
   viewedSinceRelease_ += length;
   if (viewedSinceRelease_ >= kAdviseEvery) ReleaseViewed();
-  return new ViewLease(mapping_, inode_, position + length);
+  return lease;
 }
 
 // Reads fault pages into the mapping as fetches send views of it, and those pages would stay
 // mapped, counted in the process's RSS, until the segment is closed: a consumer reading a 1 GiB
-// segment from the start grew the broker's RSS by 1 GiB. Every kAdviseEvery bytes viewed, drop
-// the page-table entries of the range viewed so far, except the last kKeepBehind bytes of it
-// (what the newest views, possibly still queued on a socket, will read next). As in
-// AdviseBehindHead, the pages stay in the page cache; a view reading the range again faults them
-// back in. Sealed segments are MAP_PRIVATE and never written through views, so this drops clean
-// file pages there too (a private copy, if one existed, would be discarded).
+// segment from the start grew the broker's RSS by 1 GiB. Two releases bound it (MADV_DONTNEED:
+// as in AdviseBehindHead, the pages stay in the page cache and fault back in when read again):
+//  - every kAdviseEvery bytes viewed, the range viewed in the period before this one, so the
+//    views of the last period (maybe still queued on a socket) keep their pages;
+//  - a large view's own range when it is collected (ViewLease), for pages a queued view faulted
+//    in after its period was released.
+// Sealed segments are MAP_PRIVATE and never written through views, so this drops clean file
+// pages there too.
 void SegmentCore::ReleaseViewed() {
-  const uint64_t from = AlignUp(viewedFrom_, pageSize_);
-  const uint64_t end = std::min<uint64_t>(viewedTo_, mapping_->mapped);
-  const uint64_t to = end > kKeepBehind ? AlignDown(end - kKeepBehind, pageSize_) : 0;
+  const uint64_t from = AlignUp(releasedFrom_, pageSize_);
+  const uint64_t to = AlignDown(std::min<uint64_t>(releasedTo_, mapping_->mapped), pageSize_);
   if (to > from) ::madvise(mapping_->addr + from, to - from, MADV_DONTNEED);
+  releasedFrom_ = viewedFrom_;
+  releasedTo_ = viewedTo_;
   viewedSinceRelease_ = 0;
-  viewedFrom_ = viewedTo_ > kKeepBehind ? viewedTo_ - kKeepBehind : 0;
+  viewedFrom_ = UINT64_MAX;
   viewedTo_ = 0;
 }
 

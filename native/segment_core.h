@@ -102,10 +102,13 @@ class SegmentCore {
   uint64_t highWater_ = 0;   // bytes [size_, highWater_) may be non-zero (written, then dropped)
   uint64_t advisedTo_ = 0;   // [0, advisedTo_) of mapping_ already released with MADV_DONTNEED
   uint64_t sinceAdvise_ = 0; // bytes appended since the last AdviseBehindHead
-  // Views handed out since the last ReleaseViewed: how many bytes, and the file range they span.
+  // Views handed out since the last ReleaseViewed: how many bytes, and the file range they span;
+  // and the range of the period before, which the next ReleaseViewed drops.
   uint64_t viewedSinceRelease_ = 0;
   uint64_t viewedFrom_ = UINT64_MAX;
   uint64_t viewedTo_ = 0;
+  uint64_t releasedFrom_ = 0;
+  uint64_t releasedTo_ = 0;
 };
 
 }  // namespace strand

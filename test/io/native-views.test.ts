@@ -139,6 +139,38 @@ describe.skipIf(skip)('native views are zero-copy and stable', () => {
 });
 
 describe.skipIf(skip || !linux)('native mappings are released, and failures are errors (child process)', () => {
+  it('a large view read after its range was released gives its pages back when it is collected', () => {
+    const dir = tmpDir();
+    const r = runNativeChild(
+      `
+      const rssFile = () => Number(/RssFile:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+      const MiB = 1 << 20;
+      const f = new addon.SegmentFile(path.join(env.DIR, 'q.log'), 0, -1, false);
+      for (let i = 0; i < 16; i++) f.append([Buffer.alloc(4 * MiB, i + 1)]);
+      // Eight 8 MiB views taken first and read afterwards, as responses queued behind a slow
+      // socket are: each period's release happens before their pages are faulted in.
+      let views = Array.from({ length: 8 }, (_, k) => f.view(k * 8 * MiB, 8 * MiB));
+      const before = rssFile();
+      let sum = 0;
+      for (const v of views) for (let i = 0; i < v.length; i += 4096) sum += v[i];
+      const whileHeld = rssFile() - before;
+      views = null;
+      await gcAndSettle();
+      const afterCollect = rssFile() - before;
+      f.close();
+      console.log(JSON.stringify({ sum, whileHeld, afterCollect }));
+      `,
+      dir,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const { sum, whileHeld, afterCollect } = JSON.parse(r.stdout) as { sum: number; whileHeld: number; afterCollect: number };
+    expect(sum).toBe(1024 * (16 * 17) / 2); // 1,024 pages of each 4 MiB chunk, filled with 1..16
+    expect(whileHeld).toBeGreaterThan(48 << 20);
+    // Without the release on collection all 64 MiB stay mapped.
+    expect(afterCollect).toBeLessThan(16 << 20);
+  });
+
   it('reading a segment through views does not keep it mapped: file-backed RSS stays bounded, active or sealed', () => {
     const dir = tmpDir();
     const r = runNativeChild(
