@@ -1,5 +1,8 @@
 #include "addon.h"
 
+#include <errno.h>
+#include <fcntl.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -93,6 +96,7 @@ StrandAddon::StrandAddon(Napi::Env env, Napi::Object exports)
                   InstanceMethod("crc32c", &StrandAddon::Crc32c, kEnumerable),
                   InstanceMethod("crc32cSoftware", &StrandAddon::Crc32cSoftwareExport, kEnumerable),
                   InstanceMethod("fsyncCount", &StrandAddon::FsyncCount, kEnumerable),
+                  InstanceMethod("duplicateFd", &StrandAddon::DuplicateFd, kEnumerable),
                   InstanceMethod("recordSectionValid", &StrandAddon::RecordSectionValidExport,
                                  kEnumerable),
                   InstanceValue("crc32cImplementation", Napi::String::New(env, crc_.name),
@@ -151,6 +155,21 @@ Napi::Value StrandAddon::RecordSectionValidExport(const Napi::CallbackInfo& info
   spec.sequential = info[5].ToBoolean().Value();
   spec.keysRequired = info[6].ToBoolean().Value();
   return Napi::Boolean::New(env, RecordSectionValid(data, length, spec));
+}
+
+Napi::Value StrandAddon::DuplicateFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "duplicateFd: fd must be a number").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    ThrowIoError(env, IoResult::Fail(errno, "fcntl", "fd " + std::to_string(fd), "F_DUPFD_CLOEXEC"));
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, copy);
 }
 
 Napi::Value StrandAddon::MakeIoError(Napi::Env env, const IoResult& err) {

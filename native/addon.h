@@ -7,6 +7,8 @@
 //   crc32c(data, seed?)         CRC-32C, fastest kernel for this CPU; crc32cImplementation names it
 //   crc32cSoftware(data, seed?) the table-driven kernel, for tests and benchmarks
 //   fsyncCount()                fdatasync calls issued by this instance so far
+//   duplicateFd(fd)             a close-on-exec duplicate of a file descriptor (a socket the
+//                               broker takes over to read it with its own buffers)
 //   recordSectionValid(data, start, end, count, lastDelta, sequential, keysRequired)
 //                               the verdict of the record walk (record_walk.h)
 //   SegmentFile                 see segment_file.h
@@ -58,6 +60,7 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   Napi::Value Crc32cSoftwareExport(const Napi::CallbackInfo& info);
   Napi::Value FsyncCount(const Napi::CallbackInfo& info);
   Napi::Value RecordSectionValidExport(const Napi::CallbackInfo& info);
+  Napi::Value DuplicateFd(const Napi::CallbackInfo& info);
 
   bool StartFlusher(Napi::Env env);
   void CompleteSyncs(Napi::Env env, const Flusher::Batch& batch);

@@ -10,7 +10,9 @@
  * Usage: node --import tsx bench/peers/tcp-sink.ts [partitions]   (prints `@@ready host:port`)
  */
 import { createServer, type Socket } from 'node:net';
+import { readInto } from '../../src/broker/socket-reads.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
+import { FrameReader } from '../../src/protocol/frame-reader.js';
 import {
   ApiKey, ApiVersionsApi, FetchApi, ListOffsetsApi, MetadataApi, ProduceApi, encodeApiVersionsFallback, encodeResponseFrame,
   readRequestFrame, supportedApiVersions, type Complete, type FetchRequest, type ListOffsetsRequest, type MetadataRequest, type ProduceRequest,
@@ -95,44 +97,37 @@ function answer(frame: Buffer): Buffer[] | null {
   });
 }
 
-function serve(socket: Socket): void {
-  socket.setNoDelay(true);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  socket.on('data', (chunk: Buffer) => {
-    let buf = chunk;
-    if (pendingBytes > 0) {
-      pending.push(chunk);
-      buf = Buffer.concat(pending, pendingBytes + chunk.length);
-      pending = [];
-      pendingBytes = 0;
-    }
-    let pos = 0;
-    socket.cork();
-    try {
-      while (buf.length - pos >= 4) {
-        const size = buf.readInt32BE(pos);
-        if (buf.length - pos - 4 < size) break;
-        const out = answer(buf.subarray(pos + 4, pos + 4 + size));
-        pos += 4 + size;
-        if (out !== null) for (const c of out) socket.write(c);
+// Read as the broker reads (src/broker/socket-reads.ts: the broker's own buffers, a large frame
+// straight into its own), so the baseline does not pay for allocations the broker avoids.
+function serve(accepted: Socket): void {
+  let socket: Socket;
+  const reader = new FrameReader({
+    maxFrameBytes: 0x7fffffff,
+    onFrame: (frame) => {
+      let out: Buffer[] | null;
+      try {
+        out = answer(frame);
+      } catch (err) {
+        console.error((err as Error).message);
+        socket.destroy();
+        return;
       }
-    } catch (err) {
-      console.error((err as Error).message);
-      socket.destroy();
-      return;
-    } finally {
+      if (out === null) return;
+      socket.cork();
+      for (const c of out) socket.write(c);
       socket.uncork();
-    }
-    if (pos < buf.length) {
-      pending = [buf.subarray(pos)];
-      pendingBytes = buf.length - pos;
-    }
+    },
+    onFail: (err) => {
+      console.error(err.message);
+      socket.destroy();
+    },
   });
+  socket = readInto(accepted, reader);
+  socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
 }
 
-const server = createServer(serve);
+const server = createServer({ pauseOnConnect: true }, serve);
 server.listen(0, '127.0.0.1', () => {
   port = (server.address() as { port: number }).port;
   process.stdout.write(`${READY}127.0.0.1:${port}\n`);

@@ -135,7 +135,7 @@ export class Broker implements BrokerCore {
     };
     const listeners = this.config.listeners;
     for (const l of listeners) {
-      const server = createServer({ noDelay: true }, (socket: Socket) => {
+      const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
         if (this.stopping !== null) {
           socket.destroy();
           return;

@@ -43,6 +43,7 @@ interface Addon {
   crc32cSoftware(data: Uint8Array, seed?: number): number;
   fsyncCount(): number;
   recordSectionValid(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
+  duplicateFd(fd: number): number;
   readonly crc32cImplementation: 'sse4.2' | 'armv8-crc' | 'software';
   readonly SegmentFile: new (path: string, preallocate: number, size: number, readOnly: boolean) => AddonSegmentFile;
 }
@@ -267,6 +268,10 @@ export function loadNativeBackend(): NativeIoBackend {
     crc32cSoftware,
     openSegmentFile,
     fsyncCount: () => addon.fsyncCount(),
+    duplicateFd: (fd) => {
+      if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError(`fd must be a non-negative integer, got ${String(fd)}`);
+      return addon.duplicateFd(fd);
+    },
     recordSectionValid: (data, start, end, count, lastDelta, sequential, keysRequired) => {
       checkBytes(data, 'record section');
       if (!isIndex(start) || !isIndex(end) || end < start || end > data.length) throw new InvalidArgumentError(`record section [${start}, ${end}) is outside [0, ${data.length})`);

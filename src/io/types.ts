@@ -66,5 +66,7 @@ export interface IoBackend {
    * native code (the native backend only). True means checkRecordSection would find nothing
    * wrong; on false the JS walk runs to say what is wrong.
    */
+  /** A close-on-exec duplicate of file descriptor `fd` (the native backend only). */
+  duplicateFd?(fd: number): number;
   recordSectionValid?(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
 }

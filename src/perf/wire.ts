@@ -5,12 +5,11 @@
  * first-in first-out (the caller checks correlation ids if it cares). No timers, no per-request
  * promises, no decoding: the hot path of `strand perf` is a write and a callback.
  *
- * Reads use the socket's `onread` (caller-supplied buffers): once a frame's size is known, the
- * kernel reads the rest of a large frame (a Fetch response of megabytes) straight into a buffer
- * of exactly that size, so a frame costs one allocation and no copy; small frames and headers go
- * through one reused scratch buffer.
+ * Reads use the socket's `onread` through src/protocol/frame-reader.ts: the kernel reads a large
+ * frame (a Fetch response of megabytes) straight into a buffer of exactly its size.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { FrameReader } from '../protocol/frame-reader.js';
 
 /** Called with the response frame (without its size prefix), or with an error if the connection broke. */
 export type ResponseCallback = (frame: Buffer | null, error: Error | null) => void;
@@ -22,81 +21,10 @@ export class PerfError extends Error {
   }
 }
 
-/** Splits the byte stream into frames, reading large frames in place (see the file comment). */
-class FrameReader {
-  private static readonly SCRATCH = 256 * 1024;
-  /** Read straight into the frame when at least this much of it is missing. */
-  private static readonly DIRECT = 32 * 1024;
-  private readonly scratch = Buffer.allocUnsafe(FrameReader.SCRATCH);
-  private readonly head = Buffer.alloc(4);
-  private headFilled = 0;
-  private cur: Buffer | null = null;
-  private filled = 0;
-  private direct = false;
-  deliver: (frame: Buffer) => void = () => {};
-  fail: (err: Error) => void = () => {};
-
-  /** The buffer the next read goes into. */
-  next(): Buffer {
-    if (this.cur !== null && this.cur.length - this.filled >= FrameReader.DIRECT) {
-      this.direct = true;
-      return this.cur.subarray(this.filled);
-    }
-    this.direct = false;
-    return this.scratch;
-  }
-
-  read(n: number): boolean {
-    if (n <= 0) return true;
-    if (this.direct) {
-      this.filled += n;
-      if (this.filled === this.cur!.length) this.finish();
-      return true;
-    }
-    this.split(this.scratch, 0, n);
-    return true;
-  }
-
-  private finish(): void {
-    const frame = this.cur!;
-    this.cur = null;
-    this.filled = 0;
-    this.deliver(frame);
-  }
-
-  private split(buf: Buffer, pos: number, end: number): void {
-    while (pos < end) {
-      if (this.cur !== null) {
-        const take = Math.min(this.cur.length - this.filled, end - pos);
-        buf.copy(this.cur, this.filled, pos, pos + take);
-        this.filled += take;
-        pos += take;
-        if (this.filled === this.cur.length) this.finish();
-        continue;
-      }
-      let size: number;
-      if (this.headFilled === 0 && end - pos >= 4) {
-        size = buf.readInt32BE(pos);
-        pos += 4;
-      } else {
-        const take = Math.min(4 - this.headFilled, end - pos);
-        buf.copy(this.head, this.headFilled, pos, pos + take);
-        this.headFilled += take;
-        pos += take;
-        if (this.headFilled < 4) return;
-        this.headFilled = 0;
-        size = this.head.readInt32BE(0);
-      }
-      if (size < 0) {
-        this.fail(new PerfError('the broker sent a frame of negative size'));
-        return;
-      }
-      // Small frames come from the pool; large ones get a buffer of their own, filled in place.
-      this.cur = Buffer.allocUnsafe(size);
-      this.filled = 0;
-      if (size === 0) this.finish();
-    }
-  }
+/** Where the reader's frames and failures go once the connection exists. */
+interface ReaderEvents {
+  frame: (frame: Buffer) => void;
+  fail: (err: Error) => void;
 }
 
 export class WireConnection {
@@ -105,17 +33,18 @@ export class WireConnection {
   private failure: Error | null = null;
   private nextCorrelation = 1;
 
-  private constructor(private readonly socket: Socket, readonly address: string, reader: FrameReader) {
+  private constructor(private readonly socket: Socket, readonly address: string, events: ReaderEvents) {
     socket.setNoDelay(true);
-    reader.deliver = (frame) => this.deliver(frame);
-    reader.fail = (err) => this.fail(new PerfError(`${address}: ${err.message}`));
+    events.frame = (frame) => this.deliver(frame);
+    events.fail = (err) => this.fail(new PerfError(`${address}: the broker sent a ${err.message}`));
     socket.on('error', (err) => this.fail(new PerfError(`connection to ${address} failed: ${err.message}`)));
     socket.on('close', () => this.fail(new PerfError(`connection to ${address} was closed by the broker`)));
   }
 
   static open(host: string, port: number, timeoutMs = 10_000): Promise<WireConnection> {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const reader = new FrameReader();
+    const events: ReaderEvents = { frame: () => {}, fail: () => {} };
+    const reader = new FrameReader({ maxFrameBytes: 0x7fffffff, onFrame: (f) => events.frame(f), onFail: (e) => events.fail(e) });
     return new Promise((resolve, reject) => {
       const s = netConnect({ host, port, onread: { buffer: () => reader.next(), callback: (n) => reader.read(n) } });
       const timer = setTimeout(() => {
@@ -125,7 +54,7 @@ export class WireConnection {
       s.once('connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
-        resolve(new WireConnection(s, address, reader));
+        resolve(new WireConnection(s, address, events));
       });
       s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);

@@ -1,8 +1,11 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/broker/index.js';
-import { encodeRequestFrame } from '../../src/protocol/frame.js';
-import { FetchApi, MetadataApi } from '../../src/protocol/messages/index.js';
+import { compressBatch } from '../../src/format/compression.js';
+import { batchSizeAt, encodeBatch, readBatchRecords } from '../../src/format/record-batch.js';
+import type { StoredRecord } from '../../src/format/record.js';
+import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/frame.js';
+import { FetchApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 describe('connections', () => {
@@ -35,10 +38,12 @@ describe('connections', () => {
     socket.pause(); // never read
     const frame = Buffer.concat(encodeRequestFrame(MetadataApi, 1, 1, 'slow', { topics: null }));
     let written = 0;
-    // Write requests until the kernel pushes back on us: the broker has stopped reading.
-    for (let i = 0; i < 200_000; i++) {
-      written += frame.length;
-      if (!socket.write(frame)) break;
+    // 24 MB of requests: their answers (~40 MB) are far more than the kernel's socket buffers
+    // hold, so a broker that keeps reading would buffer them itself.
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
+    while (written < 24 << 20) {
+      socket.write(batch);
+      written += batch.length;
     }
     const before = process.memoryUsage().rss;
     await new Promise((r) => setTimeout(r, 300));
@@ -52,6 +57,46 @@ describe('connections', () => {
     other.close();
     socket.destroy();
     expect(written).toBeGreaterThan(0);
+    await broker.stop();
+  });
+
+  it('pipelined produce requests, plain and compressed, all arrive intact while their buffers are reused', async () => {
+    const broker = await startBroker({ config: { 'num.partitions': '1' } });
+    const c = await RawClient.open(broker.bootstrap);
+    await c.request(MetadataApi, 4, { topics: [{ name: 'reuse' }], allowAutoTopicCreation: true });
+    // 60 requests of ~100 KB, every third gzip (validated in the worker pool, so the requests
+    // after it are read into recycled buffers while it is still in flight).
+    const values: string[] = [];
+    const frames: Buffer[] = [];
+    for (let r = 0; r < 60; r++) {
+      const records = Array.from({ length: 400 }, (_, i) => {
+        const v = `${r}:${i}:`.padEnd(240, String.fromCharCode(65 + ((r * 7 + i) % 26)));
+        values.push(v);
+        return { value: Buffer.from(v) };
+      });
+      const batch = r % 3 === 2 ? compressBatch(records, 'gzip') : encodeBatch(records);
+      frames.push(...encodeRequestFrame(ProduceApi, 9, 1000 + r, 'reuse', { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'reuse', partitionData: [{ index: 0, records: batch }] }] }));
+    }
+    c.write(frames);
+    for (let r = 0; r < 60; r++) {
+      const res = decodeResponseFrame(ProduceApi, 9, (await c.readFrame(10_000))!);
+      expect(res.correlationId).toBe(1000 + r);
+      expect(res.body.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    }
+    const got: StoredRecord[] = [];
+    for (let offset = 0n; got.length < values.length;) {
+      const f = await c.request(FetchApi, 4, { replicaId: -1, maxWaitMs: 100, minBytes: 1, maxBytes: 8 << 20, isolationLevel: 0, topics: [{ topic: 'reuse', partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 8 << 20 }] }] });
+      const data = f.responses[0]!.partitions[0]!.records!;
+      for (let pos = 0; pos < data.length;) {
+        const size = batchSizeAt(data, pos, data.length);
+        if (size < 0) break;
+        readBatchRecords(data, pos, size, got);
+        pos += size;
+      }
+      offset = BigInt(got.length);
+    }
+    expect(got.map((r) => r.value!.toString())).toEqual(values);
+    c.close();
     await broker.stop();
   });
 });
