@@ -154,7 +154,7 @@ export function readmeBlock(res: Results, jsonFile: string): string {
   const rows = res.rows.filter((r) => r.group !== undefined || r.name.startsWith('crc32c native') || /^(append|appendBatch|sequential|baseline: fs)/.test(r.name));
   return [
     `Latest full run (${res.date.slice(0, 10)}, \`${res.command ?? 'npm run bench'}\`, ${res.cpus ?? '?'} × ${res.cpu ?? '?'}, Node ${res.node ?? '?'}; ` +
-      `the machine was shared with other work, so take single figures as ±30 %; ratios are within one run). ` +
+      `a 2-core VM whose figures vary by ±30 % from run to run, mostly with how fast the host backs fresh page-cache memory (0.3 to 3 GB/s measured), so compare ratios within one run). ` +
       `"ratio" is the row's figure over the row named in "vs" (for peers: strand's acks=1 figure over the peer's). ` +
       `Full table, latency curves and server configurations: \`${rel.replace(/\.json$/, '.html')}\`.`,
     '',
