@@ -42,10 +42,11 @@ export function xerialCompress(data: Buffer, compressBlock: (block: Buffer) => B
   return out;
 }
 
-export function xerialDecompress(data: Buffer, uncompressBlock: (block: Buffer) => Buffer): Buffer {
-  if (!isXerial(data)) return uncompressBlock(data);
-  const parts: Buffer[] = [];
-  let total = 0;
+/**
+ * Calls `chunk(start, end)` for each compressed chunk of a xerial stream (after its header),
+ * skipping the headers of concatenated streams; throws CorruptBatchError on bad framing.
+ */
+function forEachXerialChunk(data: Buffer, chunk: (start: number, end: number) => void): void {
   let pos = XERIAL_HEADER_SIZE;
   while (pos < data.length) {
     if (isXerial(data, pos)) {
@@ -56,11 +57,20 @@ export function xerialDecompress(data: Buffer, uncompressBlock: (block: Buffer) 
     const len = data.readInt32BE(pos);
     pos += 4;
     if (len < 0 || len > data.length - pos) throw new CorruptBatchError(`xerial snappy: chunk of ${len} bytes at ${pos - 4} overruns the ${data.length}-byte stream`);
-    const part = uncompressBlock(data.subarray(pos, pos + len));
-    parts.push(part);
-    total += part.length;
+    chunk(pos, pos + len);
     pos += len;
   }
+}
+
+export function xerialDecompress(data: Buffer, uncompressBlock: (block: Buffer) => Buffer): Buffer {
+  if (!isXerial(data)) return uncompressBlock(data);
+  const parts: Buffer[] = [];
+  let total = 0;
+  forEachXerialChunk(data, (start, end) => {
+    const part = uncompressBlock(data.subarray(start, end));
+    parts.push(part);
+    total += part.length;
+  });
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }
 
@@ -89,20 +99,10 @@ export function snappyDecompressedSize(data: Buffer): number {
     return n;
   }
   let total = 0;
-  let pos = XERIAL_HEADER_SIZE;
-  while (pos < data.length) {
-    if (isXerial(data, pos)) {
-      pos += XERIAL_HEADER_SIZE;
-      continue;
-    }
-    if (data.length - pos < 4) throw new CorruptBatchError(`xerial snappy: ${data.length - pos} stray bytes at ${pos}`);
-    const len = data.readInt32BE(pos);
-    pos += 4;
-    if (len < 0 || len > data.length - pos) throw new CorruptBatchError(`xerial snappy: chunk of ${len} bytes at ${pos - 4} overruns the ${data.length}-byte stream`);
-    const n = snappyBlockLength(data, pos, pos + len);
-    if (n < 0) throw new CorruptBatchError(`xerial snappy: chunk at ${pos - 4} has a malformed length preamble`);
+  forEachXerialChunk(data, (start, end) => {
+    const n = snappyBlockLength(data, start, end);
+    if (n < 0) throw new CorruptBatchError(`xerial snappy: chunk at ${start - 4} has a malformed length preamble`);
     total += n;
-    pos += len;
-  }
+  });
   return total;
 }
