@@ -60,7 +60,9 @@ describe('connections', () => {
     await broker.stop();
   });
 
-  it('pipelined produce requests, plain and compressed, all arrive intact while their buffers are reused', async () => {
+  it.each([['own buffers (onread, with the native backend)', undefined], ["Node's socket reads (STRAND_SOCKET_READS=stream)", 'stream']])('pipelined produce requests, plain and compressed, all arrive intact while their buffers are reused: %s', async (_, mode) => {
+    if (mode === undefined) delete process.env.STRAND_SOCKET_READS;
+    else process.env.STRAND_SOCKET_READS = mode;
     const broker = await startBroker({ config: { 'num.partitions': '1' } });
     const c = await RawClient.open(broker.bootstrap);
     await c.request(MetadataApi, 4, { topics: [{ name: 'reuse' }], allowAutoTopicCreation: true });
@@ -98,5 +100,6 @@ describe('connections', () => {
     expect(got.map((r) => r.value!.toString())).toEqual(values);
     c.close();
     await broker.stop();
+    delete process.env.STRAND_SOCKET_READS;
   });
 });
