@@ -11,6 +11,7 @@
  * The listener must be created with `pauseOnConnect: true`, so nothing is read from the
  * accepted socket before it is taken over.
  */
+import { closeSync } from 'node:fs';
 import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import { io } from '../io/index.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
@@ -34,10 +35,17 @@ export function readInto(accepted: Socket, reader: FrameReader): Socket {
     if (copy >= 0) {
       // The Socket constructor takes `onread` (net.connect passes it through); the types only list it for connect.
       const options: SocketConstructorOpts & { onread: OnReadOpts } = { fd: copy, readable: true, writable: true, onread: { buffer: () => reader.next(), callback: (n) => reader.read(n) } };
-      const socket = new Socket(options);
-      // Closes the original descriptor only; the connection lives on in `copy`.
-      accepted.destroy();
-      return socket;
+      let socket: Socket | null = null;
+      try {
+        socket = new Socket(options);
+      } catch {
+        closeSync(copy); // not a socket Node can wrap: read the accepted one the ordinary way
+      }
+      if (socket !== null) {
+        // Closes the original descriptor only; the connection lives on in `copy`.
+        accepted.destroy();
+        return socket;
+      }
     }
   }
   accepted.on('data', (chunk: Buffer) => reader.push(chunk));
