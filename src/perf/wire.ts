@@ -36,7 +36,7 @@ export class WireConnection {
   private constructor(private readonly socket: Socket, readonly address: string, events: ReaderEvents) {
     socket.setNoDelay(true);
     events.frame = (frame) => this.deliver(frame);
-    events.fail = (err) => this.fail(new PerfError(`${address}: the broker sent a ${err.message}`));
+    events.fail = (err) => this.fail(new PerfError(`${address}: the broker sent a bad frame size: ${err.message}`));
     socket.on('error', (err) => this.fail(new PerfError(`connection to ${address} failed: ${err.message}`)));
     socket.on('close', () => this.fail(new PerfError(`connection to ${address} was closed by the broker`)));
   }
