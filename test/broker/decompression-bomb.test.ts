@@ -8,7 +8,7 @@ import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { compressBatch } from '../../src/format/compression.js';
 import { ApiVersionsApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { gzipBomb } from '../helpers/gzip-bomb.js';
-import { fetchAll, kafkajs } from '../helpers/kafkajs.js';
+import { createTopics, fetchAll, kafkajs } from '../helpers/kafkajs.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const MIB = 1024 * 1024;
@@ -19,10 +19,7 @@ describe('decompression bombs', () => {
   beforeAll(async () => {
     broker = await startBroker();
     c = await RawClient.open(broker.bootstrap);
-    const admin = kafkajs(broker.bootstrap).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'bombs' }] });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [{ topic: 'bombs' }]);
   });
   afterAll(async () => {
     c.close();

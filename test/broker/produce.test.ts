@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { ListOffsetsApi, ProduceApi } from '../../src/protocol/messages/index.js';
-import { fetchAll, kafkajs } from '../helpers/kafkajs.js';
+import { createTopics, fetchAll, kafkajs } from '../helpers/kafkajs.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 describe('Produce', () => {
@@ -11,10 +11,7 @@ describe('Produce', () => {
   beforeAll(async () => {
     broker = await startBroker();
     c = await RawClient.open(broker.bootstrap);
-    const admin = kafkajs(broker.bootstrap).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'appendtime', configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }, { topic: 'times' }] });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [{ topic: 'appendtime', configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }, { topic: 'times' }]);
   });
   afterAll(async () => {
     c.close();
@@ -60,10 +57,7 @@ describe('Produce v0-2 (legacy message sets)', () => {
     const broker = await startBroker();
     const c = await RawClient.open(broker.bootstrap);
     try {
-      const admin = kafkajs(broker.bootstrap).admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'legacy' }] });
-      await admin.disconnect();
+      await createTopics(broker.bootstrap, [{ topic: 'legacy' }]);
       const send = (version: number, records: Buffer) =>
         c.request(ProduceApi, version, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'legacy', partitionData: [{ index: 0, records }] }] }).then((r) => r.responses[0]!.partitionResponses[0]!);
       const v0 = await send(0, encodeMessageSet([{ key: Buffer.from('k0'), value: Buffer.from('magic0') }], 0));

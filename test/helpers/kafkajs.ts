@@ -3,10 +3,21 @@
  * reading a partition directly (manual assignment) this reaches its own Cluster and Broker
  * objects and issues a Fetch with its own encoder and decoder.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
 
 export function kafkajs(bootstrap: string): Kafka {
   return new Kafka({ clientId: 'strand-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 50 } });
+}
+
+/** Create `topics` through a kafkajs admin client of its own (connect, create, disconnect). */
+export async function createTopics(bootstrap: string, topics: ITopicConfig[]): Promise<void> {
+  const admin = kafkajs(bootstrap).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface FetchedMessage {

@@ -9,7 +9,7 @@ import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { compressBatch } from '../../src/format/compression.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { ProduceApi } from '../../src/protocol/messages/index.js';
-import { fetchAll, kafkajs } from '../helpers/kafkajs.js';
+import { createTopics, fetchAll, kafkajs } from '../helpers/kafkajs.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 describe('compacted topics refuse keyless records', () => {
@@ -20,16 +20,11 @@ describe('compacted topics refuse keyless records', () => {
     broker = await startBroker();
     kafka = kafkajs(broker.bootstrap);
     c = await RawClient.open(broker.bootstrap);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: 'table', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-        { topic: 'table-zstd', configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'compression.type', value: 'zstd' }] },
-        { topic: 'stream' },
-      ],
-    });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [
+      { topic: 'table', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: 'table-zstd', configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'compression.type', value: 'zstd' }] },
+      { topic: 'stream' },
+    ]);
   });
   afterAll(async () => {
     c.close();

@@ -11,7 +11,7 @@ import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { codecFor } from '../../src/format/codecs.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { FetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
-import { fetchAll, kafkajs } from '../helpers/kafkajs.js';
+import { createTopics, fetchAll, kafkajs } from '../helpers/kafkajs.js';
 import { kcat } from '../helpers/kcat-cli.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -40,10 +40,7 @@ describe('compression.gzip.level and compression.zstd.level (KIP-390)', () => {
     broker = await startBroker();
     kafka = kafkajs(broker.bootstrap);
     c = await RawClient.open(broker.bootstrap);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: Object.entries(TOPICS).map(([topic, configs]) => ({ topic, configEntries: configs.map(([name, value]) => ({ name, value })) })) });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, Object.entries(TOPICS).map(([topic, configs]) => ({ topic, configEntries: configs.map(([name, value]) => ({ name, value })) })));
   });
   afterAll(async () => {
     c.close();

@@ -3,7 +3,7 @@ import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { compressBatch } from '../../src/format/compression.js';
 import { FetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { kcat } from '../helpers/kcat-cli.js';
-import { kafkajs } from '../helpers/kafkajs.js';
+import { createTopics } from '../helpers/kafkajs.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 describe('topic compression.type', () => {
@@ -12,10 +12,7 @@ describe('topic compression.type', () => {
   beforeAll(async () => {
     broker = await startBroker();
     c = await RawClient.open(broker.bootstrap);
-    const admin = kafkajs(broker.bootstrap).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'zstd-topic', configEntries: [{ name: 'compression.type', value: 'zstd' }] }, { topic: 'as-sent' }] });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [{ topic: 'zstd-topic', configEntries: [{ name: 'compression.type', value: 'zstd' }] }, { topic: 'as-sent' }]);
   });
   afterAll(async () => {
     c.close();
