@@ -10,7 +10,7 @@ import { decodeRequestBody, readRequestFrame } from '../../src/protocol/frame.js
 import * as M from '../../src/protocol/messages/index.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
-import { codecSchemas, Spec } from './schema-model.js';
+import { codecLayouts, layout, Spec } from './schema-model.js';
 
 type Dec = (r: Reader, version: number) => unknown;
 type Enc = (w: Writer, v: unknown, version: number) => void;
@@ -26,7 +26,7 @@ function tryDecode(dec: Dec, buf: Buffer, version: number): void {
   }
 }
 
-const cases = codecSchemas().flatMap((msg) => new Spec(msg).versions.map((v) => [msg.name, v] as const));
+const cases = codecLayouts().flatMap((msg) => new Spec(msg).versions.map((v) => [msg.name, v] as const));
 
 describe('random bytes', () => {
   test.each(cases)('%s v%i', (name, version) => {
@@ -42,7 +42,7 @@ describe('random bytes', () => {
 
 describe('truncated and corrupted valid messages', () => {
   test.each(cases)('%s v%i', (name, version) => {
-    const spec = new Spec(codecSchemas().find((m) => m.name === name)!);
+    const spec = new Spec(layout(name));
     const enc = codecs[`encode${name}`] as Enc;
     const dec = codecs[`decode${name}`] as Dec;
     fc.assert(

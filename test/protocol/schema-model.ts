@@ -1,18 +1,32 @@
 /**
- * An independent, slow interpretation of Kafka's JSON schemas for tests: fast-check
+ * An independent, slow interpretation of Kafka's message layouts for tests: fast-check
  * arbitraries of complete message values for one version, and a reference encoder written
  * straight from the protocol rules (not from the generator), to compare the generated code with.
+ * The layouts are the schemas without their documentation, as every generated module exports
+ * them (`<Message>Layout`), so these tests need no copy of Kafka's JSON schemas.
  */
 import fc from 'fast-check';
-import { resolve } from 'node:path';
-import { loadSchemas, parseRange, type RawField, type RawMessage } from '../../scripts/gen-protocol.js';
+import { type FieldLayout, MESSAGE_LAYOUTS, type MessageLayout } from '../../src/protocol/messages/index.js';
 
-export const SCHEMA_DIR = process.env.STRAND_KAFKA_SCHEMAS ?? resolve(import.meta.dirname, '..', '..', '..', 'shared', 'kafka-protocol', 'messages');
+const byName = new Map(MESSAGE_LAYOUTS.map((m) => [m.name, m]));
 
-let cache: Map<string, RawMessage> | undefined;
-export function schemas(): Map<string, RawMessage> {
-  cache ??= loadSchemas(SCHEMA_DIR);
-  return cache;
+/** The layout of a generated message, by name (e.g. 'FetchRequest'). */
+export function layout(name: string): MessageLayout {
+  const m = byName.get(name);
+  if (!m) throw new Error(`no generated layout ${name}`);
+  return m;
+}
+
+/** Every message the generator turns into codecs: broker APIs, headers, data. */
+export const codecLayouts = (): readonly MessageLayout[] => MESSAGE_LAYOUTS;
+
+/** Kafka's version ranges: "N+", "N-M", "N", "none". */
+export function parseRange(spec: string): { lo: number; hi: number } {
+  if (spec === 'none') return { lo: 1, hi: 0 };
+  const m = /^(\d+)(?:(\+)|-(\d+))?$/.exec(spec.trim());
+  if (!m) throw new Error(`bad version range ${JSON.stringify(spec)}`);
+  const lo = Number(m[1]);
+  return { lo, hi: m[2] ? 0x7fff : m[3] !== undefined ? Number(m[3]) : lo };
 }
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -30,8 +44,8 @@ const isArray = (t: string): boolean => t.startsWith('[]');
 const isStruct = (t: string): boolean => !PRIMS.has(elemType(t));
 
 export class Spec {
-  private readonly common = new Map<string, RawField[]>();
-  constructor(readonly msg: RawMessage) {
+  private readonly common = new Map<string, readonly FieldLayout[]>();
+  constructor(readonly msg: MessageLayout) {
     for (const c of msg.commonStructs ?? []) this.common.set(c.name, c.fields);
   }
 
@@ -42,13 +56,13 @@ export class Spec {
     return out;
   }
 
-  structFields(f: RawField): RawField[] {
+  structFields(f: FieldLayout): readonly FieldLayout[] {
     const fields = f.fields ?? this.common.get(elemType(f.type)) ?? this.findInline(this.msg.fields, elemType(f.type));
     if (!fields) throw new Error(`no struct ${f.type}`);
     return fields;
   }
 
-  private findInline(fields: RawField[], name: string): RawField[] | undefined {
+  private findInline(fields: readonly FieldLayout[], name: string): readonly FieldLayout[] | undefined {
     for (const f of fields) {
       if (f.fields && elemType(f.type) === name) return f.fields;
       if (f.fields) {
@@ -59,13 +73,13 @@ export class Spec {
     return undefined;
   }
 
-  flexible(v: number, f?: RawField): boolean {
+  flexible(v: number, f?: FieldLayout): boolean {
     return inVersions(f?.flexibleVersions ?? this.msg.flexibleVersions, v);
   }
 
   // ---- defaults ------------------------------------------------------------------------
 
-  defaultOf(f: RawField): unknown {
+  defaultOf(f: FieldLayout): unknown {
     const d = f.default;
     if (d === 'null') return null;
     if (isArray(f.type)) return [];
@@ -88,7 +102,7 @@ export class Spec {
     }
   }
 
-  defaultStruct(fields: RawField[]): Record<string, unknown> {
+  defaultStruct(fields: readonly FieldLayout[]): Record<string, unknown> {
     const o: Record<string, unknown> = {};
     for (const f of fields) o[camel(f.name)] = this.defaultOf(f);
     return o;
@@ -97,7 +111,7 @@ export class Spec {
   // ---- arbitraries -----------------------------------------------------------------------
 
   /** Complete values of a struct at version v: present fields random, absent ones default. */
-  structArb(fields: RawField[], v: number): fc.Arbitrary<Record<string, unknown>> {
+  structArb(fields: readonly FieldLayout[], v: number): fc.Arbitrary<Record<string, unknown>> {
     const rec: Record<string, fc.Arbitrary<unknown>> = {};
     for (const f of fields) {
       const key = camel(f.name);
@@ -111,7 +125,7 @@ export class Spec {
     return fc.record(rec);
   }
 
-  private valueArb(f: RawField, v: number): fc.Arbitrary<unknown> {
+  private valueArb(f: FieldLayout, v: number): fc.Arbitrary<unknown> {
     const nullable = inVersions(f.nullableVersions, v) && (isArray(f.type) || isStruct(f.type) || ['string', 'bytes', 'records'].includes(f.type));
     let base: fc.Arbitrary<unknown>;
     if (isArray(f.type)) {
@@ -128,7 +142,7 @@ export class Spec {
 
   // ---- reference encoder -------------------------------------------------------------------
 
-  encode(fields: RawField[], o: Record<string, unknown>, v: number, out: Ref): void {
+  encode(fields: readonly FieldLayout[], o: Record<string, unknown>, v: number, out: Ref): void {
     const flexible = this.flexible(v);
     for (const f of fields) {
       if (!inVersions(f.versions, v)) continue;
@@ -154,7 +168,7 @@ export class Spec {
   }
 
   /** Java's generateNonDefaultValueCheck. */
-  private nonDefault(f: RawField, x: unknown): boolean {
+  private nonDefault(f: FieldLayout, x: unknown): boolean {
     const d = this.defaultOf(f);
     if (f.default === 'null') return x !== null;
     if (x === null) return true;
@@ -163,7 +177,7 @@ export class Spec {
     return x !== d;
   }
 
-  private encodeValue(f: RawField, x: unknown, v: number, flex: boolean, tagged: boolean, out: Ref): void {
+  private encodeValue(f: FieldLayout, x: unknown, v: number, flex: boolean, tagged: boolean, out: Ref): void {
     const nullable = inVersions(f.nullableVersions, v);
     if (isArray(f.type)) {
       const a = x as unknown[] | null;
@@ -312,14 +326,4 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
   }
   return false;
-}
-
-/** Every schema the generator turns into codecs: broker APIs, headers, data. */
-export function codecSchemas(): RawMessage[] {
-  const out: RawMessage[] = [];
-  for (const m of schemas().values()) {
-    if ((m.type === 'request' || m.type === 'response') && (m.listeners ?? schemas().get(m.name.replace(/Response$/, 'Request'))?.listeners ?? []).includes('broker')) out.push(m);
-    else if (m.type === 'header' || m.name === 'ConsumerProtocolSubscription' || m.name === 'ConsumerProtocolAssignment') out.push(m);
-  }
-  return out;
 }

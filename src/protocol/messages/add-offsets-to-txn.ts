@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AddOffsetsToTxnRequest (v0-4, flexible v3+). */
 export interface AddOffsetsToTxnRequest {
@@ -72,3 +73,23 @@ export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): Compl
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AddOffsetsToTxnRequest: its schema without the documentation. */
+export const AddOffsetsToTxnRequestLayout: MessageLayout = {
+  name: 'AddOffsetsToTxnRequest', type: 'request', apiKey: 25, validVersions: '0-4', flexibleVersions: '3+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'TransactionalId', type: 'string', versions: '0+' },
+    { name: 'ProducerId', type: 'int64', versions: '0+' },
+    { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+    { name: 'GroupId', type: 'string', versions: '0+' },
+  ],
+};
+
+/** The wire layout of AddOffsetsToTxnResponse: its schema without the documentation. */
+export const AddOffsetsToTxnResponseLayout: MessageLayout = {
+  name: 'AddOffsetsToTxnResponse', type: 'response', apiKey: 25, validVersions: '0-4', flexibleVersions: '3+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AddPartitionsToTxnRequest (v0-5, flexible v3+). */
 export interface AddPartitionsToTxnRequest {
@@ -311,3 +312,51 @@ function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Re
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AddPartitionsToTxnRequest: its schema without the documentation. */
+export const AddPartitionsToTxnRequestLayout: MessageLayout = {
+  name: 'AddPartitionsToTxnRequest', type: 'request', apiKey: 24, validVersions: '0-5', flexibleVersions: '3+', listeners: ['zkBroker', 'broker'], latestVersionUnstable: false,
+  fields: [
+    { name: 'Transactions', type: '[]AddPartitionsToTxnTransaction', versions: '4+', fields: [
+      { name: 'TransactionalId', type: 'string', versions: '4+' },
+      { name: 'ProducerId', type: 'int64', versions: '4+' },
+      { name: 'ProducerEpoch', type: 'int16', versions: '4+' },
+      { name: 'VerifyOnly', type: 'bool', versions: '4+', default: false },
+      { name: 'Topics', type: '[]AddPartitionsToTxnTopic', versions: '4+' },
+    ] },
+    { name: 'V3AndBelowTransactionalId', type: 'string', versions: '0-3' },
+    { name: 'V3AndBelowProducerId', type: 'int64', versions: '0-3' },
+    { name: 'V3AndBelowProducerEpoch', type: 'int16', versions: '0-3' },
+    { name: 'V3AndBelowTopics', type: '[]AddPartitionsToTxnTopic', versions: '0-3' },
+  ],
+  commonStructs: [
+    { name: 'AddPartitionsToTxnTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of AddPartitionsToTxnResponse: its schema without the documentation. */
+export const AddPartitionsToTxnResponseLayout: MessageLayout = {
+  name: 'AddPartitionsToTxnResponse', type: 'response', apiKey: 24, validVersions: '0-5', flexibleVersions: '3+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '4+' },
+    { name: 'ResultsByTransaction', type: '[]AddPartitionsToTxnResult', versions: '4+', fields: [
+      { name: 'TransactionalId', type: 'string', versions: '4+' },
+      { name: 'TopicResults', type: '[]AddPartitionsToTxnTopicResult', versions: '4+' },
+    ] },
+    { name: 'ResultsByTopicV3AndBelow', type: '[]AddPartitionsToTxnTopicResult', versions: '0-3' },
+  ],
+  commonStructs: [
+    { name: 'AddPartitionsToTxnTopicResult', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'ResultsByPartition', type: '[]AddPartitionsToTxnPartitionResult', versions: '0+' },
+    ] },
+    { name: 'AddPartitionsToTxnPartitionResult', versions: '0+', fields: [
+      { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+      { name: 'PartitionErrorCode', type: 'int16', versions: '0+' },
+    ] },
+  ],
+};

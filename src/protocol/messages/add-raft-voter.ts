@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AddRaftVoterRequest (v0, flexible v0+). */
 export interface AddRaftVoterRequest {
@@ -112,3 +113,29 @@ export function decodeAddRaftVoterResponse(r: Reader, _version: number): Complet
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AddRaftVoterRequest: its schema without the documentation. */
+export const AddRaftVoterRequestLayout: MessageLayout = {
+  name: 'AddRaftVoterRequest', type: 'request', apiKey: 80, validVersions: '0', flexibleVersions: '0+', listeners: ['controller', 'broker'],
+  fields: [
+    { name: 'ClusterId', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'TimeoutMs', type: 'int32', versions: '0+' },
+    { name: 'VoterId', type: 'int32', versions: '0+' },
+    { name: 'VoterDirectoryId', type: 'uuid', versions: '0+' },
+    { name: 'Listeners', type: '[]Listener', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Host', type: 'string', versions: '0+' },
+      { name: 'Port', type: 'uint16', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of AddRaftVoterResponse: its schema without the documentation. */
+export const AddRaftVoterResponseLayout: MessageLayout = {
+  name: 'AddRaftVoterResponse', type: 'response', apiKey: 80, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+  ],
+};

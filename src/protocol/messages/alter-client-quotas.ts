@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AlterClientQuotasRequest (v0-1, flexible v1+). */
 export interface AlterClientQuotasRequest {
@@ -266,3 +267,38 @@ function decodeAlterClientQuotasResponseEntityData(r: Reader, version: number): 
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AlterClientQuotasRequest: its schema without the documentation. */
+export const AlterClientQuotasRequestLayout: MessageLayout = {
+  name: 'AlterClientQuotasRequest', type: 'request', apiKey: 49, validVersions: '0-1', flexibleVersions: '1+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Entries', type: '[]EntryData', versions: '0+', fields: [
+      { name: 'Entity', type: '[]EntityData', versions: '0+', fields: [
+        { name: 'EntityType', type: 'string', versions: '0+' },
+        { name: 'EntityName', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+      { name: 'Ops', type: '[]OpData', versions: '0+', fields: [
+        { name: 'Key', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'float64', versions: '0+' },
+        { name: 'Remove', type: 'bool', versions: '0+' },
+      ] },
+    ] },
+    { name: 'ValidateOnly', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of AlterClientQuotasResponse: its schema without the documentation. */
+export const AlterClientQuotasResponseLayout: MessageLayout = {
+  name: 'AlterClientQuotasResponse', type: 'response', apiKey: 49, validVersions: '0-1', flexibleVersions: '1+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Entries', type: '[]EntryData', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'Entity', type: '[]EntityData', versions: '0+', fields: [
+        { name: 'EntityType', type: 'string', versions: '0+' },
+        { name: 'EntityName', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AlterConfigsRequest (v0-2, flexible v2+). */
 export interface AlterConfigsRequest {
@@ -193,3 +194,33 @@ function decodeAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, versi
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AlterConfigsRequest: its schema without the documentation. */
+export const AlterConfigsRequestLayout: MessageLayout = {
+  name: 'AlterConfigsRequest', type: 'request', apiKey: 33, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Resources', type: '[]AlterConfigsResource', versions: '0+', fields: [
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+      { name: 'Configs', type: '[]AlterableConfig', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+    { name: 'ValidateOnly', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of AlterConfigsResponse: its schema without the documentation. */
+export const AlterConfigsResponseLayout: MessageLayout = {
+  name: 'AlterConfigsResponse', type: 'response', apiKey: 33, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Responses', type: '[]AlterConfigsResourceResponse', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+    ] },
+  ],
+};

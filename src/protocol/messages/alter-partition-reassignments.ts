@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AlterPartitionReassignmentsRequest (v0, flexible v0+). */
 export interface AlterPartitionReassignmentsRequest {
@@ -226,3 +227,36 @@ function decodeAlterPartitionReassignmentsResponseReassignablePartitionResponse(
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AlterPartitionReassignmentsRequest: its schema without the documentation. */
+export const AlterPartitionReassignmentsRequestLayout: MessageLayout = {
+  name: 'AlterPartitionReassignmentsRequest', type: 'request', apiKey: 45, validVersions: '0', flexibleVersions: '0+', listeners: ['broker', 'controller', 'zkBroker'],
+  fields: [
+    { name: 'TimeoutMs', type: 'int32', versions: '0+', default: '60000' },
+    { name: 'Topics', type: '[]ReassignableTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]ReassignablePartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'Replicas', type: '[]int32', versions: '0+', nullableVersions: '0+', default: 'null' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of AlterPartitionReassignmentsResponse: its schema without the documentation. */
+export const AlterPartitionReassignmentsResponseLayout: MessageLayout = {
+  name: 'AlterPartitionReassignmentsResponse', type: 'response', apiKey: 45, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Responses', type: '[]ReassignableTopicResponse', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]ReassignablePartitionResponse', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+  ],
+};

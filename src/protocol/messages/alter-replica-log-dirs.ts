@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AlterReplicaLogDirsRequest (v0-2, flexible v2+). */
 export interface AlterReplicaLogDirsRequest {
@@ -224,3 +225,32 @@ function decodeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r: R
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AlterReplicaLogDirsRequest: its schema without the documentation. */
+export const AlterReplicaLogDirsRequestLayout: MessageLayout = {
+  name: 'AlterReplicaLogDirsRequest', type: 'request', apiKey: 34, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Dirs', type: '[]AlterReplicaLogDir', versions: '0+', fields: [
+      { name: 'Path', type: 'string', versions: '0+' },
+      { name: 'Topics', type: '[]AlterReplicaLogDirTopic', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of AlterReplicaLogDirsResponse: its schema without the documentation. */
+export const AlterReplicaLogDirsResponseLayout: MessageLayout = {
+  name: 'AlterReplicaLogDirsResponse', type: 'response', apiKey: 34, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Results', type: '[]AlterReplicaLogDirTopicResult', versions: '0+', fields: [
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]AlterReplicaLogDirPartitionResult', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

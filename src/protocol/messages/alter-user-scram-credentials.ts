@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** AlterUserScramCredentialsRequest (v0, flexible v0+). */
 export interface AlterUserScramCredentialsRequest {
@@ -179,3 +180,34 @@ function decodeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of AlterUserScramCredentialsRequest: its schema without the documentation. */
+export const AlterUserScramCredentialsRequestLayout: MessageLayout = {
+  name: 'AlterUserScramCredentialsRequest', type: 'request', apiKey: 51, validVersions: '0', flexibleVersions: '0+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Deletions', type: '[]ScramCredentialDeletion', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Mechanism', type: 'int8', versions: '0+' },
+    ] },
+    { name: 'Upsertions', type: '[]ScramCredentialUpsertion', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Mechanism', type: 'int8', versions: '0+' },
+      { name: 'Iterations', type: 'int32', versions: '0+' },
+      { name: 'Salt', type: 'bytes', versions: '0+' },
+      { name: 'SaltedPassword', type: 'bytes', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of AlterUserScramCredentialsResponse: its schema without the documentation. */
+export const AlterUserScramCredentialsResponseLayout: MessageLayout = {
+  name: 'AlterUserScramCredentialsResponse', type: 'response', apiKey: 51, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Results', type: '[]AlterUserScramCredentialsResult', versions: '0+', fields: [
+      { name: 'User', type: 'string', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    ] },
+  ],
+};

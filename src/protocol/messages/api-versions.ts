@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ApiVersionsRequest (v0-4, flexible v3+). */
 export interface ApiVersionsRequest {
@@ -260,3 +261,38 @@ function decodeApiVersionsResponseFinalizedFeatureKey(r: Reader, _version: numbe
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ApiVersionsRequest: its schema without the documentation. */
+export const ApiVersionsRequestLayout: MessageLayout = {
+  name: 'ApiVersionsRequest', type: 'request', apiKey: 18, validVersions: '0-4', flexibleVersions: '3+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'ClientSoftwareName', type: 'string', versions: '3+' },
+    { name: 'ClientSoftwareVersion', type: 'string', versions: '3+' },
+  ],
+};
+
+/** The wire layout of ApiVersionsResponse: its schema without the documentation. */
+export const ApiVersionsResponseLayout: MessageLayout = {
+  name: 'ApiVersionsResponse', type: 'response', apiKey: 18, validVersions: '0-4', flexibleVersions: '3+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ApiKeys', type: '[]ApiVersion', versions: '0+', fields: [
+      { name: 'ApiKey', type: 'int16', versions: '0+' },
+      { name: 'MinVersion', type: 'int16', versions: '0+' },
+      { name: 'MaxVersion', type: 'int16', versions: '0+' },
+    ] },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'SupportedFeatures', type: '[]SupportedFeatureKey', versions: '3+', taggedVersions: '3+', tag: 0, fields: [
+      { name: 'Name', type: 'string', versions: '3+' },
+      { name: 'MinVersion', type: 'int16', versions: '3+' },
+      { name: 'MaxVersion', type: 'int16', versions: '3+' },
+    ] },
+    { name: 'FinalizedFeaturesEpoch', type: 'int64', versions: '3+', taggedVersions: '3+', tag: 1, default: '-1' },
+    { name: 'FinalizedFeatures', type: '[]FinalizedFeatureKey', versions: '3+', taggedVersions: '3+', tag: 2, fields: [
+      { name: 'Name', type: 'string', versions: '3+' },
+      { name: 'MaxVersionLevel', type: 'int16', versions: '3+' },
+      { name: 'MinVersionLevel', type: 'int16', versions: '3+' },
+    ] },
+    { name: 'ZkMigrationReady', type: 'bool', versions: '3+', taggedVersions: '3+', tag: 3, default: 'false' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ConsumerGroupDescribeRequest (v0, flexible v0+). */
 export interface ConsumerGroupDescribeRequest {
@@ -276,3 +277,52 @@ function decodeConsumerGroupDescribeResponseTopicPartitions(r: Reader, _version:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ConsumerGroupDescribeRequest: its schema without the documentation. */
+export const ConsumerGroupDescribeRequestLayout: MessageLayout = {
+  name: 'ConsumerGroupDescribeRequest', type: 'request', apiKey: 69, validVersions: '0', flexibleVersions: '0+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupIds', type: '[]string', versions: '0+' },
+    { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of ConsumerGroupDescribeResponse: its schema without the documentation. */
+export const ConsumerGroupDescribeResponseLayout: MessageLayout = {
+  name: 'ConsumerGroupDescribeResponse', type: 'response', apiKey: 69, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'GroupState', type: 'string', versions: '0+' },
+      { name: 'GroupEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignmentEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignorName', type: 'string', versions: '0+' },
+      { name: 'Members', type: '[]Member', versions: '0+', fields: [
+        { name: 'MemberId', type: 'string', versions: '0+' },
+        { name: 'InstanceId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+        { name: 'ClientId', type: 'string', versions: '0+' },
+        { name: 'ClientHost', type: 'string', versions: '0+' },
+        { name: 'SubscribedTopicNames', type: '[]string', versions: '0+' },
+        { name: 'SubscribedTopicRegex', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'Assignment', type: 'Assignment', versions: '0+' },
+        { name: 'TargetAssignment', type: 'Assignment', versions: '0+' },
+      ] },
+      { name: 'AuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
+    ] },
+  ],
+  commonStructs: [
+    { name: 'TopicPartitions', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+    { name: 'Assignment', versions: '0+', fields: [
+      { name: 'TopicPartitions', type: '[]TopicPartitions', versions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ConsumerGroupHeartbeatRequest (v0, flexible v0+). */
 export interface ConsumerGroupHeartbeatRequest {
@@ -245,3 +246,44 @@ function decodeConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, _version
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ConsumerGroupHeartbeatRequest: its schema without the documentation. */
+export const ConsumerGroupHeartbeatRequestLayout: MessageLayout = {
+  name: 'ConsumerGroupHeartbeatRequest', type: 'request', apiKey: 68, validVersions: '0', flexibleVersions: '0+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'MemberId', type: 'string', versions: '0+' },
+    { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+    { name: 'InstanceId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'RebalanceTimeoutMs', type: 'int32', versions: '0+', default: -1 },
+    { name: 'SubscribedTopicNames', type: '[]string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'ServerAssignor', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'TopicPartitions', type: '[]TopicPartitions', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of ConsumerGroupHeartbeatResponse: its schema without the documentation. */
+export const ConsumerGroupHeartbeatResponseLayout: MessageLayout = {
+  name: 'ConsumerGroupHeartbeatResponse', type: 'response', apiKey: 68, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'MemberId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+    { name: 'HeartbeatIntervalMs', type: 'int32', versions: '0+' },
+    { name: 'Assignment', type: 'Assignment', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+      { name: 'TopicPartitions', type: '[]TopicPartitions', versions: '0+' },
+    ] },
+  ],
+  commonStructs: [
+    { name: 'TopicPartitions', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};

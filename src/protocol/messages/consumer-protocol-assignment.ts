@@ -4,6 +4,7 @@
 import { type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ConsumerProtocolAssignment (v0-3). */
 export interface ConsumerProtocolAssignment {
@@ -60,3 +61,15 @@ function decodeConsumerProtocolAssignmentTopicPartition(r: Reader, _version: num
   }
   return { topic, partitions };
 }
+
+/** The wire layout of ConsumerProtocolAssignment: its schema without the documentation. */
+export const ConsumerProtocolAssignmentLayout: MessageLayout = {
+  name: 'ConsumerProtocolAssignment', type: 'data', validVersions: '0-3', flexibleVersions: 'none',
+  fields: [
+    { name: 'AssignedPartitions', type: '[]TopicPartition', versions: '0+', fields: [
+      { name: 'Topic', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+    { name: 'UserData', type: 'bytes', versions: '0+', nullableVersions: '0+', default: 'null' },
+  ],
+};

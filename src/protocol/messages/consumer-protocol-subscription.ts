@@ -4,6 +4,7 @@
 import { type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ConsumerProtocolSubscription (v0-3). */
 export interface ConsumerProtocolSubscription {
@@ -82,3 +83,18 @@ function decodeConsumerProtocolSubscriptionTopicPartition(r: Reader, _version: n
   }
   return { topic, partitions };
 }
+
+/** The wire layout of ConsumerProtocolSubscription: its schema without the documentation. */
+export const ConsumerProtocolSubscriptionLayout: MessageLayout = {
+  name: 'ConsumerProtocolSubscription', type: 'data', validVersions: '0-3', flexibleVersions: 'none',
+  fields: [
+    { name: 'Topics', type: '[]string', versions: '0+' },
+    { name: 'UserData', type: 'bytes', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'OwnedPartitions', type: '[]TopicPartition', versions: '1+', fields: [
+      { name: 'Topic', type: 'string', versions: '1+' },
+      { name: 'Partitions', type: '[]int32', versions: '1+' },
+    ] },
+    { name: 'GenerationId', type: 'int32', versions: '2+', default: '-1' },
+    { name: 'RackId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
+  ],
+};

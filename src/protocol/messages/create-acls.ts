@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** CreateAclsRequest (v0-3, flexible v2+). */
 export interface CreateAclsRequest {
@@ -158,3 +159,31 @@ function decodeCreateAclsResponseAclCreationResult(r: Reader, version: number): 
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of CreateAclsRequest: its schema without the documentation. */
+export const CreateAclsRequestLayout: MessageLayout = {
+  name: 'CreateAclsRequest', type: 'request', apiKey: 30, validVersions: '0-3', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Creations', type: '[]AclCreation', versions: '0+', fields: [
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+      { name: 'ResourcePatternType', type: 'int8', versions: '1+', default: '3' },
+      { name: 'Principal', type: 'string', versions: '0+' },
+      { name: 'Host', type: 'string', versions: '0+' },
+      { name: 'Operation', type: 'int8', versions: '0+' },
+      { name: 'PermissionType', type: 'int8', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of CreateAclsResponse: its schema without the documentation. */
+export const CreateAclsResponseLayout: MessageLayout = {
+  name: 'CreateAclsResponse', type: 'response', apiKey: 30, validVersions: '0-3', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Results', type: '[]AclCreationResult', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    ] },
+  ],
+};

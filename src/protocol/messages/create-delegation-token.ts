@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** CreateDelegationTokenRequest (v0-3, flexible v2+). */
 export interface CreateDelegationTokenRequest {
@@ -150,3 +151,35 @@ export function decodeCreateDelegationTokenResponse(r: Reader, version: number):
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of CreateDelegationTokenRequest: its schema without the documentation. */
+export const CreateDelegationTokenRequestLayout: MessageLayout = {
+  name: 'CreateDelegationTokenRequest', type: 'request', apiKey: 38, validVersions: '0-3', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'OwnerPrincipalType', type: 'string', versions: '3+', nullableVersions: '3+' },
+    { name: 'OwnerPrincipalName', type: 'string', versions: '3+', nullableVersions: '3+' },
+    { name: 'Renewers', type: '[]CreatableRenewers', versions: '0+', fields: [
+      { name: 'PrincipalType', type: 'string', versions: '0+' },
+      { name: 'PrincipalName', type: 'string', versions: '0+' },
+    ] },
+    { name: 'MaxLifetimeMs', type: 'int64', versions: '0+' },
+  ],
+};
+
+/** The wire layout of CreateDelegationTokenResponse: its schema without the documentation. */
+export const CreateDelegationTokenResponseLayout: MessageLayout = {
+  name: 'CreateDelegationTokenResponse', type: 'response', apiKey: 38, validVersions: '0-3', flexibleVersions: '2+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'PrincipalType', type: 'string', versions: '0+' },
+    { name: 'PrincipalName', type: 'string', versions: '0+' },
+    { name: 'TokenRequesterPrincipalType', type: 'string', versions: '3+' },
+    { name: 'TokenRequesterPrincipalName', type: 'string', versions: '3+' },
+    { name: 'IssueTimestampMs', type: 'int64', versions: '0+' },
+    { name: 'ExpiryTimestampMs', type: 'int64', versions: '0+' },
+    { name: 'MaxTimestampMs', type: 'int64', versions: '0+' },
+    { name: 'TokenId', type: 'string', versions: '0+' },
+    { name: 'Hmac', type: 'bytes', versions: '0+' },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+  ],
+};

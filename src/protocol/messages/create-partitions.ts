@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** CreatePartitionsRequest (v0-3, flexible v2+). */
 export interface CreatePartitionsRequest {
@@ -206,3 +207,32 @@ function decodeCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, ve
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of CreatePartitionsRequest: its schema without the documentation. */
+export const CreatePartitionsRequestLayout: MessageLayout = {
+  name: 'CreatePartitionsRequest', type: 'request', apiKey: 37, validVersions: '0-3', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Topics', type: '[]CreatePartitionsTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Count', type: 'int32', versions: '0+' },
+      { name: 'Assignments', type: '[]CreatePartitionsAssignment', versions: '0+', nullableVersions: '0+', fields: [
+        { name: 'BrokerIds', type: '[]int32', versions: '0+' },
+      ] },
+    ] },
+    { name: 'TimeoutMs', type: 'int32', versions: '0+' },
+    { name: 'ValidateOnly', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of CreatePartitionsResponse: its schema without the documentation. */
+export const CreatePartitionsResponseLayout: MessageLayout = {
+  name: 'CreatePartitionsResponse', type: 'response', apiKey: 37, validVersions: '0-3', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Results', type: '[]CreatePartitionsTopicResult', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    ] },
+  ],
+};

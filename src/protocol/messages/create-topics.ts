@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader, ZERO_UUID } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** CreateTopicsRequest (v0-7, flexible v5+). */
 export interface CreateTopicsRequest {
@@ -353,3 +354,49 @@ function decodeCreateTopicsResponseCreatableTopicConfigs(r: Reader, _version: nu
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of CreateTopicsRequest: its schema without the documentation. */
+export const CreateTopicsRequestLayout: MessageLayout = {
+  name: 'CreateTopicsRequest', type: 'request', apiKey: 19, validVersions: '0-7', flexibleVersions: '5+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Topics', type: '[]CreatableTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'NumPartitions', type: 'int32', versions: '0+' },
+      { name: 'ReplicationFactor', type: 'int16', versions: '0+' },
+      { name: 'Assignments', type: '[]CreatableReplicaAssignment', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'BrokerIds', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'Configs', type: '[]CreatableTopicConfig', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+    { name: 'timeoutMs', type: 'int32', versions: '0+', default: '60000' },
+    { name: 'validateOnly', type: 'bool', versions: '1+', default: 'false' },
+  ],
+};
+
+/** The wire layout of CreateTopicsResponse: its schema without the documentation. */
+export const CreateTopicsResponseLayout: MessageLayout = {
+  name: 'CreateTopicsResponse', type: 'response', apiKey: 19, validVersions: '0-7', flexibleVersions: '5+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
+    { name: 'Topics', type: '[]CreatableTopicResult', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'TopicId', type: 'uuid', versions: '7+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '1+', nullableVersions: '0+' },
+      { name: 'TopicConfigErrorCode', type: 'int16', versions: '5+', taggedVersions: '5+', tag: 0 },
+      { name: 'NumPartitions', type: 'int32', versions: '5+', default: '-1' },
+      { name: 'ReplicationFactor', type: 'int16', versions: '5+', default: '-1' },
+      { name: 'Configs', type: '[]CreatableTopicConfigs', versions: '5+', nullableVersions: '5+', fields: [
+        { name: 'Name', type: 'string', versions: '5+' },
+        { name: 'Value', type: 'string', versions: '5+', nullableVersions: '5+' },
+        { name: 'ReadOnly', type: 'bool', versions: '5+' },
+        { name: 'ConfigSource', type: 'int8', versions: '5+', default: '-1' },
+        { name: 'IsSensitive', type: 'bool', versions: '5+' },
+      ] },
+    ] },
+  ],
+};

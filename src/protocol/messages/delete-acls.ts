@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DeleteAclsRequest (v0-3, flexible v2+). */
 export interface DeleteAclsRequest {
@@ -232,3 +233,42 @@ function decodeDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, version: numbe
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DeleteAclsRequest: its schema without the documentation. */
+export const DeleteAclsRequestLayout: MessageLayout = {
+  name: 'DeleteAclsRequest', type: 'request', apiKey: 31, validVersions: '0-3', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Filters', type: '[]DeleteAclsFilter', versions: '0+', fields: [
+      { name: 'ResourceTypeFilter', type: 'int8', versions: '0+' },
+      { name: 'ResourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'PatternTypeFilter', type: 'int8', versions: '1+', default: '3' },
+      { name: 'PrincipalFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'HostFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'Operation', type: 'int8', versions: '0+' },
+      { name: 'PermissionType', type: 'int8', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of DeleteAclsResponse: its schema without the documentation. */
+export const DeleteAclsResponseLayout: MessageLayout = {
+  name: 'DeleteAclsResponse', type: 'response', apiKey: 31, validVersions: '0-3', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'FilterResults', type: '[]DeleteAclsFilterResult', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'MatchingAcls', type: '[]DeleteAclsMatchingAcl', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+        { name: 'PatternType', type: 'int8', versions: '1+', default: '3' },
+        { name: 'Principal', type: 'string', versions: '0+' },
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Operation', type: 'int8', versions: '0+' },
+        { name: 'PermissionType', type: 'int8', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

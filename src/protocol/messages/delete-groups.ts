@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DeleteGroupsRequest (v0-2, flexible v2+). */
 export interface DeleteGroupsRequest {
@@ -111,3 +112,23 @@ function decodeDeleteGroupsResponseDeletableGroupResult(r: Reader, version: numb
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DeleteGroupsRequest: its schema without the documentation. */
+export const DeleteGroupsRequestLayout: MessageLayout = {
+  name: 'DeleteGroupsRequest', type: 'request', apiKey: 42, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupsNames', type: '[]string', versions: '0+' },
+  ],
+};
+
+/** The wire layout of DeleteGroupsResponse: its schema without the documentation. */
+export const DeleteGroupsResponseLayout: MessageLayout = {
+  name: 'DeleteGroupsResponse', type: 'response', apiKey: 42, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Results', type: '[]DeletableGroupResult', versions: '0+', fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    ] },
+  ],
+};

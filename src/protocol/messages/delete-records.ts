@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DeleteRecordsRequest (v0-2, flexible v2+). */
 export interface DeleteRecordsRequest {
@@ -220,3 +221,34 @@ function decodeDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, vers
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DeleteRecordsRequest: its schema without the documentation. */
+export const DeleteRecordsRequestLayout: MessageLayout = {
+  name: 'DeleteRecordsRequest', type: 'request', apiKey: 21, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Topics', type: '[]DeleteRecordsTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]DeleteRecordsPartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'Offset', type: 'int64', versions: '0+' },
+      ] },
+    ] },
+    { name: 'TimeoutMs', type: 'int32', versions: '0+' },
+  ],
+};
+
+/** The wire layout of DeleteRecordsResponse: its schema without the documentation. */
+export const DeleteRecordsResponseLayout: MessageLayout = {
+  name: 'DeleteRecordsResponse', type: 'response', apiKey: 21, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Topics', type: '[]DeleteRecordsTopicResult', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]DeleteRecordsPartitionResult', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'LowWatermark', type: 'int64', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DeleteShareGroupStateRequest (v0, flexible v0+). */
 export interface DeleteShareGroupStateRequest {
@@ -194,3 +195,32 @@ function decodeDeleteShareGroupStateResponsePartitionResult(r: Reader, _version:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DeleteShareGroupStateRequest: its schema without the documentation. */
+export const DeleteShareGroupStateRequestLayout: MessageLayout = {
+  name: 'DeleteShareGroupStateRequest', type: 'request', apiKey: 86, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'Topics', type: '[]DeleteStateData', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of DeleteShareGroupStateResponse: its schema without the documentation. */
+export const DeleteShareGroupStateResponseLayout: MessageLayout = {
+  name: 'DeleteShareGroupStateResponse', type: 'response', apiKey: 86, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'Results', type: '[]DeleteStateResult', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionResult', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader, ZERO_UUID } from '../reader.js';
 import { nullField, type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DeleteTopicsRequest (v0-6, flexible v4+). */
 export interface DeleteTopicsRequest {
@@ -171,3 +172,30 @@ function decodeDeleteTopicsResponseDeletableTopicResult(r: Reader, version: numb
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DeleteTopicsRequest: its schema without the documentation. */
+export const DeleteTopicsRequestLayout: MessageLayout = {
+  name: 'DeleteTopicsRequest', type: 'request', apiKey: 20, validVersions: '0-6', flexibleVersions: '4+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Topics', type: '[]DeleteTopicState', versions: '6+', fields: [
+      { name: 'Name', type: 'string', versions: '6+', nullableVersions: '6+', default: 'null' },
+      { name: 'TopicId', type: 'uuid', versions: '6+' },
+    ] },
+    { name: 'TopicNames', type: '[]string', versions: '0-5' },
+    { name: 'TimeoutMs', type: 'int32', versions: '0+' },
+  ],
+};
+
+/** The wire layout of DeleteTopicsResponse: its schema without the documentation. */
+export const DeleteTopicsResponseLayout: MessageLayout = {
+  name: 'DeleteTopicsResponse', type: 'response', apiKey: 20, validVersions: '0-6', flexibleVersions: '4+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'Responses', type: '[]DeletableTopicResult', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+', nullableVersions: '6+' },
+      { name: 'TopicId', type: 'uuid', versions: '6+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeAclsRequest (v0-3, flexible v2+). */
 export interface DescribeAclsRequest {
@@ -189,3 +190,38 @@ function decodeDescribeAclsResponseAclDescription(r: Reader, version: number): C
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeAclsRequest: its schema without the documentation. */
+export const DescribeAclsRequestLayout: MessageLayout = {
+  name: 'DescribeAclsRequest', type: 'request', apiKey: 29, validVersions: '0-3', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'ResourceTypeFilter', type: 'int8', versions: '0+' },
+    { name: 'ResourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'PatternTypeFilter', type: 'int8', versions: '1+', default: '3' },
+    { name: 'PrincipalFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'HostFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Operation', type: 'int8', versions: '0+' },
+    { name: 'PermissionType', type: 'int8', versions: '0+' },
+  ],
+};
+
+/** The wire layout of DescribeAclsResponse: its schema without the documentation. */
+export const DescribeAclsResponseLayout: MessageLayout = {
+  name: 'DescribeAclsResponse', type: 'response', apiKey: 29, validVersions: '0-3', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Resources', type: '[]DescribeAclsResource', versions: '0+', fields: [
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+      { name: 'PatternType', type: 'int8', versions: '1+', default: '3' },
+      { name: 'Acls', type: '[]AclDescription', versions: '0+', fields: [
+        { name: 'Principal', type: 'string', versions: '0+' },
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Operation', type: 'int8', versions: '0+' },
+        { name: 'PermissionType', type: 'int8', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

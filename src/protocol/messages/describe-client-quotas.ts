@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeClientQuotasRequest (v0-1, flexible v1+). */
 export interface DescribeClientQuotasRequest {
@@ -240,3 +241,36 @@ function decodeDescribeClientQuotasResponseValueData(r: Reader, version: number)
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeClientQuotasRequest: its schema without the documentation. */
+export const DescribeClientQuotasRequestLayout: MessageLayout = {
+  name: 'DescribeClientQuotasRequest', type: 'request', apiKey: 48, validVersions: '0-1', flexibleVersions: '1+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Components', type: '[]ComponentData', versions: '0+', fields: [
+      { name: 'EntityType', type: 'string', versions: '0+' },
+      { name: 'MatchType', type: 'int8', versions: '0+' },
+      { name: 'Match', type: 'string', versions: '0+', nullableVersions: '0+' },
+    ] },
+    { name: 'Strict', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of DescribeClientQuotasResponse: its schema without the documentation. */
+export const DescribeClientQuotasResponseLayout: MessageLayout = {
+  name: 'DescribeClientQuotasResponse', type: 'response', apiKey: 48, validVersions: '0-1', flexibleVersions: '1+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Entries', type: '[]EntryData', versions: '0+', nullableVersions: '0+', fields: [
+      { name: 'Entity', type: '[]EntityData', versions: '0+', fields: [
+        { name: 'EntityType', type: 'string', versions: '0+' },
+        { name: 'EntityName', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+      { name: 'Values', type: '[]ValueData', versions: '0+', fields: [
+        { name: 'Key', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'float64', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

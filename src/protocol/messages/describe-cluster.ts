@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeClusterRequest (v0-1, flexible v0+). */
 export interface DescribeClusterRequest {
@@ -125,3 +126,32 @@ function decodeDescribeClusterResponseDescribeClusterBroker(r: Reader, _version:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeClusterRequest: its schema without the documentation. */
+export const DescribeClusterRequestLayout: MessageLayout = {
+  name: 'DescribeClusterRequest', type: 'request', apiKey: 60, validVersions: '0-1', flexibleVersions: '0+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'IncludeClusterAuthorizedOperations', type: 'bool', versions: '0+' },
+    { name: 'EndpointType', type: 'int8', versions: '1+', default: '1' },
+  ],
+};
+
+/** The wire layout of DescribeClusterResponse: its schema without the documentation. */
+export const DescribeClusterResponseLayout: MessageLayout = {
+  name: 'DescribeClusterResponse', type: 'response', apiKey: 60, validVersions: '0-1', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'EndpointType', type: 'int8', versions: '1+', default: '1' },
+    { name: 'ClusterId', type: 'string', versions: '0+' },
+    { name: 'ControllerId', type: 'int32', versions: '0+', default: '-1' },
+    { name: 'Brokers', type: '[]DescribeClusterBroker', versions: '0+', fields: [
+      { name: 'BrokerId', type: 'int32', versions: '0+' },
+      { name: 'Host', type: 'string', versions: '0+' },
+      { name: 'Port', type: 'int32', versions: '0+' },
+      { name: 'Rack', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    ] },
+    { name: 'ClusterAuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeConfigsRequest (v0-4, flexible v4+). */
 export interface DescribeConfigsRequest {
@@ -298,3 +299,46 @@ function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, version:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeConfigsRequest: its schema without the documentation. */
+export const DescribeConfigsRequestLayout: MessageLayout = {
+  name: 'DescribeConfigsRequest', type: 'request', apiKey: 32, validVersions: '0-4', flexibleVersions: '4+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Resources', type: '[]DescribeConfigsResource', versions: '0+', fields: [
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+      { name: 'ConfigurationKeys', type: '[]string', versions: '0+', nullableVersions: '0+' },
+    ] },
+    { name: 'IncludeSynonyms', type: 'bool', versions: '1+', default: 'false' },
+    { name: 'IncludeDocumentation', type: 'bool', versions: '3+', default: 'false' },
+  ],
+};
+
+/** The wire layout of DescribeConfigsResponse: its schema without the documentation. */
+export const DescribeConfigsResponseLayout: MessageLayout = {
+  name: 'DescribeConfigsResponse', type: 'response', apiKey: 32, validVersions: '0-4', flexibleVersions: '4+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Results', type: '[]DescribeConfigsResult', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+      { name: 'Configs', type: '[]DescribeConfigsResourceResult', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'ReadOnly', type: 'bool', versions: '0+' },
+        { name: 'IsDefault', type: 'bool', versions: '0' },
+        { name: 'ConfigSource', type: 'int8', versions: '1+', default: '-1' },
+        { name: 'IsSensitive', type: 'bool', versions: '0+' },
+        { name: 'Synonyms', type: '[]DescribeConfigsSynonym', versions: '1+', fields: [
+          { name: 'Name', type: 'string', versions: '1+' },
+          { name: 'Value', type: 'string', versions: '1+', nullableVersions: '0+' },
+          { name: 'Source', type: 'int8', versions: '1+' },
+        ] },
+        { name: 'ConfigType', type: 'int8', versions: '3+', default: '0' },
+        { name: 'Documentation', type: 'string', versions: '3+', nullableVersions: '0+' },
+      ] },
+    ] },
+  ],
+};

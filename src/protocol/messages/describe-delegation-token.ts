@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeDelegationTokenRequest (v0-3, flexible v2+). */
 export interface DescribeDelegationTokenRequest {
@@ -224,3 +225,38 @@ function decodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeDelegationTokenRequest: its schema without the documentation. */
+export const DescribeDelegationTokenRequestLayout: MessageLayout = {
+  name: 'DescribeDelegationTokenRequest', type: 'request', apiKey: 41, validVersions: '0-3', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Owners', type: '[]DescribeDelegationTokenOwner', versions: '0+', nullableVersions: '0+', fields: [
+      { name: 'PrincipalType', type: 'string', versions: '0+' },
+      { name: 'PrincipalName', type: 'string', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of DescribeDelegationTokenResponse: its schema without the documentation. */
+export const DescribeDelegationTokenResponseLayout: MessageLayout = {
+  name: 'DescribeDelegationTokenResponse', type: 'response', apiKey: 41, validVersions: '0-3', flexibleVersions: '2+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'Tokens', type: '[]DescribedDelegationToken', versions: '0+', fields: [
+      { name: 'PrincipalType', type: 'string', versions: '0+' },
+      { name: 'PrincipalName', type: 'string', versions: '0+' },
+      { name: 'TokenRequesterPrincipalType', type: 'string', versions: '3+' },
+      { name: 'TokenRequesterPrincipalName', type: 'string', versions: '3+' },
+      { name: 'IssueTimestamp', type: 'int64', versions: '0+' },
+      { name: 'ExpiryTimestamp', type: 'int64', versions: '0+' },
+      { name: 'MaxTimestamp', type: 'int64', versions: '0+' },
+      { name: 'TokenId', type: 'string', versions: '0+' },
+      { name: 'Hmac', type: 'bytes', versions: '0+' },
+      { name: 'Renewers', type: '[]DescribedDelegationTokenRenewer', versions: '0+', fields: [
+        { name: 'PrincipalType', type: 'string', versions: '0+' },
+        { name: 'PrincipalName', type: 'string', versions: '0+' },
+      ] },
+    ] },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeGroupsRequest (v0-5, flexible v5+). */
 export interface DescribeGroupsRequest {
@@ -200,3 +201,36 @@ function decodeDescribeGroupsResponseDescribedGroupMember(r: Reader, version: nu
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeGroupsRequest: its schema without the documentation. */
+export const DescribeGroupsRequestLayout: MessageLayout = {
+  name: 'DescribeGroupsRequest', type: 'request', apiKey: 15, validVersions: '0-5', flexibleVersions: '5+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Groups', type: '[]string', versions: '0+' },
+    { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '3+' },
+  ],
+};
+
+/** The wire layout of DescribeGroupsResponse: its schema without the documentation. */
+export const DescribeGroupsResponseLayout: MessageLayout = {
+  name: 'DescribeGroupsResponse', type: 'response', apiKey: 15, validVersions: '0-5', flexibleVersions: '5+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'GroupState', type: 'string', versions: '0+' },
+      { name: 'ProtocolType', type: 'string', versions: '0+' },
+      { name: 'ProtocolData', type: 'string', versions: '0+' },
+      { name: 'Members', type: '[]DescribedGroupMember', versions: '0+', fields: [
+        { name: 'MemberId', type: 'string', versions: '0+' },
+        { name: 'GroupInstanceId', type: 'string', versions: '4+', nullableVersions: '4+', default: 'null' },
+        { name: 'ClientId', type: 'string', versions: '0+' },
+        { name: 'ClientHost', type: 'string', versions: '0+' },
+        { name: 'MemberMetadata', type: 'bytes', versions: '0+' },
+        { name: 'MemberAssignment', type: 'bytes', versions: '0+' },
+      ] },
+      { name: 'AuthorizedOperations', type: 'int32', versions: '3+', default: '-2147483648' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeLogDirsRequest (v0-4, flexible v2+). */
 export interface DescribeLogDirsRequest {
@@ -254,3 +255,38 @@ function decodeDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, versio
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeLogDirsRequest: its schema without the documentation. */
+export const DescribeLogDirsRequestLayout: MessageLayout = {
+  name: 'DescribeLogDirsRequest', type: 'request', apiKey: 35, validVersions: '0-4', flexibleVersions: '2+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Topics', type: '[]DescribableLogDirTopic', versions: '0+', nullableVersions: '0+', fields: [
+      { name: 'Topic', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of DescribeLogDirsResponse: its schema without the documentation. */
+export const DescribeLogDirsResponseLayout: MessageLayout = {
+  name: 'DescribeLogDirsResponse', type: 'response', apiKey: 35, validVersions: '0-4', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '3+' },
+    { name: 'Results', type: '[]DescribeLogDirsResult', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'LogDir', type: 'string', versions: '0+' },
+      { name: 'Topics', type: '[]DescribeLogDirsTopic', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]DescribeLogDirsPartition', versions: '0+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+          { name: 'PartitionSize', type: 'int64', versions: '0+' },
+          { name: 'OffsetLag', type: 'int64', versions: '0+' },
+          { name: 'IsFutureKey', type: 'bool', versions: '0+' },
+        ] },
+      ] },
+      { name: 'TotalBytes', type: 'int64', versions: '4+', default: '-1' },
+      { name: 'UsableBytes', type: 'int64', versions: '4+', default: '-1' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeProducersRequest (v0, flexible v0+). */
 export interface DescribeProducersRequest {
@@ -221,3 +222,38 @@ function decodeDescribeProducersResponseProducerState(r: Reader, _version: numbe
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeProducersRequest: its schema without the documentation. */
+export const DescribeProducersRequestLayout: MessageLayout = {
+  name: 'DescribeProducersRequest', type: 'request', apiKey: 61, validVersions: '0', flexibleVersions: '0+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Topics', type: '[]TopicRequest', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'PartitionIndexes', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of DescribeProducersResponse: its schema without the documentation. */
+export const DescribeProducersResponseLayout: MessageLayout = {
+  name: 'DescribeProducersResponse', type: 'response', apiKey: 61, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Topics', type: '[]TopicResponse', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionResponse', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'ActiveProducers', type: '[]ProducerState', versions: '0+', fields: [
+          { name: 'ProducerId', type: 'int64', versions: '0+' },
+          { name: 'ProducerEpoch', type: 'int32', versions: '0+' },
+          { name: 'LastSequence', type: 'int32', versions: '0+', default: '-1' },
+          { name: 'LastTimestamp', type: 'int64', versions: '0+', default: '-1' },
+          { name: 'CoordinatorEpoch', type: 'int32', versions: '0+' },
+          { name: 'CurrentTxnStartOffset', type: 'int64', versions: '0+', default: '-1' },
+        ] },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader, ZERO_UUID } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeQuorumRequest (v0-2, flexible v0+). */
 export interface DescribeQuorumRequest {
@@ -338,3 +339,55 @@ function decodeDescribeQuorumResponseListener(r: Reader, _version: number): Comp
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeQuorumRequest: its schema without the documentation. */
+export const DescribeQuorumRequestLayout: MessageLayout = {
+  name: 'DescribeQuorumRequest', type: 'request', apiKey: 55, validVersions: '0-2', flexibleVersions: '0+', listeners: ['broker', 'controller'], latestVersionUnstable: false,
+  fields: [
+    { name: 'Topics', type: '[]TopicData', versions: '0+', fields: [
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of DescribeQuorumResponse: its schema without the documentation. */
+export const DescribeQuorumResponseLayout: MessageLayout = {
+  name: 'DescribeQuorumResponse', type: 'response', apiKey: 55, validVersions: '0-2', flexibleVersions: '0+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '2+', nullableVersions: '2+' },
+    { name: 'Topics', type: '[]TopicData', versions: '0+', fields: [
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '2+', nullableVersions: '2+' },
+        { name: 'LeaderId', type: 'int32', versions: '0+' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+        { name: 'HighWatermark', type: 'int64', versions: '0+' },
+        { name: 'CurrentVoters', type: '[]ReplicaState', versions: '0+' },
+        { name: 'Observers', type: '[]ReplicaState', versions: '0+' },
+      ] },
+    ] },
+    { name: 'Nodes', type: '[]Node', versions: '2+', fields: [
+      { name: 'NodeId', type: 'int32', versions: '2+' },
+      { name: 'Listeners', type: '[]Listener', versions: '2+', fields: [
+        { name: 'Name', type: 'string', versions: '2+' },
+        { name: 'Host', type: 'string', versions: '2+' },
+        { name: 'Port', type: 'uint16', versions: '2+' },
+      ] },
+    ] },
+  ],
+  commonStructs: [
+    { name: 'ReplicaState', versions: '0+', fields: [
+      { name: 'ReplicaId', type: 'int32', versions: '0+' },
+      { name: 'ReplicaDirectoryId', type: 'uuid', versions: '2+' },
+      { name: 'LogEndOffset', type: 'int64', versions: '0+' },
+      { name: 'LastFetchTimestamp', type: 'int64', versions: '1+', default: -1 },
+      { name: 'LastCaughtUpTimestamp', type: 'int64', versions: '1+', default: -1 },
+    ] },
+  ],
+};

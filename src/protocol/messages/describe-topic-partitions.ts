@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeTopicPartitionsRequest (v0, flexible v0+). */
 export interface DescribeTopicPartitionsRequest {
@@ -337,3 +338,48 @@ function decodeDescribeTopicPartitionsResponseCursor(r: Reader, _version: number
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeTopicPartitionsRequest: its schema without the documentation. */
+export const DescribeTopicPartitionsRequestLayout: MessageLayout = {
+  name: 'DescribeTopicPartitionsRequest', type: 'request', apiKey: 75, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'],
+  fields: [
+    { name: 'Topics', type: '[]TopicRequest', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+    ] },
+    { name: 'ResponsePartitionLimit', type: 'int32', versions: '0+', default: '2000' },
+    { name: 'Cursor', type: 'Cursor', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of DescribeTopicPartitionsResponse: its schema without the documentation. */
+export const DescribeTopicPartitionsResponseLayout: MessageLayout = {
+  name: 'DescribeTopicPartitionsResponse', type: 'response', apiKey: 75, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Topics', type: '[]DescribeTopicPartitionsResponseTopic', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'Name', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'IsInternal', type: 'bool', versions: '0+', default: 'false' },
+      { name: 'Partitions', type: '[]DescribeTopicPartitionsResponsePartition', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'LeaderId', type: 'int32', versions: '0+' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '0+', default: '-1' },
+        { name: 'ReplicaNodes', type: '[]int32', versions: '0+' },
+        { name: 'IsrNodes', type: '[]int32', versions: '0+' },
+        { name: 'EligibleLeaderReplicas', type: '[]int32', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'LastKnownElr', type: '[]int32', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'OfflineReplicas', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'TopicAuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
+    ] },
+    { name: 'NextCursor', type: 'Cursor', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+    ] },
+  ],
+};

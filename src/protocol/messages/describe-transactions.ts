@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeTransactionsRequest (v0, flexible v0+). */
 export interface DescribeTransactionsRequest {
@@ -157,3 +158,32 @@ function decodeDescribeTransactionsResponseTopicData(r: Reader, _version: number
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeTransactionsRequest: its schema without the documentation. */
+export const DescribeTransactionsRequestLayout: MessageLayout = {
+  name: 'DescribeTransactionsRequest', type: 'request', apiKey: 65, validVersions: '0', flexibleVersions: '0+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'TransactionalIds', type: '[]string', versions: '0+' },
+  ],
+};
+
+/** The wire layout of DescribeTransactionsResponse: its schema without the documentation. */
+export const DescribeTransactionsResponseLayout: MessageLayout = {
+  name: 'DescribeTransactionsResponse', type: 'response', apiKey: 65, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'TransactionStates', type: '[]TransactionState', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'TransactionalId', type: 'string', versions: '0+' },
+      { name: 'TransactionState', type: 'string', versions: '0+' },
+      { name: 'TransactionTimeoutMs', type: 'int32', versions: '0+' },
+      { name: 'TransactionStartTimeMs', type: 'int64', versions: '0+' },
+      { name: 'ProducerId', type: 'int64', versions: '0+' },
+      { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+      { name: 'Topics', type: '[]TopicData', versions: '0+', fields: [
+        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** DescribeUserScramCredentialsRequest (v0, flexible v0+). */
 export interface DescribeUserScramCredentialsRequest {
@@ -177,3 +178,32 @@ function decodeDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, _ve
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of DescribeUserScramCredentialsRequest: its schema without the documentation. */
+export const DescribeUserScramCredentialsRequestLayout: MessageLayout = {
+  name: 'DescribeUserScramCredentialsRequest', type: 'request', apiKey: 50, validVersions: '0', flexibleVersions: '0+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Users', type: '[]UserName', versions: '0+', nullableVersions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of DescribeUserScramCredentialsResponse: its schema without the documentation. */
+export const DescribeUserScramCredentialsResponseLayout: MessageLayout = {
+  name: 'DescribeUserScramCredentialsResponse', type: 'response', apiKey: 50, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Results', type: '[]DescribeUserScramCredentialsResult', versions: '0+', fields: [
+      { name: 'User', type: 'string', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'CredentialInfos', type: '[]CredentialInfo', versions: '0+', fields: [
+        { name: 'Mechanism', type: 'int8', versions: '0+' },
+        { name: 'Iterations', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ElectLeadersRequest (v0-2, flexible v2+). */
 export interface ElectLeadersRequest {
@@ -210,3 +211,33 @@ function decodeElectLeadersResponsePartitionResult(r: Reader, version: number): 
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ElectLeadersRequest: its schema without the documentation. */
+export const ElectLeadersRequestLayout: MessageLayout = {
+  name: 'ElectLeadersRequest', type: 'request', apiKey: 43, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'ElectionType', type: 'int8', versions: '1+' },
+    { name: 'TopicPartitions', type: '[]TopicPartitions', versions: '0+', nullableVersions: '0+', fields: [
+      { name: 'Topic', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+    { name: 'TimeoutMs', type: 'int32', versions: '0+', default: '60000' },
+  ],
+};
+
+/** The wire layout of ElectLeadersResponse: its schema without the documentation. */
+export const ElectLeadersResponseLayout: MessageLayout = {
+  name: 'ElectLeadersResponse', type: 'response', apiKey: 43, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '1+' },
+    { name: 'ReplicaElectionResults', type: '[]ReplicaElectionResult', versions: '0+', fields: [
+      { name: 'Topic', type: 'string', versions: '0+' },
+      { name: 'PartitionResult', type: '[]PartitionResult', versions: '0+', fields: [
+        { name: 'PartitionId', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+  ],
+};

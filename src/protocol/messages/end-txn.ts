@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** EndTxnRequest (v0-4, flexible v3+). */
 export interface EndTxnRequest {
@@ -71,3 +72,23 @@ export function decodeEndTxnResponse(r: Reader, version: number): Complete<EndTx
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of EndTxnRequest: its schema without the documentation. */
+export const EndTxnRequestLayout: MessageLayout = {
+  name: 'EndTxnRequest', type: 'request', apiKey: 26, validVersions: '0-4', flexibleVersions: '3+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'TransactionalId', type: 'string', versions: '0+' },
+    { name: 'ProducerId', type: 'int64', versions: '0+' },
+    { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+    { name: 'Committed', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of EndTxnResponse: its schema without the documentation. */
+export const EndTxnResponseLayout: MessageLayout = {
+  name: 'EndTxnResponse', type: 'response', apiKey: 26, validVersions: '0-4', flexibleVersions: '3+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ExpireDelegationTokenRequest (v0-2, flexible v2+). */
 export interface ExpireDelegationTokenRequest {
@@ -67,3 +68,22 @@ export function decodeExpireDelegationTokenResponse(r: Reader, version: number):
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ExpireDelegationTokenRequest: its schema without the documentation. */
+export const ExpireDelegationTokenRequestLayout: MessageLayout = {
+  name: 'ExpireDelegationTokenRequest', type: 'request', apiKey: 40, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Hmac', type: 'bytes', versions: '0+' },
+    { name: 'ExpiryTimePeriodMs', type: 'int64', versions: '0+' },
+  ],
+};
+
+/** The wire layout of ExpireDelegationTokenResponse: its schema without the documentation. */
+export const ExpireDelegationTokenResponseLayout: MessageLayout = {
+  name: 'ExpireDelegationTokenResponse', type: 'response', apiKey: 40, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ExpiryTimestampMs', type: 'int64', versions: '0+' },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+  ],
+};

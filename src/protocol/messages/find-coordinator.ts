@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** FindCoordinatorRequest (v0-6, flexible v3+). */
 export interface FindCoordinatorRequest {
@@ -156,3 +157,34 @@ function decodeFindCoordinatorResponseCoordinator(r: Reader, _version: number): 
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of FindCoordinatorRequest: its schema without the documentation. */
+export const FindCoordinatorRequestLayout: MessageLayout = {
+  name: 'FindCoordinatorRequest', type: 'request', apiKey: 10, validVersions: '0-6', flexibleVersions: '3+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Key', type: 'string', versions: '0-3' },
+    { name: 'KeyType', type: 'int8', versions: '1+', default: '0' },
+    { name: 'CoordinatorKeys', type: '[]string', versions: '4+' },
+  ],
+};
+
+/** The wire layout of FindCoordinatorResponse: its schema without the documentation. */
+export const FindCoordinatorResponseLayout: MessageLayout = {
+  name: 'FindCoordinatorResponse', type: 'response', apiKey: 10, validVersions: '0-6', flexibleVersions: '3+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0-3' },
+    { name: 'ErrorMessage', type: 'string', versions: '1-3', nullableVersions: '1-3' },
+    { name: 'NodeId', type: 'int32', versions: '0-3' },
+    { name: 'Host', type: 'string', versions: '0-3' },
+    { name: 'Port', type: 'int32', versions: '0-3' },
+    { name: 'Coordinators', type: '[]Coordinator', versions: '4+', fields: [
+      { name: 'Key', type: 'string', versions: '4+' },
+      { name: 'NodeId', type: 'int32', versions: '4+' },
+      { name: 'Host', type: 'string', versions: '4+' },
+      { name: 'Port', type: 'int32', versions: '4+' },
+      { name: 'ErrorCode', type: 'int16', versions: '4+' },
+      { name: 'ErrorMessage', type: 'string', versions: '4+', nullableVersions: '4+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** GetTelemetrySubscriptionsRequest (v0, flexible v0+). */
 export interface GetTelemetrySubscriptionsRequest {
@@ -102,3 +103,27 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, _version: num
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of GetTelemetrySubscriptionsRequest: its schema without the documentation. */
+export const GetTelemetrySubscriptionsRequestLayout: MessageLayout = {
+  name: 'GetTelemetrySubscriptionsRequest', type: 'request', apiKey: 71, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'],
+  fields: [
+    { name: 'ClientInstanceId', type: 'uuid', versions: '0+' },
+  ],
+};
+
+/** The wire layout of GetTelemetrySubscriptionsResponse: its schema without the documentation. */
+export const GetTelemetrySubscriptionsResponseLayout: MessageLayout = {
+  name: 'GetTelemetrySubscriptionsResponse', type: 'response', apiKey: 71, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ClientInstanceId', type: 'uuid', versions: '0+' },
+    { name: 'SubscriptionId', type: 'int32', versions: '0+' },
+    { name: 'AcceptedCompressionTypes', type: '[]int8', versions: '0+' },
+    { name: 'PushIntervalMs', type: 'int32', versions: '0+' },
+    { name: 'TelemetryMaxBytes', type: 'int32', versions: '0+' },
+    { name: 'DeltaTemporality', type: 'bool', versions: '0+' },
+    { name: 'RequestedMetrics', type: '[]string', versions: '0+' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** RequestHeader (v0-2, flexible v2+). */
 export interface RequestHeader {
@@ -66,3 +67,22 @@ export function decodeResponseHeader(r: Reader, version: number): Complete<Respo
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of RequestHeader: its schema without the documentation. */
+export const RequestHeaderLayout: MessageLayout = {
+  name: 'RequestHeader', type: 'header', validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'RequestApiKey', type: 'int16', versions: '0+' },
+    { name: 'RequestApiVersion', type: 'int16', versions: '0+' },
+    { name: 'CorrelationId', type: 'int32', versions: '0+' },
+    { name: 'ClientId', type: 'string', versions: '1+', nullableVersions: '1+', flexibleVersions: 'none' },
+  ],
+};
+
+/** The wire layout of ResponseHeader: its schema without the documentation. */
+export const ResponseHeaderLayout: MessageLayout = {
+  name: 'ResponseHeader', type: 'header', validVersions: '0-1', flexibleVersions: '1+',
+  fields: [
+    { name: 'CorrelationId', type: 'int32', versions: '0+' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** HeartbeatRequest (v0-4, flexible v4+). */
 export interface HeartbeatRequest {
@@ -75,3 +76,23 @@ export function decodeHeartbeatResponse(r: Reader, version: number): Complete<He
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of HeartbeatRequest: its schema without the documentation. */
+export const HeartbeatRequestLayout: MessageLayout = {
+  name: 'HeartbeatRequest', type: 'request', apiKey: 12, validVersions: '0-4', flexibleVersions: '4+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'GenerationId', type: 'int32', versions: '0+' },
+    { name: 'MemberId', type: 'string', versions: '0+' },
+    { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
+  ],
+};
+
+/** The wire layout of HeartbeatResponse: its schema without the documentation. */
+export const HeartbeatResponseLayout: MessageLayout = {
+  name: 'HeartbeatResponse', type: 'response', apiKey: 12, validVersions: '0-4', flexibleVersions: '4+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+  ],
+};

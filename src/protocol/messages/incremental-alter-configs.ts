@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** IncrementalAlterConfigsRequest (v0-1, flexible v1+). */
 export interface IncrementalAlterConfigsRequest {
@@ -197,3 +198,34 @@ function decodeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r: Re
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of IncrementalAlterConfigsRequest: its schema without the documentation. */
+export const IncrementalAlterConfigsRequestLayout: MessageLayout = {
+  name: 'IncrementalAlterConfigsRequest', type: 'request', apiKey: 44, validVersions: '0-1', flexibleVersions: '1+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Resources', type: '[]AlterConfigsResource', versions: '0+', fields: [
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+      { name: 'Configs', type: '[]AlterableConfig', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'ConfigOperation', type: 'int8', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+    { name: 'ValidateOnly', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of IncrementalAlterConfigsResponse: its schema without the documentation. */
+export const IncrementalAlterConfigsResponseLayout: MessageLayout = {
+  name: 'IncrementalAlterConfigsResponse', type: 'response', apiKey: 44, validVersions: '0-1', flexibleVersions: '1+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Responses', type: '[]AlterConfigsResourceResponse', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'ResourceType', type: 'int8', versions: '0+' },
+      { name: 'ResourceName', type: 'string', versions: '0+' },
+    ] },
+  ],
+};

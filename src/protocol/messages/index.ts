@@ -2,80 +2,85 @@
 // The API-key table: every API a client-facing ("broker" listener) Kafka 3.9 broker serves.
 
 import type { ApiCodec } from '../types.js';
-import { decodeProduceRequest, decodeProduceResponse, encodeProduceRequest, encodeProduceResponse, type ProduceRequest, type ProduceResponse } from './produce.js';
-import { decodeFetchRequest, decodeFetchResponse, encodeFetchRequest, encodeFetchResponse, type FetchRequest, type FetchResponse } from './fetch.js';
-import { decodeListOffsetsRequest, decodeListOffsetsResponse, encodeListOffsetsRequest, encodeListOffsetsResponse, type ListOffsetsRequest, type ListOffsetsResponse } from './list-offsets.js';
-import { decodeMetadataRequest, decodeMetadataResponse, encodeMetadataRequest, encodeMetadataResponse, type MetadataRequest, type MetadataResponse } from './metadata.js';
-import { decodeOffsetCommitRequest, decodeOffsetCommitResponse, encodeOffsetCommitRequest, encodeOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponse } from './offset-commit.js';
-import { decodeOffsetFetchRequest, decodeOffsetFetchResponse, encodeOffsetFetchRequest, encodeOffsetFetchResponse, type OffsetFetchRequest, type OffsetFetchResponse } from './offset-fetch.js';
-import { decodeFindCoordinatorRequest, decodeFindCoordinatorResponse, encodeFindCoordinatorRequest, encodeFindCoordinatorResponse, type FindCoordinatorRequest, type FindCoordinatorResponse } from './find-coordinator.js';
-import { decodeJoinGroupRequest, decodeJoinGroupResponse, encodeJoinGroupRequest, encodeJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponse } from './join-group.js';
-import { decodeHeartbeatRequest, decodeHeartbeatResponse, encodeHeartbeatRequest, encodeHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponse } from './heartbeat.js';
-import { decodeLeaveGroupRequest, decodeLeaveGroupResponse, encodeLeaveGroupRequest, encodeLeaveGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse } from './leave-group.js';
-import { decodeSyncGroupRequest, decodeSyncGroupResponse, encodeSyncGroupRequest, encodeSyncGroupResponse, type SyncGroupRequest, type SyncGroupResponse } from './sync-group.js';
-import { decodeDescribeGroupsRequest, decodeDescribeGroupsResponse, encodeDescribeGroupsRequest, encodeDescribeGroupsResponse, type DescribeGroupsRequest, type DescribeGroupsResponse } from './describe-groups.js';
-import { decodeListGroupsRequest, decodeListGroupsResponse, encodeListGroupsRequest, encodeListGroupsResponse, type ListGroupsRequest, type ListGroupsResponse } from './list-groups.js';
-import { decodeSaslHandshakeRequest, decodeSaslHandshakeResponse, encodeSaslHandshakeRequest, encodeSaslHandshakeResponse, type SaslHandshakeRequest, type SaslHandshakeResponse } from './sasl-handshake.js';
-import { decodeApiVersionsRequest, decodeApiVersionsResponse, encodeApiVersionsRequest, encodeApiVersionsResponse, type ApiVersionsRequest, type ApiVersionsResponse } from './api-versions.js';
-import { decodeCreateTopicsRequest, decodeCreateTopicsResponse, encodeCreateTopicsRequest, encodeCreateTopicsResponse, type CreateTopicsRequest, type CreateTopicsResponse } from './create-topics.js';
-import { decodeDeleteTopicsRequest, decodeDeleteTopicsResponse, encodeDeleteTopicsRequest, encodeDeleteTopicsResponse, type DeleteTopicsRequest, type DeleteTopicsResponse } from './delete-topics.js';
-import { decodeDeleteRecordsRequest, decodeDeleteRecordsResponse, encodeDeleteRecordsRequest, encodeDeleteRecordsResponse, type DeleteRecordsRequest, type DeleteRecordsResponse } from './delete-records.js';
-import { decodeInitProducerIdRequest, decodeInitProducerIdResponse, encodeInitProducerIdRequest, encodeInitProducerIdResponse, type InitProducerIdRequest, type InitProducerIdResponse } from './init-producer-id.js';
-import { decodeOffsetForLeaderEpochRequest, decodeOffsetForLeaderEpochResponse, encodeOffsetForLeaderEpochRequest, encodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochRequest, type OffsetForLeaderEpochResponse } from './offset-for-leader-epoch.js';
-import { decodeAddPartitionsToTxnRequest, decodeAddPartitionsToTxnResponse, encodeAddPartitionsToTxnRequest, encodeAddPartitionsToTxnResponse, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from './add-partitions-to-txn.js';
-import { decodeAddOffsetsToTxnRequest, decodeAddOffsetsToTxnResponse, encodeAddOffsetsToTxnRequest, encodeAddOffsetsToTxnResponse, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from './add-offsets-to-txn.js';
-import { decodeEndTxnRequest, decodeEndTxnResponse, encodeEndTxnRequest, encodeEndTxnResponse, type EndTxnRequest, type EndTxnResponse } from './end-txn.js';
-import { decodeWriteTxnMarkersRequest, decodeWriteTxnMarkersResponse, encodeWriteTxnMarkersRequest, encodeWriteTxnMarkersResponse, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from './write-txn-markers.js';
-import { decodeTxnOffsetCommitRequest, decodeTxnOffsetCommitResponse, encodeTxnOffsetCommitRequest, encodeTxnOffsetCommitResponse, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from './txn-offset-commit.js';
-import { decodeDescribeAclsRequest, decodeDescribeAclsResponse, encodeDescribeAclsRequest, encodeDescribeAclsResponse, type DescribeAclsRequest, type DescribeAclsResponse } from './describe-acls.js';
-import { decodeCreateAclsRequest, decodeCreateAclsResponse, encodeCreateAclsRequest, encodeCreateAclsResponse, type CreateAclsRequest, type CreateAclsResponse } from './create-acls.js';
-import { decodeDeleteAclsRequest, decodeDeleteAclsResponse, encodeDeleteAclsRequest, encodeDeleteAclsResponse, type DeleteAclsRequest, type DeleteAclsResponse } from './delete-acls.js';
-import { decodeDescribeConfigsRequest, decodeDescribeConfigsResponse, encodeDescribeConfigsRequest, encodeDescribeConfigsResponse, type DescribeConfigsRequest, type DescribeConfigsResponse } from './describe-configs.js';
-import { decodeAlterConfigsRequest, decodeAlterConfigsResponse, encodeAlterConfigsRequest, encodeAlterConfigsResponse, type AlterConfigsRequest, type AlterConfigsResponse } from './alter-configs.js';
-import { decodeAlterReplicaLogDirsRequest, decodeAlterReplicaLogDirsResponse, encodeAlterReplicaLogDirsRequest, encodeAlterReplicaLogDirsResponse, type AlterReplicaLogDirsRequest, type AlterReplicaLogDirsResponse } from './alter-replica-log-dirs.js';
-import { decodeDescribeLogDirsRequest, decodeDescribeLogDirsResponse, encodeDescribeLogDirsRequest, encodeDescribeLogDirsResponse, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from './describe-log-dirs.js';
-import { decodeSaslAuthenticateRequest, decodeSaslAuthenticateResponse, encodeSaslAuthenticateRequest, encodeSaslAuthenticateResponse, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from './sasl-authenticate.js';
-import { decodeCreatePartitionsRequest, decodeCreatePartitionsResponse, encodeCreatePartitionsRequest, encodeCreatePartitionsResponse, type CreatePartitionsRequest, type CreatePartitionsResponse } from './create-partitions.js';
-import { decodeCreateDelegationTokenRequest, decodeCreateDelegationTokenResponse, encodeCreateDelegationTokenRequest, encodeCreateDelegationTokenResponse, type CreateDelegationTokenRequest, type CreateDelegationTokenResponse } from './create-delegation-token.js';
-import { decodeRenewDelegationTokenRequest, decodeRenewDelegationTokenResponse, encodeRenewDelegationTokenRequest, encodeRenewDelegationTokenResponse, type RenewDelegationTokenRequest, type RenewDelegationTokenResponse } from './renew-delegation-token.js';
-import { decodeExpireDelegationTokenRequest, decodeExpireDelegationTokenResponse, encodeExpireDelegationTokenRequest, encodeExpireDelegationTokenResponse, type ExpireDelegationTokenRequest, type ExpireDelegationTokenResponse } from './expire-delegation-token.js';
-import { decodeDescribeDelegationTokenRequest, decodeDescribeDelegationTokenResponse, encodeDescribeDelegationTokenRequest, encodeDescribeDelegationTokenResponse, type DescribeDelegationTokenRequest, type DescribeDelegationTokenResponse } from './describe-delegation-token.js';
-import { decodeDeleteGroupsRequest, decodeDeleteGroupsResponse, encodeDeleteGroupsRequest, encodeDeleteGroupsResponse, type DeleteGroupsRequest, type DeleteGroupsResponse } from './delete-groups.js';
-import { decodeElectLeadersRequest, decodeElectLeadersResponse, encodeElectLeadersRequest, encodeElectLeadersResponse, type ElectLeadersRequest, type ElectLeadersResponse } from './elect-leaders.js';
-import { decodeIncrementalAlterConfigsRequest, decodeIncrementalAlterConfigsResponse, encodeIncrementalAlterConfigsRequest, encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from './incremental-alter-configs.js';
-import { decodeAlterPartitionReassignmentsRequest, decodeAlterPartitionReassignmentsResponse, encodeAlterPartitionReassignmentsRequest, encodeAlterPartitionReassignmentsResponse, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse } from './alter-partition-reassignments.js';
-import { decodeListPartitionReassignmentsRequest, decodeListPartitionReassignmentsResponse, encodeListPartitionReassignmentsRequest, encodeListPartitionReassignmentsResponse, type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse } from './list-partition-reassignments.js';
-import { decodeOffsetDeleteRequest, decodeOffsetDeleteResponse, encodeOffsetDeleteRequest, encodeOffsetDeleteResponse, type OffsetDeleteRequest, type OffsetDeleteResponse } from './offset-delete.js';
-import { decodeDescribeClientQuotasRequest, decodeDescribeClientQuotasResponse, encodeDescribeClientQuotasRequest, encodeDescribeClientQuotasResponse, type DescribeClientQuotasRequest, type DescribeClientQuotasResponse } from './describe-client-quotas.js';
-import { decodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, encodeAlterClientQuotasRequest, encodeAlterClientQuotasResponse, type AlterClientQuotasRequest, type AlterClientQuotasResponse } from './alter-client-quotas.js';
-import { decodeDescribeUserScramCredentialsRequest, decodeDescribeUserScramCredentialsResponse, encodeDescribeUserScramCredentialsRequest, encodeDescribeUserScramCredentialsResponse, type DescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials.js';
-import { decodeAlterUserScramCredentialsRequest, decodeAlterUserScramCredentialsResponse, encodeAlterUserScramCredentialsRequest, encodeAlterUserScramCredentialsResponse, type AlterUserScramCredentialsRequest, type AlterUserScramCredentialsResponse } from './alter-user-scram-credentials.js';
-import { decodeDescribeQuorumRequest, decodeDescribeQuorumResponse, encodeDescribeQuorumRequest, encodeDescribeQuorumResponse, type DescribeQuorumRequest, type DescribeQuorumResponse } from './describe-quorum.js';
-import { decodeUpdateFeaturesRequest, decodeUpdateFeaturesResponse, encodeUpdateFeaturesRequest, encodeUpdateFeaturesResponse, type UpdateFeaturesRequest, type UpdateFeaturesResponse } from './update-features.js';
-import { decodeDescribeClusterRequest, decodeDescribeClusterResponse, encodeDescribeClusterRequest, encodeDescribeClusterResponse, type DescribeClusterRequest, type DescribeClusterResponse } from './describe-cluster.js';
-import { decodeDescribeProducersRequest, decodeDescribeProducersResponse, encodeDescribeProducersRequest, encodeDescribeProducersResponse, type DescribeProducersRequest, type DescribeProducersResponse } from './describe-producers.js';
-import { decodeUnregisterBrokerRequest, decodeUnregisterBrokerResponse, encodeUnregisterBrokerRequest, encodeUnregisterBrokerResponse, type UnregisterBrokerRequest, type UnregisterBrokerResponse } from './unregister-broker.js';
-import { decodeDescribeTransactionsRequest, decodeDescribeTransactionsResponse, encodeDescribeTransactionsRequest, encodeDescribeTransactionsResponse, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from './describe-transactions.js';
-import { decodeListTransactionsRequest, decodeListTransactionsResponse, encodeListTransactionsRequest, encodeListTransactionsResponse, type ListTransactionsRequest, type ListTransactionsResponse } from './list-transactions.js';
-import { decodeConsumerGroupHeartbeatRequest, decodeConsumerGroupHeartbeatResponse, encodeConsumerGroupHeartbeatRequest, encodeConsumerGroupHeartbeatResponse, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponse } from './consumer-group-heartbeat.js';
-import { decodeConsumerGroupDescribeRequest, decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest, encodeConsumerGroupDescribeResponse, type ConsumerGroupDescribeRequest, type ConsumerGroupDescribeResponse } from './consumer-group-describe.js';
-import { decodeGetTelemetrySubscriptionsRequest, decodeGetTelemetrySubscriptionsResponse, encodeGetTelemetrySubscriptionsRequest, encodeGetTelemetrySubscriptionsResponse, type GetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
-import { decodePushTelemetryRequest, decodePushTelemetryResponse, encodePushTelemetryRequest, encodePushTelemetryResponse, type PushTelemetryRequest, type PushTelemetryResponse } from './push-telemetry.js';
-import { decodeListClientMetricsResourcesRequest, decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesResponse, type ListClientMetricsResourcesRequest, type ListClientMetricsResourcesResponse } from './list-client-metrics-resources.js';
-import { decodeDescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsRequest, type DescribeTopicPartitionsResponse } from './describe-topic-partitions.js';
-import { decodeShareGroupHeartbeatRequest, decodeShareGroupHeartbeatResponse, encodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatResponse, type ShareGroupHeartbeatRequest, type ShareGroupHeartbeatResponse } from './share-group-heartbeat.js';
-import { decodeShareGroupDescribeRequest, decodeShareGroupDescribeResponse, encodeShareGroupDescribeRequest, encodeShareGroupDescribeResponse, type ShareGroupDescribeRequest, type ShareGroupDescribeResponse } from './share-group-describe.js';
-import { decodeShareFetchRequest, decodeShareFetchResponse, encodeShareFetchRequest, encodeShareFetchResponse, type ShareFetchRequest, type ShareFetchResponse } from './share-fetch.js';
-import { decodeShareAcknowledgeRequest, decodeShareAcknowledgeResponse, encodeShareAcknowledgeRequest, encodeShareAcknowledgeResponse, type ShareAcknowledgeRequest, type ShareAcknowledgeResponse } from './share-acknowledge.js';
-import { decodeAddRaftVoterRequest, decodeAddRaftVoterResponse, encodeAddRaftVoterRequest, encodeAddRaftVoterResponse, type AddRaftVoterRequest, type AddRaftVoterResponse } from './add-raft-voter.js';
-import { decodeRemoveRaftVoterRequest, decodeRemoveRaftVoterResponse, encodeRemoveRaftVoterRequest, encodeRemoveRaftVoterResponse, type RemoveRaftVoterRequest, type RemoveRaftVoterResponse } from './remove-raft-voter.js';
-import { decodeInitializeShareGroupStateRequest, decodeInitializeShareGroupStateResponse, encodeInitializeShareGroupStateRequest, encodeInitializeShareGroupStateResponse, type InitializeShareGroupStateRequest, type InitializeShareGroupStateResponse } from './initialize-share-group-state.js';
-import { decodeReadShareGroupStateRequest, decodeReadShareGroupStateResponse, encodeReadShareGroupStateRequest, encodeReadShareGroupStateResponse, type ReadShareGroupStateRequest, type ReadShareGroupStateResponse } from './read-share-group-state.js';
-import { decodeWriteShareGroupStateRequest, decodeWriteShareGroupStateResponse, encodeWriteShareGroupStateRequest, encodeWriteShareGroupStateResponse, type WriteShareGroupStateRequest, type WriteShareGroupStateResponse } from './write-share-group-state.js';
-import { decodeDeleteShareGroupStateRequest, decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateRequest, type DeleteShareGroupStateResponse } from './delete-share-group-state.js';
-import { decodeReadShareGroupStateSummaryRequest, decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js';
+import { RequestHeaderLayout, ResponseHeaderLayout } from './headers.js';
+import type { MessageLayout } from './layout.js';
+import { decodeProduceRequest, decodeProduceResponse, encodeProduceRequest, encodeProduceResponse, ProduceRequestLayout, ProduceResponseLayout, type ProduceRequest, type ProduceResponse } from './produce.js';
+import { decodeFetchRequest, decodeFetchResponse, encodeFetchRequest, encodeFetchResponse, FetchRequestLayout, FetchResponseLayout, type FetchRequest, type FetchResponse } from './fetch.js';
+import { decodeListOffsetsRequest, decodeListOffsetsResponse, encodeListOffsetsRequest, encodeListOffsetsResponse, ListOffsetsRequestLayout, ListOffsetsResponseLayout, type ListOffsetsRequest, type ListOffsetsResponse } from './list-offsets.js';
+import { decodeMetadataRequest, decodeMetadataResponse, encodeMetadataRequest, encodeMetadataResponse, MetadataRequestLayout, MetadataResponseLayout, type MetadataRequest, type MetadataResponse } from './metadata.js';
+import { decodeOffsetCommitRequest, decodeOffsetCommitResponse, encodeOffsetCommitRequest, encodeOffsetCommitResponse, OffsetCommitRequestLayout, OffsetCommitResponseLayout, type OffsetCommitRequest, type OffsetCommitResponse } from './offset-commit.js';
+import { decodeOffsetFetchRequest, decodeOffsetFetchResponse, encodeOffsetFetchRequest, encodeOffsetFetchResponse, OffsetFetchRequestLayout, OffsetFetchResponseLayout, type OffsetFetchRequest, type OffsetFetchResponse } from './offset-fetch.js';
+import { decodeFindCoordinatorRequest, decodeFindCoordinatorResponse, encodeFindCoordinatorRequest, encodeFindCoordinatorResponse, FindCoordinatorRequestLayout, FindCoordinatorResponseLayout, type FindCoordinatorRequest, type FindCoordinatorResponse } from './find-coordinator.js';
+import { decodeJoinGroupRequest, decodeJoinGroupResponse, encodeJoinGroupRequest, encodeJoinGroupResponse, JoinGroupRequestLayout, JoinGroupResponseLayout, type JoinGroupRequest, type JoinGroupResponse } from './join-group.js';
+import { decodeHeartbeatRequest, decodeHeartbeatResponse, encodeHeartbeatRequest, encodeHeartbeatResponse, HeartbeatRequestLayout, HeartbeatResponseLayout, type HeartbeatRequest, type HeartbeatResponse } from './heartbeat.js';
+import { decodeLeaveGroupRequest, decodeLeaveGroupResponse, encodeLeaveGroupRequest, encodeLeaveGroupResponse, LeaveGroupRequestLayout, LeaveGroupResponseLayout, type LeaveGroupRequest, type LeaveGroupResponse } from './leave-group.js';
+import { decodeSyncGroupRequest, decodeSyncGroupResponse, encodeSyncGroupRequest, encodeSyncGroupResponse, SyncGroupRequestLayout, SyncGroupResponseLayout, type SyncGroupRequest, type SyncGroupResponse } from './sync-group.js';
+import { decodeDescribeGroupsRequest, decodeDescribeGroupsResponse, encodeDescribeGroupsRequest, encodeDescribeGroupsResponse, DescribeGroupsRequestLayout, DescribeGroupsResponseLayout, type DescribeGroupsRequest, type DescribeGroupsResponse } from './describe-groups.js';
+import { decodeListGroupsRequest, decodeListGroupsResponse, encodeListGroupsRequest, encodeListGroupsResponse, ListGroupsRequestLayout, ListGroupsResponseLayout, type ListGroupsRequest, type ListGroupsResponse } from './list-groups.js';
+import { decodeSaslHandshakeRequest, decodeSaslHandshakeResponse, encodeSaslHandshakeRequest, encodeSaslHandshakeResponse, SaslHandshakeRequestLayout, SaslHandshakeResponseLayout, type SaslHandshakeRequest, type SaslHandshakeResponse } from './sasl-handshake.js';
+import { decodeApiVersionsRequest, decodeApiVersionsResponse, encodeApiVersionsRequest, encodeApiVersionsResponse, ApiVersionsRequestLayout, ApiVersionsResponseLayout, type ApiVersionsRequest, type ApiVersionsResponse } from './api-versions.js';
+import { decodeCreateTopicsRequest, decodeCreateTopicsResponse, encodeCreateTopicsRequest, encodeCreateTopicsResponse, CreateTopicsRequestLayout, CreateTopicsResponseLayout, type CreateTopicsRequest, type CreateTopicsResponse } from './create-topics.js';
+import { decodeDeleteTopicsRequest, decodeDeleteTopicsResponse, encodeDeleteTopicsRequest, encodeDeleteTopicsResponse, DeleteTopicsRequestLayout, DeleteTopicsResponseLayout, type DeleteTopicsRequest, type DeleteTopicsResponse } from './delete-topics.js';
+import { decodeDeleteRecordsRequest, decodeDeleteRecordsResponse, encodeDeleteRecordsRequest, encodeDeleteRecordsResponse, DeleteRecordsRequestLayout, DeleteRecordsResponseLayout, type DeleteRecordsRequest, type DeleteRecordsResponse } from './delete-records.js';
+import { decodeInitProducerIdRequest, decodeInitProducerIdResponse, encodeInitProducerIdRequest, encodeInitProducerIdResponse, InitProducerIdRequestLayout, InitProducerIdResponseLayout, type InitProducerIdRequest, type InitProducerIdResponse } from './init-producer-id.js';
+import { decodeOffsetForLeaderEpochRequest, decodeOffsetForLeaderEpochResponse, encodeOffsetForLeaderEpochRequest, encodeOffsetForLeaderEpochResponse, OffsetForLeaderEpochRequestLayout, OffsetForLeaderEpochResponseLayout, type OffsetForLeaderEpochRequest, type OffsetForLeaderEpochResponse } from './offset-for-leader-epoch.js';
+import { decodeAddPartitionsToTxnRequest, decodeAddPartitionsToTxnResponse, encodeAddPartitionsToTxnRequest, encodeAddPartitionsToTxnResponse, AddPartitionsToTxnRequestLayout, AddPartitionsToTxnResponseLayout, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from './add-partitions-to-txn.js';
+import { decodeAddOffsetsToTxnRequest, decodeAddOffsetsToTxnResponse, encodeAddOffsetsToTxnRequest, encodeAddOffsetsToTxnResponse, AddOffsetsToTxnRequestLayout, AddOffsetsToTxnResponseLayout, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from './add-offsets-to-txn.js';
+import { decodeEndTxnRequest, decodeEndTxnResponse, encodeEndTxnRequest, encodeEndTxnResponse, EndTxnRequestLayout, EndTxnResponseLayout, type EndTxnRequest, type EndTxnResponse } from './end-txn.js';
+import { decodeWriteTxnMarkersRequest, decodeWriteTxnMarkersResponse, encodeWriteTxnMarkersRequest, encodeWriteTxnMarkersResponse, WriteTxnMarkersRequestLayout, WriteTxnMarkersResponseLayout, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from './write-txn-markers.js';
+import { decodeTxnOffsetCommitRequest, decodeTxnOffsetCommitResponse, encodeTxnOffsetCommitRequest, encodeTxnOffsetCommitResponse, TxnOffsetCommitRequestLayout, TxnOffsetCommitResponseLayout, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from './txn-offset-commit.js';
+import { decodeDescribeAclsRequest, decodeDescribeAclsResponse, encodeDescribeAclsRequest, encodeDescribeAclsResponse, DescribeAclsRequestLayout, DescribeAclsResponseLayout, type DescribeAclsRequest, type DescribeAclsResponse } from './describe-acls.js';
+import { decodeCreateAclsRequest, decodeCreateAclsResponse, encodeCreateAclsRequest, encodeCreateAclsResponse, CreateAclsRequestLayout, CreateAclsResponseLayout, type CreateAclsRequest, type CreateAclsResponse } from './create-acls.js';
+import { decodeDeleteAclsRequest, decodeDeleteAclsResponse, encodeDeleteAclsRequest, encodeDeleteAclsResponse, DeleteAclsRequestLayout, DeleteAclsResponseLayout, type DeleteAclsRequest, type DeleteAclsResponse } from './delete-acls.js';
+import { decodeDescribeConfigsRequest, decodeDescribeConfigsResponse, encodeDescribeConfigsRequest, encodeDescribeConfigsResponse, DescribeConfigsRequestLayout, DescribeConfigsResponseLayout, type DescribeConfigsRequest, type DescribeConfigsResponse } from './describe-configs.js';
+import { decodeAlterConfigsRequest, decodeAlterConfigsResponse, encodeAlterConfigsRequest, encodeAlterConfigsResponse, AlterConfigsRequestLayout, AlterConfigsResponseLayout, type AlterConfigsRequest, type AlterConfigsResponse } from './alter-configs.js';
+import { decodeAlterReplicaLogDirsRequest, decodeAlterReplicaLogDirsResponse, encodeAlterReplicaLogDirsRequest, encodeAlterReplicaLogDirsResponse, AlterReplicaLogDirsRequestLayout, AlterReplicaLogDirsResponseLayout, type AlterReplicaLogDirsRequest, type AlterReplicaLogDirsResponse } from './alter-replica-log-dirs.js';
+import { decodeDescribeLogDirsRequest, decodeDescribeLogDirsResponse, encodeDescribeLogDirsRequest, encodeDescribeLogDirsResponse, DescribeLogDirsRequestLayout, DescribeLogDirsResponseLayout, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from './describe-log-dirs.js';
+import { decodeSaslAuthenticateRequest, decodeSaslAuthenticateResponse, encodeSaslAuthenticateRequest, encodeSaslAuthenticateResponse, SaslAuthenticateRequestLayout, SaslAuthenticateResponseLayout, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from './sasl-authenticate.js';
+import { decodeCreatePartitionsRequest, decodeCreatePartitionsResponse, encodeCreatePartitionsRequest, encodeCreatePartitionsResponse, CreatePartitionsRequestLayout, CreatePartitionsResponseLayout, type CreatePartitionsRequest, type CreatePartitionsResponse } from './create-partitions.js';
+import { decodeCreateDelegationTokenRequest, decodeCreateDelegationTokenResponse, encodeCreateDelegationTokenRequest, encodeCreateDelegationTokenResponse, CreateDelegationTokenRequestLayout, CreateDelegationTokenResponseLayout, type CreateDelegationTokenRequest, type CreateDelegationTokenResponse } from './create-delegation-token.js';
+import { decodeRenewDelegationTokenRequest, decodeRenewDelegationTokenResponse, encodeRenewDelegationTokenRequest, encodeRenewDelegationTokenResponse, RenewDelegationTokenRequestLayout, RenewDelegationTokenResponseLayout, type RenewDelegationTokenRequest, type RenewDelegationTokenResponse } from './renew-delegation-token.js';
+import { decodeExpireDelegationTokenRequest, decodeExpireDelegationTokenResponse, encodeExpireDelegationTokenRequest, encodeExpireDelegationTokenResponse, ExpireDelegationTokenRequestLayout, ExpireDelegationTokenResponseLayout, type ExpireDelegationTokenRequest, type ExpireDelegationTokenResponse } from './expire-delegation-token.js';
+import { decodeDescribeDelegationTokenRequest, decodeDescribeDelegationTokenResponse, encodeDescribeDelegationTokenRequest, encodeDescribeDelegationTokenResponse, DescribeDelegationTokenRequestLayout, DescribeDelegationTokenResponseLayout, type DescribeDelegationTokenRequest, type DescribeDelegationTokenResponse } from './describe-delegation-token.js';
+import { decodeDeleteGroupsRequest, decodeDeleteGroupsResponse, encodeDeleteGroupsRequest, encodeDeleteGroupsResponse, DeleteGroupsRequestLayout, DeleteGroupsResponseLayout, type DeleteGroupsRequest, type DeleteGroupsResponse } from './delete-groups.js';
+import { decodeElectLeadersRequest, decodeElectLeadersResponse, encodeElectLeadersRequest, encodeElectLeadersResponse, ElectLeadersRequestLayout, ElectLeadersResponseLayout, type ElectLeadersRequest, type ElectLeadersResponse } from './elect-leaders.js';
+import { decodeIncrementalAlterConfigsRequest, decodeIncrementalAlterConfigsResponse, encodeIncrementalAlterConfigsRequest, encodeIncrementalAlterConfigsResponse, IncrementalAlterConfigsRequestLayout, IncrementalAlterConfigsResponseLayout, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from './incremental-alter-configs.js';
+import { decodeAlterPartitionReassignmentsRequest, decodeAlterPartitionReassignmentsResponse, encodeAlterPartitionReassignmentsRequest, encodeAlterPartitionReassignmentsResponse, AlterPartitionReassignmentsRequestLayout, AlterPartitionReassignmentsResponseLayout, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse } from './alter-partition-reassignments.js';
+import { decodeListPartitionReassignmentsRequest, decodeListPartitionReassignmentsResponse, encodeListPartitionReassignmentsRequest, encodeListPartitionReassignmentsResponse, ListPartitionReassignmentsRequestLayout, ListPartitionReassignmentsResponseLayout, type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse } from './list-partition-reassignments.js';
+import { decodeOffsetDeleteRequest, decodeOffsetDeleteResponse, encodeOffsetDeleteRequest, encodeOffsetDeleteResponse, OffsetDeleteRequestLayout, OffsetDeleteResponseLayout, type OffsetDeleteRequest, type OffsetDeleteResponse } from './offset-delete.js';
+import { decodeDescribeClientQuotasRequest, decodeDescribeClientQuotasResponse, encodeDescribeClientQuotasRequest, encodeDescribeClientQuotasResponse, DescribeClientQuotasRequestLayout, DescribeClientQuotasResponseLayout, type DescribeClientQuotasRequest, type DescribeClientQuotasResponse } from './describe-client-quotas.js';
+import { decodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, encodeAlterClientQuotasRequest, encodeAlterClientQuotasResponse, AlterClientQuotasRequestLayout, AlterClientQuotasResponseLayout, type AlterClientQuotasRequest, type AlterClientQuotasResponse } from './alter-client-quotas.js';
+import { decodeDescribeUserScramCredentialsRequest, decodeDescribeUserScramCredentialsResponse, encodeDescribeUserScramCredentialsRequest, encodeDescribeUserScramCredentialsResponse, DescribeUserScramCredentialsRequestLayout, DescribeUserScramCredentialsResponseLayout, type DescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials.js';
+import { decodeAlterUserScramCredentialsRequest, decodeAlterUserScramCredentialsResponse, encodeAlterUserScramCredentialsRequest, encodeAlterUserScramCredentialsResponse, AlterUserScramCredentialsRequestLayout, AlterUserScramCredentialsResponseLayout, type AlterUserScramCredentialsRequest, type AlterUserScramCredentialsResponse } from './alter-user-scram-credentials.js';
+import { decodeDescribeQuorumRequest, decodeDescribeQuorumResponse, encodeDescribeQuorumRequest, encodeDescribeQuorumResponse, DescribeQuorumRequestLayout, DescribeQuorumResponseLayout, type DescribeQuorumRequest, type DescribeQuorumResponse } from './describe-quorum.js';
+import { decodeUpdateFeaturesRequest, decodeUpdateFeaturesResponse, encodeUpdateFeaturesRequest, encodeUpdateFeaturesResponse, UpdateFeaturesRequestLayout, UpdateFeaturesResponseLayout, type UpdateFeaturesRequest, type UpdateFeaturesResponse } from './update-features.js';
+import { decodeDescribeClusterRequest, decodeDescribeClusterResponse, encodeDescribeClusterRequest, encodeDescribeClusterResponse, DescribeClusterRequestLayout, DescribeClusterResponseLayout, type DescribeClusterRequest, type DescribeClusterResponse } from './describe-cluster.js';
+import { decodeDescribeProducersRequest, decodeDescribeProducersResponse, encodeDescribeProducersRequest, encodeDescribeProducersResponse, DescribeProducersRequestLayout, DescribeProducersResponseLayout, type DescribeProducersRequest, type DescribeProducersResponse } from './describe-producers.js';
+import { decodeUnregisterBrokerRequest, decodeUnregisterBrokerResponse, encodeUnregisterBrokerRequest, encodeUnregisterBrokerResponse, UnregisterBrokerRequestLayout, UnregisterBrokerResponseLayout, type UnregisterBrokerRequest, type UnregisterBrokerResponse } from './unregister-broker.js';
+import { decodeDescribeTransactionsRequest, decodeDescribeTransactionsResponse, encodeDescribeTransactionsRequest, encodeDescribeTransactionsResponse, DescribeTransactionsRequestLayout, DescribeTransactionsResponseLayout, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from './describe-transactions.js';
+import { decodeListTransactionsRequest, decodeListTransactionsResponse, encodeListTransactionsRequest, encodeListTransactionsResponse, ListTransactionsRequestLayout, ListTransactionsResponseLayout, type ListTransactionsRequest, type ListTransactionsResponse } from './list-transactions.js';
+import { decodeConsumerGroupHeartbeatRequest, decodeConsumerGroupHeartbeatResponse, encodeConsumerGroupHeartbeatRequest, encodeConsumerGroupHeartbeatResponse, ConsumerGroupHeartbeatRequestLayout, ConsumerGroupHeartbeatResponseLayout, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponse } from './consumer-group-heartbeat.js';
+import { decodeConsumerGroupDescribeRequest, decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest, encodeConsumerGroupDescribeResponse, ConsumerGroupDescribeRequestLayout, ConsumerGroupDescribeResponseLayout, type ConsumerGroupDescribeRequest, type ConsumerGroupDescribeResponse } from './consumer-group-describe.js';
+import { decodeGetTelemetrySubscriptionsRequest, decodeGetTelemetrySubscriptionsResponse, encodeGetTelemetrySubscriptionsRequest, encodeGetTelemetrySubscriptionsResponse, GetTelemetrySubscriptionsRequestLayout, GetTelemetrySubscriptionsResponseLayout, type GetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
+import { decodePushTelemetryRequest, decodePushTelemetryResponse, encodePushTelemetryRequest, encodePushTelemetryResponse, PushTelemetryRequestLayout, PushTelemetryResponseLayout, type PushTelemetryRequest, type PushTelemetryResponse } from './push-telemetry.js';
+import { decodeListClientMetricsResourcesRequest, decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesResponse, ListClientMetricsResourcesRequestLayout, ListClientMetricsResourcesResponseLayout, type ListClientMetricsResourcesRequest, type ListClientMetricsResourcesResponse } from './list-client-metrics-resources.js';
+import { decodeDescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsResponse, DescribeTopicPartitionsRequestLayout, DescribeTopicPartitionsResponseLayout, type DescribeTopicPartitionsRequest, type DescribeTopicPartitionsResponse } from './describe-topic-partitions.js';
+import { decodeShareGroupHeartbeatRequest, decodeShareGroupHeartbeatResponse, encodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatResponse, ShareGroupHeartbeatRequestLayout, ShareGroupHeartbeatResponseLayout, type ShareGroupHeartbeatRequest, type ShareGroupHeartbeatResponse } from './share-group-heartbeat.js';
+import { decodeShareGroupDescribeRequest, decodeShareGroupDescribeResponse, encodeShareGroupDescribeRequest, encodeShareGroupDescribeResponse, ShareGroupDescribeRequestLayout, ShareGroupDescribeResponseLayout, type ShareGroupDescribeRequest, type ShareGroupDescribeResponse } from './share-group-describe.js';
+import { decodeShareFetchRequest, decodeShareFetchResponse, encodeShareFetchRequest, encodeShareFetchResponse, ShareFetchRequestLayout, ShareFetchResponseLayout, type ShareFetchRequest, type ShareFetchResponse } from './share-fetch.js';
+import { decodeShareAcknowledgeRequest, decodeShareAcknowledgeResponse, encodeShareAcknowledgeRequest, encodeShareAcknowledgeResponse, ShareAcknowledgeRequestLayout, ShareAcknowledgeResponseLayout, type ShareAcknowledgeRequest, type ShareAcknowledgeResponse } from './share-acknowledge.js';
+import { decodeAddRaftVoterRequest, decodeAddRaftVoterResponse, encodeAddRaftVoterRequest, encodeAddRaftVoterResponse, AddRaftVoterRequestLayout, AddRaftVoterResponseLayout, type AddRaftVoterRequest, type AddRaftVoterResponse } from './add-raft-voter.js';
+import { decodeRemoveRaftVoterRequest, decodeRemoveRaftVoterResponse, encodeRemoveRaftVoterRequest, encodeRemoveRaftVoterResponse, RemoveRaftVoterRequestLayout, RemoveRaftVoterResponseLayout, type RemoveRaftVoterRequest, type RemoveRaftVoterResponse } from './remove-raft-voter.js';
+import { decodeInitializeShareGroupStateRequest, decodeInitializeShareGroupStateResponse, encodeInitializeShareGroupStateRequest, encodeInitializeShareGroupStateResponse, InitializeShareGroupStateRequestLayout, InitializeShareGroupStateResponseLayout, type InitializeShareGroupStateRequest, type InitializeShareGroupStateResponse } from './initialize-share-group-state.js';
+import { decodeReadShareGroupStateRequest, decodeReadShareGroupStateResponse, encodeReadShareGroupStateRequest, encodeReadShareGroupStateResponse, ReadShareGroupStateRequestLayout, ReadShareGroupStateResponseLayout, type ReadShareGroupStateRequest, type ReadShareGroupStateResponse } from './read-share-group-state.js';
+import { decodeWriteShareGroupStateRequest, decodeWriteShareGroupStateResponse, encodeWriteShareGroupStateRequest, encodeWriteShareGroupStateResponse, WriteShareGroupStateRequestLayout, WriteShareGroupStateResponseLayout, type WriteShareGroupStateRequest, type WriteShareGroupStateResponse } from './write-share-group-state.js';
+import { decodeDeleteShareGroupStateRequest, decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateResponse, DeleteShareGroupStateRequestLayout, DeleteShareGroupStateResponseLayout, type DeleteShareGroupStateRequest, type DeleteShareGroupStateResponse } from './delete-share-group-state.js';
+import { decodeReadShareGroupStateSummaryRequest, decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryResponse, ReadShareGroupStateSummaryRequestLayout, ReadShareGroupStateSummaryResponseLayout, type ReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js';
+import { ConsumerProtocolSubscriptionLayout } from './consumer-protocol-subscription.js';
+import { ConsumerProtocolAssignmentLayout } from './consumer-protocol-assignment.js';
 
 export * from './headers.js';
+export * from './layout.js';
 export * from './produce.js';
 export * from './fetch.js';
 export * from './list-offsets.js';
@@ -815,3 +820,155 @@ export const API_BY_KEY: readonly (ApiCodec | undefined)[] = (() => {
   for (const api of API_LIST) table[api.apiKey] = api;
   return Array.from(table);
 })();
+
+/** The wire layout of every generated message: each API's request and response in key order, the headers, the data schemas. */
+export const MESSAGE_LAYOUTS: readonly MessageLayout[] = [
+  ProduceRequestLayout,
+  ProduceResponseLayout,
+  FetchRequestLayout,
+  FetchResponseLayout,
+  ListOffsetsRequestLayout,
+  ListOffsetsResponseLayout,
+  MetadataRequestLayout,
+  MetadataResponseLayout,
+  OffsetCommitRequestLayout,
+  OffsetCommitResponseLayout,
+  OffsetFetchRequestLayout,
+  OffsetFetchResponseLayout,
+  FindCoordinatorRequestLayout,
+  FindCoordinatorResponseLayout,
+  JoinGroupRequestLayout,
+  JoinGroupResponseLayout,
+  HeartbeatRequestLayout,
+  HeartbeatResponseLayout,
+  LeaveGroupRequestLayout,
+  LeaveGroupResponseLayout,
+  SyncGroupRequestLayout,
+  SyncGroupResponseLayout,
+  DescribeGroupsRequestLayout,
+  DescribeGroupsResponseLayout,
+  ListGroupsRequestLayout,
+  ListGroupsResponseLayout,
+  SaslHandshakeRequestLayout,
+  SaslHandshakeResponseLayout,
+  ApiVersionsRequestLayout,
+  ApiVersionsResponseLayout,
+  CreateTopicsRequestLayout,
+  CreateTopicsResponseLayout,
+  DeleteTopicsRequestLayout,
+  DeleteTopicsResponseLayout,
+  DeleteRecordsRequestLayout,
+  DeleteRecordsResponseLayout,
+  InitProducerIdRequestLayout,
+  InitProducerIdResponseLayout,
+  OffsetForLeaderEpochRequestLayout,
+  OffsetForLeaderEpochResponseLayout,
+  AddPartitionsToTxnRequestLayout,
+  AddPartitionsToTxnResponseLayout,
+  AddOffsetsToTxnRequestLayout,
+  AddOffsetsToTxnResponseLayout,
+  EndTxnRequestLayout,
+  EndTxnResponseLayout,
+  WriteTxnMarkersRequestLayout,
+  WriteTxnMarkersResponseLayout,
+  TxnOffsetCommitRequestLayout,
+  TxnOffsetCommitResponseLayout,
+  DescribeAclsRequestLayout,
+  DescribeAclsResponseLayout,
+  CreateAclsRequestLayout,
+  CreateAclsResponseLayout,
+  DeleteAclsRequestLayout,
+  DeleteAclsResponseLayout,
+  DescribeConfigsRequestLayout,
+  DescribeConfigsResponseLayout,
+  AlterConfigsRequestLayout,
+  AlterConfigsResponseLayout,
+  AlterReplicaLogDirsRequestLayout,
+  AlterReplicaLogDirsResponseLayout,
+  DescribeLogDirsRequestLayout,
+  DescribeLogDirsResponseLayout,
+  SaslAuthenticateRequestLayout,
+  SaslAuthenticateResponseLayout,
+  CreatePartitionsRequestLayout,
+  CreatePartitionsResponseLayout,
+  CreateDelegationTokenRequestLayout,
+  CreateDelegationTokenResponseLayout,
+  RenewDelegationTokenRequestLayout,
+  RenewDelegationTokenResponseLayout,
+  ExpireDelegationTokenRequestLayout,
+  ExpireDelegationTokenResponseLayout,
+  DescribeDelegationTokenRequestLayout,
+  DescribeDelegationTokenResponseLayout,
+  DeleteGroupsRequestLayout,
+  DeleteGroupsResponseLayout,
+  ElectLeadersRequestLayout,
+  ElectLeadersResponseLayout,
+  IncrementalAlterConfigsRequestLayout,
+  IncrementalAlterConfigsResponseLayout,
+  AlterPartitionReassignmentsRequestLayout,
+  AlterPartitionReassignmentsResponseLayout,
+  ListPartitionReassignmentsRequestLayout,
+  ListPartitionReassignmentsResponseLayout,
+  OffsetDeleteRequestLayout,
+  OffsetDeleteResponseLayout,
+  DescribeClientQuotasRequestLayout,
+  DescribeClientQuotasResponseLayout,
+  AlterClientQuotasRequestLayout,
+  AlterClientQuotasResponseLayout,
+  DescribeUserScramCredentialsRequestLayout,
+  DescribeUserScramCredentialsResponseLayout,
+  AlterUserScramCredentialsRequestLayout,
+  AlterUserScramCredentialsResponseLayout,
+  DescribeQuorumRequestLayout,
+  DescribeQuorumResponseLayout,
+  UpdateFeaturesRequestLayout,
+  UpdateFeaturesResponseLayout,
+  DescribeClusterRequestLayout,
+  DescribeClusterResponseLayout,
+  DescribeProducersRequestLayout,
+  DescribeProducersResponseLayout,
+  UnregisterBrokerRequestLayout,
+  UnregisterBrokerResponseLayout,
+  DescribeTransactionsRequestLayout,
+  DescribeTransactionsResponseLayout,
+  ListTransactionsRequestLayout,
+  ListTransactionsResponseLayout,
+  ConsumerGroupHeartbeatRequestLayout,
+  ConsumerGroupHeartbeatResponseLayout,
+  ConsumerGroupDescribeRequestLayout,
+  ConsumerGroupDescribeResponseLayout,
+  GetTelemetrySubscriptionsRequestLayout,
+  GetTelemetrySubscriptionsResponseLayout,
+  PushTelemetryRequestLayout,
+  PushTelemetryResponseLayout,
+  ListClientMetricsResourcesRequestLayout,
+  ListClientMetricsResourcesResponseLayout,
+  DescribeTopicPartitionsRequestLayout,
+  DescribeTopicPartitionsResponseLayout,
+  ShareGroupHeartbeatRequestLayout,
+  ShareGroupHeartbeatResponseLayout,
+  ShareGroupDescribeRequestLayout,
+  ShareGroupDescribeResponseLayout,
+  ShareFetchRequestLayout,
+  ShareFetchResponseLayout,
+  ShareAcknowledgeRequestLayout,
+  ShareAcknowledgeResponseLayout,
+  AddRaftVoterRequestLayout,
+  AddRaftVoterResponseLayout,
+  RemoveRaftVoterRequestLayout,
+  RemoveRaftVoterResponseLayout,
+  InitializeShareGroupStateRequestLayout,
+  InitializeShareGroupStateResponseLayout,
+  ReadShareGroupStateRequestLayout,
+  ReadShareGroupStateResponseLayout,
+  WriteShareGroupStateRequestLayout,
+  WriteShareGroupStateResponseLayout,
+  DeleteShareGroupStateRequestLayout,
+  DeleteShareGroupStateResponseLayout,
+  ReadShareGroupStateSummaryRequestLayout,
+  ReadShareGroupStateSummaryResponseLayout,
+  RequestHeaderLayout,
+  ResponseHeaderLayout,
+  ConsumerProtocolSubscriptionLayout,
+  ConsumerProtocolAssignmentLayout,
+];

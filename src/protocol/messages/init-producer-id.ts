@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** InitProducerIdRequest (v0-5, flexible v2+). */
 export interface InitProducerIdRequest {
@@ -79,3 +80,25 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): Comple
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of InitProducerIdRequest: its schema without the documentation. */
+export const InitProducerIdRequestLayout: MessageLayout = {
+  name: 'InitProducerIdRequest', type: 'request', apiKey: 22, validVersions: '0-5', flexibleVersions: '2+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'TransactionalId', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'TransactionTimeoutMs', type: 'int32', versions: '0+' },
+    { name: 'ProducerId', type: 'int64', versions: '3+', default: '-1' },
+    { name: 'ProducerEpoch', type: 'int16', versions: '3+', default: '-1' },
+  ],
+};
+
+/** The wire layout of InitProducerIdResponse: its schema without the documentation. */
+export const InitProducerIdResponseLayout: MessageLayout = {
+  name: 'InitProducerIdResponse', type: 'response', apiKey: 22, validVersions: '0-5', flexibleVersions: '2+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ProducerId', type: 'int64', versions: '0+', default: -1 },
+    { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+  ],
+};

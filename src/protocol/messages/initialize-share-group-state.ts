@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** InitializeShareGroupStateRequest (v0, flexible v0+). */
 export interface InitializeShareGroupStateRequest {
@@ -202,3 +203,34 @@ function decodeInitializeShareGroupStateResponsePartitionResult(r: Reader, _vers
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of InitializeShareGroupStateRequest: its schema without the documentation. */
+export const InitializeShareGroupStateRequestLayout: MessageLayout = {
+  name: 'InitializeShareGroupStateRequest', type: 'request', apiKey: 83, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'Topics', type: '[]InitializeStateData', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'StateEpoch', type: 'int32', versions: '0+' },
+        { name: 'StartOffset', type: 'int64', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of InitializeShareGroupStateResponse: its schema without the documentation. */
+export const InitializeShareGroupStateResponseLayout: MessageLayout = {
+  name: 'InitializeShareGroupStateResponse', type: 'response', apiKey: 83, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'Results', type: '[]InitializeStateResult', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionResult', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { nullField, type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** JoinGroupRequest (v0-9, flexible v6+). */
 export interface JoinGroupRequest {
@@ -217,3 +218,41 @@ function decodeJoinGroupResponseMember(r: Reader, version: number): Complete<Joi
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of JoinGroupRequest: its schema without the documentation. */
+export const JoinGroupRequestLayout: MessageLayout = {
+  name: 'JoinGroupRequest', type: 'request', apiKey: 11, validVersions: '0-9', flexibleVersions: '6+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'SessionTimeoutMs', type: 'int32', versions: '0+' },
+    { name: 'RebalanceTimeoutMs', type: 'int32', versions: '1+', default: '-1' },
+    { name: 'MemberId', type: 'string', versions: '0+' },
+    { name: 'GroupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    { name: 'ProtocolType', type: 'string', versions: '0+' },
+    { name: 'Protocols', type: '[]JoinGroupRequestProtocol', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Metadata', type: 'bytes', versions: '0+' },
+    ] },
+    { name: 'Reason', type: 'string', versions: '8+', nullableVersions: '8+', default: 'null' },
+  ],
+};
+
+/** The wire layout of JoinGroupResponse: its schema without the documentation. */
+export const JoinGroupResponseLayout: MessageLayout = {
+  name: 'JoinGroupResponse', type: 'response', apiKey: 11, validVersions: '0-9', flexibleVersions: '6+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'GenerationId', type: 'int32', versions: '0+', default: '-1' },
+    { name: 'ProtocolType', type: 'string', versions: '7+', nullableVersions: '7+', default: 'null' },
+    { name: 'ProtocolName', type: 'string', versions: '0+', nullableVersions: '7+' },
+    { name: 'Leader', type: 'string', versions: '0+' },
+    { name: 'SkipAssignment', type: 'bool', versions: '9+', default: 'false' },
+    { name: 'MemberId', type: 'string', versions: '0+' },
+    { name: 'Members', type: '[]JoinGroupResponseMember', versions: '0+', fields: [
+      { name: 'MemberId', type: 'string', versions: '0+' },
+      { name: 'GroupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+      { name: 'Metadata', type: 'bytes', versions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** LeaveGroupRequest (v0-5, flexible v4+). */
 export interface LeaveGroupRequest {
@@ -159,3 +160,31 @@ function decodeLeaveGroupResponseMemberResponse(r: Reader, version: number): Com
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of LeaveGroupRequest: its schema without the documentation. */
+export const LeaveGroupRequestLayout: MessageLayout = {
+  name: 'LeaveGroupRequest', type: 'request', apiKey: 13, validVersions: '0-5', flexibleVersions: '4+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'MemberId', type: 'string', versions: '0-2' },
+    { name: 'Members', type: '[]MemberIdentity', versions: '3+', fields: [
+      { name: 'MemberId', type: 'string', versions: '3+' },
+      { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
+      { name: 'Reason', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    ] },
+  ],
+};
+
+/** The wire layout of LeaveGroupResponse: its schema without the documentation. */
+export const LeaveGroupResponseLayout: MessageLayout = {
+  name: 'LeaveGroupResponse', type: 'response', apiKey: 13, validVersions: '0-5', flexibleVersions: '4+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'Members', type: '[]MemberResponse', versions: '3+', fields: [
+      { name: 'MemberId', type: 'string', versions: '3+' },
+      { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+' },
+      { name: 'ErrorCode', type: 'int16', versions: '3+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ListClientMetricsResourcesRequest (v0, flexible v0+). */
 export interface ListClientMetricsResourcesRequest {
@@ -85,3 +86,22 @@ function decodeListClientMetricsResourcesResponseClientMetricsResource(r: Reader
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ListClientMetricsResourcesRequest: its schema without the documentation. */
+export const ListClientMetricsResourcesRequestLayout: MessageLayout = {
+  name: 'ListClientMetricsResourcesRequest', type: 'request', apiKey: 74, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'],
+  fields: [
+  ],
+};
+
+/** The wire layout of ListClientMetricsResourcesResponse: its schema without the documentation. */
+export const ListClientMetricsResourcesResponseLayout: MessageLayout = {
+  name: 'ListClientMetricsResourcesResponse', type: 'response', apiKey: 74, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ClientMetricsResources', type: '[]ClientMetricsResource', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ListGroupsRequest (v0-5, flexible v3+). */
 export interface ListGroupsRequest {
@@ -134,3 +135,27 @@ function decodeListGroupsResponseListedGroup(r: Reader, version: number): Comple
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ListGroupsRequest: its schema without the documentation. */
+export const ListGroupsRequestLayout: MessageLayout = {
+  name: 'ListGroupsRequest', type: 'request', apiKey: 16, validVersions: '0-5', flexibleVersions: '3+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'StatesFilter', type: '[]string', versions: '4+' },
+    { name: 'TypesFilter', type: '[]string', versions: '5+' },
+  ],
+};
+
+/** The wire layout of ListGroupsResponse: its schema without the documentation. */
+export const ListGroupsResponseLayout: MessageLayout = {
+  name: 'ListGroupsResponse', type: 'response', apiKey: 16, validVersions: '0-5', flexibleVersions: '3+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'Groups', type: '[]ListedGroup', versions: '0+', fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'ProtocolType', type: 'string', versions: '0+' },
+      { name: 'GroupState', type: 'string', versions: '4+' },
+      { name: 'GroupType', type: 'string', versions: '5+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ListOffsetsRequest (v0-9, flexible v6+). */
 export interface ListOffsetsRequest {
@@ -254,3 +255,40 @@ function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, versio
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ListOffsetsRequest: its schema without the documentation. */
+export const ListOffsetsRequestLayout: MessageLayout = {
+  name: 'ListOffsetsRequest', type: 'request', apiKey: 2, validVersions: '0-9', flexibleVersions: '6+', listeners: ['zkBroker', 'broker'], latestVersionUnstable: false,
+  fields: [
+    { name: 'ReplicaId', type: 'int32', versions: '0+' },
+    { name: 'IsolationLevel', type: 'int8', versions: '2+' },
+    { name: 'Topics', type: '[]ListOffsetsTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]ListOffsetsPartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'CurrentLeaderEpoch', type: 'int32', versions: '4+', default: '-1' },
+        { name: 'Timestamp', type: 'int64', versions: '0+' },
+        { name: 'MaxNumOffsets', type: 'int32', versions: '0', default: '1' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of ListOffsetsResponse: its schema without the documentation. */
+export const ListOffsetsResponseLayout: MessageLayout = {
+  name: 'ListOffsetsResponse', type: 'response', apiKey: 2, validVersions: '0-9', flexibleVersions: '6+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
+    { name: 'Topics', type: '[]ListOffsetsTopicResponse', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]ListOffsetsPartitionResponse', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'OldStyleOffsets', type: '[]int64', versions: '0' },
+        { name: 'Timestamp', type: 'int64', versions: '1+', default: '-1' },
+        { name: 'Offset', type: 'int64', versions: '1+', default: '-1' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '4+', default: '-1' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ListPartitionReassignmentsRequest (v0, flexible v0+). */
 export interface ListPartitionReassignmentsRequest {
@@ -225,3 +226,34 @@ function decodeListPartitionReassignmentsResponseOngoingPartitionReassignment(r:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ListPartitionReassignmentsRequest: its schema without the documentation. */
+export const ListPartitionReassignmentsRequestLayout: MessageLayout = {
+  name: 'ListPartitionReassignmentsRequest', type: 'request', apiKey: 46, validVersions: '0', flexibleVersions: '0+', listeners: ['broker', 'controller', 'zkBroker'],
+  fields: [
+    { name: 'TimeoutMs', type: 'int32', versions: '0+', default: '60000' },
+    { name: 'Topics', type: '[]ListPartitionReassignmentsTopics', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'PartitionIndexes', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of ListPartitionReassignmentsResponse: its schema without the documentation. */
+export const ListPartitionReassignmentsResponseLayout: MessageLayout = {
+  name: 'ListPartitionReassignmentsResponse', type: 'response', apiKey: 46, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Topics', type: '[]OngoingTopicReassignment', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]OngoingPartitionReassignment', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'Replicas', type: '[]int32', versions: '0+' },
+        { name: 'AddingReplicas', type: '[]int32', versions: '0+' },
+        { name: 'RemovingReplicas', type: '[]int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ListTransactionsRequest (v0-1, flexible v0+). */
 export interface ListTransactionsRequest {
@@ -134,3 +135,28 @@ function decodeListTransactionsResponseTransactionState(r: Reader, _version: num
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ListTransactionsRequest: its schema without the documentation. */
+export const ListTransactionsRequestLayout: MessageLayout = {
+  name: 'ListTransactionsRequest', type: 'request', apiKey: 66, validVersions: '0-1', flexibleVersions: '0+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'StateFilters', type: '[]string', versions: '0+' },
+    { name: 'ProducerIdFilters', type: '[]int64', versions: '0+' },
+    { name: 'DurationFilter', type: 'int64', versions: '1+', default: -1 },
+  ],
+};
+
+/** The wire layout of ListTransactionsResponse: its schema without the documentation. */
+export const ListTransactionsResponseLayout: MessageLayout = {
+  name: 'ListTransactionsResponse', type: 'response', apiKey: 66, validVersions: '0-1', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'UnknownStateFilters', type: '[]string', versions: '0+' },
+    { name: 'TransactionStates', type: '[]TransactionState', versions: '0+', fields: [
+      { name: 'TransactionalId', type: 'string', versions: '0+' },
+      { name: 'ProducerId', type: 'int64', versions: '0+' },
+      { name: 'TransactionState', type: 'string', versions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** OffsetCommitRequest (v0-9, flexible v8+). */
 export interface OffsetCommitRequest {
@@ -252,3 +253,40 @@ function decodeOffsetCommitResponsePartition(r: Reader, version: number): Comple
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of OffsetCommitRequest: its schema without the documentation. */
+export const OffsetCommitRequestLayout: MessageLayout = {
+  name: 'OffsetCommitRequest', type: 'request', apiKey: 8, validVersions: '0-9', flexibleVersions: '8+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'GenerationIdOrMemberEpoch', type: 'int32', versions: '1+', default: '-1' },
+    { name: 'MemberId', type: 'string', versions: '1+' },
+    { name: 'GroupInstanceId', type: 'string', versions: '7+', nullableVersions: '7+', default: 'null' },
+    { name: 'RetentionTimeMs', type: 'int64', versions: '2-4', default: '-1' },
+    { name: 'Topics', type: '[]OffsetCommitRequestTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]OffsetCommitRequestPartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'CommittedOffset', type: 'int64', versions: '0+' },
+        { name: 'CommittedLeaderEpoch', type: 'int32', versions: '6+', default: '-1' },
+        { name: 'CommitTimestamp', type: 'int64', versions: '1', default: '-1' },
+        { name: 'CommittedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of OffsetCommitResponse: its schema without the documentation. */
+export const OffsetCommitResponseLayout: MessageLayout = {
+  name: 'OffsetCommitResponse', type: 'response', apiKey: 8, validVersions: '0-9', flexibleVersions: '8+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '3+' },
+    { name: 'Topics', type: '[]OffsetCommitResponseTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]OffsetCommitResponsePartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** OffsetDeleteRequest (v0). */
 export interface OffsetDeleteRequest {
@@ -162,3 +163,33 @@ function decodeOffsetDeleteResponsePartition(r: Reader, _version: number): Compl
   const errorCode = r.int16();
   return { partitionIndex, errorCode };
 }
+
+/** The wire layout of OffsetDeleteRequest: its schema without the documentation. */
+export const OffsetDeleteRequestLayout: MessageLayout = {
+  name: 'OffsetDeleteRequest', type: 'request', apiKey: 47, validVersions: '0', flexibleVersions: 'none', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'Topics', type: '[]OffsetDeleteRequestTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]OffsetDeleteRequestPartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of OffsetDeleteResponse: its schema without the documentation. */
+export const OffsetDeleteResponseLayout: MessageLayout = {
+  name: 'OffsetDeleteResponse', type: 'response', apiKey: 47, validVersions: '0', flexibleVersions: 'none',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Topics', type: '[]OffsetDeleteResponseTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]OffsetDeleteResponsePartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

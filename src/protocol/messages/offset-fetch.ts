@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { nullField, type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** OffsetFetchRequest (v0-9, flexible v6+). */
 export interface OffsetFetchRequest {
@@ -457,3 +458,58 @@ function decodeOffsetFetchResponsePartitions(r: Reader, _version: number): Compl
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of OffsetFetchRequest: its schema without the documentation. */
+export const OffsetFetchRequestLayout: MessageLayout = {
+  name: 'OffsetFetchRequest', type: 'request', apiKey: 9, validVersions: '0-9', flexibleVersions: '6+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0-7' },
+    { name: 'Topics', type: '[]OffsetFetchRequestTopic', versions: '0-7', nullableVersions: '2-7', fields: [
+      { name: 'Name', type: 'string', versions: '0-7' },
+      { name: 'PartitionIndexes', type: '[]int32', versions: '0-7' },
+    ] },
+    { name: 'Groups', type: '[]OffsetFetchRequestGroup', versions: '8+', fields: [
+      { name: 'GroupId', type: 'string', versions: '8+' },
+      { name: 'MemberId', type: 'string', versions: '9+', nullableVersions: '9+', default: 'null' },
+      { name: 'MemberEpoch', type: 'int32', versions: '9+', default: '-1' },
+      { name: 'Topics', type: '[]OffsetFetchRequestTopics', versions: '8+', nullableVersions: '8+', fields: [
+        { name: 'Name', type: 'string', versions: '8+' },
+        { name: 'PartitionIndexes', type: '[]int32', versions: '8+' },
+      ] },
+    ] },
+    { name: 'RequireStable', type: 'bool', versions: '7+', default: 'false' },
+  ],
+};
+
+/** The wire layout of OffsetFetchResponse: its schema without the documentation. */
+export const OffsetFetchResponseLayout: MessageLayout = {
+  name: 'OffsetFetchResponse', type: 'response', apiKey: 9, validVersions: '0-9', flexibleVersions: '6+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '3+' },
+    { name: 'Topics', type: '[]OffsetFetchResponseTopic', versions: '0-7', fields: [
+      { name: 'Name', type: 'string', versions: '0-7' },
+      { name: 'Partitions', type: '[]OffsetFetchResponsePartition', versions: '0-7', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0-7' },
+        { name: 'CommittedOffset', type: 'int64', versions: '0-7' },
+        { name: 'CommittedLeaderEpoch', type: 'int32', versions: '5-7', default: '-1' },
+        { name: 'Metadata', type: 'string', versions: '0-7', nullableVersions: '0-7' },
+        { name: 'ErrorCode', type: 'int16', versions: '0-7' },
+      ] },
+    ] },
+    { name: 'ErrorCode', type: 'int16', versions: '2-7', default: '0' },
+    { name: 'Groups', type: '[]OffsetFetchResponseGroup', versions: '8+', fields: [
+      { name: 'GroupId', type: 'string', versions: '8+' },
+      { name: 'Topics', type: '[]OffsetFetchResponseTopics', versions: '8+', fields: [
+        { name: 'Name', type: 'string', versions: '8+' },
+        { name: 'Partitions', type: '[]OffsetFetchResponsePartitions', versions: '8+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '8+' },
+          { name: 'CommittedOffset', type: 'int64', versions: '8+' },
+          { name: 'CommittedLeaderEpoch', type: 'int32', versions: '8+', default: '-1' },
+          { name: 'Metadata', type: 'string', versions: '8+', nullableVersions: '8+' },
+          { name: 'ErrorCode', type: 'int16', versions: '8+' },
+        ] },
+      ] },
+      { name: 'ErrorCode', type: 'int16', versions: '8+', default: '0' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** OffsetForLeaderEpochRequest (v0-4, flexible v4+). */
 export interface OffsetForLeaderEpochRequest {
@@ -228,3 +229,36 @@ function decodeOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, version: nu
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of OffsetForLeaderEpochRequest: its schema without the documentation. */
+export const OffsetForLeaderEpochRequestLayout: MessageLayout = {
+  name: 'OffsetForLeaderEpochRequest', type: 'request', apiKey: 23, validVersions: '0-4', flexibleVersions: '4+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'ReplicaId', type: 'int32', versions: '3+', default: -2 },
+    { name: 'Topics', type: '[]OffsetForLeaderTopic', versions: '0+', fields: [
+      { name: 'Topic', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]OffsetForLeaderPartition', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'CurrentLeaderEpoch', type: 'int32', versions: '2+', default: '-1' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of OffsetForLeaderEpochResponse: its schema without the documentation. */
+export const OffsetForLeaderEpochResponseLayout: MessageLayout = {
+  name: 'OffsetForLeaderEpochResponse', type: 'response', apiKey: 23, validVersions: '0-4', flexibleVersions: '4+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
+    { name: 'Topics', type: '[]OffsetForLeaderTopicResult', versions: '0+', fields: [
+      { name: 'Topic', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]EpochEndOffset', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '1+', default: '-1' },
+        { name: 'EndOffset', type: 'int64', versions: '0+', default: '-1' },
+      ] },
+    ] },
+  ],
+};

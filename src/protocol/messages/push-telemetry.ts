@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** PushTelemetryRequest (v0, flexible v0+). */
 export interface PushTelemetryRequest {
@@ -70,3 +71,24 @@ export function decodePushTelemetryResponse(r: Reader, _version: number): Comple
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of PushTelemetryRequest: its schema without the documentation. */
+export const PushTelemetryRequestLayout: MessageLayout = {
+  name: 'PushTelemetryRequest', type: 'request', apiKey: 72, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'],
+  fields: [
+    { name: 'ClientInstanceId', type: 'uuid', versions: '0+' },
+    { name: 'SubscriptionId', type: 'int32', versions: '0+' },
+    { name: 'Terminating', type: 'bool', versions: '0+' },
+    { name: 'CompressionType', type: 'int8', versions: '0+' },
+    { name: 'Metrics', type: 'bytes', versions: '0+' },
+  ],
+};
+
+/** The wire layout of PushTelemetryResponse: its schema without the documentation. */
+export const PushTelemetryResponseLayout: MessageLayout = {
+  name: 'PushTelemetryResponse', type: 'response', apiKey: 72, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+  ],
+};

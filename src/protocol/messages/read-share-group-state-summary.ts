@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ReadShareGroupStateSummaryRequest (v0, flexible v0+). */
 export interface ReadShareGroupStateSummaryRequest {
@@ -206,3 +207,35 @@ function decodeReadShareGroupStateSummaryResponsePartitionResult(r: Reader, _ver
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ReadShareGroupStateSummaryRequest: its schema without the documentation. */
+export const ReadShareGroupStateSummaryRequestLayout: MessageLayout = {
+  name: 'ReadShareGroupStateSummaryRequest', type: 'request', apiKey: 87, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'Topics', type: '[]ReadStateSummaryData', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of ReadShareGroupStateSummaryResponse: its schema without the documentation. */
+export const ReadShareGroupStateSummaryResponseLayout: MessageLayout = {
+  name: 'ReadShareGroupStateSummaryResponse', type: 'response', apiKey: 87, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'Results', type: '[]ReadStateSummaryResult', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionResult', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'StateEpoch', type: 'int32', versions: '0+' },
+        { name: 'StartOffset', type: 'int64', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

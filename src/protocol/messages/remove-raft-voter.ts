@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** RemoveRaftVoterRequest (v0, flexible v0+). */
 export interface RemoveRaftVoterRequest {
@@ -66,3 +67,23 @@ export function decodeRemoveRaftVoterResponse(r: Reader, _version: number): Comp
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of RemoveRaftVoterRequest: its schema without the documentation. */
+export const RemoveRaftVoterRequestLayout: MessageLayout = {
+  name: 'RemoveRaftVoterRequest', type: 'request', apiKey: 81, validVersions: '0', flexibleVersions: '0+', listeners: ['controller', 'broker'],
+  fields: [
+    { name: 'ClusterId', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'VoterId', type: 'int32', versions: '0+' },
+    { name: 'VoterDirectoryId', type: 'uuid', versions: '0+' },
+  ],
+};
+
+/** The wire layout of RemoveRaftVoterResponse: its schema without the documentation. */
+export const RemoveRaftVoterResponseLayout: MessageLayout = {
+  name: 'RemoveRaftVoterResponse', type: 'response', apiKey: 81, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+  ],
+};

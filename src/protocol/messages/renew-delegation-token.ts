@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** RenewDelegationTokenRequest (v0-2, flexible v2+). */
 export interface RenewDelegationTokenRequest {
@@ -67,3 +68,22 @@ export function decodeRenewDelegationTokenResponse(r: Reader, version: number): 
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of RenewDelegationTokenRequest: its schema without the documentation. */
+export const RenewDelegationTokenRequestLayout: MessageLayout = {
+  name: 'RenewDelegationTokenRequest', type: 'request', apiKey: 39, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Hmac', type: 'bytes', versions: '0+' },
+    { name: 'RenewPeriodMs', type: 'int64', versions: '0+' },
+  ],
+};
+
+/** The wire layout of RenewDelegationTokenResponse: its schema without the documentation. */
+export const RenewDelegationTokenResponseLayout: MessageLayout = {
+  name: 'RenewDelegationTokenResponse', type: 'response', apiKey: 39, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ExpiryTimestampMs', type: 'int64', versions: '0+' },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+  ],
+};

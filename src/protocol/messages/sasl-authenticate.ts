@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** SaslAuthenticateRequest (v0-2, flexible v2+). */
 export interface SaslAuthenticateRequest {
@@ -69,3 +70,22 @@ export function decodeSaslAuthenticateResponse(r: Reader, version: number): Comp
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of SaslAuthenticateRequest: its schema without the documentation. */
+export const SaslAuthenticateRequestLayout: MessageLayout = {
+  name: 'SaslAuthenticateRequest', type: 'request', apiKey: 36, validVersions: '0-2', flexibleVersions: '2+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'AuthBytes', type: 'bytes', versions: '0+' },
+  ],
+};
+
+/** The wire layout of SaslAuthenticateResponse: its schema without the documentation. */
+export const SaslAuthenticateResponseLayout: MessageLayout = {
+  name: 'SaslAuthenticateResponse', type: 'response', apiKey: 36, validVersions: '0-2', flexibleVersions: '2+',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'AuthBytes', type: 'bytes', versions: '0+' },
+    { name: 'SessionLifetimeMs', type: 'int64', versions: '1+', default: '0' },
+  ],
+};

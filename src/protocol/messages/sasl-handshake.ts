@@ -4,6 +4,7 @@
 import { type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** SaslHandshakeRequest (v0-1). */
 export interface SaslHandshakeRequest {
@@ -52,3 +53,20 @@ export function decodeSaslHandshakeResponse(r: Reader, _version: number): Comple
   }
   return { errorCode, mechanisms };
 }
+
+/** The wire layout of SaslHandshakeRequest: its schema without the documentation. */
+export const SaslHandshakeRequestLayout: MessageLayout = {
+  name: 'SaslHandshakeRequest', type: 'request', apiKey: 17, validVersions: '0-1', flexibleVersions: 'none', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'Mechanism', type: 'string', versions: '0+' },
+  ],
+};
+
+/** The wire layout of SaslHandshakeResponse: its schema without the documentation. */
+export const SaslHandshakeResponseLayout: MessageLayout = {
+  name: 'SaslHandshakeResponse', type: 'response', apiKey: 17, validVersions: '0-1', flexibleVersions: 'none',
+  fields: [
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'Mechanisms', type: '[]string', versions: '0+' },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ShareAcknowledgeRequest (v0, flexible v0+). */
 export interface ShareAcknowledgeRequest {
@@ -341,3 +342,52 @@ function decodeShareAcknowledgeResponseNodeEndpoint(r: Reader, _version: number)
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ShareAcknowledgeRequest: its schema without the documentation. */
+export const ShareAcknowledgeRequestLayout: MessageLayout = {
+  name: 'ShareAcknowledgeRequest', type: 'request', apiKey: 79, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'MemberId', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'ShareSessionEpoch', type: 'int32', versions: '0+' },
+    { name: 'Topics', type: '[]AcknowledgeTopic', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]AcknowledgePartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'AcknowledgementBatches', type: '[]AcknowledgementBatch', versions: '0+', fields: [
+          { name: 'FirstOffset', type: 'int64', versions: '0+' },
+          { name: 'LastOffset', type: 'int64', versions: '0+' },
+          { name: 'AcknowledgeTypes', type: '[]int8', versions: '0+' },
+        ] },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of ShareAcknowledgeResponse: its schema without the documentation. */
+export const ShareAcknowledgeResponseLayout: MessageLayout = {
+  name: 'ShareAcknowledgeResponse', type: 'response', apiKey: 79, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'Responses', type: '[]ShareAcknowledgeTopicResponse', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'CurrentLeader', type: 'LeaderIdAndEpoch', versions: '0+', fields: [
+          { name: 'LeaderId', type: 'int32', versions: '0+' },
+          { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+        ] },
+      ] },
+    ] },
+    { name: 'NodeEndpoints', type: '[]NodeEndpoint', versions: '0+', fields: [
+      { name: 'NodeId', type: 'int32', versions: '0+' },
+      { name: 'Host', type: 'string', versions: '0+' },
+      { name: 'Port', type: 'int32', versions: '0+' },
+      { name: 'Rack', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    ] },
+  ],
+};

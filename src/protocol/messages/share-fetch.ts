@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ShareFetchRequest (v0, flexible v0+). */
 export interface ShareFetchRequest {
@@ -461,3 +462,68 @@ function decodeShareFetchResponseNodeEndpoint(r: Reader, _version: number): Comp
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ShareFetchRequest: its schema without the documentation. */
+export const ShareFetchRequestLayout: MessageLayout = {
+  name: 'ShareFetchRequest', type: 'request', apiKey: 78, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'MemberId', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'ShareSessionEpoch', type: 'int32', versions: '0+' },
+    { name: 'MaxWaitMs', type: 'int32', versions: '0+' },
+    { name: 'MinBytes', type: 'int32', versions: '0+' },
+    { name: 'MaxBytes', type: 'int32', versions: '0+', default: '0x7fffffff' },
+    { name: 'Topics', type: '[]FetchTopic', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]FetchPartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'PartitionMaxBytes', type: 'int32', versions: '0+' },
+        { name: 'AcknowledgementBatches', type: '[]AcknowledgementBatch', versions: '0+', fields: [
+          { name: 'FirstOffset', type: 'int64', versions: '0+' },
+          { name: 'LastOffset', type: 'int64', versions: '0+' },
+          { name: 'AcknowledgeTypes', type: '[]int8', versions: '0+' },
+        ] },
+      ] },
+    ] },
+    { name: 'ForgottenTopicsData', type: '[]ForgottenTopic', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of ShareFetchResponse: its schema without the documentation. */
+export const ShareFetchResponseLayout: MessageLayout = {
+  name: 'ShareFetchResponse', type: 'response', apiKey: 78, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'Responses', type: '[]ShareFetchableTopicResponse', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'AcknowledgeErrorCode', type: 'int16', versions: '0+' },
+        { name: 'AcknowledgeErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'CurrentLeader', type: 'LeaderIdAndEpoch', versions: '0+', fields: [
+          { name: 'LeaderId', type: 'int32', versions: '0+' },
+          { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+        ] },
+        { name: 'Records', type: 'records', versions: '0+', nullableVersions: '0+' },
+        { name: 'AcquiredRecords', type: '[]AcquiredRecords', versions: '0+', fields: [
+          { name: 'FirstOffset', type: 'int64', versions: '0+' },
+          { name: 'LastOffset', type: 'int64', versions: '0+' },
+          { name: 'DeliveryCount', type: 'int16', versions: '0+' },
+        ] },
+      ] },
+    ] },
+    { name: 'NodeEndpoints', type: '[]NodeEndpoint', versions: '0+', fields: [
+      { name: 'NodeId', type: 'int32', versions: '0+' },
+      { name: 'Host', type: 'string', versions: '0+' },
+      { name: 'Port', type: 'int32', versions: '0+' },
+      { name: 'Rack', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ShareGroupDescribeRequest (v0, flexible v0+). */
 export interface ShareGroupDescribeRequest {
@@ -264,3 +265,49 @@ function decodeShareGroupDescribeResponseTopicPartitions(r: Reader, _version: nu
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ShareGroupDescribeRequest: its schema without the documentation. */
+export const ShareGroupDescribeRequestLayout: MessageLayout = {
+  name: 'ShareGroupDescribeRequest', type: 'request', apiKey: 77, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupIds', type: '[]string', versions: '0+' },
+    { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '0+' },
+  ],
+};
+
+/** The wire layout of ShareGroupDescribeResponse: its schema without the documentation. */
+export const ShareGroupDescribeResponseLayout: MessageLayout = {
+  name: 'ShareGroupDescribeResponse', type: 'response', apiKey: 77, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'GroupState', type: 'string', versions: '0+' },
+      { name: 'GroupEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignmentEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignorName', type: 'string', versions: '0+' },
+      { name: 'Members', type: '[]Member', versions: '0+', fields: [
+        { name: 'MemberId', type: 'string', versions: '0+' },
+        { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+        { name: 'ClientId', type: 'string', versions: '0+' },
+        { name: 'ClientHost', type: 'string', versions: '0+' },
+        { name: 'SubscribedTopicNames', type: '[]string', versions: '0+' },
+        { name: 'Assignment', type: 'Assignment', versions: '0+' },
+      ] },
+      { name: 'AuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
+    ] },
+  ],
+  commonStructs: [
+    { name: 'TopicPartitions', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'TopicName', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+    { name: 'Assignment', versions: '0+', fields: [
+      { name: 'TopicPartitions', type: '[]TopicPartitions', versions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** ShareGroupHeartbeatRequest (v0, flexible v0+). */
 export interface ShareGroupHeartbeatRequest {
@@ -178,3 +179,37 @@ function decodeShareGroupHeartbeatResponseTopicPartitions(r: Reader, _version: n
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of ShareGroupHeartbeatRequest: its schema without the documentation. */
+export const ShareGroupHeartbeatRequestLayout: MessageLayout = {
+  name: 'ShareGroupHeartbeatRequest', type: 'request', apiKey: 76, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'MemberId', type: 'string', versions: '0+' },
+    { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+    { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'SubscribedTopicNames', type: '[]string', versions: '0+', nullableVersions: '0+', default: 'null' },
+  ],
+};
+
+/** The wire layout of ShareGroupHeartbeatResponse: its schema without the documentation. */
+export const ShareGroupHeartbeatResponseLayout: MessageLayout = {
+  name: 'ShareGroupHeartbeatResponse', type: 'response', apiKey: 76, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'MemberId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+    { name: 'HeartbeatIntervalMs', type: 'int32', versions: '0+' },
+    { name: 'Assignment', type: 'Assignment', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+      { name: 'TopicPartitions', type: '[]TopicPartitions', versions: '0+' },
+    ] },
+  ],
+  commonStructs: [
+    { name: 'TopicPartitions', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]int32', versions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** SyncGroupRequest (v0-5, flexible v4+). */
 export interface SyncGroupRequest {
@@ -140,3 +141,32 @@ export function decodeSyncGroupResponse(r: Reader, version: number): Complete<Sy
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of SyncGroupRequest: its schema without the documentation. */
+export const SyncGroupRequestLayout: MessageLayout = {
+  name: 'SyncGroupRequest', type: 'request', apiKey: 14, validVersions: '0-5', flexibleVersions: '4+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'GenerationId', type: 'int32', versions: '0+' },
+    { name: 'MemberId', type: 'string', versions: '0+' },
+    { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
+    { name: 'ProtocolType', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    { name: 'ProtocolName', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    { name: 'Assignments', type: '[]SyncGroupRequestAssignment', versions: '0+', fields: [
+      { name: 'MemberId', type: 'string', versions: '0+' },
+      { name: 'Assignment', type: 'bytes', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of SyncGroupResponse: its schema without the documentation. */
+export const SyncGroupResponseLayout: MessageLayout = {
+  name: 'SyncGroupResponse', type: 'response', apiKey: 14, validVersions: '0-5', flexibleVersions: '4+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ProtocolType', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    { name: 'ProtocolName', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+    { name: 'Assignment', type: 'bytes', versions: '0+' },
+  ],
+};

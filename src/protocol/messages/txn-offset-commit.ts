@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** TxnOffsetCommitRequest (v0-4, flexible v3+). */
 export interface TxnOffsetCommitRequest {
@@ -251,3 +252,41 @@ function decodeTxnOffsetCommitResponsePartition(r: Reader, version: number): Com
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of TxnOffsetCommitRequest: its schema without the documentation. */
+export const TxnOffsetCommitRequestLayout: MessageLayout = {
+  name: 'TxnOffsetCommitRequest', type: 'request', apiKey: 28, validVersions: '0-4', flexibleVersions: '3+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'TransactionalId', type: 'string', versions: '0+' },
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'ProducerId', type: 'int64', versions: '0+' },
+    { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+    { name: 'GenerationId', type: 'int32', versions: '3+', default: '-1' },
+    { name: 'MemberId', type: 'string', versions: '3+', default: '' },
+    { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
+    { name: 'Topics', type: '[]TxnOffsetCommitRequestTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]TxnOffsetCommitRequestPartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'CommittedOffset', type: 'int64', versions: '0+' },
+        { name: 'CommittedLeaderEpoch', type: 'int32', versions: '2+', default: '-1' },
+        { name: 'CommittedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of TxnOffsetCommitResponse: its schema without the documentation. */
+export const TxnOffsetCommitResponseLayout: MessageLayout = {
+  name: 'TxnOffsetCommitResponse', type: 'response', apiKey: 28, validVersions: '0-4', flexibleVersions: '3+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'Topics', type: '[]TxnOffsetCommitResponseTopic', versions: '0+', fields: [
+      { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'Partitions', type: '[]TxnOffsetCommitResponsePartition', versions: '0+', fields: [
+        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** UnregisterBrokerRequest (v0, flexible v0+). */
 export interface UnregisterBrokerRequest {
@@ -58,3 +59,21 @@ export function decodeUnregisterBrokerResponse(r: Reader, _version: number): Com
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of UnregisterBrokerRequest: its schema without the documentation. */
+export const UnregisterBrokerRequestLayout: MessageLayout = {
+  name: 'UnregisterBrokerRequest', type: 'request', apiKey: 64, validVersions: '0', flexibleVersions: '0+', listeners: ['broker', 'controller'],
+  fields: [
+    { name: 'BrokerId', type: 'int32', versions: '0+' },
+  ],
+};
+
+/** The wire layout of UnregisterBrokerResponse: its schema without the documentation. */
+export const UnregisterBrokerResponseLayout: MessageLayout = {
+  name: 'UnregisterBrokerResponse', type: 'response', apiKey: 64, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+  ],
+};

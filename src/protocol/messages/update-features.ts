@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** UpdateFeaturesRequest (v0-1, flexible v0+). */
 export interface UpdateFeaturesRequest {
@@ -152,3 +153,33 @@ function decodeUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, _version:
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of UpdateFeaturesRequest: its schema without the documentation. */
+export const UpdateFeaturesRequestLayout: MessageLayout = {
+  name: 'UpdateFeaturesRequest', type: 'request', apiKey: 57, validVersions: '0-1', flexibleVersions: '0+', listeners: ['zkBroker', 'broker', 'controller'],
+  fields: [
+    { name: 'timeoutMs', type: 'int32', versions: '0+', default: '60000' },
+    { name: 'FeatureUpdates', type: '[]FeatureUpdateKey', versions: '0+', fields: [
+      { name: 'Feature', type: 'string', versions: '0+' },
+      { name: 'MaxVersionLevel', type: 'int16', versions: '0+' },
+      { name: 'AllowDowngrade', type: 'bool', versions: '0' },
+      { name: 'UpgradeType', type: 'int8', versions: '1+', default: 1 },
+    ] },
+    { name: 'ValidateOnly', type: 'bool', versions: '1+', default: false },
+  ],
+};
+
+/** The wire layout of UpdateFeaturesResponse: its schema without the documentation. */
+export const UpdateFeaturesResponseLayout: MessageLayout = {
+  name: 'UpdateFeaturesResponse', type: 'response', apiKey: 57, validVersions: '0-1', flexibleVersions: '0+',
+  fields: [
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'ErrorCode', type: 'int16', versions: '0+' },
+    { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'Results', type: '[]UpdatableFeatureResult', versions: '0+', fields: [
+      { name: 'Feature', type: 'string', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** WriteShareGroupStateRequest (v0, flexible v0+). */
 export interface WriteShareGroupStateRequest {
@@ -251,3 +252,41 @@ function decodeWriteShareGroupStateResponsePartitionResult(r: Reader, _version: 
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of WriteShareGroupStateRequest: its schema without the documentation. */
+export const WriteShareGroupStateRequestLayout: MessageLayout = {
+  name: 'WriteShareGroupStateRequest', type: 'request', apiKey: 85, validVersions: '0', flexibleVersions: '0+', listeners: ['broker'], latestVersionUnstable: true,
+  fields: [
+    { name: 'GroupId', type: 'string', versions: '0+' },
+    { name: 'Topics', type: '[]WriteStateData', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'StateEpoch', type: 'int32', versions: '0+' },
+        { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+        { name: 'StartOffset', type: 'int64', versions: '0+' },
+        { name: 'StateBatches', type: '[]StateBatch', versions: '0+', fields: [
+          { name: 'FirstOffset', type: 'int64', versions: '0+' },
+          { name: 'LastOffset', type: 'int64', versions: '0+' },
+          { name: 'DeliveryState', type: 'int8', versions: '0+' },
+          { name: 'DeliveryCount', type: 'int16', versions: '0+' },
+        ] },
+      ] },
+    ] },
+  ],
+};
+
+/** The wire layout of WriteShareGroupStateResponse: its schema without the documentation. */
+export const WriteShareGroupStateResponseLayout: MessageLayout = {
+  name: 'WriteShareGroupStateResponse', type: 'response', apiKey: 85, validVersions: '0', flexibleVersions: '0+',
+  fields: [
+    { name: 'Results', type: '[]WriteStateResult', versions: '0+', fields: [
+      { name: 'TopicId', type: 'uuid', versions: '0+' },
+      { name: 'Partitions', type: '[]PartitionResult', versions: '0+', fields: [
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      ] },
+    ] },
+  ],
+};

@@ -4,6 +4,7 @@
 import { type RawTaggedField, type Reader } from '../reader.js';
 import { type Complete } from '../types.js';
 import { Writer } from '../writer.js';
+import type { MessageLayout } from './layout.js';
 
 /** WriteTxnMarkersRequest (v0-1, flexible v1+). */
 export interface WriteTxnMarkersRequest {
@@ -269,3 +270,37 @@ function decodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader
   if (_unknown !== undefined) _o._unknownTaggedFields = _unknown;
   return _o;
 }
+
+/** The wire layout of WriteTxnMarkersRequest: its schema without the documentation. */
+export const WriteTxnMarkersRequestLayout: MessageLayout = {
+  name: 'WriteTxnMarkersRequest', type: 'request', apiKey: 27, validVersions: '0-1', flexibleVersions: '1+', listeners: ['zkBroker', 'broker'],
+  fields: [
+    { name: 'Markers', type: '[]WritableTxnMarker', versions: '0+', fields: [
+      { name: 'ProducerId', type: 'int64', versions: '0+' },
+      { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+      { name: 'TransactionResult', type: 'bool', versions: '0+' },
+      { name: 'Topics', type: '[]WritableTxnMarkerTopic', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'PartitionIndexes', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'CoordinatorEpoch', type: 'int32', versions: '0+' },
+    ] },
+  ],
+};
+
+/** The wire layout of WriteTxnMarkersResponse: its schema without the documentation. */
+export const WriteTxnMarkersResponseLayout: MessageLayout = {
+  name: 'WriteTxnMarkersResponse', type: 'response', apiKey: 27, validVersions: '0-1', flexibleVersions: '1+',
+  fields: [
+    { name: 'Markers', type: '[]WritableTxnMarkerResult', versions: '0+', fields: [
+      { name: 'ProducerId', type: 'int64', versions: '0+' },
+      { name: 'Topics', type: '[]WritableTxnMarkerTopicResult', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]WritableTxnMarkerPartitionResult', versions: '0+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+          { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        ] },
+      ] },
+    ] },
+  ],
+};
