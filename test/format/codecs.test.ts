@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorruptBatchError, InvalidRecordError, StrandError } from '../../src/errors.js';
+import { CorruptBatchError, InvalidRecordError, KafkaErrorCode, StrandError } from '../../src/errors.js';
 import { readBatchHeader } from '../../src/format/batch-header.js';
 import { crc32c } from '../../src/io/index.js';
 import { LZ4_FRAME_HEADER } from '../../src/format/codec-lz4.js';
@@ -153,12 +153,12 @@ describe('codecs', () => {
   it('garbage fails to decompress with CorruptBatchError, unknown codecs with UNSUPPORTED_COMPRESSION_TYPE', () => {
     for (const id of [1, 2, 3, 4]) expect(() => decompressRecords(id, Buffer.from('definitely not compressed data')), String(id)).toThrow(CorruptBatchError);
     expect(() => decompressRecords(2, Buffer.concat([XERIAL_MAGIC, Buffer.alloc(8), Buffer.from([0, 0, 1, 0, 1])]))).toThrow(CorruptBatchError);
-    expect(() => codecFor(5)).toThrow(StrandError);
-    try {
-      codecId('brotli' as never);
-    } catch (err) {
-      expect((err as StrandError).kafkaCode).toBe(76);
-    }
+    // The exact error: class, message, code and Kafka's UNSUPPORTED_COMPRESSION_TYPE (76).
+    const unsupported = (message: string) => new StrandError(message, 'ERR_STRAND_UNSUPPORTED_COMPRESSION', KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    expect(KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE).toBe(76);
+    expect(() => codecFor(5)).toThrow(unsupported('compression codec 5 is not available'));
+    expect(() => codecId(5)).toThrow(unsupported('compression codec 5 is not available'));
+    expect(() => codecId('brotli' as never)).toThrow(unsupported('unknown compression codec brotli'));
     expect(codecId('uncompressed')).toBe(0);
   });
 });
