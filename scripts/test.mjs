@@ -34,6 +34,19 @@ if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
   }
 }
 
+// The power-cut tests mount a FUSE file system of ours (test/fault/powercut/powercutfs.c).
+if (process.env.STRAND_NO_FUSE !== '1' && run(process.execPath, ['scripts/build-powercutfs.mjs']).status !== 0) {
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0) {
+    console.log('test: installing libfuse3 (apt-get install -y libfuse3-dev fuse3 pkg-config)');
+    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfuse3-dev fuse3 pkg-config']);
+  }
+  if (run(process.execPath, ['scripts/build-powercutfs.mjs']).status !== 0) {
+    console.error('test: the power-cut file system needs libfuse3. Install it with:\n  sudo apt-get install -y libfuse3-dev fuse3 pkg-config\nor set STRAND_NO_FUSE=1 to skip the power-cut tests');
+    process.exit(1);
+  }
+}
+
 const backends = (process.env.STRAND_TEST_BACKENDS ?? 'native,portable').split(',');
 const extra = process.argv.slice(2);
 let passed = 0;
