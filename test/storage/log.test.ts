@@ -6,6 +6,33 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const values = (rs: { value: Buffer | null }[]) => rs.map((r) => r.value?.toString());
 
+/** Base offsets of the segments on disk, from their file names. */
+const segmentBases = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => Number(f.slice(0, -4)))
+    .sort((a, b) => a - b);
+
+/**
+ * Where segments start for one-record batches of the given sizes, by Kafka's roll rule: a batch
+ * that would take the active segment past segment.bytes starts a new one.
+ */
+function expectedLayout(batchBytes: number[], segmentBytes: number): { bases: number[]; sizes: number[] } {
+  const bases = [0];
+  const sizes = [0];
+  batchBytes.forEach((n, offset) => {
+    if (sizes.at(-1)! > 0 && sizes.at(-1)! + n > segmentBytes) {
+      bases.push(offset);
+      sizes.push(0);
+    }
+    sizes[sizes.length - 1]! += n;
+  });
+  return { bases, sizes };
+}
+
+/** The size of `log.append([{ value: 'v<i>' }])`'s batch: 70 bytes for v0-v9, 71 for v10-v99, 72 from v100. */
+const vBatch = (i: number) => encodeBatch([{ value: `v${i}` }]).length;
+
 describe('Log', () => {
   it('appends records and reads them back with offsets, keys and headers', async () => {
     const log = await openLog(tmpDir());
@@ -43,18 +70,29 @@ describe('Log', () => {
   it('rolls segments on segment.bytes and reads across them, respecting maxBytes', async () => {
     const dir = tmpDir();
     const log = await openLog(dir, { segmentBytes: 4096, indexIntervalBytes: 256 });
-    for (let i = 0; i < 200; i++) await log.append([{ key: `k${i}`, value: `value-${i}-${'x'.repeat(50)}` }]);
-    expect(log.segmentCount).toBeGreaterThan(3);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.log')).length).toBe(log.segmentCount);
+    const input = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `value-${i}-${'x'.repeat(50)}` }));
+    for (const r of input) await log.append([r]);
+    // Batches of 129, 131 and 133 bytes (one-, two- and three-digit i): 31 fit in a 4096-byte
+    // segment, 30 once most are 133 bytes.
+    const { bases } = expectedLayout(input.map((r) => encodeBatch([r]).length), 4096);
+    expect(bases).toEqual([0, 31, 62, 93, 123, 153, 183]);
+    expect(log.segmentCount).toBe(7);
+    expect(segmentBases(dir)).toEqual(bases);
     const seen: string[] = [];
+    const perRead: number[] = [];
     let offset = 0;
     while (offset < log.endOffset) {
       const { records, nextOffset } = await log.read(offset, { maxBytes: 500 });
-      expect(records.length).toBeGreaterThan(0);
+      perRead.push(records.length);
       seen.push(...records.map((r) => r.key!.toString()));
       offset = nextOffset;
     }
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => `k${i}`));
+    // Three whole batches fit in 500 bytes, four do not; as in Kafka, a read ends at its segment's
+    // end, so each segment of n batches takes floor(n / 3) reads of three and one of the rest.
+    const counts = bases.map((b, i) => (bases[i + 1] ?? 200) - b);
+    expect(counts).toEqual([31, 31, 31, 30, 30, 30, 17]);
+    expect(perRead).toEqual(counts.flatMap((n) => [...Array<number>(Math.floor(n / 3)).fill(3), ...(n % 3 ? [n % 3] : [])]));
     // Every offset can be the start of a read, whichever segment and index entry it falls in.
     for (const o of [0, 1, 57, 99, 150, 199]) expect((await log.read(o, { maxBytes: 1 })).records[0]!.offset).toBe(o);
     await log.close();
@@ -85,36 +123,55 @@ describe('Log', () => {
   });
 
   it('advances the log start offset and deletes whole segments below it', async () => {
-    const log = await openLog(tmpDir(), { segmentBytes: 2048 });
+    const dir = tmpDir();
+    const log = await openLog(dir, { segmentBytes: 2048 });
     for (let i = 0; i < 100; i++) await log.append([{ value: `v${i}` }]);
-    const before = log.segmentCount;
+    // 10 batches of 70 bytes and 18 of 71 fill the first 2048 bytes, then 28 of 71 each.
+    expect(expectedLayout(Array.from({ length: 100 }, (_, i) => vBatch(i)), 2048).bases).toEqual([0, 28, 56, 84]);
+    expect(segmentBases(dir)).toEqual([0, 28, 56, 84]);
     log.advanceStartOffset(70);
     expect(log.startOffset).toBe(70);
-    expect(log.segmentCount).toBeLessThan(before);
+    // Offsets 0-55 are all below 70: their two segments go; 56-83 holds offset 70 and stays.
+    expect(segmentBases(dir)).toEqual([56, 84]);
+    expect(log.segmentCount).toBe(2);
     await expect(log.read(10)).rejects.toThrow(OffsetOutOfRangeError);
     expect((await log.read(70)).records[0]!.offset).toBe(70);
     await log.close();
   });
 
   it('applies retention.ms and retention.bytes in whole segments, never the active one', async () => {
-    const log = await openLog(tmpDir(), { segmentBytes: 2048, retentionMs: 1000, retentionBytes: -1 });
+    const dir = tmpDir();
+    const log = await openLog(dir, { segmentBytes: 2048, retentionMs: 1000, retentionBytes: -1 });
     for (let i = 0; i < 100; i++) await log.append([{ value: `v${i}`, timestamp: i < 50 ? 1000 : 1_000_000 }]);
-    const segs = log.segmentCount;
-    const deleted = log.applyRetention(1_000_500);
-    expect(deleted).toBeGreaterThan(0);
-    expect(log.segmentCount).toBe(segs - deleted);
-    expect(log.startOffset).toBeGreaterThan(0);
-    expect(log.startOffset).toBeLessThanOrEqual(50);
-    const remaining = log.segmentCount;
-    expect(log.applyRetention(10 ** 13)).toBe(remaining - 1);
-    expect(log.segmentCount).toBe(1);
+    expect(segmentBases(dir)).toEqual([0, 28, 56, 84]);
+    // At 1,000,500 only the segment of offsets 0-27 is all older than 1000 ms (its newest record
+    // is at 1000); 28-55 holds offsets 50-55, stamped 1,000,000, so it and all after it stay.
+    expect(log.applyRetention(1_000_500)).toBe(1);
+    expect(segmentBases(dir)).toEqual([28, 56, 84]);
+    expect(log.startOffset).toBe(28);
+    await expect(log.read(27)).rejects.toThrow(OffsetOutOfRangeError);
+    expect((await log.read(28)).records[0]!.offset).toBe(28);
+    // Far in the future everything is expired, but the active segment (84-99) is never deleted.
+    expect(log.applyRetention(10 ** 13)).toBe(2);
+    expect(segmentBases(dir)).toEqual([84]);
+    expect(log.startOffset).toBe(84);
+    expect(log.endOffset).toBe(100);
     await log.close();
 
-    const sized = await openLog(tmpDir(), { segmentBytes: 2048, retentionBytes: 4096, retentionMs: -1 });
+    const sizedDir = tmpDir();
+    const sized = await openLog(sizedDir, { segmentBytes: 2048, retentionBytes: 4096, retentionMs: -1 });
     for (let i = 0; i < 200; i++) await sized.append([{ value: `v${i}` }]);
-    sized.applyRetention();
-    expect(sized.size).toBeLessThanOrEqual(4096 + 2048);
-    expect(sized.size).toBeGreaterThan(4096 - 2048);
+    const { bases, sizes } = expectedLayout(Array.from({ length: 200 }, (_, i) => vBatch(i)), 2048);
+    expect(bases).toEqual([0, 28, 56, 84, 112, 140, 168, 196]);
+    expect(sizes).toEqual([1978, 1988, 1988, 2000, 2016, 2016, 2016, 288]);
+    expect(segmentBases(sizedDir)).toEqual(bases);
+    expect(sized.size).toBe(14_290);
+    // As Kafka: delete the oldest segments while what is left stays at least retention.bytes.
+    // 14,290 - (1978 + 1988 + 1988 + 2000 + 2016) = 4320 >= 4096; one more would leave 2304.
+    expect(sized.applyRetention()).toBe(5);
+    expect(segmentBases(sizedDir)).toEqual([140, 168, 196]);
+    expect(sized.size).toBe(4320);
+    expect(sized.startOffset).toBe(140);
     await sized.close();
   });
 
