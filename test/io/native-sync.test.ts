@@ -2,40 +2,124 @@
  * Group commit in the native addon (native/flusher.h): concurrent sync() calls share fsyncs,
  * a sync covers every append made before it, close() with a sync in flight is safe, and the
  * flusher thread neither keeps an idle process alive nor crashes a worker thread's teardown.
+ *
+ * Counts are exact. Where they depend on what the flusher thread is doing, the test first makes
+ * it busy: it starts an fdatasync of 64 MiB of dirty pages and watches /proc until the flusher
+ * thread is inside that call, so the next round is known to take everything queued meanwhile.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadNativeBackend } from '../../src/io/native.js';
+import { loadNativeBackend, type NativeSegmentFile } from '../../src/io/native.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { runNativeChild } from './native-child.js';
 
 const skip = process.env.STRAND_BACKEND === 'portable';
 const native = skip ? undefined! : loadNativeBackend();
+const linux = process.platform === 'linux';
+const FDATASYNC = process.arch === 'arm64' ? 83 : 75; // Linux syscall numbers
+const BIG = 64 << 20;
+
+/** The descriptor this process holds on `path`. */
+function fdOf(path: string): number {
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) return Number(fd);
+    } catch {
+      // closed while listing
+    }
+  }
+  throw new Error(`no descriptor open on ${path}`);
+}
+
+/** Whether a thread of this process is inside fdatasync(fd) right now. */
+function inFdatasync(fd: number): boolean {
+  for (const tid of readdirSync('/proc/self/task')) {
+    let line: string;
+    try {
+      line = readFileSync(`/proc/self/task/${tid}/syscall`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const [nr, arg0] = line.split(' ');
+    if (Number(nr) === FDATASYNC && Number(arg0) === fd) return true;
+  }
+  return false;
+}
+
+/**
+ * Appends 64 MiB to `file` (already synced once, so no directory fsync is pending), asks for a
+ * sync and returns once the flusher thread is inside that fdatasync: the sync's writeSeq is
+ * taken, and the thread takes no new request until the call returns. False if the fdatasync
+ * ended before it was seen (the caller tries again).
+ */
+function startSlowSync(file: NativeSegmentFile, path: string): { started: boolean; done: Promise<void> } {
+  const fd = fdOf(path);
+  const before = native.fsyncCount();
+  file.append([Buffer.alloc(BIG, 7)]);
+  const done = file.sync();
+  for (;;) {
+    if (inFdatasync(fd)) return { started: true, done };
+    if (native.fsyncCount() !== before) return { started: false, done };
+  }
+}
+
+/**
+ * Runs `queue` (synchronous: appends and sync() calls) while the flusher thread is inside a slow
+ * fdatasync of another file, and checks that it still was when `queue` returned. Returns what
+ * `queue` returned, the promise of the slow sync, and the fsync count before it.
+ */
+async function whileFlusherBusy<T>(queue: () => T): Promise<{ value: T; slow: Promise<void>; before: number }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const path = join(tmpDir(), 'busy.log');
+    const busy = native.openSegmentFile(path, { preallocate: BIG + 4096 });
+    busy.append([Buffer.from('x')]);
+    await busy.sync(); // its directory fsync, out of the way
+    const before = native.fsyncCount();
+    const { started, done } = startSlowSync(busy, path);
+    if (started) {
+      const value = queue();
+      if (native.fsyncCount() === before) {
+        busy.close();
+        return { value, slow: done, before };
+      }
+    }
+    await done;
+    busy.close();
+  }
+  throw new Error('the flusher was never seen inside a 64 MiB fdatasync in 5 attempts');
+}
+
+/** A new segment file, synced once: its first sync also fsyncs the directory, which is not measured here. */
+async function syncedFile(path: string, preallocate = 1 << 20): Promise<NativeSegmentFile> {
+  const f = native.openSegmentFile(path, { preallocate });
+  f.append([Buffer.from('\n')]);
+  await f.sync();
+  return f;
+}
 
 describe.skipIf(skip)('native sync (group commit)', () => {
-  it('200 concurrent sync() calls after appends cost a handful of fsyncs, and all resolve', async () => {
+  it.skipIf(!linux)('200 sync() calls, each after its append, queued while the flusher is busy, cost one fsync, and all resolve', async () => {
     const path = join(tmpDir(), 'g.log');
-    const f = native.openSegmentFile(path, { preallocate: 1 << 20 });
-    const before = native.fsyncCount();
-    const syncs: Promise<void>[] = [];
-    for (let i = 0; i < 200; i++) {
-      f.append([Buffer.from(`record ${i}\n`)]);
-      syncs.push(f.sync());
-    }
-    const settled = await Promise.allSettled(syncs);
-    expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
-    const used = native.fsyncCount() - before;
-    expect(used).toBeGreaterThanOrEqual(1);
-    // Each flusher round takes everything queued so far: the count is the number of rounds
-    // that fit while this loop runs (a few when fsync is fast), never one per call.
-    expect(used).toBeLessThanOrEqual(20);
+    const f = await syncedFile(path);
+    const { value: syncs, slow, before } = await whileFlusherBusy(() => {
+      const out: Promise<void>[] = [];
+      for (let i = 0; i < 200; i++) {
+        f.append([Buffer.from(`record ${i}\n`)]);
+        out.push(f.sync());
+      }
+      return out;
+    });
+    const settled = await Promise.allSettled([slow, ...syncs]);
+    expect(settled.filter((s) => s.status !== 'fulfilled')).toEqual([]);
+    // The busy file's fdatasync, then one round that takes all 200 requests: one fdatasync of g.log.
+    expect(native.fsyncCount() - before).toBe(2);
     f.close();
-    expect(readFileSync(path, 'utf8').split('\n')[199]).toBe('record 199');
+    expect(readFileSync(path, 'utf8').split('\n')[200]).toBe('record 199');
   });
 
   it('any number of sync() calls covering the same appends cost exactly one fsync', async () => {
-    const f = native.openSegmentFile(join(tmpDir(), 'same.log'));
+    const f = await syncedFile(join(tmpDir(), 'same.log'));
     for (let i = 0; i < 100; i++) f.append([Buffer.from(`record ${i}\n`)]);
     const before = native.fsyncCount();
     await Promise.all(Array.from({ length: 1000 }, () => f.sync()));
@@ -43,26 +127,33 @@ describe.skipIf(skip)('native sync (group commit)', () => {
     f.close();
   });
 
-  it('one fsync per distinct file per round, across many files', async () => {
+  it.skipIf(!linux)('one fsync per distinct file per round, across many files', async () => {
     const dir = tmpDir();
-    const files = Array.from({ length: 10 }, (_, i) => native.openSegmentFile(join(dir, `${i}.log`), { preallocate: 4096 }));
-    const before = native.fsyncCount();
-    const syncs: Promise<void>[] = [];
-    for (let round = 0; round < 20; round++) {
-      for (const f of files) {
-        f.append([Buffer.from('x')]);
-        syncs.push(f.sync());
+    const files = await Promise.all(Array.from({ length: 10 }, (_, i) => syncedFile(join(dir, `${i}.log`), 4096)));
+    const { value: syncs, slow, before } = await whileFlusherBusy(() => {
+      const out: Promise<void>[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (const f of files) {
+          f.append([Buffer.from('x')]);
+          out.push(f.sync());
+        }
       }
-    }
-    await Promise.all(syncs);
-    const used = native.fsyncCount() - before;
-    expect(used).toBeGreaterThanOrEqual(10);
-    expect(used).toBeLessThanOrEqual(30);
+      return out;
+    });
+    await Promise.all([slow, ...syncs]);
+    // The busy file's fdatasync, then one round with 200 requests over 10 files: 10 fdatasyncs.
+    expect(native.fsyncCount() - before).toBe(11);
+    // Another round, with nothing queued behind a busy flusher, is one per file too.
+    const again = native.fsyncCount();
+    for (const f of files) f.append([Buffer.from('y')]);
+    await Promise.all(files.map((f) => f.sync()));
+    expect(native.fsyncCount() - again).toBe(10);
     for (const f of files) f.close();
+    for (let i = 0; i < 10; i++) expect(readFileSync(join(dir, `${i}.log`), 'utf8')).toBe(`\n${'x'.repeat(20)}y`);
   });
 
   it('a sync with nothing new to cover resolves without an fsync', async () => {
-    const f = native.openSegmentFile(join(tmpDir(), 'idle.log'));
+    const f = await syncedFile(join(tmpDir(), 'idle.log'));
     f.append([Buffer.from('a')]);
     await f.sync();
     const before = native.fsyncCount();
@@ -74,20 +165,40 @@ describe.skipIf(skip)('native sync (group commit)', () => {
     f.close();
   });
 
-  it('a sync called after an append covers it, even while another fsync runs', async () => {
-    const f = native.openSegmentFile(join(tmpDir(), 'order.log'));
-    const before = native.fsyncCount();
-    f.append([Buffer.from('first')]);
-    const first = f.sync();
-    f.append([Buffer.from('second')]);
-    const second = f.sync(); // the first fsync may already have started without 'second'
-    await Promise.all([first, second]);
-    // Either one fsync after both appends, or two: never a resolved `second` without one after it.
-    expect(native.fsyncCount() - before).toBeGreaterThanOrEqual(1);
-    const after = native.fsyncCount();
-    await f.sync();
-    expect(native.fsyncCount()).toBe(after); // everything was covered
-    f.close();
+  it.skipIf(!linux)('a sync called after an append covers it, even while an fsync that started before the append runs', async () => {
+    for (let attempt = 0; ; attempt++) {
+      const path = join(tmpDir(), 'order.log');
+      const f = await syncedFile(path, BIG + 4096);
+      const before = native.fsyncCount();
+      // The first sync's fdatasync is seen running before 'second' is appended: it cannot cover it.
+      const { started, done: first } = startSlowSync(f, path);
+      if (!started) {
+        await first;
+        f.close();
+        if (attempt < 4) continue;
+        throw new Error('the flusher was never seen inside a 64 MiB fdatasync in 5 attempts');
+      }
+      f.append([Buffer.from('second')]);
+      const second = f.sync();
+      const order: string[] = [];
+      const counts: number[] = [];
+      await Promise.all([
+        first.then(() => order.push('first')),
+        second.then(() => {
+          order.push('second');
+          counts.push(native.fsyncCount() - before);
+        }),
+      ]);
+      // `second` resolves after `first`, and only once a second fdatasync, started after its
+      // append, has returned: exactly two, and nothing is left to cover.
+      expect(order).toEqual(['first', 'second']);
+      expect(counts).toEqual([2]);
+      await f.sync();
+      expect(native.fsyncCount() - before).toBe(2);
+      f.close();
+      expect(readFileSync(path).subarray(1 + BIG).toString()).toBe('second');
+      return;
+    }
   });
 
   it('close() while syncs are pending is safe: they still resolve, then the fd is released', async () => {
@@ -109,6 +220,8 @@ describe.skipIf(skip)('native sync (group commit)', () => {
   it.skipIf(process.platform !== 'linux')('an idle flusher does not keep the process alive', () => {
     const r = runNativeChild(
       `
+      // An existing file: its first sync is one fdatasync, with no directory entry to sync.
+      fs.writeFileSync(path.join(env.DIR, 'exit.log'), '');
       const f = new addon.SegmentFile(path.join(env.DIR, 'exit.log'), 0, -1, false);
       f.append([Buffer.from('bye')]);
       await f.sync();
@@ -153,6 +266,7 @@ describe.skipIf(skip)('native sync (group commit)', () => {
       const workers = [0, 1, 2].map((i) => new Worker(workerCode, { eval: true, workerData: { addon: env.STRAND_ADDON, path: path.join(env.DIR, 'w' + i + '.log') } }));
       await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
       await Promise.all(workers.map((w) => w.terminate())); // syncs are in flight
+      fs.writeFileSync(path.join(env.DIR, 'main.log'), '');
       const f = new addon.SegmentFile(path.join(env.DIR, 'main.log'), 0, -1, false);
       f.append([Buffer.from('main')]);
       await f.sync();
@@ -163,6 +277,8 @@ describe.skipIf(skip)('native sync (group commit)', () => {
     );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe('ok 1'); // the main thread's count is its own
+    // The workers' fsyncs are not in the main thread's count: one fdatasync of main.log, which
+    // existed before it was opened (so no directory fsync).
+    expect(r.stdout.trim()).toBe('ok 1');
   });
 });
