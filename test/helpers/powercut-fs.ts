@@ -15,7 +15,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const binary = join(root, 'build/powercutfs');
+/** STRAND_POWERCUTFS names another build (a variant with a planted fault, say); it is not rebuilt. */
+const override = process.env.STRAND_POWERCUTFS;
+const binary = override ?? join(root, 'build/powercutfs');
 const buildScript = join(root, 'scripts/build-powercutfs.mjs');
 /** The control file at the mount root (not listed by readdir). */
 const CONTROL = '.powercut';
@@ -85,11 +87,14 @@ let built: string | undefined;
 /** Why the power-cut file system cannot run here, or undefined when it can (builds it if needed). */
 export function powercutFsProblem(): string | undefined {
   if (!existsSync('/dev/fuse')) return '/dev/fuse is missing: FUSE is not available on this machine (a container needs --device /dev/fuse --cap-add SYS_ADMIN)';
-  if (built === undefined) {
+  // `npm run build:native` (node-gyp rebuild) empties build/, so look again each time.
+  if (override !== undefined) {
+    if (!existsSync(override)) return `STRAND_POWERCUTFS=${override} does not exist`;
+  } else if (built === undefined || (built === '' && !existsSync(binary))) {
     const r = spawnSync(process.execPath, [buildScript], { encoding: 'utf8' });
     built = r.status === 0 ? '' : `the power-cut file system does not build: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
   }
-  if (built !== '') return built;
+  if (override === undefined && built !== '') return built;
   if (spawnSync('fusermount3', ['-V'], { stdio: 'ignore' }).status !== 0) return 'fusermount3 is missing; install it with: apt-get install -y fuse3';
   return undefined;
 }
