@@ -14,7 +14,9 @@ export interface BrokerProcess {
 /** `options.main`: another fixture script (same contract: `<script> <dataDir>`, prints `ready <bootstrap>`); `options.env`: added to the child's environment. */
 export function spawnBroker(dataDir: string, options: { main?: string; env?: Record<string, string> } = {}): Promise<BrokerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', options.main ?? main, dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    const script = options.main ?? main;
+    // A bundled fixture (test/helpers/bundle.ts) is plain JavaScript.
+    const child = spawn(process.execPath, [...(script.endsWith('.mjs') ? [] : ['--import', 'tsx']), script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const exited = new Promise<number | string | null>((r) => child.on('exit', (code, signal) => r(signal ?? code)));
     let out = '';
     let err = '';
