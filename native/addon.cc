@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -97,6 +99,9 @@ StrandAddon::StrandAddon(Napi::Env env, Napi::Object exports)
                   InstanceMethod("crc32cSoftware", &StrandAddon::Crc32cSoftwareExport, kEnumerable),
                   InstanceMethod("fsyncCount", &StrandAddon::FsyncCount, kEnumerable),
                   InstanceMethod("duplicateFd", &StrandAddon::DuplicateFd, kEnumerable),
+                  InstanceMethod("syncDirectory", &StrandAddon::SyncDirectoryExport, kEnumerable),
+                  InstanceMethod("lockFile", &StrandAddon::LockFile, kEnumerable),
+                  InstanceMethod("unlockFile", &StrandAddon::UnlockFile, kEnumerable),
                   InstanceMethod("recordSectionValid", &StrandAddon::RecordSectionValidExport,
                                  kEnumerable),
                   InstanceValue("crc32cImplementation", Napi::String::New(env, crc_.name),
@@ -122,6 +127,7 @@ Napi::Value StrandAddon::Initialize(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   errorClass_ = Napi::Persistent(info[0].As<Napi::Function>());
+  context_->skipDirSync.store(info.Length() > 1 && info[1].ToBoolean().Value());
   return env.Undefined();
 }
 
@@ -172,6 +178,69 @@ Napi::Value StrandAddon::DuplicateFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, copy);
 }
 
+Napi::Value StrandAddon::SyncDirectoryExport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "syncDirectory: dir must be a string").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  return RequestDirSync(env, info[0].As<Napi::String>().Utf8Value());
+}
+
+// flock, not fcntl locks: an fcntl lock belongs to the process and is dropped when ANY fd of
+// the file is closed (e.g. a stray open/close of `.lock`), while a flock belongs to the open file
+// description and goes away only with the last fd of it, or with the process.
+Napi::Value StrandAddon::LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "lockFile: path must be a string").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    ThrowIoError(env, IoResult::Fail(errno, "open", path));
+    return Napi::Value();
+  }
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    ThrowIoError(env, IoResult::Fail(err, "flock", path));
+    return Napi::Value();
+  }
+  // The pid is only for messages ("pid N holds it"): the lock is the flock.
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    const int err = errno;
+    ::close(fd);
+    ThrowIoError(env, IoResult::Fail(err, "write", path));
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value StrandAddon::UnlockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "unlockFile: fd must be a number").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  // Emptied, not removed: unlinking a flocked file lets a newcomer lock a fresh inode while a
+  // process that opened the old one still locks that one (Kafka keeps its .lock file too).
+  (void)::ftruncate(fd, 0);
+  ::close(fd);
+  return env.Undefined();
+}
+
 Napi::Value StrandAddon::MakeIoError(Napi::Env env, const IoResult& err) {
   std::string message = std::string(err.syscall ? err.syscall : "io") + " '" + err.path +
                         "' failed: " + std::strerror(err.error) + " (" + ErrnoName(err.error) + ")";
@@ -212,6 +281,14 @@ Napi::Value StrandAddon::RequestSync(Napi::Env env, std::shared_ptr<FileHandle> 
     deferred.Resolve(env.Undefined());  // nothing written since the last fsync
     return deferred.Promise();
   }
+  return Enqueue(env, {0, std::move(file), seq, {}});
+}
+
+Napi::Value StrandAddon::RequestDirSync(Napi::Env env, std::string dir) {
+  return Enqueue(env, {0, nullptr, 0, std::move(dir)});
+}
+
+Napi::Value StrandAddon::Enqueue(Napi::Env env, Flusher::Request request) {
   if (!flusher_ && !StartFlusher(env)) return Napi::Value();
   // Raw Node-API for the pending promise: it is settled from the TSFN callback, where the
   // environment may be shutting down and calls may fail; those failures must stay silent.
@@ -222,7 +299,8 @@ Napi::Value StrandAddon::RequestSync(Napi::Env env, std::shared_ptr<FileHandle> 
   pendingSyncs_.emplace(id, raw);
   // Keep the event loop alive only while a sync is outstanding.
   if (pendingSyncs_.size() == 1) tsfn_.Ref(env);
-  flusher_->Enqueue({id, std::move(file), seq});
+  request.id = id;
+  flusher_->Enqueue(std::move(request));
   return Napi::Value(env, promise);
 }
 
@@ -241,7 +319,7 @@ bool StrandAddon::StartFlusher(Napi::Env env) {
         // Unbounded queue: never blocks. Fails only when the TSFN is closing (teardown).
         if (tsfn_.NonBlockingCall(batch) != napi_ok) delete batch;
       },
-      &context_->fsyncs);
+      &context_->fsyncs, &context_->skipDirSync);
   // Registered after the TSFN's own hook, so it runs before it (hooks run in reverse order):
   // the thread is joined while the TSFN is still valid.
   napi_add_env_cleanup_hook(env, &StrandAddon::OnEnvCleanup, this);

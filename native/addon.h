@@ -2,8 +2,15 @@
 // (NAPI_DISABLE_CPP_EXCEPTIONS): failures become pending JS exceptions.
 //
 // Exports (see src/io/native.ts, which validates every argument before calling these):
-//   initialize(StorageIOError)  errors from here on are `new StorageIOError(message, path)`,
-//                               with extra `syscall`, `errno` (number) and `osCode` ('ENOSPC')
+//   initialize(StorageIOError, skipDirSync)
+//                               errors from here on are `new StorageIOError(message, path)`,
+//                               with extra `syscall`, `errno` (number) and `osCode` ('ENOSPC');
+//                               skipDirSync: the test-only fault switch for directory fsyncs
+//   syncDirectory(dir)          a promise settled once `dir` is fsynced on the flusher thread
+//   lockFile(path)              open (creating) `path` and take flock(LOCK_EX|LOCK_NB) on it;
+//                               writes the pid into it and returns the fd, or -1 when another
+//                               open file description holds the lock
+//   unlockFile(fd)              empty the lock file and close fd (the kernel drops the lock)
 //   crc32c(data, seed?)         CRC-32C, fastest kernel for this CPU; crc32cImplementation names it
 //   crc32cSoftware(data, seed?) the table-driven kernel, for tests and benchmarks
 //   fsyncCount()                fdatasync calls issued by this instance so far
@@ -49,6 +56,8 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   void ThrowIoError(Napi::Env env, const IoResult& err);
   // A promise settled once an fdatasync covers everything written to `file` so far.
   Napi::Value RequestSync(Napi::Env env, std::shared_ptr<FileHandle> file);
+  // A promise settled once the directory `dir` is fsynced.
+  Napi::Value RequestDirSync(Napi::Env env, std::string dir);
   const std::shared_ptr<CoreContext>& context() const { return context_; }
 
  private:
@@ -61,6 +70,10 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   Napi::Value FsyncCount(const Napi::CallbackInfo& info);
   Napi::Value RecordSectionValidExport(const Napi::CallbackInfo& info);
   Napi::Value DuplicateFd(const Napi::CallbackInfo& info);
+  Napi::Value SyncDirectoryExport(const Napi::CallbackInfo& info);
+  Napi::Value LockFile(const Napi::CallbackInfo& info);
+  Napi::Value UnlockFile(const Napi::CallbackInfo& info);
+  Napi::Value Enqueue(Napi::Env env, Flusher::Request request);
 
   bool StartFlusher(Napi::Env env);
   void CompleteSyncs(Napi::Env env, const Flusher::Batch& batch);

@@ -8,8 +8,12 @@
 
 namespace strand {
 
-Flusher::Flusher(Deliver deliver, std::atomic<uint64_t>* fsyncCounter)
-    : deliver_(std::move(deliver)), fsyncs_(fsyncCounter), thread_([this] { Run(); }) {}
+Flusher::Flusher(Deliver deliver, std::atomic<uint64_t>* fsyncCounter,
+                 const std::atomic<bool>* skipDirSync)
+    : deliver_(std::move(deliver)),
+      fsyncs_(fsyncCounter),
+      skipDirSync_(skipDirSync),
+      thread_([this] { Run(); }) {}
 
 Flusher::~Flusher() { Stop(); }
 
@@ -33,6 +37,7 @@ void Flusher::Stop() {
 void Flusher::Run() {
   std::vector<Request> batch;
   std::vector<Outcome> files;  // distinct files of the batch, sorted by address
+  std::vector<std::pair<std::string, int>> dirs;  // distinct directories of the batch, and errno
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
@@ -42,17 +47,36 @@ void Flusher::Run() {
     }
     // One fsync per distinct file in the batch.
     files.clear();
-    for (const Request& r : batch) files.push_back({r.file.get(), 0, nullptr});
+    dirs.clear();
+    for (const Request& r : batch) {
+      if (r.file) {
+        files.push_back({r.file.get(), 0, nullptr});
+      } else if (std::find_if(dirs.begin(), dirs.end(),
+                              [&r](const auto& d) { return d.first == r.dir; }) == dirs.end()) {
+        dirs.emplace_back(r.dir, 0);
+      }
+    }
     auto byFile = [](const Outcome& a, const Outcome& b) { return a.file < b.file; };
     std::sort(files.begin(), files.end(), byFile);
     files.erase(std::unique(files.begin(), files.end(),
                             [](const Outcome& a, const Outcome& b) { return a.file == b.file; }),
                 files.end());
     for (Outcome& o : files) SyncFile(&o);
+    for (auto& d : dirs) {
+      d.second = SyncDirectory(d.first);
+      fsyncs_->fetch_add(1, std::memory_order_relaxed);
+    }
 
     auto* results = new Batch();
     results->reserve(batch.size());
     for (const Request& r : batch) {
+      if (!r.file) {
+        const auto d = std::find_if(dirs.begin(), dirs.end(),
+                                    [&r](const auto& e) { return e.first == r.dir; });
+        if (d->second == 0) results->push_back({r.id, 0, nullptr, {}});
+        else results->push_back({r.id, d->second, "fsync", r.dir});
+        continue;
+      }
       const Outcome& o =
           *std::lower_bound(files.begin(), files.end(), Outcome{r.file.get(), 0, nullptr}, byFile);
       if (r.seq <= o.file->syncedSeq.load(std::memory_order_acquire)) {
@@ -85,8 +109,9 @@ void Flusher::SyncFile(Outcome* o) {
     o->syscall = "fdatasync";
     return;
   }
-  if (f->dirSyncPending.exchange(false)) {
+  if (f->dirSyncPending.exchange(false) && !skipDirSync_->load(std::memory_order_relaxed)) {
     const int dirErr = SyncParentDirectory(f->path);
+    fsyncs_->fetch_add(1, std::memory_order_relaxed);
     if (dirErr != 0) {
       // Not sticky: the directory can be fsynced again by the next sync().
       f->dirSyncPending.store(true);

@@ -10,6 +10,10 @@
 //
 // The thread never touches JS values: requests carry plain ids, results plain errno values.
 // It starts lazily on the first request and is joined by Stop() (the addon's cleanup hook).
+//
+// A request may also name a directory instead of a file (`dir` set, `file` null): the
+// directory is fsynced once per batch however many asked, after the batch's files, so a new or
+// renamed entry and the data it names become durable off the event loop.
 #pragma once
 
 #include <atomic>
@@ -30,8 +34,9 @@ class Flusher {
  public:
   struct Request {
     uint64_t id;
-    std::shared_ptr<FileHandle> file;  // keeps the fd open until the fsync is done
+    std::shared_ptr<FileHandle> file;  // keeps the fd open until the fsync is done; null for a directory
     uint64_t seq;                      // file->writeSeq when sync() was called
+    std::string dir;                   // a directory to fsync (file is null)
   };
   struct Result {
     uint64_t id;
@@ -43,7 +48,10 @@ class Flusher {
   // Called on the flusher thread with a batch it must take ownership of.
   using Deliver = std::function<void(Batch*)>;
 
-  Flusher(Deliver deliver, std::atomic<uint64_t>* fsyncCounter);
+  // `fsyncCounter` counts every fsync issued (files and directories); `skipDirSync`, when set
+  // (the test-only fault switch STRAND_FAULT_SKIP_FSYNC=dir), makes the implicit directory fsync
+  // of a newly created file a silent no-op.
+  Flusher(Deliver deliver, std::atomic<uint64_t>* fsyncCounter, const std::atomic<bool>* skipDirSync);
   ~Flusher();  // Stop()
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -63,6 +71,7 @@ class Flusher {
 
   const Deliver deliver_;
   std::atomic<uint64_t>* const fsyncs_;
+  const std::atomic<bool>* const skipDirSync_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Request> queue_;  // guarded by mutex_

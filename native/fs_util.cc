@@ -1,6 +1,8 @@
 #include "fs_util.h"
 
 #include <errno.h>
+
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,8 +56,9 @@ int DataSync(int fd) {
   return rc == 0 ? 0 : errno;
 }
 
-int SyncParentDirectory(const std::string& path) {
-  const std::string dir = DirName(path);
+int SyncParentDirectory(const std::string& path) { return SyncDirectory(DirName(path)); }
+
+int SyncDirectory(const std::string& dir) {
   int fd;
   do {
     fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -71,8 +74,7 @@ int SyncParentDirectory(const std::string& path) {
   return err == EINVAL ? 0 : err;
 }
 
-IoResult CopyPrefix(int src, int dst, const uint8_t* fallback, uint64_t length,
-                    const std::string& dstPath) {
+IoResult CopyPrefix(int src, int dst, uint64_t length, const std::string& dstPath) {
   uint64_t done = 0;
 #if defined(__linux__)
   while (done < length) {
@@ -84,17 +86,26 @@ IoResult CopyPrefix(int src, int dst, const uint8_t* fallback, uint64_t length,
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    break;  // unsupported here (EXDEV, ENOSYS, EINVAL...) or short: finish with pwrite
+    break;  // unsupported here (EXDEV, ENOSYS, EINVAL...) or short: finish with pread + pwrite
   }
 #endif
-  (void)src;
+  static thread_local uint8_t buffer[1 << 16];
   while (done < length) {
-    const ssize_t n = ::pwrite(dst, fallback + done, length - done, static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoResult::Fail(errno, "write", dstPath);
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buffer, length - done));
+    const ssize_t r = ::pread(src, buffer, want, static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return IoResult::Fail(r < 0 ? errno : EIO, "read", dstPath, "copying the kept prefix");
+    size_t written = 0;
+    while (written < static_cast<size_t>(r)) {
+      const ssize_t w = ::pwrite(dst, buffer + written, static_cast<size_t>(r) - written,
+                                 static_cast<off_t>(done + written));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return IoResult::Fail(errno, "write", dstPath);
+      }
+      written += static_cast<size_t>(w);
     }
-    done += static_cast<uint64_t>(n);
+    done += static_cast<uint64_t>(r);
   }
   return IoResult::Ok();
 }

@@ -23,18 +23,17 @@ std::string DirName(const std::string& path);
 IoResult ExtendFile(int fd, const std::string& path, uint64_t from, uint64_t to);
 
 // fdatasync (fsync where fdatasync does not exist), retried on EINTR. Returns 0 or errno.
-// On Linux this also writes back pages dirtied through a MAP_SHARED mapping of the file: the
-// mapping and the fd share one page cache, and a store through the mapping marks its page dirty
-// (the page is write-protected after each writeback, so the next store faults and re-dirties
-// it). Every store completed before the call is therefore covered.
+// Nothing writes file data through a mapping (mappings are private, see segment_core.h): the
+// data lives in the page cache that pwrite filled, which this writes back.
 int DataSync(int fd);
 
 // fsync the directory holding `path`, so a create or rename in it survives a crash.
 int SyncParentDirectory(const std::string& path);
+// fsync the directory `dir` itself. Returns 0 or errno (0 where directories cannot be fsynced).
+int SyncDirectory(const std::string& dir);
 
 // Copy bytes [0, length) of `src` to `dst` (kernel-side with copy_file_range where possible,
-// otherwise pwrite from `fallback`, which must hold the same bytes).
-IoResult CopyPrefix(int src, int dst, const uint8_t* fallback, uint64_t length,
-                    const std::string& dstPath);
+// otherwise pread + pwrite; never from a mapping, whose private pages may differ from the file).
+IoResult CopyPrefix(int src, int dst, uint64_t length, const std::string& dstPath);
 
 }  // namespace strand

@@ -70,6 +70,9 @@ IoResult SegmentCore::Open(const Options& o, std::shared_ptr<CoreContext> contex
   if (fd < 0) return IoResult::Fail(errno, "open", o.path);
   auto handle = std::make_shared<FileHandle>(fd, o.path);  // owns fd from here on
   handle->dirSyncPending.store(created, std::memory_order_relaxed);
+  // An existing file opened for writing may hold writes of an earlier handle (or process) that
+  // never reached the disk: its first sync always fsyncs, as the portable backend's does.
+  if (!o.readOnly && !created) handle->writeSeq.store(1, std::memory_order_relaxed);
 
   struct stat st;
   if (::fstat(fd, &st) != 0) return IoResult::Fail(errno, "fstat", o.path);
@@ -121,7 +124,7 @@ IoResult SegmentCore::Open(const Options& o, std::shared_ptr<CoreContext> contex
 IoResult SegmentCore::MapFile(int fd, uint64_t bytes, std::shared_ptr<Mapping>* out) const {
   const size_t mapped = AlignUp(bytes, pageSize_);
   if (readOnly_) {
-    void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
     if (p == MAP_FAILED) return IoResult::Fail(errno, "mmap", path_);
     *out = std::make_shared<Mapping>(static_cast<uint8_t*>(p), mapped, mapped);
     return IoResult::Ok();
@@ -134,7 +137,8 @@ IoResult SegmentCore::MapFile(int fd, uint64_t bytes, std::shared_ptr<Mapping>* 
   void* base = ::mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                       -1, 0);
   if (base == MAP_FAILED) return IoResult::Fail(errno, "mmap", path_, "reserving address space");
-  void* p = ::mmap(base, mapped, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  void* p = ::mmap(base, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED,
+                   fd, 0);
   if (p == MAP_FAILED) {
     const int err = errno;
     ::munmap(base, reserve);
@@ -220,7 +224,8 @@ IoResult SegmentCore::Grow(uint64_t needed) {
     // Map the new pages right after the old ones, inside the reservation.
     const size_t from = mapping_->mapped;
     void* p = ::mmap(mapping_->addr + from, newCapacity - from, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_FIXED, handle_->fd, static_cast<off_t>(from));
+                     MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED, handle_->fd,
+                     static_cast<off_t>(from));
     if (p == MAP_FAILED) return IoResult::Fail(errno, "mmap", path_);
     mapping_->mapped = newCapacity;
     capacity_ = newCapacity;
@@ -241,9 +246,10 @@ IoResult SegmentCore::Grow(uint64_t needed) {
 }
 
 // Appends write through pwritev and map nothing, but views fault pages in as fetches read the
-// recent tail, and those would otherwise stay mapped into the process for good. MADV_DONTNEED on a MAP_SHARED file mapping only removes our page
-// table entries; the pages (dirty ones included, their dirty bit moves to the page) stay in
-// the page cache, get written back as usual and can be reclaimed by the kernel like any cache.
+// recent tail, and those would otherwise stay mapped into the process for good. MADV_DONTNEED on
+// the (private) file mapping removes our page table entries; the page cache pages stay, get
+// written back as usual and can be reclaimed by the kernel like any cache (a page a view wrote
+// into privately is discarded, which only undoes that stray write).
 // Nothing is lost, and a view reading that range simply faults the page back in. The last
 // kKeepBehind bytes are kept mapped because recent data is what fetches read next.
 void SegmentCore::AdviseBehindHead() {
@@ -277,8 +283,9 @@ IoResult SegmentCore::Truncate(uint64_t newSize) {
 // Zero [from, to) of the file without changing its length (so no mapping can SIGBUS). First
 // choice: FALLOC_FL_ZERO_RANGE, which turns the blocks into unwritten extents (no data I/O) and
 // updates the page cache, hence every mapping of the file. Where the filesystem lacks it
-// (tmpfs...), write zeros through the mapping, skipping pages already zero so a large, mostly
-// untouched preallocated tail is not dirtied (and holes are not filled).
+// (tmpfs...), pwrite zeros (never through the mapping: it is private, see segment_core.h),
+// skipping pages already zero so a large, mostly untouched preallocated tail is not dirtied
+// (and holes are not filled).
 void SegmentCore::ZeroRange(uint64_t from, uint64_t to) {
   if (to <= from || !mapping_) return;
 #if defined(__linux__) && defined(FALLOC_FL_ZERO_RANGE)
@@ -294,7 +301,17 @@ void SegmentCore::ZeroRange(uint64_t from, uint64_t to) {
     const uint64_t chunkEnd = std::min(to, AlignDown(pos, pageSize_) + pageSize_);
     uint8_t* p = mapping_->addr + pos;
     const size_t n = static_cast<size_t>(chunkEnd - pos);
-    if (!AllZero(p, n)) std::memset(p, 0, n);
+    if (!AllZero(p, n)) {
+      static const uint8_t kZeros[65536] = {};
+      size_t done = 0;
+      while (done < n) {
+        const ssize_t w = ::pwrite(handle_->fd, kZeros, std::min(n - done, sizeof kZeros),
+                                   static_cast<off_t>(pos + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;  // nothing better to do: the logical size already excludes these bytes
+        done += static_cast<size_t>(w);
+      }
+    }
     pos = chunkEnd;
   }
   // Reading the range faulted its pages in; give them back.
@@ -328,7 +345,7 @@ IoResult SegmentCore::ReplaceFile(uint64_t keep) {
     return r;
   };
 
-  IoResult r = CopyPrefix(handle_->fd, fd, mapping_ ? mapping_->addr : nullptr, keep, tmpPath);
+  IoResult r = CopyPrefix(handle_->fd, fd, keep, tmpPath);
   if (!r.ok()) return fail(r);
   r = ExtendFile(fd, tmpPath, keep, capacity_);
   if (!r.ok()) return fail(r);

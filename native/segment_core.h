@@ -5,9 +5,17 @@
 // longer: [size, capacity) is preallocated (posix_fallocate) so appends (pwritev into the page
 // cache, see Append) land in already-reserved blocks, and those bytes are always zero. close() trims to `size`.
 //
-// In memory: the file is mapped MAP_SHARED (read-only files: MAP_PRIVATE, so a stray write to a
-// Buffer cannot SIGSEGV the process; it only changes a private copy). The mapping sits at the
-// start of a larger PROT_NONE reservation so growth maps new pages in place.
+// In memory: the file is mapped MAP_PRIVATE, readable and writable, for every file, active ones
+// included. Nothing here ever writes through the mapping (appends and zeroing use pwritev /
+// pwrite / fallocate, which go to the page cache the mapping reads), so the mapping needs no
+// write access to the file; it only exists for views. A JS write into a view Buffer then never
+// reaches the file (it copies that page privately, copy-on-write) and never crashes the process
+// (a PROT_READ mapping would SIGSEGV it: Node cannot make a Buffer read-only). Until that page
+// is released (MADV_DONTNEED, see ReleaseViewed / AdviseBehindHead) later views of it in this
+// process see the private copy: writing into a view is a caller's bug whose damage stays in
+// memory. Unwritten private pages are the page cache's own pages, so views see appends at once.
+// The mapping sits at the start of a larger PROT_NONE reservation so growth maps new pages in
+// place.
 //
 // The zero-copy contract: a view [p, p+n) is a Buffer over the mapping and its bytes never
 // change and never fault, whatever happens to the file later, until the Buffer is collected.
@@ -37,7 +45,10 @@ namespace strand {
 // State shared by every SegmentCore of one addon instance.
 struct CoreContext {
   std::shared_ptr<InodeRegistry> inodes = std::make_shared<InodeRegistry>();
-  std::atomic<uint64_t> fsyncs{0};  // every fdatasync this addon instance issued
+  std::atomic<uint64_t> fsyncs{0};  // every fsync this addon instance issued (data and directories)
+  // Test-only fault switch (STRAND_FAULT_SKIP_FSYNC=dir, set once by initialize): the directory
+  // fsync that follows the first data sync of a new file is skipped, reporting success.
+  std::atomic<bool> skipDirSync{false};
 };
 
 class SegmentCore {

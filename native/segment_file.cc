@@ -38,6 +38,7 @@ Napi::Function SegmentFileWrap::Init(Napi::Env env) {
                          InstanceMethod("truncate", &SegmentFileWrap::Truncate),
                          InstanceMethod("sync", &SegmentFileWrap::Sync),
                          InstanceMethod("close", &SegmentFileWrap::Close),
+                         InstanceMethod("closeAndSync", &SegmentFileWrap::CloseAndSync),
                          InstanceAccessor("size", &SegmentFileWrap::GetSize, nullptr),
                          InstanceAccessor("capacity", &SegmentFileWrap::GetCapacity, nullptr),
                      });
@@ -148,6 +149,22 @@ Napi::Value SegmentFileWrap::Close(const Napi::CallbackInfo& info) {
   IoResult r = core_->Close();
   if (!r.ok()) addon_->ThrowIoError(env, r);
   return env.Undefined();
+}
+
+// The sync request holds the FileHandle, so the fd stays open until the fdatasync is done even
+// though Close() released the core's reference: a rolled segment is synced off the event loop
+// without the roll waiting for it.
+Napi::Value SegmentFileWrap::CloseAndSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "closeAndSync")) return Napi::Value();
+  std::shared_ptr<FileHandle> handle = core_->handle();
+  IoResult r = core_->Close();
+  if (!r.ok()) {
+    addon_->ThrowIoError(env, r);
+    return Napi::Value();
+  }
+  if (!handle) return Napi::Value();
+  return addon_->RequestSync(env, std::move(handle));
 }
 
 Napi::Value SegmentFileWrap::GetSize(const Napi::CallbackInfo& info) {

@@ -7,6 +7,8 @@
 //   truncate(size): void
 //   sync(): Promise<void>                     group commit through the addon's flusher
 //   close(): void
+//   closeAndSync(): Promise<void>             close, then an fdatasync (on the flusher thread)
+//                                             covering every append and the trim of close()
 //   size, capacity                            getters
 //
 // Arguments are validated by src/io/native.ts; the checks here only guard memory safety and
@@ -28,6 +30,7 @@ class SegmentFileWrap : public Napi::ObjectWrap<SegmentFileWrap> {
   Napi::Value Truncate(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value CloseAndSync(const Napi::CallbackInfo& info);
   Napi::Value GetSize(const Napi::CallbackInfo& info);
   Napi::Value GetCapacity(const Napi::CallbackInfo& info);
 

@@ -9,7 +9,8 @@ import { loadNativeBackend } from './native.js';
 import { loadPortableBackend } from './portable.js';
 import type { IoBackend } from './types.js';
 
-export type { IoBackend, SegmentFile, OpenSegmentFileOptions } from './types.js';
+export type { IoBackend, SegmentFile, OpenSegmentFileOptions, FsyncKind, FileSyncKind } from './types.js';
+export { skippedFsync } from './fault.js';
 
 function chooseBackend(): IoBackend {
   const forced = process.env.STRAND_BACKEND;

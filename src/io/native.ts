@@ -23,7 +23,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError, ClosedError, InvalidArgumentError, StorageIOError } from '../errors.js';
-import type { IoBackend, OpenSegmentFileOptions, SegmentFile } from './types.js';
+import { makeAtomicWriter } from './atomic-write.js';
+import { skippedFsync } from './fault.js';
+import type { FileSyncKind, IoBackend, OpenSegmentFileOptions, SegmentFile } from './types.js';
+
+const RESOLVED = Promise.resolve();
 
 /** The raw `SegmentFile` class of the addon (native/segment_file.h). */
 interface AddonSegmentFile {
@@ -34,11 +38,15 @@ interface AddonSegmentFile {
   truncate(size: number): void;
   sync(): Promise<void>;
   close(): void;
+  closeAndSync(): Promise<void>;
 }
 
 /** The addon's exports (native/addon.h). */
 interface Addon {
-  initialize(storageIOError: typeof StorageIOError): void;
+  initialize(storageIOError: typeof StorageIOError, skipDirSync: boolean): void;
+  syncDirectory(dir: string): Promise<void>;
+  lockFile(path: string): number;
+  unlockFile(fd: number): void;
   crc32c(data: Uint8Array, seed?: number): number;
   crc32cSoftware(data: Uint8Array, seed?: number): number;
   fsyncCount(): number;
@@ -113,7 +121,7 @@ function loadAddon(): { addon: Addon; path: string } {
     }
     try {
       const addon = require(path) as Addon;
-      addon.initialize(StorageIOError);
+      addon.initialize(StorageIOError, skippedFsync === 'dir');
       return { addon, path };
     } catch (err) {
       tried.push(`${path}: ${describe(err)}`);
@@ -209,10 +217,25 @@ class NativeSegmentFileImpl implements NativeSegmentFile {
     this.#size = size;
   }
 
-  sync(): Promise<void> {
+  sync(kind: FileSyncKind = 'active'): Promise<void> {
     if (this.#closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
+    if (skippedFsync === kind) return RESOLVED;
     try {
       return this.#file.sync();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  closeAndSync(kind: FileSyncKind = 'active'): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
+    this.#closed = true;
+    if (skippedFsync === kind) {
+      this.#file.close();
+      return RESOLVED;
+    }
+    try {
+      return this.#file.closeAndSync();
     } catch (err) {
       return Promise.reject(err);
     }
@@ -262,12 +285,38 @@ export function loadNativeBackend(): NativeIoBackend {
     return new NativeSegmentFileImpl(path, file, readOnly);
   };
 
+  // fsyncs issued from JS (writeFileAtomic's file fsync), added to the addon's count.
+  let jsFsyncs = 0;
+  const syncDirectory = (dir: string): Promise<void> => {
+    if (typeof dir !== 'string' || dir === '' || dir.includes('\0')) {
+      return Promise.reject(new InvalidArgumentError(`directory must be a non-empty string, got ${JSON.stringify(dir)}`));
+    }
+    if (skippedFsync === 'dir') return RESOLVED;
+    try {
+      return addon.syncDirectory(dir);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
   loaded = {
     name: 'native',
     crc32c,
     crc32cSoftware,
     openSegmentFile,
-    fsyncCount: () => addon.fsyncCount(),
+    fsyncCount: () => addon.fsyncCount() + jsFsyncs,
+    syncDirectory,
+    writeFileAtomic: makeAtomicWriter(() => {
+      jsFsyncs++;
+    }, syncDirectory),
+    lockFile: (path) => {
+      if (typeof path !== 'string' || path === '' || path.includes('\0')) throw new InvalidArgumentError(`lock file path must be a non-empty string, got ${JSON.stringify(path)}`);
+      const fd = addon.lockFile(path);
+      return fd < 0 ? null : fd;
+    },
+    unlockFile: (fd) => {
+      if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError(`fd must be a non-negative integer, got ${String(fd)}`);
+      addon.unlockFile(fd);
+    },
     duplicateFd: (fd) => {
       if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError(`fd must be a non-negative integer, got ${String(fd)}`);
       return addon.duplicateFd(fd);

@@ -10,6 +10,7 @@
  *   leaves a zero-filled tail for recovery to skip.
  * - `sync()` is group commit in JS: an async fdatasync on the libuv thread pool, shared by every
  *   caller it covers (see group-commit.ts).
+ * - No `lockFile`: Node cannot flock, so the directory lock stays a pid file (dir-lock.ts).
  */
 import {
   closeSync,
@@ -17,17 +18,19 @@ import {
   fdatasync,
   fstatSync,
   ftruncateSync,
-  fsync,
   openSync,
   readSync,
   writevSync,
 } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ClosedError, InvalidArgumentError, StorageIOError } from '../errors.js';
+import { makeAtomicWriter } from './atomic-write.js';
 import { crc32cJs } from './crc32c-js.js';
+import { skippedFsync } from './fault.js';
 import { loadWasmCrc32c } from './crc32c-wasm.js';
 import { GroupCommit } from './group-commit.js';
-import type { IoBackend, OpenSegmentFileOptions, SegmentFile } from './types.js';
+import type { FileSyncKind, IoBackend, OpenSegmentFileOptions, SegmentFile } from './types.js';
 
 /**
  * Inputs shorter than this go to the JS kernel: below it the fixed cost of a call into wasm
@@ -55,27 +58,25 @@ function fdatasyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-function fsyncDirectory(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let fd: number;
-    try {
-      fd = openSync(dir, constants.O_RDONLY);
-    } catch (err) {
-      if (DIR_SYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) resolve();
-      else reject(err);
-      return;
-    }
-    fsync(fd, (err) => {
-      try {
-        closeSync(fd);
-      } catch {
-        // nothing to do: the sync result is what matters
-      }
-      if (err && !DIR_SYNC_UNSUPPORTED.has(err.code ?? '')) reject(err);
-      else resolve();
-    });
-  });
+/** fsync a directory on the libuv pool; filesystems that cannot do it count as success. */
+async function fsyncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await openAsync(dir, constants.O_RDONLY);
+  } catch (err) {
+    if (DIR_SYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw err;
+  }
+  try {
+    await handle.sync();
+  } catch (err) {
+    if (!DIR_SYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await handle.close().catch(() => {});
+  }
 }
+
+const RESOLVED = Promise.resolve();
 
 class PortableSegmentFile implements SegmentFile {
   readonly path: string;
@@ -140,10 +141,13 @@ class PortableSegmentFile implements SegmentFile {
         throw ioError('fdatasync', this.path, err);
       }
       if (dirSyncPending) {
-        try {
-          await fsyncDirectory(dirname(this.path));
-        } catch (err) {
-          throw ioError('fsync of the directory of', this.path, err);
+        if (skippedFsync !== 'dir') {
+          countFsync();
+          try {
+            await fsyncDirectory(dirname(this.path));
+          } catch (err) {
+            throw ioError('fsync of the directory of', this.path, err);
+          }
         }
         dirSyncPending = false;
       }
@@ -223,9 +227,26 @@ class PortableSegmentFile implements SegmentFile {
     this.commits.touch();
   }
 
-  sync(): Promise<void> {
+  sync(kind: FileSyncKind = 'active'): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
+    if (skippedFsync === kind) return RESOLVED;
     return this.commits.sync();
+  }
+
+  closeAndSync(kind: FileSyncKind = 'active'): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
+    const trim = !this.readOnly && this.diskLength > this.logicalSize;
+    if (trim) this.commits.touch();
+    // Asked before close(): close() keeps the descriptor open until the flush is done. A
+    // read-only handle wrote nothing (as on the native backend, it has nothing to sync).
+    const synced = skippedFsync === kind || this.readOnly ? RESOLVED : this.commits.sync();
+    try {
+      this.close();
+    } catch (err) {
+      synced.catch(() => {});
+      return Promise.reject(err);
+    }
+    return synced;
   }
 
   close(): void {
@@ -329,11 +350,23 @@ export function loadPortableBackend(): IoBackend {
     if (readOnly !== undefined && typeof readOnly !== 'boolean') throw new InvalidArgumentError(`readOnly for ${path} must be a boolean`);
     return new PortableSegmentFile(path, options, countFsync);
   };
+  const syncDirectory = async (dir: string): Promise<void> => {
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`directory must be a non-empty string, got ${JSON.stringify(dir)}`);
+    if (skippedFsync === 'dir') return;
+    countFsync();
+    try {
+      await fsyncDirectory(dir);
+    } catch (err) {
+      throw ioError('fsync of directory', dir, err);
+    }
+  };
   loaded = {
     name: 'portable',
     crc32c,
     openSegmentFile,
     fsyncCount: () => fsyncs,
+    syncDirectory,
+    writeFileAtomic: makeAtomicWriter(countFsync, syncDirectory),
   };
   return loaded;
 }

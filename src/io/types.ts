@@ -4,6 +4,22 @@
  * (`node:fs` and a WebAssembly CRC-32C). `src/io/index.ts` picks one at load time.
  */
 
+/**
+ * The kinds of fsync the storage engine issues, as the test-only fault switch
+ * STRAND_FAULT_SKIP_FSYNC names them (see fault.ts):
+ * - `active`: fdatasync of log data of the active segment (flush policy, `sync()`, `close()`);
+ * - `roll`: the fdatasync of a segment when it rolls (it covers the trim of its preallocation);
+ * - `index`: fdatasync of `.index`, `.timeindex` and `.txnindex` files;
+ * - `dir`: fsync of a directory (new, renamed and removed entries), explicit or implied by the
+ *   first sync of a newly created file;
+ * - `snapshot`: producer-state snapshots; `checkpoint`: checkpoint files and the clean-shutdown
+ *   marker (both written by `writeFileAtomic`).
+ */
+export type FsyncKind = 'active' | 'roll' | 'index' | 'dir' | 'snapshot' | 'checkpoint';
+export const FSYNC_KINDS: readonly FsyncKind[] = ['active', 'roll', 'index', 'dir', 'snapshot', 'checkpoint'];
+/** The fsync kinds of a SegmentFile's data. */
+export type FileSyncKind = 'active' | 'roll' | 'index';
+
 export interface OpenSegmentFileOptions {
   /**
    * Bytes to reserve on disk when the file is created or opened for appending (like Kafka's
@@ -46,11 +62,18 @@ export interface SegmentFile {
   truncate(size: number): void;
   /**
    * Resolves once an fdatasync that covers every append made before the call has completed.
-   * Concurrent callers share one fsync (group commit).
+   * Concurrent callers share one fsync (group commit). `kind` (default 'active') only names the
+   * fsync for the test-only fault switch.
    */
-  sync(): Promise<void>;
+  sync(kind?: FileSyncKind): Promise<void>;
   /** Trim preallocation to the logical size and release the file. Views stay readable. */
   close(): void;
+  /**
+   * `close()`, then an fdatasync covering every append and the trim, off the event loop (the
+   * native flusher thread, the libuv pool): a roll returns at once and the promise says when
+   * the old segment is durable. Resolves at once when nothing is unsynced.
+   */
+  closeAndSync(kind?: FileSyncKind): Promise<void>;
 }
 
 export interface IoBackend {
@@ -59,8 +82,33 @@ export interface IoBackend {
   crc32c(data: Uint8Array, seed?: number): number;
   /** Open (creating if missing) a file for appending and viewing. */
   openSegmentFile(path: string, options?: OpenSegmentFileOptions): SegmentFile;
-  /** Number of fdatasync calls this backend has performed since load (shows group commit). */
+  /**
+   * Number of fsyncs this backend has issued since load: file data (fdatasync), directories and
+   * the files of `writeFileAtomic` (shows group commit; tests count them exactly). Skipped ones
+   * (fault switch) are not counted.
+   */
   fsyncCount(): number;
+  /**
+   * fsync the directory `dir`, so entries created, renamed or removed in it before the call
+   * survive a power cut. Off the event loop (native: the flusher thread; portable: the libuv
+   * pool). Filesystems that cannot fsync a directory count as success.
+   */
+  syncDirectory(dir: string): Promise<void>;
+  /**
+   * Replace `path` with `data` atomically and durably, off the event loop: write `<path>.tmp`,
+   * fsync it, rename it over `path`, fsync the directory. A crash leaves the old or the new
+   * content, never a mix. Writes to one path are applied in call order. `kind` names the fsync
+   * of the file for the fault switch (the directory's is 'dir').
+   */
+  writeFileAtomic(path: string, data: Uint8Array | string, kind: 'snapshot' | 'checkpoint'): Promise<void>;
+  /**
+   * Take an exclusive `flock` on `path` (created if missing) for as long as the returned fd is
+   * open; null when another open file holds it. The kernel releases it when the process dies.
+   * The native backend only: Node cannot flock.
+   */
+  lockFile?(path: string): number | null;
+  /** Release a lock taken with `lockFile` (the file is emptied, not removed). */
+  unlockFile?(fd: number): void;
   /**
    * The verdict of src/format/record-batch.ts's record walk over [start, end) of `data`, in
    * native code (the native backend only). True means checkRecordSection would find nothing

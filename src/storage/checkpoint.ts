@@ -6,11 +6,12 @@
  *   orders 0 1234     <- topic partition offset, one per line
  *   orders 1 99
  *
- * Written to a temp file, fsynced and renamed over the old one, so a crash leaves either the
- * old or the new checkpoint, never a torn one.
+ * Written to a temp file, fsynced and renamed over the old one, then the directory fsynced, so a
+ * crash or a power cut leaves either the old or the new checkpoint, never a torn one.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { StorageIOError } from '../errors.js';
+import { io } from '../io/index.js';
 
 export type CheckpointEntries = Map<string, number>;
 
@@ -39,19 +40,16 @@ export function readCheckpoint(path: string): CheckpointEntries {
   return entries;
 }
 
-export function writeCheckpoint(path: string, entries: CheckpointEntries): void {
+/**
+ * Write the checkpoint atomically and durably, off the event loop: temp file, fsync, rename,
+ * directory fsync (io.writeFileAtomic). Whoever writes a recovery point must only put offsets
+ * in it that are already durable (Log.recoveryPoint is).
+ */
+export async function writeCheckpoint(path: string, entries: CheckpointEntries): Promise<void> {
   let text = `0\n${entries.size}\n`;
   for (const [key, offset] of entries) text += `${key} ${offset}\n`;
-  const tmp = `${path}.tmp`;
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    await io.writeFileAtomic(path, text, 'checkpoint');
   } catch (err) {
     throw new StorageIOError(`cannot write checkpoint ${path}: ${(err as Error).message}`, path, { cause: err });
   }

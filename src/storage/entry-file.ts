@@ -1,8 +1,10 @@
 /**
  * A file of fixed-size index entries with an in-memory mirror, shared by OffsetIndex and
  * TimeIndex. The mirror makes lookups plain binary searches over a Buffer on both backends; the
- * file is appended through the io backend so it survives restarts. Indexes are never the source
- * of truth: recovery rebuilds them from the log, so they need no fsync of their own.
+ * file is appended through the io backend so it survives restarts. As in Kafka, a segment's
+ * indexes are fsynced with it when it rolls and when the log is synced or closed, so the
+ * recovery point and a clean shutdown only ever cover synced indexes; the segments past the
+ * recovery point get theirs rebuilt after an unclean shutdown.
  *
  * The mirror is loaded lazily (sealed segments that are never read cost no memory) and grows
  * geometrically.
@@ -11,11 +13,14 @@ import { existsSync } from 'node:fs';
 import { io, type SegmentFile } from '../io/index.js';
 
 const INITIAL_CAPACITY = 64;
+const RESOLVED = Promise.resolve();
 
 export class EntryFile {
   private file: SegmentFile | null = null;
   private mirror: Buffer | null = null;
   private count = 0;
+  /** Written through the current file handle: only then is there anything to fsync. */
+  private written = false;
 
   constructor(readonly path: string, readonly entrySize: number) {}
 
@@ -50,6 +55,7 @@ export class EntryFile {
     entry.copy(this.mirror!, this.count * this.entrySize);
     this.count++;
     this.openFile().append([entry]);
+    this.written = true;
   }
 
   /** Keep the first `n` entries. */
@@ -58,6 +64,7 @@ export class EntryFile {
     if (n >= this.count) return;
     this.count = n;
     this.openFile().truncate(n * this.entrySize);
+    this.written = true;
   }
 
   /** Drop every entry, in memory and on disk (before a rebuild). */
@@ -65,6 +72,12 @@ export class EntryFile {
     this.count = 0;
     this.mirror = Buffer.allocUnsafe(INITIAL_CAPACITY * this.entrySize);
     this.openFile().truncate(0);
+    this.written = true;
+  }
+
+  /** Resolves once what was written to the file is durable (at once if nothing was). */
+  sync(): Promise<void> {
+    return this.written && this.file !== null ? this.file.sync('index') : RESOLVED;
   }
 
   /** Release the file and the mirror; they are reloaded on next use. */
@@ -72,6 +85,20 @@ export class EntryFile {
     this.file?.close();
     this.file = null;
     this.mirror = null;
+    this.written = false;
+  }
+
+  /** `close()`, with a promise of the fsync of what was written (off the event loop). */
+  closeAndSync(): Promise<void> {
+    const file = this.file;
+    if (file === null || !this.written) {
+      this.close();
+      return RESOLVED;
+    }
+    this.file = null;
+    this.mirror = null;
+    this.written = false;
+    return file.closeAndSync('index');
   }
 
   private openFile(): SegmentFile {
@@ -83,7 +110,10 @@ export class EntryFile {
     if (this.mirror !== null) return;
     const file = this.openFile();
     const whole = Math.floor(file.size / this.entrySize);
-    if (whole * this.entrySize !== file.size) file.truncate(whole * this.entrySize);
+    if (whole * this.entrySize !== file.size) {
+      file.truncate(whole * this.entrySize);
+      this.written = true;
+    }
     this.count = whole;
     this.mirror = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY, whole) * this.entrySize);
     if (whole > 0) file.view(0, whole * this.entrySize).copy(this.mirror);

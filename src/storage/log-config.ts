@@ -6,7 +6,25 @@ import { constants as bufferConstants } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import { type LogCompression, checkCompression } from './log-compression.js';
 
-export type FlushPolicy = 'none' | 'always' | { intervalMs: number };
+/**
+ * When appended data is fsynced, and when an append counts as durable (`durable()`, the
+ * `append()` promise, acks=all in the broker):
+ *
+ * - `'none'`: never by policy (only `sync()`, `close()` and rolls fsync); acknowledged at once.
+ * - `'always'`: every append is fsynced (group commit: concurrent appends share one fdatasync)
+ *   and acknowledged once the fsync covering it completes. Kafka's `flush.messages=1`.
+ * - `{ intervalMs }`: a group fsync at most every `intervalMs` (Kafka's `flush.ms`); appends are
+ *   acknowledged once the fsync that covers them completes.
+ * - `{ messages }`: a group fsync starts once `messages` messages (offsets) were appended since
+ *   the last one started (Kafka's `flush.messages`). As in Kafka this only bounds how much is
+ *   unflushed: appends are acknowledged at once, the fsync runs in the background (on the
+ *   flusher thread). `{ messages: 1 }` means `'always'` and is normalized to it.
+ * - `{ intervalMs, messages }`: both triggers; acknowledged as with `intervalMs` (once an fsync
+ *   covers the append, whichever trigger started it).
+ *
+ * At least one of `intervalMs` and `messages` must be set.
+ */
+export type FlushPolicy = 'none' | 'always' | { intervalMs?: number; messages?: number };
 
 /**
  * cleanup.policy: 'delete' removes old segments by retention.ms / retention.bytes, 'compact'
@@ -29,7 +47,7 @@ export interface LogConfig {
   retentionBytes: number;
   /** max.message.bytes: largest batch accepted. Kafka: 1048588. */
   maxMessageBytes: number;
-  /** When appends count as durable: not at all, after every append, or every `intervalMs`. */
+  /** When appends are fsynced and count as durable (see FlushPolicy). Kafka: flush.messages / flush.ms. */
   flush: FlushPolicy;
   /** Disk reserved up front for the active segment (grown as needed). */
   preallocateBytes: number;
@@ -124,12 +142,25 @@ export function resolveLogConfig(options: Partial<LogConfig> = {}): LogConfig {
   int('deleteRetentionMs', c.deleteRetentionMs, 0);
   int('minCompactionLagMs', c.minCompactionLagMs, 0);
   int('maxCompactionLagMs', c.maxCompactionLagMs, 1);
-  const f = c.flush;
-  if (f !== 'none' && f !== 'always') {
-    if (typeof f !== 'object' || f === null) throw new InvalidArgumentError(`flush must be 'none', 'always' or { intervalMs }, got ${String(f)}`);
-    int('flush.intervalMs', f.intervalMs, 0);
-  }
+  c.flush = checkFlush(c.flush);
   return c;
+}
+
+/** A valid FlushPolicy, normalized (`{ messages: 1 }` is 'always'; undefined fields dropped). */
+function checkFlush(f: unknown): FlushPolicy {
+  if (f === 'none' || f === 'always') return f;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) {
+    throw new InvalidArgumentError(`flush must be 'none', 'always' or { intervalMs?, messages? }, got ${typeof f === 'string' ? JSON.stringify(f) : String(f)}`);
+  }
+  const { intervalMs, messages, ...rest } = f as { intervalMs?: unknown; messages?: unknown };
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new InvalidArgumentError(`flush has unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected intervalMs and/or messages`);
+  if (intervalMs === undefined && messages === undefined) throw new InvalidArgumentError('flush must set intervalMs, messages or both');
+  const out: { intervalMs?: number; messages?: number } = {};
+  if (intervalMs !== undefined) out.intervalMs = int('flush.intervalMs', intervalMs, 0);
+  if (messages !== undefined) out.messages = int('flush.messages', messages, 1);
+  if (out.messages === 1) return 'always';
+  return out;
 }
 
 const BUFFER_MAX = bufferConstants.MAX_LENGTH;

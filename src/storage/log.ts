@@ -19,6 +19,7 @@
  * durability is asynchronous.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ClosedError, InvalidArgumentError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
 import {
   ATTRIBUTES, BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CONTROL_MASK, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH,
@@ -27,6 +28,7 @@ import {
 import { encodeEndTxnMarker, readEndTxnMarker } from '../format/control-record.js';
 import { encodeBatch, isControlBatch, readBatchRecords, validateBatches } from '../format/record-batch.js';
 import type { RecordInput, StoredRecord } from '../format/record.js';
+import { io } from '../io/index.js';
 import { logger } from '../logger.js';
 import { type CompactOptions, type CompactResult, cleanLog } from './cleaner/clean-log.js';
 import { recoverInterruptedClean } from './cleaner/swap.js';
@@ -65,8 +67,11 @@ export interface LogLoadState {
   cleanShutdown: boolean;
   /** Partition leader epoch stamped on appended batches (-1 leaves what the producer sent). */
   leaderEpoch?: number;
-  /** Called once after `close()` has flushed and closed the segments (standalone logs write their checkpoint here). */
-  onClose?: (log: Log) => void;
+  /**
+   * Called once after `close()` has synced and closed the segments, their indexes, the producer
+   * snapshot and the directory (standalone logs write their checkpoint and marker here).
+   */
+  onClose?: (log: Log) => void | Promise<void>;
 }
 
 const RESOLVED = Promise.resolve();
@@ -91,8 +96,18 @@ export class Log {
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlushAt = 0;
   private flushing: Promise<void> | null = null;
+  /** The end offset the last flush started at covered: flush.messages counts from there. */
+  private flushStartedAt = 0;
+  /**
+   * Durability work running off the event loop that the recovery point, `sync()` and `close()`
+   * wait for: the fsyncs of rolled segments, directory fsyncs, producer snapshots. A failed one
+   * stays (sticky, as a failed fsync is): every later flush reports it.
+   */
+  private pending = new Set<Promise<void>>();
+  /** Entries of the directory were created or removed since the last directory fsync was started. */
+  private dirDirty = false;
 
-  private onClose: ((log: Log) => void) | undefined;
+  private onClose: ((log: Log) => void | Promise<void>) | undefined;
   private appends = new OrderedAppends();
   private _config: LogConfig;
   /** The compaction in progress (src/storage/cleaner), if any. */
@@ -117,7 +132,8 @@ export class Log {
     const config = resolveLogConfig(options);
     const log = new Log(dir, name, config, state.leaderEpoch ?? -1);
     log.onClose = state.onClose;
-    mkdirSync(dir, { recursive: true });
+    // A new partition directory is an entry of its parent: durable before anything in it counts.
+    if (mkdirSync(dir, { recursive: true }) !== undefined) log.track(io.syncDirectory(dirname(dir)));
     // Finish or roll back a compaction swap a crash interrupted; its segments get their indexes rebuilt.
     const swapped = recoverInterruptedClean(dir);
     const bases = readdirSync(dir).map(parseLogFileName).filter((b): b is number => b !== null).sort((a, b) => a - b);
@@ -146,7 +162,10 @@ export class Log {
     else if (log.segments.length < bases.length) log.reactivateLast();
     log._startOffset = Math.min(Math.max(state.logStartOffset, log.segments[0]!.baseOffset), log.endOffset);
     log._recoveryPoint = Math.min(Math.max(state.recoveryPoint, log._startOffset), log.endOffset);
-    if (!state.cleanShutdown) log._recoveryPoint = log.endOffset; // everything left was just verified
+    // After an unclean shutdown the recovery point stays where the checkpoint had it (as Kafka
+    // does): what recovery just read may still be only in the page cache, so until a flush
+    // covers it the next unclean open scans it again.
+    log.flushStartedAt = log.endOffset;
     log.rebuildProducerState();
     return log;
   }
@@ -262,6 +281,13 @@ export class Log {
     const segment = this.active;
     segment.append(bytes, next - 1, maxTimestamp, offsetOfMax);
     for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) this.trackProducer(bytes, pos, segment);
+    // flush.messages: a group fsync starts once that many messages (offsets, as Kafka counts
+    // them) were appended since the last one started.
+    const flush = this._config.flush;
+    if (typeof flush === 'object' && flush.messages !== undefined && next - this.flushStartedAt >= flush.messages) {
+      this.flushStartedAt = next;
+      this.flushNow().catch(() => {}); // its failure reaches the waiters and the next flush
+    }
     return { baseOffset, lastOffset: next - 1 };
   }
 
@@ -392,14 +418,15 @@ export class Log {
     const segment = this.active;
     if (flush === 'always') {
       const end = this.endOffset;
-      return segment.sync().then(() => {
-        if (end > this._recoveryPoint) this._recoveryPoint = end;
-      });
+      return segment.sync().then(() => this.advanceRecoveryPoint(end));
     }
+    // flush.messages alone never delays an acknowledgement (as in Kafka): it bounds how much
+    // is unflushed, and appendValidated starts those flushes.
+    if (flush.intervalMs === undefined) return RESOLVED;
     this.dirty.add(segment);
     return new Promise<void>((resolve, reject) => {
       this.flushWaiters.push({ resolve, reject });
-      this.scheduleFlush(flush.intervalMs);
+      this.scheduleFlush(flush.intervalMs!);
     });
   }
 
@@ -471,10 +498,19 @@ export class Log {
     return best !== null && best.offset >= this._startOffset ? best : null;
   }
 
-  /** Make every appended record durable, then advance the recovery point. */
+  /**
+   * Make every appended record durable, then advance the recovery point: the active segment,
+   * every segment whose roll fsync is still running, the indexes, producer snapshots and the
+   * directory entries created, renamed or removed so far.
+   */
   async sync(): Promise<void> {
     this.checkOpen();
-    await this.flushNow();
+    await this.flushNow(true);
+  }
+
+  /** Resolves once no flush is running or queued (tests use it to count fsyncs exactly). */
+  async flushed(): Promise<void> {
+    while (this.flushing !== null) await this.flushing.catch(() => {});
   }
 
   /**
@@ -487,19 +523,25 @@ export class Log {
   reconfigure(options: Partial<LogConfig>): void {
     this.checkOpen();
     const next = resolveLogConfig({ ...this._config, ...options });
-    const wasInterval = typeof this._config.flush === 'object';
+    const wasInterval = typeof this._config.flush === 'object' && this._config.flush.intervalMs !== undefined;
     this._config = next;
-    if (wasInterval && typeof next.flush !== 'object' && (this.flushWaiters.length > 0 || this.flushTimer !== null)) void this.flushNow().catch(() => {});
+    const isInterval = typeof next.flush === 'object' && next.flush.intervalMs !== undefined;
+    if (wasInterval && !isInterval && (this.flushWaiters.length > 0 || this.flushTimer !== null)) void this.flushNow().catch(() => {});
   }
 
   /** Start a new active segment now (also done automatically on size and age). */
   roll(): void {
     this.checkOpen();
-    if (this.active.isEmpty) return;
-    this.active.seal();
+    const old = this.active;
+    if (old.isEmpty) return;
+    // The old segment's fdatasync (and its indexes') starts on the flusher thread; the append
+    // that rolled does not wait, the recovery point does (see `pending`).
+    old.seal();
     this.segments.push(Segment.create(this.dir, this.endOffset, this.segmentOptions()));
+    this.track(old.sync());
+    this.track(io.syncDirectory(this.dir));
     // As Kafka does on roll: a restart re-reads at most the active segment for producer state.
-    this.producers.writeSnapshot(this.endOffset);
+    this.track(this.producers.writeSnapshot(this.endOffset));
   }
 
   /**
@@ -513,7 +555,10 @@ export class Log {
     if (offset <= this._startOffset) {
       this.restartAt(offset);
     } else {
-      while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
+      while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+        this.segments.pop()!.delete();
+        this.dirDirty = true;
+      }
       this.active.truncateTo(offset);
       // The last remaining segment may have been sealed: it must accept appends again.
       this.reactivateLast();
@@ -521,7 +566,9 @@ export class Log {
       if (this.endOffset < this._startOffset) this.restartAt(this._startOffset);
     }
     if (this._recoveryPoint > this.endOffset) this._recoveryPoint = this.endOffset;
+    if (this.flushStartedAt > this.endOffset) this.flushStartedAt = this.endOffset;
     this.rebuildProducerState();
+    this.syncDirectoryIfDirty();
   }
 
   /**
@@ -614,16 +661,21 @@ export class Log {
     return true;
   }
 
-  /** Flush, close every segment and refuse further use. Views handed out stay readable. */
+  /**
+   * Flush, close every segment and refuse further use. Resolves once the segments (trimmed to
+   * their size), their indexes, the producer snapshot and the directory are durable, after which
+   * `onClose` writes the checkpoint. Views handed out stay readable.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.stopCompaction();
     await this.appends.drain();
-    await this.flushNow();
+    await this.flushNow(true);
     this.closed = true;
-    this.producers.writeSnapshot(this.endOffset);
-    for (const s of this.segments) s.close();
-    this.onClose?.(this);
+    this.track(this.producers.writeSnapshot(this.endOffset));
+    await Promise.all(this.segments.map((s) => s.closeDurably()));
+    await Promise.all([...this.pending]);
+    await this.onClose?.(this);
   }
 
   /** Close without flushing (the store is being deleted, or the process is going down hard). */
@@ -650,7 +702,38 @@ export class Log {
       n++;
     }
     if (this._startOffset < this.segments[0]!.baseOffset) this._startOffset = this.segments[0]!.baseOffset;
+    if (n > 0) {
+      this.dirDirty = true;
+      this.syncDirectoryIfDirty();
+    }
     return n;
+  }
+
+  /** Keep `work` (durability work off the event loop) for the next flush to wait for. */
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    work.then(() => this.pending.delete(work), () => {});
+  }
+
+  /** fsync the directory, off the event loop, if entries were removed or created since. */
+  private syncDirectoryIfDirty(): void {
+    if (!this.dirDirty) return;
+    this.dirDirty = false;
+    this.track(io.syncDirectory(this.dir));
+  }
+
+  /**
+   * Raise the recovery point to `end` once everything that must be durable before it is: the
+   * fsyncs of rolled segments still running, directory fsyncs, snapshots.
+   */
+  private advanceRecoveryPoint(end: number): void {
+    if (this.pending.size === 0) {
+      if (end > this._recoveryPoint) this._recoveryPoint = end;
+      return;
+    }
+    void Promise.all([...this.pending]).then(() => {
+      if (end > this._recoveryPoint) this._recoveryPoint = end;
+    }, () => {});
   }
 
   private maybeRoll(incomingBytes: number, lastOffset: number): void {
@@ -684,6 +767,7 @@ export class Log {
     this.dirty.clear();
     this.segments = [Segment.create(this.dir, offset, this.segmentOptions())];
     this._startOffset = offset;
+    this.dirDirty = true;
   }
 
   private reactivateLast(): void {
@@ -702,20 +786,29 @@ export class Log {
     }, wait);
   }
 
-  /** Sync every segment written since the last flush and answer the appends waiting for it. */
-  private async flushNow(): Promise<void> {
+  /**
+   * Sync every segment written since the last flush (the active one, those rolled meanwhile) and
+   * what `pending` holds, then advance the recovery point and answer the appends waiting for it.
+   * `full` (sync, close) also covers every segment's indexes.
+   */
+  private async flushNow(full = false): Promise<void> {
     if (this.flushTimer !== null) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
     // One flush at a time; a flush requested meanwhile runs right after it and covers more.
-    while (this.flushing !== null) await this.flushing;
-    const segments = this.dirty.size > 0 ? [...this.dirty] : [this.active];
+    while (this.flushing !== null) await this.flushing.catch(() => {});
+    const segments = new Set(this.dirty);
+    segments.add(this.active);
     this.dirty.clear();
     const waiters = this.flushWaiters.splice(0);
     const end = this.endOffset;
+    this.flushStartedAt = end;
     this.lastFlushAt = Date.now();
-    const run = Promise.all(segments.map((s) => s.sync())).then(
+    const work: Promise<void>[] = [...this.pending];
+    for (const s of segments) work.push(s.sync());
+    if (full) for (const s of this.segments) work.push(s.syncIndexes());
+    const run = Promise.all(work).then(
       () => {
         if (end > this._recoveryPoint) this._recoveryPoint = end;
         for (const w of waiters) w.resolve();
@@ -728,7 +821,7 @@ export class Log {
     this.flushing = run.finally(() => {
       this.flushing = null;
       const flush = this.config.flush;
-      if (this.flushWaiters.length > 0 && typeof flush === 'object' && !this.closed) this.scheduleFlush(flush.intervalMs);
+      if (this.flushWaiters.length > 0 && typeof flush === 'object' && flush.intervalMs !== undefined && !this.closed) this.scheduleFlush(flush.intervalMs);
     });
     await this.flushing;
   }

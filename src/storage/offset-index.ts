@@ -75,4 +75,14 @@ export class OffsetIndex {
   close(): void {
     this.entries.close();
   }
+
+  /** Resolves once the entries written so far are durable. */
+  sync(): Promise<void> {
+    return this.entries.sync();
+  }
+
+  /** Close, with a promise of the fsync of what was written. */
+  closeAndSync(): Promise<void> {
+    return this.entries.closeAndSync();
+  }
 }

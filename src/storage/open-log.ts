@@ -11,7 +11,7 @@ import { Log } from './log.js';
 const SELF = checkpointKey('log', 0);
 
 export async function openLogDirectory(dir: string, options: Partial<LogConfig> = {}): Promise<Log> {
-  const state = DirectoryState.open(dir);
+  const state = await DirectoryState.open(dir);
   try {
     return Log.load(dir, basename(dir), options, {
       recoveryPoint: state.recoveryPoints.get(SELF) ?? 0,

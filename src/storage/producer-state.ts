@@ -20,11 +20,12 @@
  * first offset of the open transactions is the partition's first unstable offset, which bounds
  * the last stable offset (LSO) that read_committed consumers may read up to.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KafkaErrorCode, StrandError } from '../errors.js';
 import { readInt64, writeInt64 } from '../format/batch-header.js';
-import { crc32c } from '../io/index.js';
+import { crc32c, io } from '../io/index.js';
 import { logger } from '../logger.js';
 import { offsetFileStem } from './file-names.js';
 
@@ -81,6 +82,10 @@ export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
   /** Open transactions: producer id -> first offset, in increasing first offset (insertion) order. */
   private readonly ongoing = new Map<number, number>();
+
+  /** Snapshot writes not finished yet, and the last of them (they run one after another). */
+  private readonly writing = new Set<{ offset: number; cancelled: boolean }>();
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(private readonly dir: string, private readonly name: string) {}
 
@@ -233,8 +238,15 @@ export class ProducerStateManager {
     this.ongoing.clear();
   }
 
-  /** Write `<offset>.snapshot` (atomically: temp file, fsync, rename). */
-  writeSnapshot(offset: number): void {
+  /**
+   * Write `<offset>.snapshot` with the state as of now, off the event loop: the bytes are taken
+   * here, then written to a temp file, fsynced, renamed into place and the directory fsynced
+   * (io.writeFileAtomic). Never rejects: a snapshot only shortens the scan of the next open
+   * (without it the state is rebuilt from an older one and the log), so a failure is logged,
+   * and a partition directory removed meanwhile (the partition was deleted) is no failure at all.
+   * Writes are applied in call order; `deleteSnapshots` cancels those it covers.
+   */
+  writeSnapshot(offset: number): Promise<void> {
     const body = Buffer.alloc(4 + this.producers.size * ENTRY_BYTES);
     body.writeInt32BE(this.producers.size, 0);
     let pos = 4;
@@ -250,20 +262,26 @@ export class ProducerStateManager {
       writeInt64(body, pos + 38, e.currentTxnFirstOffset);
       pos += ENTRY_BYTES;
     }
-    const head = Buffer.alloc(6);
-    head.writeInt16BE(1, 0);
-    head.writeUInt32BE(crc32c(body), 2);
+    const file = Buffer.alloc(6 + body.length);
+    file.writeInt16BE(1, 0);
+    file.writeUInt32BE(crc32c(body), 2);
+    body.copy(file, 6);
     const path = snapshotPath(this.dir, offset);
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, head);
-      writeSync(fd, body);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    const write = { offset, cancelled: false };
+    this.writing.add(write);
+    const done = this.lastWrite.then(async () => {
+      if (write.cancelled) return;
+      try {
+        await io.writeFileAtomic(path, file, 'snapshot');
+        // Cancelled while it was being written: the snapshot describes offsets that are gone.
+        if (write.cancelled) await rm(path, { force: true });
+      } catch (err) {
+        if (!existsSync(this.dir)) return; // the partition was deleted under the write
+        logger.warn({ file: path, err }, `producer state: could not write snapshot ${path}`);
+      }
+    }).finally(() => this.writing.delete(write));
+    this.lastWrite = done;
+    return done;
   }
 
   /**
@@ -302,8 +320,9 @@ export class ProducerStateManager {
     return -1;
   }
 
-  /** Delete snapshots above `offset` (after truncation) or below `keepFrom` (old ones). */
+  /** Delete the snapshots whose offset passes `test`, written or being written. */
   deleteSnapshots(test: (offset: number) => boolean): void {
+    for (const w of this.writing) if (test(w.offset)) w.cancelled = true;
     for (const offset of listSnapshots(this.dir)) if (test(offset)) rmSync(snapshotPath(this.dir, offset), { force: true });
   }
 }

@@ -13,6 +13,7 @@ import {
 import { batchSizeAt, checkBatch, readBatchRecords } from '../format/record-batch.js';
 import type { StoredRecord } from '../format/record.js';
 import { io, type SegmentFile } from '../io/index.js';
+import { logger } from '../logger.js';
 import { indexFilePath, logFilePath, timeIndexFilePath, txnIndexFilePath } from './file-names.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -54,6 +55,11 @@ export class Segment {
   rollStartMs = -1;
   private bytesSinceIndexEntry = 0;
   private sealed: boolean;
+  /**
+   * The fsyncs started when this segment was sealed by a roll (its log file, covering the trim,
+   * and its indexes), running off the event loop; null for a segment not sealed in this run.
+   */
+  private sealSync: Promise<void> | null = null;
 
   private constructor(readonly dir: string, readonly baseOffset: number, file: SegmentFile, private readonly options: SegmentOptions, sealed: boolean) {
     this.file = file;
@@ -83,8 +89,31 @@ export class Segment {
     const file = io.openSegmentFile(path, active ? { preallocate: options.preallocateBytes } : { readOnly: !recover });
     const segment = new Segment(dir, baseOffset, file, options, !active);
     if (recover) return { segment, recovery: segment.recover() };
+    if (!segment.indexesSane()) {
+      // Kafka's sanityCheck: an index that does not fit its log (not synced before a power cut,
+      // damaged) is rebuilt from the log rather than trusted.
+      logger.warn({ file: path }, `recovery: rebuilding the indexes of ${path}`);
+      if (!active) {
+        segment.file.close();
+        segment.file = io.openSegmentFile(path);
+      }
+      const recovery = segment.recover();
+      return { segment, recovery: recovery.problem === null ? null : recovery };
+    }
     segment.loadTail();
     return { segment, recovery: null };
+  }
+
+  /**
+   * The last offset index entry points inside the log at or after the base offset, and the last
+   * time index entry at an offset of this segment (Kafka checks as much of both on load).
+   */
+  private indexesSane(): boolean {
+    const last = this.offsetIndex.last();
+    if (last !== null && (last.offset < this.baseOffset || last.position < 0 || last.position + RECORDS > this.file.size)) return false;
+    const lastTime = this.timeIndex.last();
+    if (lastTime !== null && lastTime.offset < this.baseOffset) return false;
+    return true;
   }
 
   get path(): string {
@@ -258,14 +287,27 @@ export class Segment {
   seal(): void {
     if (this.sealed) return;
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
-    this.file.close();
+    // The fdatasyncs run on the flusher thread (the libuv pool on the portable backend): the
+    // append that rolled does not wait for them; the log's recovery point waits (see sync()).
+    const synced = Promise.all([this.file.closeAndSync('roll'), this.offsetIndex.sync(), this.timeIndex.sync(), this.txnIndex.sync()]).then(() => {});
+    synced.catch(() => {}); // reported to whoever waits for it: Log.sync, close, the flush policy
+    this.sealSync = synced;
     this.file = io.openSegmentFile(logFilePath(this.dir, this.baseOffset), { readOnly: true });
     this.sealed = true;
   }
 
-  /** Bytes durable once the returned promise resolves. */
+  /**
+   * Resolves once the log data of this segment is durable: the active file's group commit, or
+   * for a segment sealed by a roll the fsyncs started then (which cover its indexes too).
+   */
   sync(): Promise<void> {
-    return this.file.sync();
+    if (this.sealSync !== null) return this.sealSync;
+    return this.sealed ? RESOLVED : this.file.sync('active');
+  }
+
+  /** The indexes written so far durable (the log syncs them on `sync()`, and at roll and close). */
+  syncIndexes(): Promise<void> {
+    return Promise.all([this.offsetIndex.sync(), this.timeIndex.sync(), this.txnIndex.sync()]).then(() => {});
   }
 
   close(): void {
@@ -274,6 +316,21 @@ export class Segment {
     this.offsetIndex.close();
     this.timeIndex.close();
     this.txnIndex.close();
+  }
+
+  /**
+   * `close()` for a graceful stop: resolves once the log file (with the trim of its
+   * preallocation), its indexes and any fsync started at its roll are durable.
+   */
+  closeDurably(): Promise<void> {
+    if (!this.sealed && this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    return Promise.all([
+      this.sealSync ?? RESOLVED,
+      this.file.closeAndSync(this.sealed ? 'roll' : 'active'),
+      this.offsetIndex.closeAndSync(),
+      this.timeIndex.closeAndSync(),
+      this.txnIndex.closeAndSync(),
+    ]).then(() => {});
   }
 
   /**
@@ -370,4 +427,5 @@ class BatchScan {
 }
 
 const EMPTY = Buffer.alloc(0);
+const RESOLVED = Promise.resolve();
 const SCAN_WINDOW = 64 * 1024;

@@ -6,6 +6,7 @@
 import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedError, InvalidArgumentError, StrandError, KafkaErrorCode } from '../errors.js';
+import { io } from '../io/index.js';
 import { logger } from '../logger.js';
 import { type CheckpointEntries, checkpointKey } from './checkpoint.js';
 import type { CompactResult } from './cleaner/clean-log.js';
@@ -52,7 +53,7 @@ export class Store {
 
   /** Open (creating) a data directory and every partition log in it. */
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
-    const state = DirectoryState.open(dir);
+    const state = await DirectoryState.open(dir);
     const store = new Store(dir, state, options);
     try {
       for (const name of readdirSync(dir)) {
@@ -77,7 +78,7 @@ export class Store {
     if (!state.cleanShutdown && store.logs.size > 0) logger.info({ dir, partitions: store.logs.size }, 'recovered data directory after an unclean shutdown');
     const interval = options.checkpointIntervalMs ?? 60_000;
     if (interval > 0) {
-      store.checkpointTimer = setInterval(() => store.writeCheckpoints(), interval);
+      store.checkpointTimer = setInterval(() => void store.writeCheckpoints(), interval);
       store.checkpointTimer.unref();
     }
     return store;
@@ -120,6 +121,7 @@ export class Store {
     const doomed = `${log.dir}.${Date.now().toString(36)}${DELETE_DIR_SUFFIX}`;
     renameSync(log.dir, doomed);
     rmSync(doomed, { recursive: true, force: true });
+    await io.syncDirectory(this.dir);
     return true;
   }
 
@@ -139,11 +141,19 @@ export class Store {
     return n;
   }
 
-  /** Write the recovery-point and log-start-offset checkpoints now. */
-  writeCheckpoints(): void {
+  /**
+   * Write the recovery-point and log-start-offset checkpoints now (off the event loop; each log's
+   * recovery point only covers what is durable). Never rejects: a failure is logged, and the
+   * next write (or the clean shutdown) tries again.
+   */
+  async writeCheckpoints(): Promise<void> {
     if (this.closed) return;
     const [rp, lso] = this.checkpoints();
-    this.state.writeCheckpoints(rp, lso);
+    try {
+      await this.state.writeCheckpoints(rp, lso);
+    } catch (err) {
+      logger.warn({ err, dir: this.dir }, 'could not write the checkpoints');
+    }
   }
 
   /** Flush and close every log, write the checkpoints and the clean-shutdown marker. */
@@ -154,7 +164,7 @@ export class Store {
     await Promise.all([...this.logs.values()].map((l) => l.close()));
     const [rp, lso] = this.checkpoints();
     this.closed = true;
-    this.state.closeCleanly(rp, lso);
+    await this.state.closeCleanly(rp, lso);
   }
 
   private checkpoints(): [CheckpointEntries, CheckpointEntries] {

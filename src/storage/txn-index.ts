@@ -10,7 +10,7 @@
  * aborted records (Kafka's TransactionIndex.collectAbortedTxns).
  *
  * As in Kafka the file exists only once a segment has an aborted transaction. Like the other
- * indexes it is rebuilt from the log on recovery, so it needs no fsync of its own.
+ * indexes it is fsynced with its segment (roll, sync, close) and rebuilt from the log by recovery.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { readInt64, writeInt64 } from '../format/batch-header.js';
@@ -87,6 +87,16 @@ export class TransactionIndex {
 
   close(): void {
     this.entries.close();
+  }
+
+  /** Resolves once the entries written so far are durable. */
+  sync(): Promise<void> {
+    return this.entries.sync();
+  }
+
+  /** Close, with a promise of the fsync of what was written. */
+  closeAndSync(): Promise<void> {
+    return this.entries.closeAndSync();
   }
 
   delete(): void {

@@ -76,7 +76,7 @@ export class LogCleaner {
     const current = this.current;
     if (current !== null) await current.stopCompaction();
     await this.loop;
-    this.writeCheckpoint();
+    await this.writeCheckpoint();
   }
 
   /** How dirty a log is, from the cleaner's checkpoint. */
@@ -144,7 +144,7 @@ export class LogCleaner {
       this.offsets.set(log, r.cleanedTo);
       // A horizon already past (a marker kept for its transaction's data) must not trigger again.
       if (r.cleaned) this.horizons.set(log, r.latestDeleteHorizon > now ? r.latestDeleteHorizon : -1);
-      this.writeCheckpoint();
+      await this.writeCheckpoint();
       if (r.cleaned) {
         logger.info({ log: r.log, cleanedTo: r.cleanedTo, dirtyRatio: Number(r.dirtyRatio.toFixed(3)), bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, recordsRead: r.recordsRead, recordsKept: r.recordsKept, ms: Math.round(r.durationMs) }, `cleaned log ${r.log}`);
       }
@@ -159,14 +159,15 @@ export class LogCleaner {
     }
   }
 
-  private writeCheckpoint(): void {
+  /** Write the checkpoint (durably, off the event loop); a failure is logged, not thrown. */
+  private async writeCheckpoint(): Promise<void> {
     const entries: CheckpointEntries = new Map();
     for (const [key, log] of this.logs()) {
       const offset = this.offsets.get(log) ?? (this.initial.has(log) ? this.persisted.get(key) : undefined);
       if (offset !== undefined) entries.set(key, offset);
     }
     try {
-      writeCheckpoint(this.checkpointPath, entries);
+      await writeCheckpoint(this.checkpointPath, entries);
     } catch (err) {
       logger.error({ err, path: this.checkpointPath }, 'cleaner: cannot write the checkpoint');
     }

@@ -26,17 +26,20 @@
  *
  * The new files' data is fsynced before step 1 (by the task that wrote them), so every rename
  * finds complete files; the renames themselves are not fsynced one by one (a directory fsync
- * can stall for ~100 ms under load): file systems apply them in order, so after a power loss the
- * directory shows a prefix of the sequence, each state of which is handled below. The directory
- * is fsynced, off the event loop, once the swap is done.
+ * can stall for ~100 ms under load, and this runs on the event loop): after a power loss the
+ * directory shows the state of its last fsync, or on a journaling file system a prefix of the
+ * sequence, each state of which is handled below. Then, off the event loop, the directory is
+ * fsynced BEFORE the `.deleted` files are removed (so the old data is only unlinked once the
+ * new segment's names are durable) and once more after (so the removals are).
  *
  * Segments completed from a swap have their offset and time indexes rebuilt by the caller.
  * Every state the directory can be in after a SIGKILL is thus either the old segments or the new
  * one, never a mix that loses a record the old ones had and the new one needs.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { io } from '../../io/index.js';
 import { logger } from '../../logger.js';
 import { BASE_OFFSET, LAST_OFFSET_DELTA, readInt64 } from '../../format/batch-header.js';
 import { SegmentBatchReader } from '../../workers/clean-io.js';
@@ -76,16 +79,6 @@ function renameIfExists(from: string, to: string): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
-  }
-}
-
-/** The directory's entries made durable, off this thread. */
-async function fsyncDirAsync(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -130,8 +123,10 @@ export function swapIn(log: Log, group: readonly Segment[], onStep?: (step: Swap
   // 4. The old files, off this thread (unlinking a large file takes tens of ms); views of them
   // stay readable (see Segment.delete). A crash before this ends leaves `.deleted` files that the
   // next open removes.
-  const removals = group.flatMap((s) => filesOf(dir, s.baseOffset, DELETED_SUFFIX).map((path) => rm(path, { force: true })));
-  const removed = Promise.all(removals).then(() => fsyncDirAsync(dir)).then(() => undefined, (err: unknown) => logger.warn({ err, dir }, 'cleaner: could not remove a replaced segment file'));
+  const removed = io.syncDirectory(dir)
+    .then(() => Promise.all(group.flatMap((s) => filesOf(dir, s.baseOffset, DELETED_SUFFIX).map((path) => rm(path, { force: true })))))
+    .then(() => io.syncDirectory(dir))
+    .then(() => undefined, (err: unknown) => logger.warn({ err, dir }, 'cleaner: could not make the swap durable or remove a replaced segment file'));
   onStep?.('done');
   return removed;
 }
