@@ -1,22 +1,38 @@
 /**
  * Embedded append and sequential read throughput, 100-byte records in batches of 1,000, each
- * beside its baseline measured in the same process: fs.writeSync of the same bytes in the same
- * chunk sizes (and fdatasync at the same interval for the durable rows).
+ * beside its baseline measured in the same process: the same bytes written by pwrite in the same
+ * sizes into a preallocated file (bench/durable-baseline.ts), and for the durable rows a second
+ * thread fdatasyncing on the cadence of strand's group commit for the same flush policy.
  *
- * Usage: tsx bench/append.ts <variant>   (variants below; bench/run.ts runs each in a fresh process)
+ * Durable rows: a batch counts as durable when an fdatasync that started after it was written has
+ * completed (for strand: when its append resolves), and a run lasts until the last batch is
+ * durable. Both sides keep the same IN_FLIGHT batches written but not yet durable.
+ *
+ * Every measurement runs RUNS times, interleaved round by round (baseline, strand, baseline,
+ * strand, ...) so that load from elsewhere on this shared machine falls on both alike. A row is
+ * the median of its runs (each one in `runs`), its ratio the median of strand over the median of
+ * the baseline, its peak RSS the highest of its own runs (the peak is reset before each run).
+ *
+ * Usage: tsx bench/append.ts <variant>   (none | durable | read | all; bench/run.ts runs each in
+ * a fresh process). STRAND_BENCH_RUNS sets the number of runs (default 5).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBatch } from '../src/format/record-batch.js';
 import { openLog, type RecordInput } from '../src/index.js';
-import { type BenchRow, SCALE, emitRows, peakRssMiB } from './lib.js';
+import { io } from '../src/io/index.js';
+import type { FlushPolicy } from '../src/storage/log-config.js';
+import { type BaselineSync, runBaseline } from './durable-baseline.js';
+import { type BenchRow, SCALE, emitRows, formatTable, median, peakRssMiB, resetPeakRss } from './lib.js';
 
 const RECORD_BYTES = 100;
 const BATCH = 1000;
 const TOTAL = Math.max(BATCH * 20, Math.round(3_000_000 * SCALE / BATCH) * BATCH);
+const BATCHES = TOTAL / BATCH;
 const INTERVAL_MS = 5;
+const RUNS = Math.max(1, Number(process.env.STRAND_BENCH_RUNS ?? 5));
 /**
  * Durable appends in flight (as a producer application keeps them): enough to cover a group
  * commit cycle (the 5 ms interval plus the fdatasync itself, ~10-20 ms at this disk's ~1 GB/s),
@@ -29,7 +45,6 @@ const value = Buffer.alloc(RECORD_BYTES, 'x');
 const records: RecordInput[] = Array.from({ length: BATCH }, () => ({ value }));
 const template = encodeBatch(records);
 const batchBytes = template.length;
-const totalBytes = (TOTAL / BATCH) * batchBytes;
 
 /**
  * A fresh directory, after writing back every dirty page of earlier runs: each run starts from
@@ -41,61 +56,54 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'strand-bench-'));
 }
 
-function rateRow(name: string, seconds: number, extra: Partial<BenchRow> = {}): BenchRow {
-  return { name, value: TOTAL / seconds, unit: ' rec/s', mbPerSec: totalBytes / seconds / 1e6, peakRssMiB: peakRssMiB(), ...extra };
+interface RunResult {
+  seconds: number;
+  fsyncs: number;
 }
 
-/** Raw sequential write of the same bytes: the baseline of every append row. */
-function rawWrite(durable: boolean): number {
+async function baselineRun(sync: BaselineSync): Promise<RunResult> {
   const dir = tmp();
-  const fd = openSync(join(dir, 'raw.bin'), 'w');
-  const chunk = Buffer.from(template);
-  const start = performance.now();
-  let lastSync = start;
-  for (let i = 0; i < TOTAL / BATCH; i++) {
-    writeSync(fd, chunk);
-    if (durable && performance.now() - lastSync >= INTERVAL_MS) {
-      fdatasyncSync(fd);
-      lastSync = performance.now();
-    }
+  try {
+    const r = await runBaseline({ path: join(dir, 'baseline.bin'), chunk: Buffer.from(template), batches: BATCHES, inFlight: IN_FLIGHT, sync });
+    if (r.preallocation !== 'fallocate') process.stderr.write('append bench: fallocate failed, the baseline file is sparse\n');
+    return r;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  if (durable) fdatasyncSync(fd);
-  const seconds = (performance.now() - start) / 1000;
-  closeSync(fd);
-  rmSync(dir, { recursive: true, force: true });
-  return seconds;
 }
 
-async function appendRun(kind: 'records' | 'batch', durable: boolean): Promise<number> {
+async function appendRun(kind: 'records' | 'batch', flush: FlushPolicy): Promise<RunResult> {
   const dir = tmp();
-  const log = await openLog(dir, { flush: durable ? { intervalMs: INTERVAL_MS } : 'none', retentionMs: -1 });
+  const log = await openLog(dir, { flush, retentionMs: -1 });
   const batches = kind === 'batch' ? Array.from({ length: 64 }, () => Buffer.from(template)) : [];
+  const durable = flush !== 'none';
+  const fsyncsBefore = io.fsyncCount();
   const start = performance.now();
   const pending = new Set<Promise<unknown>>();
-  for (let i = 0; i < TOTAL / BATCH; i++) {
+  for (let i = 0; i < BATCHES; i++) {
     const p = kind === 'records' ? log.append(records) : log.appendBatch(batches[i % batches.length]!);
     if (!durable) {
       await p;
       continue;
     }
-    // Durable appends resolve at the next group fsync: keep a window of them in flight.
+    // A durable append resolves once a group fsync covers it: keep a window of them in flight.
     pending.add(p);
     void p.then(() => pending.delete(p));
     if (pending.size >= IN_FLIGHT) await Promise.race(pending);
   }
+  // Every append has resolved: every batch is durable (or, for 'none', written).
   await Promise.all(pending);
-  // As the baseline: a final fdatasync for the durable rows only.
-  if (durable) await log.sync();
   const seconds = (performance.now() - start) / 1000;
+  const fsyncs = io.fsyncCount() - fsyncsBefore;
   await log.close();
   rmSync(dir, { recursive: true, force: true });
-  return seconds;
+  return { seconds, fsyncs };
 }
 
-async function readRun(): Promise<number> {
+async function readRun(): Promise<RunResult> {
   const dir = tmp();
   const log = await openLog(dir, { retentionMs: -1 });
-  for (let i = 0; i < TOTAL / BATCH; i++) await log.append(records);
+  for (let i = 0; i < BATCHES; i++) await log.append(records);
   const start = performance.now();
   let n = 0;
   for (let o = 0; o < log.endOffset;) {
@@ -107,36 +115,83 @@ async function readRun(): Promise<number> {
   if (n !== TOTAL) throw new Error(`read ${n} records, expected ${TOTAL}`);
   await log.close();
   rmSync(dir, { recursive: true, force: true });
-  return seconds;
+  return { seconds, fsyncs: 0 };
+}
+
+interface Measurement {
+  name: string;
+  run: () => Promise<RunResult>;
+  /** Index (in the same list) of the measurement this one is a ratio of. */
+  baselineOf?: number;
+  extra?: Partial<BenchRow>;
+}
+
+/** Run every measurement RUNS times, round by round, and make one median row of each. */
+async function measure(list: Measurement[]): Promise<BenchRow[]> {
+  const results = list.map(() => ({ rates: [] as number[], fsyncs: [] as number[], peak: 0 }));
+  for (let round = 0; round < RUNS; round++) {
+    for (const [k, m] of list.entries()) {
+      resetPeakRss();
+      const r = await m.run();
+      results[k]!.rates.push(TOTAL / r.seconds);
+      results[k]!.fsyncs.push(r.fsyncs);
+      results[k]!.peak = Math.max(results[k]!.peak, peakRssMiB());
+    }
+  }
+  return list.map((m, k) => {
+    const { rates, fsyncs, peak } = results[k]!;
+    const rate = median(rates);
+    const row: BenchRow = { name: m.name, value: rate, unit: ' rec/s', mbPerSec: rate * batchBytes / BATCH / 1e6, runs: rates, peakRssMiB: peak, ...m.extra };
+    const notes = [`median of ${RUNS}: ${rates.map((x) => (x / 1e6).toFixed(2)).join(', ')} M rec/s`];
+    if (fsyncs.some((f) => f > 0)) notes.push(`${median(fsyncs)} fdatasyncs per run`);
+    if (m.baselineOf !== undefined) {
+      const base = results[m.baselineOf]!.rates;
+      row.baseline = list[m.baselineOf]!.name;
+      row.ratio = rate / median(base);
+      const paired = rates.map((x, i) => x / base[i]!);
+      notes.push(`ratio run by run ${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}`);
+    }
+    row.note = notes.join('; ');
+    return row;
+  });
 }
 
 // Warm-up, not measured: the first run of a process writes into page-cache pages the machine
 // has to provide fresh (on this VM, 0.3-0.5 GB/s instead of 2-4 GB/s for pages freed by an
 // earlier run), so whichever run came first would be penalised. Every run deletes its files,
 // so each measured run reuses the pages of the one before.
-rawWrite(false);
+await baselineRun('none');
 
 const variant = process.argv[2] ?? 'all';
 const rows: BenchRow[] = [];
 const want = (v: string) => variant === 'all' || variant === v;
+const inFlight = `${IN_FLIGHT} in flight`;
 
 if (want('none')) {
-  const base = rawWrite(false);
-  rows.push(rateRow('baseline: fs.writeSync, no sync', base));
-  const rec = await appendRun('records', false);
-  rows.push(rateRow('append(records) flush=none', rec, { baseline: 'fs.writeSync', ratio: base / rec, target: '>= 3 M rec/s' }));
-  const bat = await appendRun('batch', false);
-  rows.push(rateRow('appendBatch(bytes) flush=none', bat, { baseline: 'fs.writeSync', ratio: base / bat }));
+  rows.push(...await measure([
+    { name: 'baseline: pwrite into a preallocated file, no sync', run: () => baselineRun('none'), extra: { group: 'baseline' } },
+    { name: 'append(records) flush=none', run: () => appendRun('records', 'none'), baselineOf: 0, extra: { target: '>= 3 M rec/s' } },
+    { name: 'appendBatch(bytes) flush=none', run: () => appendRun('batch', 'none'), baselineOf: 0 },
+  ]));
 }
 if (want('durable')) {
-  const base = rawWrite(true);
-  rows.push(rateRow(`baseline: fs.writeSync + fdatasync/${INTERVAL_MS}ms`, base));
-  const rec = await appendRun('records', true);
-  rows.push(rateRow(`append(records) group commit ${INTERVAL_MS}ms`, rec, { baseline: 'durable fs.writeSync', ratio: base / rec }));
-  const bat = await appendRun('batch', true);
-  rows.push(rateRow(`appendBatch(bytes) group commit ${INTERVAL_MS}ms`, bat, { baseline: 'durable fs.writeSync', ratio: base / bat, target: '>= 0.8 of baseline' }));
+  // Both of strand's group-commit cadences, each beside a baseline syncing on the same one.
+  const policies: Array<[string, FlushPolicy & BaselineSync, string]> = [
+    ['flush=always', 'always', 'fdatasync thread, back to back'],
+    [`flush=${INTERVAL_MS}ms`, { intervalMs: INTERVAL_MS }, `fdatasync thread every ${INTERVAL_MS}ms`],
+  ];
+  for (const [label, policy, cadence] of policies) {
+    const id = typeof policy === 'string' ? policy : `${policy.intervalMs}ms`;
+    rows.push(...await measure([
+      { name: `baseline: pwrite + ${cadence}, ${inFlight}`, run: () => baselineRun(policy), extra: { group: 'baseline', id: `append-durable-baseline-${id}` } },
+      { name: `append(records) ${label}, ${inFlight}`, run: () => appendRun('records', policy), baselineOf: 0, extra: { id: `append-durable-${id}` } },
+      { name: `appendBatch(bytes) ${label}, ${inFlight}`, run: () => appendRun('batch', policy), baselineOf: 0, extra: { id: `appendBatch-durable-${id}`, target: '>= 0.8 of baseline' } },
+    ]));
+  }
 }
 if (want('read')) {
-  rows.push(rateRow('sequential read(offset) records', await readRun(), { target: '>= 5 M rec/s' }));
+  rows.push(...await measure([{ name: 'sequential read(offset) records', run: readRun, extra: { target: '>= 5 M rec/s' } }]));
 }
+// The table for a reader running this file alone; bench/run.ts reads the rows line.
+process.stderr.write(`${formatTable(rows)}\n`);
 emitRows(rows);

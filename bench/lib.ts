@@ -14,6 +14,8 @@ export interface BenchRow {
   ratio?: number;
   /** Peak resident set size of the process that measured it, MiB. */
   peakRssMiB: number;
+  /** The value of each run when the row is the median of several (see `median`, `spreadText`). */
+  runs?: number[];
   /** Target from the issue, for the reader (never asserted). */
   target?: string;
   /** Stable key other rows refer to (`compareTo`, `peerOf`). */
@@ -42,6 +44,32 @@ export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/**
+ * Start a new peak-RSS window: on Linux, writing 5 to /proc/self/clear_refs resets the peak
+ * (VmHWM, which `peakRssMiB` reads through getrusage) to the current RSS, so a row measured after
+ * others in the same process reports its own peak. Elsewhere the peak stays the process's.
+ */
+export function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not Linux, or not allowed: peaks stay cumulative.
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** A median row's spread: its number of runs and half their range relative to the median, e.g. "n=5 ±3.1%". */
+export function spreadText(r: BenchRow): string {
+  if (r.runs === undefined || r.runs.length < 2 || !(r.value > 0)) return '';
+  const half = (Math.max(...r.runs) - Math.min(...r.runs)) / 2 / r.value;
+  return `n=${r.runs.length} ±${(half * 100).toFixed(1)}%`;
+}
+
 export function fmt(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
@@ -55,10 +83,11 @@ export function printTable(rows: BenchRow[]): void {
 
 /** The summary table as Markdown (also what the README publishes). */
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['benchmark', 'value', 'MB/s', 'p99', 'ratio', 'vs', 'peak RSS', 'target'];
+  const header = ['benchmark', 'value', 'spread', 'MB/s', 'p99', 'ratio', 'vs', 'peak RSS', 'target'];
   const lines = rows.map((r) => [
     r.name,
     r.note !== undefined && !(r.value > 0) ? 'skipped' : `${fmt(r.value)}${r.unit}`,
+    spreadText(r),
     r.mbPerSec === undefined ? '' : r.mbPerSec.toFixed(0),
     r.latency === undefined ? '' : `${r.latency.p99Ms.toFixed(2)} ms`,
     r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : r.ratio.toFixed(2),

@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmt, formatTable } from './lib.js';
+import { type BenchRow, fmt, formatTable, spreadText } from './lib.js';
 
 interface Results {
   date: string;
@@ -97,17 +97,17 @@ function curves(rows: BenchRow[]): string {
 }
 
 function table(rows: BenchRow[]): string {
-  const head = ['benchmark', 'value', 'MB/s', 'p50', 'p99', 'p99.9', 'ratio', 'vs', 'peak RSS', 'target', 'load'];
+  const head = ['benchmark', 'value', 'spread', 'MB/s', 'p50', 'p99', 'p99.9', 'ratio', 'vs', 'peak RSS', 'target', 'load'];
   const cells = (r: BenchRow) => {
     const skipped = r.note !== undefined && !(r.value > 0);
     return [
-      r.name, skipped ? 'skipped' : `${fmt(r.value)}${r.unit}`, r.mbPerSec === undefined ? '' : r.mbPerSec.toFixed(0),
+      r.name, skipped ? 'skipped' : `${fmt(r.value)}${r.unit}`, spreadText(r), r.mbPerSec === undefined ? '' : r.mbPerSec.toFixed(0),
       r.latency ? `${r.latency.p50Ms.toFixed(2)} ms` : '', r.latency ? `${r.latency.p99Ms.toFixed(2)} ms` : '', r.latency ? `${r.latency.p999Ms.toFixed(2)} ms` : '',
       r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : r.ratio.toFixed(2), skipped ? r.note! : (r.baseline ?? '') + (r.note && !skipped ? ` (${r.note})` : ''),
       Number.isFinite(r.peakRssMiB) && r.peakRssMiB > 0 ? `${r.peakRssMiB.toFixed(0)} MiB` : '', r.target ?? '', r.loadAvg === undefined ? '' : r.loadAvg.toFixed(1),
     ];
   };
-  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr class="${esc(r.group ?? 'micro')}">${cells(r).map((c, i) => `<td${i > 0 && i < 7 ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`;
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr class="${esc(r.group ?? 'micro')}">${cells(r).map((c, i) => `<td${i > 0 && i < 8 ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`;
 }
 
 export function renderReport(res: Results): string {

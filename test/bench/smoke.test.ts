@@ -12,12 +12,14 @@ import { afterAll, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'strand-bench-smoke-'));
+/** Runs per append measurement: two, so that every row is a median with a spread. */
+const RUNS = 2;
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 it('npm run bench --smoke completes and writes results with rows', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], {
     cwd: ROOT,
-    env: { ...process.env, STRAND_BENCH_SCALE: '0.02', STRAND_BENCH_PEERS: '0', STRAND_BENCH_OUT: out },
+    env: { ...process.env, STRAND_BENCH_SCALE: '0.02', STRAND_BENCH_PEERS: '0', STRAND_BENCH_OUT: out, STRAND_BENCH_RUNS: String(RUNS) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -30,12 +32,32 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
   const files = readdirSync(out);
   const json = files.find((f) => f.endsWith('.json'));
   expect(json, files.join(', ')).toBeDefined();
-  const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as { scale: number; rows: Array<{ name: string; value: number; id?: string }> };
+  const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as {
+    scale: number;
+    rows: Array<{ name: string; value: number; id?: string; runs?: number[]; baseline?: string; ratio?: number; note?: string }>;
+  };
   expect(results.scale).toBe(0.02);
   expect(results.rows.length).toBeGreaterThan(5);
   for (const id of ['sink-produce', 'produce-1', 'produce-all', 'consume', 'latency-half-peak']) {
     expect(results.rows.find((r) => r.id === id), id).toBeDefined();
   }
+  // The durable appends of both group-commit cadences, each beside its baseline of the same run:
+  // a pwrite thread and an fdatasync thread (bench/durable-baseline.ts) that did sync.
+  for (const cadence of ['always', '5ms']) {
+    const base = results.rows.find((r) => r.id === `append-durable-baseline-${cadence}`);
+    expect(base, cadence).toBeDefined();
+    expect(base!.runs).toHaveLength(RUNS);
+    expect(Number(/(\d+) fdatasyncs per run/.exec(base!.note ?? '')?.[1]), base!.note).toBeGreaterThan(0);
+    for (const id of [`append-durable-${cadence}`, `appendBatch-durable-${cadence}`]) {
+      const row = results.rows.find((r) => r.id === id);
+      expect(row, id).toBeDefined();
+      expect(row!.runs).toHaveLength(RUNS);
+      expect(row!.baseline).toBe(base!.name);
+      expect(row!.ratio).toBe(row!.value / base!.value);
+    }
+  }
   const html = readFileSync(join(out, json!.replace(/\.json$/, '.html')), 'utf8');
   expect(html).toContain('<svg');
-}, 120_000);
+  // Every benchmark in a fresh process, the append ones twice each: about a minute alone, and up
+  // to three on a machine whose two cores other test runs share.
+}, 240_000);
