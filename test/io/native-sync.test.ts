@@ -7,7 +7,7 @@
  * it busy: it starts an fdatasync of 64 MiB of dirty pages and watches /proc until the flusher
  * thread is inside that call, so the next round is known to take everything queued meanwhile.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadNativeBackend, type NativeSegmentFile } from '../../src/io/native.js';
@@ -150,6 +150,30 @@ describe.skipIf(skip)('native sync (group commit)', () => {
     expect(native.fsyncCount() - again).toBe(10);
     for (const f of files) f.close();
     for (let i = 0; i < 10; i++) expect(readFileSync(join(dir, `${i}.log`), 'utf8')).toBe(`\n${'x'.repeat(20)}y`);
+  });
+
+  it('the first sync of a new file also fsyncs its directory; an existing file has no entry to sync', async () => {
+    const dir = tmpDir();
+    const created = native.openSegmentFile(join(dir, 'new.log'));
+    created.append([Buffer.from('a')]);
+    let before = native.fsyncCount();
+    await created.sync();
+    // fdatasync of the file, then fsync of the directory, so that its new entry survives a power
+    // cut (fsyncCount counts both).
+    expect(native.fsyncCount() - before).toBe(2);
+    created.append([Buffer.from('b')]);
+    before = native.fsyncCount();
+    await created.sync();
+    expect(native.fsyncCount() - before).toBe(1);
+    created.close();
+
+    writeFileSync(join(dir, 'old.log'), '');
+    const existing = native.openSegmentFile(join(dir, 'old.log'));
+    existing.append([Buffer.from('a')]);
+    before = native.fsyncCount();
+    await existing.sync();
+    expect(native.fsyncCount() - before).toBe(1);
+    existing.close();
   });
 
   it('a sync with nothing new to cover resolves without an fsync', async () => {
