@@ -8,7 +8,7 @@
  * only STRAND_NO_FUSE=1, set on purpose, makes them skip (`describe.skipIf(powercutFsSkipped)`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -239,7 +239,8 @@ export async function mountPowercutFs(options: MountOptions = {}): Promise<Power
     throw new PowercutFsUnavailableError(`${problem}\n(power-cut tests need FUSE; set STRAND_NO_FUSE=1 to skip them on purpose)`);
   }
   const backing = options.backing ?? mkdtempSync(join(tmpdir(), 'strand-powercut-backing-'));
-  const mountpoint = mkdtempSync(join(tmpdir(), 'strand-powercut-mnt-'));
+  // Resolved, as /proc/self/mountinfo lists it.
+  const mountpoint = realpathSync(mkdtempSync(join(tmpdir(), 'strand-powercut-mnt-')));
   const fs = new Mount(mountpoint, backing, options.backing === undefined);
   try {
     await fs.start();

@@ -881,7 +881,9 @@ static int truncate_fd(int fd, uint64_t size) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
   if ((uint64_t)st.st_size == size) return 0;
-  int rc = journal_data(fd, size, (uint64_t)st.st_size, false);
+  uint64_t old = (uint64_t)st.st_size;
+  /* Shrinking loses [size, old); growing only changes the size (an empty range). */
+  int rc = journal_data(fd, size < old ? size : old, old, false);
   if (rc != 0) return rc;
   return ftruncate(fd, (off_t)size) == 0 ? 0 : -errno;
 }
