@@ -131,6 +131,7 @@ export class Broker implements BrokerCore {
       maxFrameBytes: this.config.int('socket.request.max.bytes'),
       maxQueuedRequests: this.config.int('queued.max.requests'),
       maxQueuedBytes: this.config.int('queued.max.request.bytes'),
+      maxQueuedResponseBytes: this.config.int('queued.max.response.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
     };
     const listeners = this.config.listeners;

@@ -57,6 +57,8 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'connections.max.idle.ms': { kind: 'long', default: '600000', min: 1, doc: 'close connections idle this long' },
   'queued.max.requests': { kind: 'int', default: '500', min: 1, doc: 'unanswered requests per connection before it stops being read' },
   'queued.max.request.bytes': { kind: 'long', default: String(64 * 1024 * 1024), min: 1, doc: 'unanswered request bytes per connection before it stops being read (strand: per connection)' },
+  'queued.max.response.bytes': { kind: 'long', default: String(64 * 1024 * 1024), min: 1, doc: 'strand only: response bytes per connection written but not yet taken by the client (or waiting behind an earlier response); while above it, no further Fetch of that connection is started and it stops being read, until the client reads' },
+  'fetch.max.bytes': { kind: 'int', default: String(55 * 1024 * 1024), min: 1024, doc: 'The maximum number of bytes we will return for a fetch request. Must be at least 1024.' },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, doc: 'delay of the first rebalance of a new group' },
   'transaction.state.log.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __transaction_state' },

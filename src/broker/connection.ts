@@ -7,6 +7,16 @@
  * Back-pressure: when unanswered requests or their bytes pass the limits, or the socket's
  * write buffer is full, the connection stops reading until it drains. A frame that is too big
  * or cannot be parsed closes this connection only.
+ *
+ * Response memory: requests read together run concurrently, and a Fetch answers with up to
+ * fetch.max.bytes (on the portable backend, bytes copied onto the heap), so a client that
+ * pipelines fetches and does not read could make the broker hold hundreds of responses. So a
+ * connection runs one Fetch at a time, in request order, and starts the next only while its
+ * response bytes not yet taken by the client (the socket's write buffer plus answers waiting
+ * behind an earlier one) are below `maxQueuedResponseBytes`; other requests do not wait. What
+ * a connection holds in responses is thus at most that bound plus one Fetch response plus its
+ * (small) other answers. Kafka handles one request per connection at a time, so a client sees
+ * no ordering it could not see there.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -17,6 +27,8 @@ export interface ConnectionLimits {
   maxFrameBytes: number;
   maxQueuedRequests: number;
   maxQueuedBytes: number;
+  /** Response bytes not yet taken by the client above which no further Fetch is started. */
+  maxQueuedResponseBytes: number;
   idleMs: number;
 }
 
@@ -29,9 +41,17 @@ interface Pending {
   chunks: Buffer[] | null;
   /** The reusable buffer the request was assembled in, returned once it is answered. */
   recycle: Buffer | null;
+  fetch: boolean;
+}
+
+/** A Fetch read but not started yet (one runs at a time; see the top of this file). */
+interface Deferred {
+  slot: Pending;
+  frame: Buffer;
 }
 
 const PRODUCE = 0;
+const FETCH = 1;
 /** Produce frames from this size up are assembled in recycled buffers (FrameBuffers). */
 const RECYCLE_MIN_BYTES = 16 * 1024;
 /** Largest frame assembled in a recycled buffer; larger ones get their own. */
@@ -80,6 +100,10 @@ export class Connection {
   /** The recycled buffer the frame being read is assembled in. */
   private assembling: Buffer | null = null;
   private queuedBytes = 0;
+  /** Bytes of answers waiting behind an earlier, unanswered request. */
+  private heldBytes = 0;
+  private readonly deferred: Deferred[] = [];
+  private fetching = false;
   private closed = false;
   private paused = false;
   private stopped = false;
@@ -104,7 +128,10 @@ export class Connection {
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleMs);
     socket.on('timeout', () => this.close('idle timeout'));
-    socket.on('drain', () => this.maybeResume());
+    socket.on('drain', () => {
+      this.startDeferred();
+      this.maybeResume();
+    });
     socket.on('error', (err) => {
       this.logger.debug({ remote: this.remote, err: err.message }, 'connection error');
       this.close();
@@ -142,10 +169,41 @@ export class Connection {
     if (this.closed) return;
     const recycle = this.assembling !== null && frame.buffer === this.assembling.buffer ? this.assembling : null;
     this.assembling = null;
-    const slot: Pending = { bytes: frame.length, done: false, chunks: null, recycle };
+    const fetch = frame.length >= 2 && frame.readInt16BE(0) === FETCH;
+    const slot: Pending = { bytes: frame.length, done: false, chunks: null, recycle, fetch };
     this.pending.push(slot);
     this.queuedBytes += frame.length;
     if (this.pending.length >= this.limits.maxQueuedRequests || this.queuedBytes >= this.limits.maxQueuedBytes) this.pause();
+    if (fetch && (this.deferred.length > 0 || !this.mayStartFetch(slot))) {
+      this.deferred.push({ slot, frame });
+      return;
+    }
+    this.run(slot, frame);
+  }
+
+  /**
+   * Whether the Fetch of `slot` may start: no other runs, and the response bytes the client has
+   * not taken are below the bound. Each wait ends with an event that calls startDeferred: the
+   * socket's buffer is counted only past its high-water mark, where 'drain' will follow; the
+   * answers held behind an earlier request leave when it is answered, and are not counted for
+   * the Fetch that is itself at the head of the queue (they wait for it).
+   */
+  private mayStartFetch(slot: Pending): boolean {
+    if (this.fetching) return false;
+    const unsent = this.socket.writableNeedDrain ? this.socket.writableLength : 0;
+    const held = this.pending[0] === slot ? 0 : this.heldBytes;
+    return unsent + held < this.limits.maxQueuedResponseBytes;
+  }
+
+  /** Start the Fetch that has waited longest, if it may start now. */
+  private startDeferred(): void {
+    if (this.closed || this.deferred.length === 0 || !this.mayStartFetch(this.deferred[0]!.slot)) return;
+    const next = this.deferred.shift()!;
+    this.run(next.slot, next.frame);
+  }
+
+  private run(slot: Pending, frame: Buffer): void {
+    if (slot.fetch) this.fetching = true;
     let result: Promise<Buffer[] | null> | Buffer[] | null;
     try {
       result = this.handle(frame, this);
@@ -161,6 +219,8 @@ export class Connection {
   private complete(slot: Pending, chunks: Buffer[] | null): void {
     slot.done = true;
     slot.chunks = chunks;
+    if (slot.fetch) this.fetching = false;
+    if (chunks !== null) for (const c of chunks) this.heldBytes += c.length;
     if (slot.recycle !== null) {
       this.frameBuffers.give(slot.recycle);
       slot.recycle = null;
@@ -176,9 +236,13 @@ export class Connection {
         this.socket.cork();
         corked = true;
       }
-      for (const c of head.chunks) this.socket.write(c);
+      for (const c of head.chunks) {
+        this.heldBytes -= c.length;
+        this.socket.write(c);
+      }
     }
     if (corked) this.socket.uncork();
+    this.startDeferred();
     // A slow reader: stop taking requests until what we wrote has drained.
     if (this.socket.writableNeedDrain) this.pause();
     else this.maybeResume();

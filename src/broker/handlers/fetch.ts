@@ -2,9 +2,18 @@
  * Fetch (1), v4+ (v2 record batches). For each partition the handler finds the byte range in
  * the segment from the offset index and answers with a zero-copy view of it: record bytes are
  * never copied or parsed here. A fetch that has less than `min_bytes` waits (long poll) until
- * an append to one of its partitions or `max_wait_ms`. `max_bytes` and per-partition limits
- * apply, except that the first non-empty partition always gets at least one whole batch
- * (KIP-74). Incremental fetch sessions per KIP-227 (see fetch-sessions.ts).
+ * an append to one of its partitions or `max_wait_ms`. Incremental fetch sessions per KIP-227
+ * (see fetch-sessions.ts).
+ *
+ * Byte limits (KIP-74, as Kafka's ReplicaManager.readFromLocalLog applies them): the response
+ * budget is min(max_bytes, the broker's fetch.max.bytes); partitions are read in request order,
+ * each up to min(partition_max_bytes, what is left of the budget). Only the first partition
+ * with data may exceed its limit, by its first batch, so a consumer always makes progress. A
+ * later partition whose first batch does not fit what is left gets no records, as in Kafka
+ * (which replaces an incomplete first batch with an empty set; the Java consumer fails on a
+ * partition that holds bytes but no complete batch). Where the limit falls inside a later
+ * batch, that batch is left out: Kafka sends its first bytes, which every client discards, so
+ * strand leaves that budget to the partitions after it instead.
  *
  * isolation_level READ_COMMITTED (1) reads only up to the last stable offset and sends the
  * aborted transactions overlapping the returned range, so the client drops their records; the
@@ -46,10 +55,12 @@ function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
   return { throttleTimeMs: 0, errorCode, sessionId, responses: [] };
 }
 
-/** Read every wanted partition once. `budget` is the request's max_bytes. */
+/** Read every wanted partition once, within `budget` bytes of records (see the top of this file). */
 function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number): Result[] {
   const out: Result[] = [];
-  let remaining = budget;
+  let remaining = Math.max(0, budget);
+  // Kafka's minOneMessage: true until a partition has returned records.
+  let firstWithData = true;
   for (const w of wanted) {
     const data: FetchResponsePartitionData = {
       partitionIndex: w.partition, errorCode: 0, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n,
@@ -67,17 +78,18 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
       data.highWatermark = BigInt(end);
       data.lastStableOffset = BigInt(lso);
       data.logStartOffset = BigInt(log.startOffset);
+      const limit = Math.max(0, Math.min(w.maxBytes, remaining));
       if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
         data.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
-      } else if (w.fetchOffset < end && (remaining > 0 || out.every((r) => r.bytes === 0))) {
+      } else if (w.fetchOffset < end && (limit > 0 || firstWithData)) {
         try {
-          // The first partition with data may exceed max_bytes by one batch (KIP-74).
-          const limit = Math.max(0, Math.min(w.maxBytes, remaining));
+          // Whole batches within `limit`, or the first batch alone when it is larger.
           const slice = log.readSlice(w.fetchOffset, limit, committed ? lso : end);
-          if (slice !== null) {
+          if (slice !== null && (firstWithData || slice.view.length <= limit)) {
             data.records = slice.view;
             bytes = slice.view.length;
-            remaining -= bytes;
+            remaining = Math.max(0, remaining - bytes);
+            firstWithData = false;
             if (committed) data.abortedTransactions = log.abortedTransactions(w.fetchOffset, slice.nextOffset).map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }));
           }
         } catch (err) {
@@ -135,7 +147,8 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
       }
     }
 
-    const budget = v >= 3 ? req.maxBytes ?? 0x7fffffff : 0x7fffffff;
+    // Kafka: min(request max_bytes, fetch.max.bytes); v4+ only, so max_bytes is always there.
+    const budget = Math.min(req.maxBytes ?? 0x7fffffff, core.config.int('fetch.max.bytes'));
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const isolationLevel = v >= 4 ? req.isolationLevel ?? 0 : 0;
     let results = collect(core, wanted, budget, isolationLevel);
