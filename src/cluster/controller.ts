@@ -1,0 +1,149 @@
+/**
+ * The active controller's work for one term: assign replicas to new topics, and keep every
+ * partition's leader and ISR consistent with the live brokers (reconcilePartition). It runs once
+ * when elected and again whenever brokers or topics change; each run reads the state afresh
+ * from etcd and writes each decision as a compare-and-swap fenced by the term, so a decision
+ * made on a stale read is refused and the run is repeated, and a superseded term writes nothing.
+ */
+import type { Etcd3 } from 'etcd3';
+import { KafkaErrorCode } from '../errors.js';
+import { logger } from '../logger.js';
+import { assignReplicas, topicStartIndex } from './assignment.js';
+import { keyOf, readPrefix } from './etcd-client.js';
+import type { ControllerTerm, TermOp } from './election.js';
+import { NotControllerError } from './errors.js';
+import type { ClusterKeys } from './keys.js';
+import { initialPartitionState, reconcilePartition } from './partition-change.js';
+import { decodeBroker, decodePartition, decodeTopic, encodePartition, encodeTopic } from './records.js';
+import type { BrokerRegistration, PartitionState, TopicRecord } from './types.js';
+
+/** etcd refuses transactions of more than 128 operations by default (--max-txn-ops). */
+const MAX_PARTITIONS_PER_TXN = 100;
+const RETRY_MS = 250;
+
+interface Snapshot {
+  brokers: BrokerRegistration[];
+  topics: { value: TopicRecord; modRevision: number }[];
+  partitions: { value: PartitionState; modRevision: number; key: string }[];
+}
+
+export class ActiveController {
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly keys: ClusterKeys,
+    readonly term: ControllerTerm,
+    private readonly uncleanDefault: boolean,
+    /** Called once when the term turns out to be superseded. */
+    private readonly onDeposed: (err: NotControllerError) => void,
+  ) {}
+
+  /** Asks for a run; runs requested while one is in progress coalesce into one more. */
+  schedule(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private async run(): Promise<void> {
+    let retry = false;
+    try {
+      retry = !(await this.reconcile());
+    } catch (err) {
+      if (err instanceof NotControllerError) {
+        this.stop();
+        this.onDeposed(err);
+      } else {
+        logger.warn({ err, nodeId: this.term.nodeId }, 'cluster: controller run failed, retrying');
+        retry = true;
+      }
+    }
+    this.running = false;
+    if (this.stopped) return;
+    if (this.again) {
+      this.again = false;
+      this.schedule();
+    } else if (retry) {
+      this.timer = setTimeout(() => this.schedule(), RETRY_MS);
+    }
+  }
+
+  /** One pass; false when some write lost a race and the pass must be repeated. */
+  private async reconcile(): Promise<boolean> {
+    const snap = await this.snapshot();
+    if (this.stopped) return true;
+    const live = new Set(snap.brokers.map((b) => b.nodeId));
+    let clean = true;
+    const existing = new Map(snap.partitions.map((p) => [p.key, p.value]));
+    for (const t of snap.topics) {
+      if (t.value.assignment === null && !t.value.error) clean = (await this.assign(t.value, t.modRevision, snap.brokers, existing)) && clean;
+    }
+    const topics = new Map(snap.topics.map((t) => [t.value.name, t.value]));
+    for (const p of snap.partitions) {
+      const unclean = (topics.get(p.value.topic)?.configs['unclean.leader.election.enable'] ?? String(this.uncleanDefault)) === 'true';
+      const next = reconcilePartition(p.value, live, unclean, this.term.epoch);
+      if (!next) continue;
+      const res = await this.term.commit([{ key: p.key, expectModRevision: p.modRevision, value: encodePartition(next) }], `the state change of ${p.value.topic}-${p.value.partition}`);
+      if (!res.ok) clean = false;
+      else if (next.leader !== p.value.leader) logger.info({ topic: next.topic, partition: next.partition, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr }, 'cluster: partition leader changed');
+    }
+    return clean;
+  }
+
+  private async snapshot(): Promise<Snapshot> {
+    const { kvs } = await readPrefix(this.client, this.keys.prefix);
+    const snap: Snapshot = { brokers: [], topics: [], partitions: [] };
+    for (const kv of kvs) {
+      const parsed = this.keys.parse(keyOf(kv));
+      if (parsed?.kind === 'broker') snap.brokers.push(decodeBroker(kv));
+      else if (parsed?.kind === 'topic') snap.topics.push({ value: decodeTopic(kv), modRevision: Number(kv.mod_revision) });
+      else if (parsed?.kind === 'partition') snap.partitions.push({ value: decodePartition(kv), modRevision: Number(kv.mod_revision), key: keyOf(kv) });
+    }
+    return snap;
+  }
+
+  /**
+   * Assigns a pending topic's replicas and writes its partitions, then the topic record with the
+   * assignment (which marks it complete). Partitions written by an interrupted earlier run (a topic
+   * of more than one transaction's worth) keep their replicas.
+   */
+  private async assign(topic: TopicRecord, modRevision: number, brokers: BrokerRegistration[], existing: Map<string, PartitionState>): Promise<boolean> {
+    const what = `the creation of topic ${topic.name}`;
+    if (topic.replicationFactor > brokers.length) {
+      const error = { code: KafkaErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${topic.replicationFactor} is larger than the ${brokers.length} live broker(s)` };
+      return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, error }) }], what)).ok;
+    }
+    const computed = assignReplicas(topic.numPartitions, topic.replicationFactor, brokers, topicStartIndex(topic.name, brokers.length));
+    const assignment = computed.map((replicas, p) => existing.get(this.keys.partition(topic.name, p))?.replicas ?? replicas);
+    const ops: TermOp[] = [];
+    assignment.forEach((replicas, p) => {
+      const key = this.keys.partition(topic.name, p);
+      if (!existing.has(key)) ops.push({ key, expectModRevision: 0, value: encodePartition(initialPartitionState(topic.name, p, replicas, this.term.epoch)) });
+    });
+    for (let i = 0; i < ops.length; i += MAX_PARTITIONS_PER_TXN) {
+      const chunk = ops.slice(i, i + MAX_PARTITIONS_PER_TXN);
+      const last = i + MAX_PARTITIONS_PER_TXN >= ops.length;
+      // The topic record guards every chunk, so a topic deleted meanwhile gets no partitions;
+      // the last chunk also completes it.
+      chunk.push({ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic(last ? { ...topic, assignment } : topic) });
+      const res = await this.term.commit(chunk, what);
+      if (!res.ok) return false;
+      if (last) return true;
+      modRevision = res.revision;
+    }
+    return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, assignment }) }], what)).ok;
+  }
+}

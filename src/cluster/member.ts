@@ -1,0 +1,194 @@
+/**
+ * A broker's membership of a cluster: its session and registration, its watched copy of the
+ * cluster state, its candidacy for controller and, while elected, the controller's work. This is
+ * the `ClusterMetadata` the broker consumes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { InvalidArgumentError } from '../errors.js';
+import { logger } from '../logger.js';
+import { type ClusterConfig, DEFAULT_SESSION_TIMEOUT_MS, leaseTtlSeconds, validateConfig } from './config.js';
+import { ActiveController } from './controller.js';
+import { campaign, type ControllerTerm } from './election.js';
+import { ClusterMetadataError, InvalidReplicationFactorError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from './errors.js';
+import { connectEtcd } from './etcd-client.js';
+import { alterPartition } from './isr.js';
+import { ClusterKeys } from './keys.js';
+import { type ChangeSet, MetadataCache, partitionId } from './metadata-cache.js';
+import { encodeTopic } from './records.js';
+import { Session } from './session.js';
+import type { BrokerRegistration, ClusterMetadata, ControllerInfo, CreateTopicSpec, PartitionState, PartitionStateListener, TopicRecord } from './types.js';
+
+const CAMPAIGN_RETRY_MS = 200;
+
+export class ClusterMember implements ClusterMetadata {
+  readonly nodeId: number;
+  readonly keys: ClusterKeys;
+  private readonly client: Etcd3;
+  private readonly cache: MetadataCache;
+  private readonly session: Session;
+  private active: ActiveController | null = null;
+  private campaigning = false;
+  private closed = false;
+  /** The last term this member won, kept after it is deposed (fault tests write through it to see etcd refuse). */
+  lastTerm: ControllerTerm | null = null;
+
+  private constructor(private readonly config: ClusterConfig) {
+    validateConfig(config);
+    this.nodeId = config.nodeId;
+    this.keys = ClusterKeys.forCluster(config.clusterId);
+    this.client = connectEtcd(config.endpoints);
+    this.cache = new MetadataCache(this.client, this.keys, config.nodeId);
+    const ttl = leaseTtlSeconds(config.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS);
+    this.session = new Session(this.client, this.keys, { nodeId: config.nodeId, listeners: config.listeners, rack: config.rack ?? null }, ttl);
+  }
+
+  /** Reads the cluster state, registers this broker, and stands for controller. `listener` hears the initial state too. */
+  static async start(config: ClusterConfig, listener?: PartitionStateListener): Promise<ClusterMember> {
+    const member = new ClusterMember(config);
+    if (listener) member.addListener(listener);
+    try {
+      await member.cache.start();
+    } catch (err) {
+      member.client.close();
+      throw new ClusterMetadataError(`cannot read the cluster state from etcd at ${config.endpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+    }
+    member.cache.changeHooks.add((c) => member.onChange(c));
+    member.session.on('registered', () => member.maybeCampaign());
+    member.session.on('lost', () => member.resign('its session was lost'));
+    await member.session.start();
+    return member;
+  }
+
+  get sessionTtlSeconds(): number {
+    return this.session.ttlSeconds;
+  }
+
+  liveBrokers(): BrokerRegistration[] {
+    return this.cache.liveBrokers();
+  }
+
+  controller(): ControllerInfo | null {
+    const c = this.cache.controller;
+    return c && { nodeId: c.nodeId, epoch: c.epoch };
+  }
+
+  isController(): boolean {
+    return this.active !== null;
+  }
+
+  topics(): TopicRecord[] {
+    return [...this.cache.topics.values()].map((t) => t.value).filter((t) => t.assignment !== null);
+  }
+
+  topic(name: string): TopicRecord | undefined {
+    const t = this.cache.topics.get(name)?.value;
+    return t?.assignment ? t : undefined;
+  }
+
+  partition(topic: string, partition: number): PartitionState | undefined {
+    return this.cache.partitions.get(partitionId(topic, partition))?.value;
+  }
+
+  addListener(listener: PartitionStateListener): () => void {
+    return this.cache.addListener(listener);
+  }
+
+  async createTopic(spec: CreateTopicSpec): Promise<TopicRecord> {
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(spec.name)) throw new InvalidArgumentError(`topic name ${spec.name} may only contain [A-Za-z0-9._-]`);
+    if (!Number.isInteger(spec.numPartitions) || spec.numPartitions < 1) throw new InvalidArgumentError(`topic ${spec.name}: ${spec.numPartitions} partitions`);
+    const live = this.cache.brokers.size;
+    if (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1 || spec.replicationFactor > live) throw new InvalidReplicationFactorError(spec.name, spec.replicationFactor, live);
+    const record: TopicRecord = { name: spec.name, topicId: randomBytes(16).toString('base64url'), numPartitions: spec.numPartitions, replicationFactor: spec.replicationFactor, configs: spec.configs ?? {}, assignment: null };
+    const key = this.keys.topic(spec.name);
+    const res = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(encodeTopic(record))).commit();
+    if (!res.succeeded) throw new TopicAlreadyExistsError(spec.name);
+    const done = await this.waitFor(`topic ${spec.name} to be assigned by the controller`, () => {
+      const t = this.cache.topics.get(spec.name);
+      return t && t.value.topicId === record.topicId && (t.value.assignment || t.value.error) ? t : undefined;
+    });
+    if (done.value.error) {
+      await this.client.if(key, 'Mod', '==', done.modRevision).then(this.client.delete().key(key)).commit();
+      throw new InvalidReplicationFactorError(spec.name, spec.replicationFactor, this.cache.brokers.size);
+    }
+    return done.value;
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const key = this.keys.topic(name);
+    const res = await this.client.if(key, 'Create', '>', 0).then(this.client.delete().key(key), this.client.delete().prefix(this.keys.partitionsOf(name))).commit();
+    if (!res.succeeded) throw new UnknownTopicOrPartitionError(name);
+  }
+
+  requestIsrChange(topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[]): Promise<PartitionState> {
+    return alterPartition(this.client, this.keys, { brokerId: this.nodeId, topic, partition, leaderEpoch, partitionEpoch, newIsr });
+  }
+
+  /** Leaves the cluster: stops controlling and revokes the session, so etcd drops the registration (and the controller key) at once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.resign('it is closing');
+    await this.session.close();
+    await this.cache.close();
+    this.client.close();
+  }
+
+  private onChange(changes: ChangeSet): void {
+    if (changes.controller) {
+      const c = this.cache.controller;
+      if (this.active && c?.createRevision !== this.active.term.createRevision) this.resign(c ? `node ${c.nodeId} holds epoch ${c.epoch}` : 'its controller key is gone');
+      if (!c) this.maybeCampaign();
+    }
+    if (this.active && (changes.brokers || changes.topics)) this.active.schedule();
+  }
+
+  private maybeCampaign(): void {
+    if (this.closed || this.config.controllerCandidate === false || this.active || this.campaigning || this.cache.controller) return;
+    const leaseId = this.session.leaseId;
+    if (!leaseId) return;
+    this.campaigning = true;
+    void campaign(this.client, this.keys, this.nodeId, leaseId)
+      .then((term) => {
+        if (!term) return;
+        if (this.closed || this.session.leaseId !== leaseId) return;
+        this.lastTerm = term;
+        logger.info({ nodeId: this.nodeId, controllerEpoch: term.epoch }, 'cluster: elected controller');
+        this.active = new ActiveController(this.client, this.keys, term, this.config.uncleanLeaderElection ?? false, (err) => this.resign(err.message));
+        this.active.schedule();
+      })
+      .catch((err: Error) => logger.debug({ err: err.message, nodeId: this.nodeId }, 'cluster: campaign failed'))
+      .finally(() => {
+        this.campaigning = false;
+        // The key may have gone while this campaign was in flight; the watch event was ignored then.
+        if (!this.active && !this.cache.controller) setTimeout(() => this.maybeCampaign(), CAMPAIGN_RETRY_MS);
+      });
+  }
+
+  private resign(why: string): void {
+    if (!this.active) return;
+    logger.info({ nodeId: this.nodeId, controllerEpoch: this.active.term.epoch, why }, 'cluster: no longer the controller');
+    this.active.stop();
+    this.active = null;
+  }
+
+  private waitFor<T>(what: string, check: () => T | undefined): Promise<T> {
+    const now = check();
+    if (now !== undefined) return Promise.resolve(now);
+    const timeoutMs = 2 * (this.config.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS) + 5000;
+    return new Promise((resolve, reject) => {
+      const hook = (): void => {
+        const v = check();
+        if (v === undefined) return;
+        clearTimeout(timer);
+        this.cache.changeHooks.delete(hook);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        this.cache.changeHooks.delete(hook);
+        reject(new ClusterMetadataError(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.cache.changeHooks.add(hook);
+    });
+  }
+}

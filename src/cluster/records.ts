@@ -1,0 +1,68 @@
+/** JSON encoding of the cluster records in etcd, checked on the way in so a bad value names its key. */
+import type { IKeyValue } from 'etcd3';
+import { ClusterMetadataError } from './errors.js';
+import type { BrokerRegistration, ControllerInfo, PartitionState, TopicRecord } from './types.js';
+
+function parse(kv: IKeyValue): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(kv.value.toString('utf8'));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ClusterMetadataError(`etcd key ${kv.key.toString()} does not hold a JSON object`);
+}
+
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isIntArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(isInt);
+
+function bad(kv: IKeyValue, field: string): never {
+  throw new ClusterMetadataError(`etcd key ${kv.key.toString()}: field ${field} is missing or malformed`);
+}
+
+export function decodeBroker(kv: IKeyValue): BrokerRegistration {
+  const v = parse(kv);
+  if (!isInt(v.nodeId)) bad(kv, 'nodeId');
+  if (!Array.isArray(v.listeners)) bad(kv, 'listeners');
+  if (v.rack !== null && typeof v.rack !== 'string') bad(kv, 'rack');
+  return { nodeId: v.nodeId, listeners: v.listeners as BrokerRegistration['listeners'], rack: v.rack, brokerEpoch: Number(kv.create_revision) };
+}
+
+export function encodeBroker(b: Omit<BrokerRegistration, 'brokerEpoch'>): string {
+  return JSON.stringify({ nodeId: b.nodeId, listeners: b.listeners, rack: b.rack });
+}
+
+export function decodeController(kv: IKeyValue): ControllerInfo {
+  const v = parse(kv);
+  if (!isInt(v.nodeId)) bad(kv, 'nodeId');
+  if (!isInt(v.epoch)) bad(kv, 'epoch');
+  return { nodeId: v.nodeId, epoch: v.epoch };
+}
+
+export function decodeTopic(kv: IKeyValue): TopicRecord {
+  const v = parse(kv);
+  if (typeof v.name !== 'string') bad(kv, 'name');
+  if (typeof v.topicId !== 'string') bad(kv, 'topicId');
+  if (!isInt(v.numPartitions)) bad(kv, 'numPartitions');
+  if (!isInt(v.replicationFactor)) bad(kv, 'replicationFactor');
+  if (v.assignment !== null && !(Array.isArray(v.assignment) && v.assignment.every(isIntArray))) bad(kv, 'assignment');
+  return v as unknown as TopicRecord;
+}
+
+export function decodePartition(kv: IKeyValue): PartitionState {
+  const v = parse(kv);
+  if (typeof v.topic !== 'string') bad(kv, 'topic');
+  for (const f of ['partition', 'leader', 'leaderEpoch', 'partitionEpoch', 'controllerEpoch']) if (!isInt(v[f])) bad(kv, f);
+  if (!isIntArray(v.replicas)) bad(kv, 'replicas');
+  if (!isIntArray(v.isr)) bad(kv, 'isr');
+  return v as unknown as PartitionState;
+}
+
+/** Field order fixed, so equal states are equal strings. */
+export function encodePartition(s: PartitionState): string {
+  return JSON.stringify({ topic: s.topic, partition: s.partition, replicas: s.replicas, isr: s.isr, leader: s.leader, leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch, controllerEpoch: s.controllerEpoch });
+}
+
+export function encodeTopic(t: TopicRecord): string {
+  return JSON.stringify(t);
+}

@@ -1,0 +1,136 @@
+/**
+ * A real etcd (Debian `etcd-server`) on loopback for cluster tests: free ports, a temporary data
+ * directory, started and waited for, stopped after the test. It can be restarted on the same data
+ * directory and ports, and paused (SIGSTOP/SIGCONT) for fault tests.
+ *
+ * A missing `etcd` binary fails the test with the command that installs it; STRAND_NO_ETCD=1 is
+ * the only way to skip cluster tests (`etcdAvailable()` tells the test files to do so).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+
+export const ETCD_SKIPPED = process.env.STRAND_NO_ETCD === '1';
+
+function etcdBinary(): string {
+  const probe = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error('the etcd binary is not on PATH: cluster tests need a real etcd. Install it with `apt-get install -y etcd-server` (or set STRAND_NO_ETCD=1 to skip the cluster tests on purpose)');
+  }
+  return 'etcd';
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export class EtcdServer {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private log = '';
+
+  private constructor(readonly dataDir: string, readonly clientPort: number, readonly peerPort: number) {}
+
+  /** `host:port`, the form `--cluster etcd://HOST:PORT` takes. */
+  get endpoint(): string {
+    return `127.0.0.1:${this.clientPort}`;
+  }
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error('etcd is not running');
+    return this.child.pid;
+  }
+
+  static async start(): Promise<EtcdServer> {
+    etcdBinary();
+    const server = new EtcdServer(mkdtempSync(join(tmpdir(), 'strand-etcd-')), await freePort(), await freePort());
+    running.push(server);
+    await server.launch();
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const client = `http://127.0.0.1:${this.clientPort}`;
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const child = spawn(etcdBinary(), [
+      '--name', 'default',
+      '--data-dir', this.dataDir,
+      '--listen-client-urls', client,
+      '--advertise-client-urls', client,
+      '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `default=${peer}`,
+      // etcd warns about slow fsyncs on a busy test machine; only its errors matter here.
+      '--logger', 'zap',
+      '--log-level', 'error',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.log = '';
+    child.stderr!.on('data', (d: Buffer) => { this.log = (this.log + d.toString()).slice(-4000); });
+    this.exited = new Promise((r) => child.once('exit', () => r()));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`etcd exited (${child.exitCode}) before it answered: ${this.log}`);
+      if (await this.healthy()) return;
+      if (Date.now() > deadline) throw new Error(`etcd on ${this.endpoint} did not answer within 15 s: ${this.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async healthy(): Promise<boolean> {
+    try {
+      const res = await fetch(`http://${this.endpoint}/health`, { signal: AbortSignal.timeout(500) });
+      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s; the data directory stays. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(timer);
+    this.child = null;
+  }
+
+  /** Stops etcd and starts it again on the same data directory and ports. */
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.launch();
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+const running: EtcdServer[] = [];
+
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.destroy();
+});
