@@ -37,8 +37,11 @@ export type BaselineSync = 'none' | 'always' | { intervalMs: number };
 
 export interface BaselineOptions {
   path: string;
-  /** The bytes of one batch, written `batches` times back to back. */
-  chunk: Buffer;
+  /**
+   * Batches of one size, written in turn (batch i is chunks[i % length]) `batches` times back to
+   * back: the buffers strand's appendBatch rows cycle through, so both read the same memory.
+   */
+  chunks: readonly Buffer[];
   batches: number;
   /** Batches written but not yet durable that the writer may have at once. */
   inFlight: number;
@@ -98,7 +101,8 @@ function waitSynced(state: Int32Array, batches: number, path: string): void {
 
 /** One run of the baseline; the file is created, preallocated and closed here (outside the timing). */
 export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
-  const size = o.chunk.length;
+  const size = o.chunks[0]!.length;
+  if (o.chunks.some((c) => c.length !== size)) throw new Error('baseline: every chunk must have the same size');
   const fd = openSync(o.path, 'w+');
   const preallocation = preallocate(o.path, fd, size * o.batches);
   const sync = o.sync;
@@ -111,7 +115,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     const start = performance.now();
     for (let i = 0; i < o.batches; i++) {
       if (durable) waitSynced(state, i - o.inFlight + 1, o.path);
-      writeSync(fd, o.chunk, 0, size, i * size);
+      writeSync(fd, o.chunks[i % o.chunks.length]!, 0, size, i * size);
       if (durable) {
         Atomics.store(state, WRITTEN, i + 1);
         Atomics.notify(state, WRITTEN);
