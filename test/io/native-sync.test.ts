@@ -65,29 +65,32 @@ function startSlowSync(file: NativeSegmentFile, path: string): { started: boolea
 }
 
 /**
- * Runs `queue` (synchronous: appends and sync() calls) while the flusher thread is inside a slow
- * fdatasync of another file, and checks that it still was when `queue` returned. Returns what
- * `queue` returned, the promise of the slow sync, and the fsync count before it.
+ * Opens fresh files with `open`, then runs `queue` (synchronous: appends and sync() calls on
+ * them) while the flusher thread is inside a slow fdatasync of another file, and checks that it
+ * still was when `queue` returned. When it was not (the fdatasync ended first: a loaded machine
+ * can pause this thread longer than the call takes), everything is awaited, closed and tried
+ * again on new files. Returns the files, the syncs `queue` made, the slow sync, and the fsync
+ * count before it.
  */
-async function whileFlusherBusy<T>(queue: () => T): Promise<{ value: T; slow: Promise<void>; before: number }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const path = join(tmpDir(), 'busy.log');
-    const busy = native.openSegmentFile(path, { preallocate: BIG + 4096 });
-    busy.append([Buffer.from('x')]);
-    await busy.sync(); // its directory fsync, out of the way
+async function whileFlusherBusy(
+  open: (dir: string) => Promise<NativeSegmentFile[]>,
+  queue: (files: NativeSegmentFile[]) => Promise<void>[],
+): Promise<{ dir: string; files: NativeSegmentFile[]; syncs: Promise<void>[]; slow: Promise<void>; before: number }> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const dir = tmpDir();
+    const files = await open(dir);
+    const path = join(dir, 'busy.log');
+    const busy = await syncedFile(path, BIG + 4096);
     const before = native.fsyncCount();
     const { started, done } = startSlowSync(busy, path);
-    if (started) {
-      const value = queue();
-      if (native.fsyncCount() === before) {
-        busy.close();
-        return { value, slow: done, before };
-      }
-    }
-    await done;
+    const syncs = started ? queue(files) : [];
+    const stillBusy = started && native.fsyncCount() === before;
     busy.close();
+    if (stillBusy) return { dir, files, syncs, slow: done, before };
+    await Promise.all([done, ...syncs]);
+    for (const f of files) f.close();
   }
-  throw new Error('the flusher was never seen inside a 64 MiB fdatasync in 5 attempts');
+  throw new Error('the flusher was never seen inside a 64 MiB fdatasync through a whole queue in 10 attempts');
 }
 
 /** A new segment file, synced once: its first sync also fsyncs the directory, which is not measured here. */
@@ -100,22 +103,23 @@ async function syncedFile(path: string, preallocate = 1 << 20): Promise<NativeSe
 
 describe.skipIf(skip)('native sync (group commit)', () => {
   it.skipIf(!linux)('200 sync() calls, each after its append, queued while the flusher is busy, cost one fsync, and all resolve', async () => {
-    const path = join(tmpDir(), 'g.log');
-    const f = await syncedFile(path);
-    const { value: syncs, slow, before } = await whileFlusherBusy(() => {
-      const out: Promise<void>[] = [];
-      for (let i = 0; i < 200; i++) {
-        f.append([Buffer.from(`record ${i}\n`)]);
-        out.push(f.sync());
-      }
-      return out;
-    });
+    const { dir, files, syncs, slow, before } = await whileFlusherBusy(
+      async (d) => [await syncedFile(join(d, 'g.log'))],
+      ([f]) => {
+        const out: Promise<void>[] = [];
+        for (let i = 0; i < 200; i++) {
+          f!.append([Buffer.from(`record ${i}\n`)]);
+          out.push(f!.sync());
+        }
+        return out;
+      },
+    );
     const settled = await Promise.allSettled([slow, ...syncs]);
     expect(settled.filter((s) => s.status !== 'fulfilled')).toEqual([]);
     // The busy file's fdatasync, then one round that takes all 200 requests: one fdatasync of g.log.
     expect(native.fsyncCount() - before).toBe(2);
-    f.close();
-    expect(readFileSync(path, 'utf8').split('\n')[200]).toBe('record 199');
+    files[0]!.close();
+    expect(readFileSync(join(dir, 'g.log'), 'utf8')).toBe(`\n${Array.from({ length: 200 }, (_, i) => `record ${i}\n`).join('')}`);
   });
 
   it('any number of sync() calls covering the same appends cost exactly one fsync', async () => {
@@ -128,18 +132,19 @@ describe.skipIf(skip)('native sync (group commit)', () => {
   });
 
   it.skipIf(!linux)('one fsync per distinct file per round, across many files', async () => {
-    const dir = tmpDir();
-    const files = await Promise.all(Array.from({ length: 10 }, (_, i) => syncedFile(join(dir, `${i}.log`), 4096)));
-    const { value: syncs, slow, before } = await whileFlusherBusy(() => {
-      const out: Promise<void>[] = [];
-      for (let round = 0; round < 20; round++) {
-        for (const f of files) {
-          f.append([Buffer.from('x')]);
-          out.push(f.sync());
+    const { dir, files, syncs, slow, before } = await whileFlusherBusy(
+      (d) => Promise.all(Array.from({ length: 10 }, (_, i) => syncedFile(join(d, `${i}.log`), 4096))),
+      (fs) => {
+        const out: Promise<void>[] = [];
+        for (let round = 0; round < 20; round++) {
+          for (const f of fs) {
+            f.append([Buffer.from('x')]);
+            out.push(f.sync());
+          }
         }
-      }
-      return out;
-    });
+        return out;
+      },
+    );
     await Promise.all([slow, ...syncs]);
     // The busy file's fdatasync, then one round with 200 requests over 10 files: 10 fdatasyncs.
     expect(native.fsyncCount() - before).toBe(11);
@@ -199,8 +204,8 @@ describe.skipIf(skip)('native sync (group commit)', () => {
       if (!started) {
         await first;
         f.close();
-        if (attempt < 4) continue;
-        throw new Error('the flusher was never seen inside a 64 MiB fdatasync in 5 attempts');
+        if (attempt < 9) continue;
+        throw new Error('the flusher was never seen inside a 64 MiB fdatasync in 10 attempts');
       }
       f.append([Buffer.from('second')]);
       const second = f.sync();
