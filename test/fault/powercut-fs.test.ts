@@ -331,6 +331,11 @@ describe.skipIf(powercutFsSkipped)('power-cut file system', () => {
     expect(stats).toEqual({ fsyncs: 2, dirFsyncs: 1, pendingData: 0, pendingEntries: 0, cut: false, conflicts: 0, tornKept: 0 });
     writeFileSync(m('g'), 'volatile');
     expect(await fs.stats()).toMatchObject({ pendingData: 1, pendingEntries: 1 });
+    // Durably unlinked, g can never be seen again: nothing of it stays pending.
+    unlinkSync(m('g'));
+    syncPath(fs.mountpoint);
+    expect(await fs.stats()).toMatchObject({ dirFsyncs: 2, pendingData: 0, pendingEntries: 0 });
+    writeFileSync(m('g'), 'volatile');
 
     await fs.cut();
 

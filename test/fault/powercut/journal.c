@@ -102,12 +102,19 @@ static void rec_add(struct rec *r) {
   if (r->kind == R_DATA) g.pending_data++; else g.pending_entries++;
 }
 
+static void forget_if_unlinked(ino_t ino);
+
 /* Forgets a record; with purge, a change now durable also empties its trash entry. */
 static void rec_drop(struct rec *r, bool purge) {
   list_unlink(r);
   olist_unlink(r);
   if (r->kind == R_DATA) g.pending_data--; else g.pending_entries--;
-  if (purge && r->trash) remove_tree(g.trash, r->trash);
+  ino_t removed = 0;
+  if (purge && r->trash) {
+    struct stat st;
+    if (fstatat(g.trash, r->trash, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) removed = st.st_ino;
+    remove_tree(g.trash, r->trash);
+  }
   for (struct seg *s = r->segs, *n; s; s = n) {
     n = s->next;
     free(s);
@@ -123,6 +130,21 @@ static void rec_drop(struct rec *r, bool purge) {
     in2->refs--;
     inode_release(in2);
   }
+  if (removed) forget_if_unlinked(removed);
+}
+
+/*
+ * A file whose last name is durably gone can never be seen again: its pending writes need no
+ * undo, and dropping them closes our descriptor so its space is freed (deleted segments).
+ */
+static void forget_if_unlinked(ino_t ino) {
+  struct inode *in = inode_find(ino);
+  struct stat st;
+  if (!in || fstat(in->fd, &st) != 0 || st.st_nlink > 0) return;
+  in->refs++;
+  while (in->data_head) rec_drop(in->data_head, false);
+  in->refs--;
+  inode_release(in);
 }
 
 static void free_segs(struct seg *s) {
