@@ -21,8 +21,8 @@
  *   fails with EIO (the kernel may still answer some reads from its caches; the test kills the
  *   writer right after the cut anyway). "cut torn" additionally keeps a random prefix of the last
  *   unsynced write (see Limits for what that is), a multiple of 512 bytes long and shorter than
- *   the write (a torn sector write);
- *   "cut torn seed=N" makes the choice reproducible. Reading /.powercut returns counters
+ *   the write (a torn sector write); "cut torn seed=N" makes the choice reproducible (without a
+ *   seed, the one drawn is printed on stderr). Reading /.powercut returns counters
  *   ("fsyncs N", "dir_fsyncs N", "pending_data N", "pending_entries N", "cut 0|1", ...).
  * - Unmounting without a cut is a clean shutdown: everything written stays in the backing
  *   directory.
@@ -42,16 +42,21 @@
  * unlinks. A cut applies the records in reverse order. An fsync drops the file's DATA records;
  * an fsyncdir marks the entry records of that directory and drops those now fully durable.
  * Consecutive writes of one file merge into one record when undoing the first also undoes the
- * second (appends past the size the first restores, or adjacent writes over zeros).
+ * second (appends past the size the first restores, or adjacent writes over zeros). Once the
+ * last name of a file is durably removed, its DATA records are dropped too (nothing can see it).
+ * journal.c holds the journal, backing.c the helpers on the backing directory, this file the
+ * FUSE operations.
  *
  * Limits
  * ------
  * - Attribute changes (chmod, chown, utimens) and extended attributes are not journaled (they
  *   survive a cut). The backing files themselves are never fsynced: the model is this process's
- *   journal, not the host's disk.
+ *   journal, not the host's disk. So an fsync here takes microseconds, not milliseconds: group
+ *   commit batches far fewer callers per fsync than on a disk.
  * - When records are made durable out of order (say a name renamed away and then made again,
- *   with only one of the directories fsynced), undoing a rename can meet a name that is durable
- *   again: the durable entry wins, the other is dropped, and "conflicts" counts it.
+ *   with only one of the directories fsynced), undoing a change can meet a name that is durable
+ *   again: the durable entry wins (a removed entry being restored is dropped, a renamed one stays
+ *   at its new name), and "conflicts" counts it.
  * - The kernel splits one write(2) at page boundaries and at max_write, and those pieces look
  *   like back-to-back writes: "the last write" of torn mode is the last run of writes to one file,
  *   each starting where the previous ended, with no other journaled change in between (so
