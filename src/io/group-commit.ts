@@ -43,8 +43,13 @@ export class GroupCommit {
   private failed = false;
   private idleWaiters: Array<() => void> = [];
 
-  /** `flush` performs one fdatasync (or equivalent) of everything written before it is called. */
-  constructor(private readonly flush: () => Promise<void>) {}
+  /**
+   * `flush` performs one fdatasync (or equivalent) of everything written before it is called.
+   * `clean`: nothing is unsynced yet (a file just created), so a sync before any write is free.
+   */
+  constructor(private readonly flush: () => Promise<void>, options: { clean?: boolean } = {}) {
+    if (options.clean === true) this.durable = 0;
+  }
 
   /** Record a write: the next sync() needs a new flush. */
   touch(): void {

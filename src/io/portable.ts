@@ -133,6 +133,8 @@ class PortableSegmentFile implements SegmentFile {
     }
 
     let dirSyncPending = created;
+    // A file just created holds nothing to sync until it is written (as on the native backend);
+    // an existing one may hold writes of an earlier handle, so its first sync always runs.
     this.commits = new GroupCommit(async () => {
       countFsync();
       try {
@@ -151,7 +153,7 @@ class PortableSegmentFile implements SegmentFile {
         }
         dirSyncPending = false;
       }
-    });
+    }, { clean: created });
   }
 
   get size(): number {

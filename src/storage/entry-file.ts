@@ -71,8 +71,13 @@ export class EntryFile {
   reset(): void {
     this.count = 0;
     this.mirror = Buffer.allocUnsafe(INITIAL_CAPACITY * this.entrySize);
-    this.openFile().truncate(0);
-    this.written = true;
+    const file = this.openFile();
+    // A new (empty) file has nothing to sync: its directory entry is synced by whoever created
+    // the segment (the log, after a roll or a restart).
+    if (file.size > 0) {
+      file.truncate(0);
+      this.written = true;
+    }
   }
 
   /** Resolves once what was written to the file is durable (at once if nothing was). */

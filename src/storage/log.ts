@@ -96,6 +96,8 @@ export class Log {
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlushAt = 0;
   private flushing: Promise<void> | null = null;
+  /** The flush running now: the end offset it covers and its outcome. */
+  private running: { end: number; done: Promise<void> } | null = null;
   /** The end offset the last flush started at covered: flush.messages counts from there. */
   private flushStartedAt = 0;
   /**
@@ -423,6 +425,9 @@ export class Log {
     // flush.messages alone never delays an acknowledgement (as in Kafka): it bounds how much
     // is unflushed, and appendValidated starts those flushes.
     if (flush.intervalMs === undefined) return RESOLVED;
+    // A flush flush.messages started for this very append (it took the waiters already) covers it.
+    const running = this.running;
+    if (running !== null && running.end >= this.endOffset) return running.done;
     this.dirty.add(segment);
     return new Promise<void>((resolve, reject) => {
       this.flushWaiters.push({ resolve, reject });
@@ -539,8 +544,9 @@ export class Log {
     old.seal();
     this.segments.push(Segment.create(this.dir, this.endOffset, this.segmentOptions()));
     this.track(old.sync());
-    this.track(io.syncDirectory(this.dir));
     // As Kafka does on roll: a restart re-reads at most the active segment for producer state.
+    // The snapshot's directory fsync also makes the new segment's entries durable (each new
+    // file's own first sync fsyncs the directory too, so no data ever depends on it).
     this.track(this.producers.writeSnapshot(this.endOffset));
   }
 
@@ -818,8 +824,11 @@ export class Log {
         throw err;
       },
     );
+    this.running = { end, done: run };
+    run.catch(() => {}); // awaited through `flushing` and by `durable()`
     this.flushing = run.finally(() => {
       this.flushing = null;
+      this.running = null;
       const flush = this.config.flush;
       if (this.flushWaiters.length > 0 && typeof flush === 'object' && flush.intervalMs !== undefined && !this.closed) this.scheduleFlush(flush.intervalMs);
     });
