@@ -33,6 +33,9 @@ const TOTAL = Math.max(BATCH * 20, Math.round(3_000_000 * SCALE / BATCH) * BATCH
 const BATCHES = TOTAL / BATCH;
 const INTERVAL_MS = 5;
 const RUNS = Math.max(1, Number(process.env.STRAND_BENCH_RUNS ?? 5));
+/** Kafka's segment.bytes (1 GiB): a run never rolls. */
+const DEFAULT_SEGMENT_BYTES = 1024 * 1024 * 1024;
+
 /**
  * Durable appends in flight (as a producer application keeps them): enough to cover a group
  * commit cycle (the 5 ms interval plus the fdatasync itself, ~10-20 ms at this disk's ~1 GB/s),
@@ -47,6 +50,13 @@ const template = encodeBatch(records);
 const batchBytes = template.length;
 /** The buffers appendBatch and the baseline cycle through (6.9 MB: more than the caches hold). */
 const batchBuffers = Array.from({ length: 64 }, () => Buffer.from(template));
+/**
+ * Segments for the rows that roll: each holds a tenth of a run's batches, so a run fills ten of
+ * them (nine rolls, each of which syncs the segment it leaves, and its indexes, besides the
+ * active one before the recovery point passes it).
+ */
+const ROLL_SEGMENT_BATCHES = Math.ceil(BATCHES / 10);
+const ROLL_SEGMENT_BYTES = ROLL_SEGMENT_BATCHES * batchBytes;
 
 /**
  * A fresh directory, after writing back every dirty page of earlier runs: each run starts from
@@ -61,6 +71,8 @@ function tmp(): string {
 interface RunResult {
   seconds: number;
   fsyncs: number;
+  /** Segments the log rolled during the run. */
+  rolls?: number;
 }
 
 async function baselineRun(sync: BaselineSync): Promise<RunResult> {
@@ -74,9 +86,9 @@ async function baselineRun(sync: BaselineSync): Promise<RunResult> {
   }
 }
 
-async function appendRun(kind: 'records' | 'batch', flush: FlushPolicy): Promise<RunResult> {
+async function appendRun(kind: 'records' | 'batch', flush: FlushPolicy, segmentBytes = DEFAULT_SEGMENT_BYTES): Promise<RunResult> {
   const dir = tmp();
-  const log = await openLog(dir, { flush, retentionMs: -1 });
+  const log = await openLog(dir, { flush, retentionMs: -1, segmentBytes });
   const durable = flush !== 'none';
   const fsyncsBefore = io.fsyncCount();
   const start = performance.now();
@@ -96,9 +108,10 @@ async function appendRun(kind: 'records' | 'batch', flush: FlushPolicy): Promise
   await Promise.all(pending);
   const seconds = (performance.now() - start) / 1000;
   const fsyncs = io.fsyncCount() - fsyncsBefore;
+  const rolls = log.segmentBaseOffsets().length - 1;
   await log.close();
   rmSync(dir, { recursive: true, force: true });
-  return { seconds, fsyncs };
+  return { seconds, fsyncs, rolls };
 }
 
 async function readRun(): Promise<RunResult> {
@@ -129,22 +142,24 @@ interface Measurement {
 
 /** Run every measurement RUNS times, round by round, and make one median row of each. */
 async function measure(list: Measurement[]): Promise<BenchRow[]> {
-  const results = list.map(() => ({ rates: [] as number[], fsyncs: [] as number[], peak: 0 }));
+  const results = list.map(() => ({ rates: [] as number[], fsyncs: [] as number[], rolls: [] as number[], peak: 0 }));
   for (let round = 0; round < RUNS; round++) {
     for (const [k, m] of list.entries()) {
       resetPeakRss();
       const r = await m.run();
       results[k]!.rates.push(TOTAL / r.seconds);
       results[k]!.fsyncs.push(r.fsyncs);
+      results[k]!.rolls.push(r.rolls ?? 0);
       results[k]!.peak = Math.max(results[k]!.peak, peakRssMiB());
     }
   }
   return list.map((m, k) => {
-    const { rates, fsyncs, peak } = results[k]!;
+    const { rates, fsyncs, rolls, peak } = results[k]!;
     const rate = median(rates);
     const row: BenchRow = { name: m.name, value: rate, unit: ' rec/s', mbPerSec: rate * batchBytes / BATCH / 1e6, runs: rates, peakRssMiB: peak, ...m.extra };
     const notes = [`median of ${RUNS}: ${rates.map((x) => (x / 1e6).toFixed(2)).join(', ')} M rec/s`];
     if (fsyncs.some((f) => f > 0)) notes.push(`${median(fsyncs)} fdatasyncs per run`);
+    if (rolls.some((n) => n > 0)) notes.push(`${median(rolls)} rolls per run`);
     if (m.baselineOf !== undefined) {
       const base = results[m.baselineOf]!.rates;
       row.baseline = list[m.baselineOf]!.name;
@@ -187,6 +202,12 @@ if (want('durable')) {
       { name: `baseline: pwrite + ${cadence}, ${inFlight}`, run: () => baselineRun(policy), extra: { group: 'baseline', id: `append-durable-baseline-${id}` } },
       { name: `append(records) ${label}, ${inFlight}`, run: () => appendRun('records', policy), baselineOf: 0, extra: { id: `append-durable-${id}` } },
       { name: `appendBatch(bytes) ${label}, ${inFlight}`, run: () => appendRun('batch', policy), baselineOf: 0, extra: { id: `appendBatch-durable-${id}`, target: '>= 0.8 of baseline' } },
+      {
+        name: `appendBatch(bytes) ${label}, ${inFlight}, segments of ${ROLL_SEGMENT_BATCHES} batches`,
+        run: () => appendRun('batch', policy, ROLL_SEGMENT_BYTES),
+        baselineOf: 0,
+        extra: { id: `appendBatch-durable-rolling-${id}` },
+      },
     ]));
   }
 }

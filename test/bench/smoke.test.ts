@@ -42,7 +42,8 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
     expect(results.rows.find((r) => r.id === id), id).toBeDefined();
   }
   // The durable appends of both group-commit cadences, each beside its baseline of the same run:
-  // a pwrite thread and an fdatasync thread (bench/durable-baseline.ts) that did sync.
+  // a pwrite thread and an fdatasync thread (bench/durable-baseline.ts) that did sync, and the
+  // same appends into small segments that roll.
   for (const cadence of ['always', '5ms']) {
     const base = results.rows.find((r) => r.id === `append-durable-baseline-${cadence}`);
     expect(base, cadence).toBeDefined();
@@ -55,6 +56,10 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
       expect(row!.baseline).toBe(base!.name);
       expect(row!.ratio).toBe(row!.value / base!.value);
     }
+    // 60 batches at this scale into segments of 6: ten segments, nine rolls in every run.
+    const rolling = results.rows.find((r) => r.id === `appendBatch-durable-rolling-${cadence}`);
+    expect(rolling?.note, cadence).toMatch(/; 9 rolls per run/);
+    expect(rolling!.ratio).toBe(rolling!.value / base!.value);
   }
   const html = readFileSync(join(out, json!.replace(/\.json$/, '.html')), 'utf8');
   expect(html).toContain('<svg');
