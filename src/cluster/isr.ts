@@ -39,7 +39,7 @@ export async function alterPartition(client: Etcd3, keys: ClusterKeys, req: IsrC
 
   const next: PartitionState = { ...state, isr: newIsr, partitionEpoch: state.partitionEpoch + 1 };
   let txn = client.if(key, 'Mod', '==', Number(kv.mod_revision));
-  for (const b of newIsr) txn = txn.and(keyOf(registrations.get(b)!), 'Create', '==', Number(registrations.get(b)!.create_revision));
+  for (const b of newIsr) txn = txn.and(keyOf(registrations.get(b)!), 'Mod', '==', Number(registrations.get(b)!.mod_revision));
   const res = await txn.then(client.put(key).value(encodePartition(next))).else(client.get(key)).commit();
   if (res.succeeded) return next;
   // Lost a race: tell the leader what changed, in the same terms as if it had been seen first.

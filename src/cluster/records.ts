@@ -25,7 +25,7 @@ export function decodeBroker(kv: IKeyValue): BrokerRegistration {
   if (!isInt(v.nodeId)) bad(kv, 'nodeId');
   if (!Array.isArray(v.listeners)) bad(kv, 'listeners');
   if (v.rack !== null && typeof v.rack !== 'string') bad(kv, 'rack');
-  return { nodeId: v.nodeId, listeners: v.listeners as BrokerRegistration['listeners'], rack: v.rack, brokerEpoch: Number(kv.create_revision) };
+  return { nodeId: v.nodeId, listeners: v.listeners as BrokerRegistration['listeners'], rack: v.rack, brokerEpoch: Number(kv.mod_revision) };
 }
 
 export function encodeBroker(b: Omit<BrokerRegistration, 'brokerEpoch'>): string {

@@ -19,8 +19,8 @@ export interface BrokerRegistration {
   listeners: Listener[];
   rack: string | null;
   /**
-   * The registration key's create revision in etcd, set when read back: it grows each time the
-   * broker registers again (a new session), so it serves as Kafka's broker epoch.
+   * The etcd revision of the registration, set when read back: the key is written once per
+   * session, so it grows each time the broker registers again and serves as Kafka's broker epoch.
    */
   brokerEpoch: number;
 }
