@@ -7,7 +7,7 @@ import { KafkaErrorCode } from '../../src/errors.js';
 import { ETCD_SKIPPED, EtcdServer } from '../helpers/etcd.js';
 import { sleep, until } from '../helpers/until.js';
 import { MemberProcess } from './fixtures/member-process.js';
-import { memberConfig, startMember, uniqueClusterId } from './fixtures/members.js';
+import { memberConfig, Recorder, startMember, uniqueClusterId } from './fixtures/members.js';
 
 describe.skipIf(ETCD_SKIPPED)('controller election (real etcd)', () => {
   it('three brokers started at once elect exactly one controller, epoch 1; when it leaves, exactly one other, epoch 2', async () => {
@@ -74,5 +74,32 @@ describe.skipIf(ETCD_SKIPPED)('controller election (real etcd)', () => {
     await until('broker 1 to register again', () => b.liveBrokers().length === 2, 10_000);
     expect(b.isController()).toBe(true);
     expect(b.controller()).toEqual({ nodeId: 2, epoch: 2 });
+  });
+
+  it('assigns a new topic rack-aware: 3 racks, RF 3, each partition on three racks, one partition led by each broker', async () => {
+    const etcd = await EtcdServer.start();
+    const id = uniqueClusterId();
+    const recorders = [1, 2, 3, 4, 5, 6].map(() => new Recorder());
+    const members = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => startMember(memberConfig(etcd, id, n, { rack: `r${n % 3}` }), recorders[n - 1])));
+    await until('six brokers', () => members.every((m) => m.liveBrokers().length === 6));
+    const topic = await members[3]!.createTopic({ name: 'orders', numPartitions: 6, replicationFactor: 3 });
+    // Racks: r1 = {1, 4}, r2 = {2, 5}, r0 = {3, 6}; rack-alternated order 3, 1, 2, 6, 4, 5; the start
+    // index comes from the topic name.
+    expect(topic.assignment).toEqual([[2, 4, 3], [6, 5, 1], [4, 3, 2], [5, 1, 6], [3, 2, 4], [1, 6, 5]]);
+    expect(topic).toMatchObject({ name: 'orders', numPartitions: 6, replicationFactor: 3, configs: {} });
+    expect(topic.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await until('every member to see every partition', () => members.every((m) => m.partition('orders', 5)));
+    for (const m of members) {
+      topic.assignment!.forEach((replicas, p) => {
+        expect(m.partition('orders', p)).toEqual({ topic: 'orders', partition: p, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0, controllerEpoch: 1 });
+        expect(new Set(replicas.map((b) => b % 3)).size).toBe(3);
+      });
+    }
+    for (const [i, rec] of recorders.entries()) {
+      const node = i + 1;
+      const led = topic.assignment!.findIndex((r) => r[0] === node);
+      expect(rec.events.filter((e) => e.startsWith('leader '))).toEqual([`leader orders-${led} epoch=0`]);
+      expect(rec.events.filter((e) => e.startsWith('follower ')).length).toBe(2);
+    }
   });
 });
