@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { KafkaErrorCode, StrandError } from '../errors.js';
 import type { LogConfig } from '../storage/log-config.js';
+import { flushPolicy } from './topic-config.js';
 
 export class ConfigError extends StrandError {
   constructor(message: string) {
@@ -48,8 +49,8 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'log.retention.bytes': { kind: 'long', default: '-1', min: -1, doc: 'retention size per partition; -1 unlimited' },
   'log.retention.check.interval.ms': { kind: 'long', default: '300000', min: 1, doc: 'how often retention runs' },
   'log.index.interval.bytes': { kind: 'int', default: '4096', min: 0, doc: 'bytes between offset index entries' },
-  'log.flush.interval.messages': { kind: 'long', default: '', min: 1, doc: 'fsync after this many messages (default: never; strand: group commit)' },
-  'log.flush.interval.ms': { kind: 'long', default: '', min: 0, doc: 'fsync at least this often' },
+  'log.flush.interval.messages': { kind: 'long', default: '', min: 1, doc: 'fsync after this many messages (default: never); 1 acknowledges each append after its fsync (a group commit), above 1 the fsync runs in the background, as in Kafka. Topics: flush.messages' },
+  'log.flush.interval.ms': { kind: 'long', default: '', min: 0, doc: 'fsync at least this often; appends are acknowledged after the next periodic group fsync. Topics: flush.ms' },
   'log.flush.offset.checkpoint.interval.ms': { kind: 'int', default: '60000', min: 0, doc: 'how often the recovery point is checkpointed' },
   'log.cleaner.enable': { kind: 'bool', default: 'true', doc: 'compact topics whose cleanup.policy includes compact, in the background' },
   'log.cleaner.backoff.ms': { kind: 'long', default: '15000', min: 0, doc: 'how long the cleaner sleeps when no log needs cleaning' },
@@ -191,6 +192,7 @@ export class BrokerConfig {
     const rollMs = this.raw('log.roll.ms') !== undefined ? this.int('log.roll.ms') : this.int('log.roll.hours') * 3_600_000;
     const flushMs = this.raw('log.flush.interval.ms');
     const flushMessages = this.raw('log.flush.interval.messages');
+    const never = Number.POSITIVE_INFINITY;
     return {
       segmentBytes: this.int('log.segment.bytes'),
       segmentMs: rollMs,
@@ -198,8 +200,7 @@ export class BrokerConfig {
       retentionBytes: this.int('log.retention.bytes'),
       indexIntervalBytes: this.int('log.index.interval.bytes'),
       maxMessageBytes: this.int('message.max.bytes'),
-      // Kafka's flush.messages=1 means fsync every append; strand makes that a group commit.
-      flush: flushMessages === '1' ? 'always' : flushMs !== undefined ? { intervalMs: Number(flushMs) } : 'none',
+      flush: flushPolicy(flushMessages === undefined ? never : Number(flushMessages), flushMs === undefined ? never : Number(flushMs)),
     };
   }
 }

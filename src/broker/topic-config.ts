@@ -80,7 +80,7 @@ const DEFS: readonly TopicConfigDef[] = [
   { name: 'compression.zstd.level', kind: 'int', default: '3', min: -131072n, max: 22n, synonyms: [syn('compression.zstd.level', '3')], doc: 'zstd level used when compression.type is zstd' },
   { name: 'delete.retention.ms', kind: 'long', default: '86400000', min: 0n, synonyms: [syn('log.cleaner.delete.retention.ms', '86400000')], doc: 'how long delete tombstones are kept in compacted topics' },
   { name: 'file.delete.delay.ms', kind: 'long', default: '60000', min: 0n, synonyms: [syn('log.segment.delete.delay.ms', '60000')], doc: 'time to wait before deleting a file from the filesystem' },
-  { name: 'flush.messages', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.flush.interval.messages', LONG_MAX)], doc: 'fsync after this many messages; 1 makes every append durable before it is acknowledged (strand: as a group commit)' },
+  { name: 'flush.messages', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.flush.interval.messages', LONG_MAX)], doc: 'fsync after this many messages; 1 makes every append durable before it is acknowledged (strand: as a group commit); above 1 the fsync runs in the background and appends are acknowledged at once, as in Kafka (with flush.ms set too, they are acknowledged after the next fsync, whichever started it)' },
   { name: 'flush.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.flush.interval.ms', null), syn('log.flush.scheduler.interval.ms', LONG_MAX)], doc: 'fsync at least this often; appends are acknowledged after the next periodic group fsync' },
   { name: 'follower.replication.throttled.replicas', kind: 'list', default: '', check: THROTTLED, synonyms: [], doc: 'replicas whose log replication is throttled on the follower side' },
   { name: 'index.interval.bytes', kind: 'int', default: '4096', min: 0n, synonyms: [syn('log.index.interval.bytes', '4096')], doc: 'bytes of log between offset index entries' },
@@ -313,9 +313,26 @@ function num(v: string): number {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
+ * The storage flush policy for Kafka's flush.messages and flush.ms (or the broker's
+ * log.flush.interval.messages and log.flush.interval.ms), each as resolved on its own (a topic
+ * override wins over the broker's setting, as in Kafka). Infinity (Kafka's Long.MAX_VALUE
+ * default, or any count past 2^53) and intervals no timer reaches mean "never".
+ * flush.messages=1 is 'always'; N > 1 fsyncs every N messages in the background; flush.ms
+ * adds a periodic group fsync that appends wait for.
+ */
+export function flushPolicy(messages: number, ms: number): FlushPolicy {
+  const byCount = Number.isSafeInteger(messages) && messages >= 1;
+  const byTime = Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIMER_MS;
+  if (byCount && messages === 1) return 'always';
+  if (byCount && byTime) return { intervalMs: ms, messages };
+  if (byCount) return { messages };
+  return byTime ? { intervalMs: ms } : 'none';
+}
+
+/**
  * The storage settings for a topic with `overrides` on this broker: every LogConfig field the
- * topic configs decide. flush.messages=1 → flush 'always' (a group commit per append);
- * flush.ms → { intervalMs } (periodic group fsync); otherwise 'none'. preallocate=true reserves
+ * topic configs decide. flush.messages and flush.ms give the flush policy (see flushPolicy).
+ * preallocate=true reserves
  * a whole segment. Values Kafka uses as "never" (Long.MAX_VALUE) become -1 or the largest safe
  * number. cleanup.policy and the compaction settings (min.cleanable.dirty.ratio,
  * delete.retention.ms, min/max.compaction.lag.ms) drive the log cleaner, and a compacted log
@@ -329,11 +346,7 @@ export function toLogConfig(overrides: ReadonlyMap<string, string>, broker: Brok
   const retentionMs = num(get('retention.ms'));
   const retentionBytes = num(get('retention.bytes'));
   const segmentMs = num(get('segment.ms'));
-  const flushMessages = num(get('flush.messages'));
-  const flushMs = num(get('flush.ms'));
-  let flush: FlushPolicy = 'none';
-  if (flushMessages === 1) flush = 'always';
-  else if (flushMs <= MAX_TIMER_MS) flush = { intervalMs: flushMs };
+  const flush = flushPolicy(num(get('flush.messages')), num(get('flush.ms')));
   return {
     segmentBytes,
     segmentMs: Number.isFinite(segmentMs) ? segmentMs : Number.MAX_SAFE_INTEGER,
