@@ -2,7 +2,8 @@
  * flush.messages / flush.ms and the broker's log.flush.interval.messages / log.flush.interval.ms,
  * through kafkajs against an in-process broker, with fsyncs counted exactly (io.fsyncCount):
  * N messages with flush.messages=M cost floor(N / M) fsyncs, a topic override wins over the
- * broker's setting, and flush.ms makes acks=all wait for a periodic group fsync. DescribeConfigs shows what is in force and where it comes from.
+ * broker's setting, flush.ms makes acks=all wait for a periodic group fsync, and both together
+ * fsync at whichever comes first. DescribeConfigs shows what is in force and where it comes from.
  */
 import { ConfigResourceTypes, type Producer } from 'kafkajs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,9 +12,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { BrokerConfig } from '../../src/broker/config.js';
+import { encodeBatch } from '../../src/format/record-batch.js';
 import { io } from '../../src/io/index.js';
 import { logger } from '../../src/logger.js';
+import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/frame.js';
+import { ProduceApi } from '../../src/protocol/messages/index.js';
 import { createTopics, kafkajs } from '../helpers/kafkajs.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const MESSAGES = 10;
 
@@ -115,6 +120,30 @@ describe('flush.messages and flush.ms on a broker without flush defaults', () =>
     expect(io.fsyncCount() - before).toBe(4);
     // Each fsync runs 150 ms after the previous one (the first, after the sync above, sooner).
     expect(elapsed).toBeGreaterThanOrEqual(3 * 150);
+  });
+
+  it('flush.ms=60000 with flush.messages=3: three pipelined acks=all messages are answered after the one fsync the third starts, not after a minute', async () => {
+    const log = await synced(b.broker, producer, 'both');
+    expect(log.config.flush).toEqual({ intervalMs: 60_000, messages: 3 });
+    const c = await RawClient.open(b.bootstrap);
+    try {
+      const before = io.fsyncCount();
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) c.write(encodeRequestFrame(ProduceApi, 7, 10 + i, 'flush', { transactionalId: null, acks: -1, timeoutMs: 120_000, topicData: [{ name: 'both', partitionData: [{ index: 0, records: encodeBatch([{ value: `b${i}` }]) }] }] }));
+      const offsets: bigint[] = [];
+      for (let i = 0; i < 3; i++) {
+        const frame = await c.readFrame(20_000);
+        const p = decodeResponseFrame(ProduceApi, 7, frame!).body.responses[0]!.partitionResponses[0]!;
+        expect(p.errorCode).toBe(0);
+        offsets.push(p.baseOffset);
+      }
+      expect(offsets).toEqual([1n, 2n, 3n]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await log.flushed();
+      expect(io.fsyncCount() - before).toBe(1);
+    } finally {
+      c.close();
+    }
   });
 
   it('DescribeConfigs shows the overrides as the topic\'s and the rest as defaults', async () => {
