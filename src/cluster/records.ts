@@ -25,11 +25,12 @@ export function decodeBroker(kv: IKeyValue): BrokerRegistration {
   if (!isInt(v.nodeId)) bad(kv, 'nodeId');
   if (!Array.isArray(v.listeners)) bad(kv, 'listeners');
   if (v.rack !== null && typeof v.rack !== 'string') bad(kv, 'rack');
-  return { nodeId: v.nodeId, listeners: v.listeners as BrokerRegistration['listeners'], rack: v.rack, brokerEpoch: Number(kv.mod_revision) };
+  if (typeof v.incarnationId !== 'string') bad(kv, 'incarnationId');
+  return { nodeId: v.nodeId, listeners: v.listeners as BrokerRegistration['listeners'], rack: v.rack, incarnationId: v.incarnationId, brokerEpoch: Number(kv.mod_revision) };
 }
 
 export function encodeBroker(b: Omit<BrokerRegistration, 'brokerEpoch'>): string {
-  return JSON.stringify({ nodeId: b.nodeId, listeners: b.listeners, rack: b.rack });
+  return JSON.stringify({ nodeId: b.nodeId, listeners: b.listeners, rack: b.rack, incarnationId: b.incarnationId });
 }
 
 export function decodeController(kv: IKeyValue): ControllerInfo {

@@ -5,13 +5,19 @@
  * paused past it), etcd has already deleted the registration and any controller key bound to the
  * lease; the session then grants a new lease and registers again, retrying until etcd answers.
  *
+ * A node id registered by another live process (another incarnation) is not taken over: the
+ * session waits until that registration's lease ends, as KRaft refuses a duplicate registration
+ * (DUPLICATE_BROKER_REGISTRATION) until the old session times out. So a broker restarted after a
+ * SIGKILL registers once its previous session has expired.
+ *
  * Events: `registered(leaseId)` after each (re-)registration, `lost()` when a lease is lost.
  */
 import { EventEmitter } from 'node:events';
-import type { Etcd3, Lease } from 'etcd3';
+import { randomBytes } from 'node:crypto';
+import type { Etcd3, IKeyValue, Lease } from 'etcd3';
 import { logger } from '../logger.js';
 import type { ClusterKeys } from './keys.js';
-import { encodeBroker } from './records.js';
+import { decodeBroker, encodeBroker } from './records.js';
 import type { BrokerRegistration } from './types.js';
 
 const RETRY_MS = 200;
@@ -20,14 +26,17 @@ export class Session extends EventEmitter {
   private lease: Lease | null = null;
   private closed = false;
   private id: string | null = null;
+  private readonly registration: Omit<BrokerRegistration, 'brokerEpoch'>;
+  private waitingLogged = false;
 
   constructor(
     private readonly client: Etcd3,
     private readonly keys: ClusterKeys,
-    private readonly registration: Omit<BrokerRegistration, 'brokerEpoch'>,
+    registration: Omit<BrokerRegistration, 'brokerEpoch' | 'incarnationId'>,
     readonly ttlSeconds: number,
   ) {
     super();
+    this.registration = { ...registration, incarnationId: randomBytes(16).toString('base64url') };
   }
 
   /** The current lease id, null while there is none (between a loss and the next registration). */
@@ -47,15 +56,18 @@ export class Session extends EventEmitter {
       lease.on('lost', (err) => this.onLost(lease, err));
       try {
         const id = await lease.grant();
-        // A plain put: a registration left by this node's previous process (not yet expired) is
-        // taken over, as KRaft accepts a re-registering broker with a new incarnation.
-        await lease.put(this.keys.broker(this.registration.nodeId)).value(encodeBroker(this.registration)).exec();
+        while (!(await this.claim(id))) {
+          if (this.closed || lease.revoked()) break;
+          await new Promise((r) => setTimeout(r, RETRY_MS));
+        }
+        if (lease.revoked()) throw new Error('the lease ended before the registration');
         if (this.closed) {
           await lease.revoke().catch(() => undefined);
           return;
         }
         this.lease = lease;
         this.id = id;
+        this.waitingLogged = false;
         this.emit('registered', id);
         return;
       } catch (err) {
@@ -64,6 +76,25 @@ export class Session extends EventEmitter {
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
+  }
+
+  /** Writes the registration unless another incarnation holds the node id; this process's own older registration is taken over. */
+  private async claim(leaseId: string): Promise<boolean> {
+    const key = this.keys.broker(this.registration.nodeId);
+    const put = this.client.put(key).value(encodeBroker(this.registration)).lease(leaseId);
+    const res = await this.client.if(key, 'Create', '==', 0).then(put).else(this.client.get(key)).commit();
+    if (res.succeeded) return true;
+    const existing = res.responses[0]?.response_range?.kvs[0] as IKeyValue | undefined;
+    if (!existing) return false;
+    const holder = decodeBroker(existing);
+    if (holder.incarnationId === this.registration.incarnationId) {
+      return (await this.client.if(key, 'Mod', '==', Number(existing.mod_revision)).then(this.client.put(key).value(encodeBroker(this.registration)).lease(leaseId)).commit()).succeeded;
+    }
+    if (!this.waitingLogged) {
+      this.waitingLogged = true;
+      logger.warn({ nodeId: holder.nodeId, incarnationId: holder.incarnationId }, 'cluster: node.id is registered by another process (DUPLICATE_BROKER_REGISTRATION); waiting for its session to end');
+    }
+    return false;
   }
 
   private onLost(lease: Lease, err: Error): void {

@@ -18,6 +18,8 @@ export interface BrokerRegistration {
   nodeId: number;
   listeners: Listener[];
   rack: string | null;
+  /** Random per process (Kafka's incarnation id): tells this process's own registration from another's with the same node id. */
+  incarnationId: string;
   /**
    * The etcd revision of the registration, set when read back: the key is written once per
    * session, so it grows each time the broker registers again and serves as Kafka's broker epoch.
