@@ -40,14 +40,10 @@ async function cutDuringWrites(fs: PowercutFs, scenario: PowercutScenario, runMs
     let out = '';
     let err = '';
     let acked = -1;
-    let cutting: Promise<void> | null = null;
+    let scheduled = false;
+    let cutDone: Promise<void> | null = null;
     const cut = (): void => {
-      cutting ??= fs.cut({ torn, seed: Math.floor(Math.random() * 2 ** 31) }).then(() => {
-        child.kill('SIGKILL');
-      }, (e: Error) => {
-        child.kill('SIGKILL');
-        reject(e);
-      });
+      cutDone ??= fs.cut({ torn, seed: Math.floor(Math.random() * 2 ** 31) }).finally(() => child.kill('SIGKILL'));
     };
     // A writer that never acknowledges still gets its power cut.
     const deadline = setTimeout(cut, 10_000);
@@ -58,23 +54,22 @@ async function cutDuringWrites(fs: PowercutFs, scenario: PowercutScenario, runMs
       for (const line of lines) {
         if (!line.startsWith('ack ')) continue;
         acked = Math.max(acked, Number(line.slice(4)));
-        if (cutting === null && !child.killed) {
-          cutting = Promise.resolve();
-          setTimeout(() => {
-            cutting = null;
-            cut();
-          }, runMs);
+        if (!scheduled) {
+          scheduled = true;
+          setTimeout(cut, runMs);
         }
       }
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code, signal) => {
       clearTimeout(deadline);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited with ${code} before the power cut: ${err}`));
+      // Once the power is out, every file operation fails (EIO, or SIGBUS on a mapped page), so
+      // the writer may die of that before the SIGKILL reaches it; before the cut it must not die.
+      if (cutDone === null) {
+        reject(new Error(`writer exited (${signal ?? code}) before the power cut: ${err}`));
         return;
       }
-      void (cutting ?? Promise.resolve()).then(() => fs.unmount()).then(() => resolve({ acked, torn }), reject);
+      void cutDone.then(() => fs.unmount()).then(() => resolve({ acked, torn }), reject);
     });
   });
 }
@@ -150,9 +145,9 @@ function expectAcknowledgedSurvive(scenario: PowercutScenario, s: Survivors, ack
     return;
   }
   // Not compacted: every offset from the start to the end, none missing.
-  expect(s.offsets.length).toBe(s.endOffset - s.startOffset);
-  if (s.offsets.length > 0) expect(s.offsets[0]).toBe(s.startOffset);
-  if (scenario.retentionEveryMs === undefined) expect(s.startOffset).toBe(0);
+  expect(s.offsets.length, 'offsets present from the log start to its end').toBe(s.endOffset - s.startOffset);
+  if (s.offsets.length > 0) expect(s.offsets[0], 'first offset present vs the log start').toBe(s.startOffset);
+  if (scenario.retentionEveryMs === undefined) expect(s.startOffset, 'log start offset present without retention').toBe(0);
 }
 
 /**
