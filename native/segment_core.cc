@@ -69,7 +69,7 @@ IoResult SegmentCore::Open(const Options& o, std::shared_ptr<CoreContext> contex
   }
   if (fd < 0) return IoResult::Fail(errno, "open", o.path);
   auto handle = std::make_shared<FileHandle>(fd, o.path);  // owns fd from here on
-  handle->dirSyncPending.store(created, std::memory_order_relaxed);
+  handle->dirSyncPending.store(created && o.syncDirectoryOnCreate, std::memory_order_relaxed);
   // An existing file opened for writing may hold writes of an earlier handle (or process) that
   // never reached the disk: its first sync always fsyncs, as the portable backend's does.
   if (!o.readOnly && !created) handle->writeSeq.store(1, std::memory_order_relaxed);

@@ -58,6 +58,7 @@ class SegmentCore {
     uint64_t preallocate = 0;
     int64_t size = -1;  // -1: the file's length
     bool readOnly = false;
+    bool syncDirectoryOnCreate = true;
   };
   struct Part {
     const uint8_t* data;

@@ -50,7 +50,8 @@ SegmentFileWrap::SegmentFileWrap(const Napi::CallbackInfo& info)
   addon_ = env.GetInstanceData<StrandAddon>();
   uint64_t preallocate = 0;
   if (info.Length() < 4 || !info[0].IsString() || !ReadCount(info[1], &preallocate) ||
-      !info[2].IsNumber() || !info[3].IsBoolean()) {
+      !info[2].IsNumber() || !info[3].IsBoolean() ||
+      (info.Length() > 4 && !info[4].IsBoolean())) {
     ThrowType(env, "SegmentFile(path: string, preallocate: number, size: number, readOnly: boolean)");
     return;
   }
@@ -60,6 +61,7 @@ SegmentFileWrap::SegmentFileWrap(const Napi::CallbackInfo& info)
   const double size = info[2].As<Napi::Number>().DoubleValue();
   options.size = size < 0 ? -1 : static_cast<int64_t>(size);
   options.readOnly = info[3].As<Napi::Boolean>().Value();
+  options.syncDirectoryOnCreate = info.Length() <= 4 || info[4].As<Napi::Boolean>().Value();
   IoResult r = SegmentCore::Open(options, addon_->context(), &core_);
   if (!r.ok()) addon_->ThrowIoError(env, r);
 }

@@ -1,7 +1,8 @@
 // The JS class `SegmentFile`, a thin Node-API shell over SegmentCore (segment_core.h holds the
 // file format and the zero-copy contract).
 //
-//   new SegmentFile(path, preallocate, size /* -1: file length */, readOnly)
+//   new SegmentFile(path, preallocate, size /* -1: file length */, readOnly,
+//                   syncDirectoryOnCreate = true)
 //   append(buffers: Uint8Array[]): number     start position
 //   view(position, length): Buffer            zero-copy, external, keeps the mapping alive
 //   truncate(size): void

@@ -53,7 +53,7 @@ interface Addon {
   recordSectionValid(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
   duplicateFd(fd: number): number;
   readonly crc32cImplementation: 'sse4.2' | 'armv8-crc' | 'software';
-  readonly SegmentFile: new (path: string, preallocate: number, size: number, readOnly: boolean) => AddonSegmentFile;
+  readonly SegmentFile: new (path: string, preallocate: number, size: number, readOnly: boolean, syncDirectoryOnCreate: boolean) => AddonSegmentFile;
 }
 
 /** A `SegmentFile` of the native backend: adds the mapped capacity. */
@@ -277,11 +277,12 @@ export function loadNativeBackend(): NativeIoBackend {
     if (typeof path !== 'string' || path === '' || path.includes('\0')) {
       throw new InvalidArgumentError(`segment file path must be a non-empty string, got ${JSON.stringify(path)}`);
     }
-    const { preallocate = 0, size, readOnly = false } = options;
+    const { preallocate = 0, size, readOnly = false, syncDirectoryOnCreate = true } = options;
     if (!isIndex(preallocate)) throw new InvalidArgumentError(`preallocate for ${path} must be a non-negative integer, got ${String(preallocate)}`);
     if (size !== undefined && !isIndex(size)) throw new InvalidArgumentError(`size for ${path} must be a non-negative integer, got ${String(size)}`);
     if (typeof readOnly !== 'boolean') throw new InvalidArgumentError(`readOnly for ${path} must be a boolean`);
-    const file = new AddonSegmentFileClass(path, readOnly ? 0 : preallocate, size ?? -1, readOnly);
+    if (typeof syncDirectoryOnCreate !== 'boolean') throw new InvalidArgumentError(`syncDirectoryOnCreate for ${path} must be a boolean`);
+    const file = new AddonSegmentFileClass(path, readOnly ? 0 : preallocate, size ?? -1, readOnly, syncDirectoryOnCreate);
     return new NativeSegmentFileImpl(path, file, readOnly);
   };
 

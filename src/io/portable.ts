@@ -132,7 +132,7 @@ class PortableSegmentFile implements SegmentFile {
       throw ioError('fstat', path, err);
     }
 
-    let dirSyncPending = created;
+    let dirSyncPending = created && options.syncDirectoryOnCreate !== false;
     // A file just created holds nothing to sync until it is written (as on the native backend);
     // an existing one may hold writes of an earlier handle, so its first sync always runs.
     this.commits = new GroupCommit(async () => {

@@ -35,6 +35,12 @@ export interface OpenSegmentFileOptions {
   size?: number;
   /** Open read-only: appends and truncates throw. Used for sealed segments. */
   readOnly?: boolean;
+  /**
+   * When the file is created, fsync its directory after its first data sync (default true), so
+   * data called durable is reachable. False for files that can be lost and rebuilt (indexes),
+   * whose entries the next directory fsync of the log covers.
+   */
+  syncDirectoryOnCreate?: boolean;
 }
 
 /**

@@ -107,7 +107,9 @@ export class EntryFile {
   }
 
   private openFile(): SegmentFile {
-    if (this.file === null) this.file = io.openSegmentFile(this.path);
+    // Its directory entry is covered by the log's next directory fsync (a roll's snapshot, a
+    // close's): a lost index file is rebuilt, never trusted wrong.
+    if (this.file === null) this.file = io.openSegmentFile(this.path, { syncDirectoryOnCreate: false });
     return this.file;
   }
 

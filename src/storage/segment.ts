@@ -289,7 +289,9 @@ export class Segment {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     // The fdatasyncs run on the flusher thread (the libuv pool on the portable backend): the
     // append that rolled does not wait for them; the log's recovery point waits (see sync()).
-    const synced = Promise.all([this.file.closeAndSync('roll'), this.offsetIndex.sync(), this.timeIndex.sync(), this.txnIndex.sync()]).then(() => {});
+    // The indexes are trimmed and synced in the same fsync, as Kafka trims them when a segment
+    // becomes inactive; they are reloaded from the file at their next lookup.
+    const synced = Promise.all([this.file.closeAndSync('roll'), this.offsetIndex.closeAndSync(), this.timeIndex.closeAndSync(), this.txnIndex.closeAndSync()]).then(() => {});
     synced.catch(() => {}); // reported to whoever waits for it: Log.sync, close, the flush policy
     this.sealSync = synced;
     this.file = io.openSegmentFile(logFilePath(this.dir, this.baseOffset), { readOnly: true });
