@@ -43,7 +43,11 @@ export class ClusterMember implements ClusterMetadata {
     this.session = new Session(this.client, this.keys, { nodeId: config.nodeId, listeners: config.listeners, rack: config.rack ?? null }, ttl);
   }
 
-  /** Reads the cluster state, registers this broker, and stands for controller. `listener` hears the initial state too. */
+  /**
+   * Reads the cluster state, registers this broker (waiting, if another live process holds the
+   * node id, for its session to end), and stands for controller. Resolves once the registration
+   * is visible locally. `listener` hears the initial state too.
+   */
   static async start(config: ClusterConfig, listener?: PartitionStateListener): Promise<ClusterMember> {
     const member = new ClusterMember(config);
     if (listener) member.addListener(listener);
@@ -57,6 +61,9 @@ export class ClusterMember implements ClusterMetadata {
     member.session.on('registered', () => member.maybeCampaign());
     member.session.on('lost', () => member.resign('its session was lost'));
     await member.session.start();
+    // Resolve once this broker's own registration is in its copy of the state, so that
+    // liveBrokers() includes it from the start.
+    await member.waitFor('its own registration', () => (member.cache.brokers.get(member.nodeId)?.incarnationId === member.session.incarnationId ? true : undefined));
     return member;
   }
 

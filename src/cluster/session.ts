@@ -39,6 +39,10 @@ export class Session extends EventEmitter {
     this.registration = { ...registration, incarnationId: randomBytes(16).toString('base64url') };
   }
 
+  get incarnationId(): string {
+    return this.registration.incarnationId;
+  }
+
   /** The current lease id, null while there is none (between a loss and the next registration). */
   get leaseId(): string | null {
     return this.id;

@@ -51,7 +51,7 @@ describe.skipIf(ETCD_SKIPPED)('cluster membership (real etcd)', () => {
     const etcd = await EtcdServer.start();
     const id = uniqueClusterId();
     const first = await startMember(memberConfig(etcd, id, 5));
-    const holder = first.liveBrokers()[0]!;
+    const holder = await until('broker 5 registered', () => first.liveBrokers()[0]);
     let started = false;
     const second = startMember(memberConfig(etcd, id, 5, { listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 29005 }] })).then((m) => { started = true; return m; });
     await sleep(1500);
