@@ -14,7 +14,7 @@ describe.skipIf(ETCD_SKIPPED)('controller election (real etcd)', () => {
     const etcd = await EtcdServer.start();
     const id = uniqueClusterId();
     const members = await Promise.all([1, 2, 3].map((n) => startMember(memberConfig(etcd, id, n))));
-    const first = await until('a controller', () => members.find((m) => m.isController()));
+    const first = (await until('a controller', () => members.find((m) => m.isController())))!;
     await until('every member to see it', () => members.every((m) => m.controller()?.nodeId === first.nodeId));
     // A moment for any second winner to show itself: there must be none.
     await sleep(500);
@@ -23,7 +23,7 @@ describe.skipIf(ETCD_SKIPPED)('controller election (real etcd)', () => {
 
     await first.close();
     const rest = members.filter((m) => m !== first);
-    const second = await until('a new controller', () => rest.find((m) => m.isController()), 3000);
+    const second = (await until('a new controller', () => rest.find((m) => m.isController()), 3000))!;
     await until('the others to see it', () => rest.every((m) => m.controller()?.epoch === 2));
     await sleep(500);
     expect(rest.filter((m) => m.isController()).map((m) => m.nodeId)).toEqual([second.nodeId]);

@@ -4,8 +4,8 @@
  * election is on), and ISR changes (AlterPartition) are refused when stale.
  */
 import { describe, expect, it } from 'vitest';
-import { type ClusterMember, FencedLeaderEpochError, IneligibleReplicaError, InvalidIsrRequestError, InvalidUpdateVersionError, NO_LEADER, type StrandError } from '../../src/cluster/index.js';
-import { KafkaErrorCode } from '../../src/errors.js';
+import { type ClusterMember, FencedLeaderEpochError, IneligibleReplicaError, InvalidIsrRequestError, InvalidUpdateVersionError, NO_LEADER } from '../../src/cluster/index.js';
+import { KafkaErrorCode, type StrandError } from '../../src/errors.js';
 import { ETCD_SKIPPED, EtcdServer } from '../helpers/etcd.js';
 import { until } from '../helpers/until.js';
 import { MemberProcess } from './fixtures/member-process.js';
