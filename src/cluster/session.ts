@@ -103,7 +103,7 @@ export class Session extends EventEmitter {
 
   private onLost(lease: Lease, err: Error): void {
     if (this.closed || lease !== this.lease) return;
-    logger.warn({ nodeId: this.registration.nodeId, err: err.message }, 'cluster: session lease lost, registering again');
+    logger.warn({ nodeId: this.registration.nodeId, leaseId: this.id, cause: err.name }, 'cluster: session lease expired or unreachable for longer than its TTL, registering again');
     this.lease = null;
     this.id = null;
     this.emit('lost');

@@ -60,7 +60,7 @@ export interface PartitionState {
   leaderEpoch: number;
   /** Grows by one at every change of this record (Kafka's partition epoch); ISR changes are checked against it. */
   partitionEpoch: number;
-  /** The epoch of the controller that wrote this record last (0 for an ISR change written by the leader). */
+  /** The epoch of the controller that wrote this record last (an ISR change by the leader keeps it). */
   controllerEpoch: number;
 }
 
