@@ -21,30 +21,33 @@ if (!existsSync(join(root, 'wasm/build/crc32c.wasm'))) {
   if (run('npm', ['run', 'build:wasm']).status !== 0) process.exit(1);
 }
 
-// kcat (librdkafka) is the second real client of the interop tests.
-if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
+/**
+ * Makes sure a system tool the tests use is there: when `ready()` says no and this runs as root
+ * with apt-get, installs `packages` from Debian; exits with a message saying how to install them
+ * (and `skip`, how to go without) when it still is not.
+ */
+function ensureSystemPackages(packages, why, ready, skip = '') {
+  if (ready()) return;
   const isRoot = process.getuid?.() === 0;
   if (isRoot && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0) {
-    console.log('test: installing kcat (apt-get install -y kcat)');
-    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat']);
+    console.log(`test: installing ${packages.join(' ')} (apt-get install -y)`);
+    run('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')}`]);
   }
-  if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
-    console.error('test: kcat is needed by the interop tests and is not installed. Install it with:\n  sudo apt-get update && sudo apt-get install -y kcat');
+  if (!ready()) {
+    console.error(`test: ${why}. Install it with:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}${skip}`);
     process.exit(1);
   }
 }
 
+// kcat (librdkafka) is the second real client of the interop tests.
+ensureSystemPackages(['kcat'], 'kcat is needed by the interop tests and is not installed', () => spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0);
 // The power-cut tests mount a FUSE file system of ours (test/fault/powercut/powercutfs.c).
-if (process.env.STRAND_NO_FUSE !== '1' && run(process.execPath, ['scripts/build-powercutfs.mjs']).status !== 0) {
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0) {
-    console.log('test: installing libfuse3 (apt-get install -y libfuse3-dev fuse3 pkg-config)');
-    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfuse3-dev fuse3 pkg-config']);
-  }
-  if (run(process.execPath, ['scripts/build-powercutfs.mjs']).status !== 0) {
-    console.error('test: the power-cut file system needs libfuse3. Install it with:\n  sudo apt-get install -y libfuse3-dev fuse3 pkg-config\nor set STRAND_NO_FUSE=1 to skip the power-cut tests');
-    process.exit(1);
-  }
+if (process.env.STRAND_NO_FUSE !== '1') {
+  ensureSystemPackages(['libfuse3-dev', 'fuse3', 'pkg-config'], 'the power-cut file system needs libfuse3', () => run(process.execPath, ['scripts/build-powercutfs.mjs']).status === 0, '\nor set STRAND_NO_FUSE=1 to skip the power-cut tests');
+}
+// The cluster tests run a real etcd (test/helpers/etcd.ts).
+if (process.env.STRAND_NO_ETCD !== '1') {
+  ensureSystemPackages(['etcd-server'], 'the cluster tests need etcd', () => spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0, '\nor set STRAND_NO_ETCD=1 to skip the cluster tests');
 }
 
 const backends = (process.env.STRAND_TEST_BACKENDS ?? 'native,portable').split(',');
