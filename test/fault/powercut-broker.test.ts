@@ -18,7 +18,9 @@ import { type PowercutFs, mountPowercutFs, powercutFsSkipped } from '../helpers/
 import { sleep } from '../helpers/until.js';
 import { valueAt } from './fixtures/powercut-scenario.js';
 
-const mainSource = fileURLToPath(new URL('./fixtures/powercut-broker-main.ts', import.meta.url));
+const mainSource = fileURLToPath(new URL('./fixtures/broker-main.ts', import.meta.url));
+/** Few internal partitions, so a start on the power-cut file system is quick; the check's broker uses the same. */
+const INTERNAL = { 'offsets.topic.num.partitions': '2', 'transaction.state.log.num.partitions': '2' };
 const PARTITIONS = 2;
 const GROUP = 'powercut-group';
 
@@ -74,7 +76,7 @@ async function transactionLoop(producer: Producer, ack: Acknowledged, stopped: (
 /** Run the clients against a broker on the mount until the power is cut, `runMs` after they started. */
 async function cutDuringTraffic(fs: PowercutFs, config: Record<string, string>, topicConfig: Record<string, string>, ack: Acknowledged, runMs: number, torn: boolean, env: Record<string, string>): Promise<void> {
   const main = await bundleScript(mainSource);
-  const broker = await spawnBroker(join(fs.mountpoint, 'data'), { main, env: { STRAND_LOG_LEVEL: 'silent', STRAND_TEST_BROKER_CONFIG: JSON.stringify(config), ...env } });
+  const broker = await spawnBroker(join(fs.mountpoint, 'data'), { main, env: { STRAND_LOG_LEVEL: 'silent', STRAND_TEST_BROKER_CONFIG: JSON.stringify({ ...INTERNAL, ...config }), ...env } });
   const kafka: Kafka = kafkajs(broker.bootstrap);
   const producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
   // kafkajs refuses an idempotent producer without retries.
@@ -112,7 +114,7 @@ async function cutDuringTraffic(fs: PowercutFs, config: Record<string, string>, 
 
 /** Start a broker on what survived and check it serves everything acknowledged; returns the log ends. */
 async function checkSurvivors(dataDir: string, ack: Acknowledged): Promise<void> {
-  const broker = await startBroker({ dataDir, logLevel: 'silent', config: { 'offsets.topic.num.partitions': '2', 'transaction.state.log.num.partitions': '2' } });
+  const broker = await startBroker({ dataDir, logLevel: 'silent', config: INTERNAL });
   try {
     const kafka = kafkajs(broker.bootstrap);
     const admin = kafka.admin();
