@@ -10,6 +10,7 @@
 import { StrandError, KafkaErrorCode } from '../errors.js';
 import { type CleanupPolicy, DEFAULT_LOG_CONFIG, type FlushPolicy, type LogConfig } from '../storage/log-config.js';
 import type { BrokerConfig } from './config.js';
+import { checkMessageFormatVersion } from './message-format-version.js';
 
 /** A bad topic config: Kafka's INVALID_CONFIG (40), with what is wrong and what is accepted. */
 export class InvalidConfigError extends StrandError {
@@ -55,6 +56,8 @@ export interface TopicConfigDef {
   readonly oneOf?: readonly string[];
   /** Extra check of the normalized value: a description of what is accepted, or null if fine. */
   readonly check?: (value: string) => string | null;
+  /** Kafka's own check of a value given under `name` (the topic config or a broker synonym): its whole message, or null if fine. */
+  readonly kafkaCheck?: (name: string, value: string) => string | null;
 }
 
 const LONG_MAX = '9223372036854775807';
@@ -70,7 +73,6 @@ const MINUTE = 60_000;
 const syn = (name: string, kafkaDefault: string | null, factor?: number): BrokerSynonym => (factor === undefined ? { name, kafkaDefault } : { name, kafkaDefault, factor });
 
 const THROTTLED = (v: string) => (v === '' || v === '*' || v.split(',').every((p) => /^\d+:\d+$/.test(p)) ? null : 'a list of partitionId:brokerId pairs, "*" or empty');
-const VERSION = (v: string) => (/^\d+\.\d+(\.\d+)?(-IV\d+)?$/.test(v) ? null : 'a Kafka message format version such as 3.0-IV1');
 
 const DEFS: readonly TopicConfigDef[] = [
   { name: 'cleanup.policy', kind: 'list', default: 'delete', oneOf: ['compact', 'delete'], synonyms: [syn('log.cleanup.policy', 'delete')], doc: 'retention policy of old segments: "delete" (by time/size), "compact" (latest value per key), or both' },
@@ -90,7 +92,7 @@ const DEFS: readonly TopicConfigDef[] = [
   { name: 'max.compaction.lag.ms', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.cleaner.max.compaction.lag.ms', LONG_MAX)], doc: 'longest time a message stays ineligible for compaction' },
   { name: 'max.message.bytes', kind: 'int', default: '1048588', min: 0n, synonyms: [syn('message.max.bytes', '1048588')], doc: 'largest record batch the topic accepts' },
   { name: 'message.downconversion.enable', kind: 'boolean', default: 'true', synonyms: [syn('log.message.downconversion.enable', 'true')], doc: 'whether old consumers may get down-converted messages' },
-  { name: 'message.format.version', kind: 'string', default: '3.0-IV1', check: VERSION, synonyms: [syn('log.message.format.version', '3.0-IV1')], doc: '[deprecated] message format version' },
+  { name: 'message.format.version', kind: 'string', default: '3.0-IV1', kafkaCheck: checkMessageFormatVersion, synonyms: [syn('log.message.format.version', '3.0-IV1')], doc: '[deprecated] message format version' },
   { name: 'message.timestamp.after.max.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.message.timestamp.after.max.ms', LONG_MAX)], doc: 'how far in the future a CreateTime timestamp may be' },
   { name: 'message.timestamp.before.max.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.message.timestamp.before.max.ms', LONG_MAX)], doc: 'how far in the past a CreateTime timestamp may be' },
   { name: 'message.timestamp.difference.max.ms', kind: 'long', default: LONG_MAX, min: 0n, synonyms: [syn('log.message.timestamp.difference.max.ms', LONG_MAX)], doc: '[deprecated] largest difference between a CreateTime timestamp and the broker clock' },
@@ -186,6 +188,8 @@ export function validateTopicConfig(name: string, value: string | null | undefin
     default: {
       if (d.oneOf !== undefined && !d.oneOf.includes(v)) throw bad(accepted(d));
       if (d.check?.(v)) throw bad(d.check(v)!);
+      const kafka = d.kafkaCheck?.(name, v);
+      if (kafka) throw new InvalidConfigError(kafka);
       return v;
     }
   }
@@ -241,34 +245,39 @@ function brokerSet(broker: BrokerSettings, key: string): string | undefined {
   return raw !== undefined && !broker.isDefault(key) ? raw : undefined;
 }
 
-/** How one topic config resolves: the topic's override, else the broker's setting, else Kafka's default. */
+/**
+ * How one topic config resolves: the topic's override, else the broker's setting, else Kafka's
+ * default. The synonyms are Kafka's (ConfigHelper.createTopicConfigEntry): the override, then
+ * the broker settings that are set, then those with a default, each list in priority order, and
+ * only from the config's primary broker setting on. So when `log.retention.ms` is not set,
+ * retention.ms lists no broker synonym at all, even if `log.retention.hours` is set (its value
+ * still applies): Kafka drops what comes before the first synonym named like the primary.
+ */
 export function describeTopicConfig(name: string, overrides: ReadonlyMap<string, string>, broker: BrokerSettings): DescribedConfig {
   const d = TOPIC_CONFIGS.get(name);
   if (d === undefined) throw new InvalidConfigError(`unknown topic config ${JSON.stringify(name)}`);
-  const synonyms: ConfigSynonymValue[] = [];
-  let value: string | null = null;
-  const override = overrides.get(name);
-  if (override !== undefined) {
-    synonyms.push({ name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    value = override;
-  }
+  const inherited: ConfigSynonymValue[] = [];
+  let fromBrokerValue: string | null = null;
   for (const s of d.synonyms) {
     const raw = brokerSet(broker, s.name);
     if (raw === undefined) continue;
     const converted = fromBroker(d, s, raw);
     if (converted === null) continue; // checkBrokerTopicDefaults refuses these at start
-    synonyms.push({ name: s.name, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
-    value ??= converted;
+    inherited.push({ name: s.name, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
+    fromBrokerValue ??= converted;
   }
   for (const s of d.synonyms) {
     if (s.kafkaDefault === null) continue;
-    synonyms.push({ name: s.name, value: s.kafkaDefault, source: ConfigSource.DEFAULT_CONFIG });
-    value ??= fromBroker(d, s, s.kafkaDefault);
+    inherited.push({ name: s.name, value: s.kafkaDefault, source: ConfigSource.DEFAULT_CONFIG });
+    fromBrokerValue ??= fromBroker(d, s, s.kafkaDefault);
   }
-  value ??= d.default;
+  const primary = inherited.findIndex((s) => s.name === d.synonyms[0]?.name);
+  const synonyms = primary < 0 ? [] : inherited.slice(primary);
+  const override = overrides.get(name);
+  if (override !== undefined) synonyms.unshift({ name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
   return {
     name,
-    value,
+    value: override ?? fromBrokerValue ?? d.default,
     source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
     readOnly: false,
     isSensitive: false,
@@ -298,6 +307,8 @@ export function checkBrokerTopicDefaults(broker: BrokerSettings): void {
     for (const s of d.synonyms) {
       const raw = brokerSet(broker, s.name);
       if (raw === undefined || fromBroker(d, s, raw) !== null) continue;
+      const kafka = s.factor === undefined ? d.kafkaCheck?.(s.name, raw.trim()) : null;
+      if (kafka) throw new InvalidConfigError(kafka);
       throw new InvalidConfigError(`broker setting ${s.name}=${JSON.stringify(raw)} is invalid: it is the default of topic config ${d.name}, which expects ${accepted(d)}`);
     }
   }

@@ -75,11 +75,14 @@ describe('topic configs', () => {
   it('inherits from the broker: override, then a set broker synonym (converted), then Kafka defaults', () => {
     const plain = describeTopicConfig('retention.ms', none, broker());
     expect(plain).toMatchObject({ value: '604800000', source: ConfigSource.DEFAULT_CONFIG, readOnly: false, isSensitive: false, configType: ConfigType.LONG });
-    expect(plain.synonyms).toEqual([{ name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG }]);
+    // As in Kafka, no broker synonym is listed while log.retention.ms (the primary) is not set.
+    expect(plain.synonyms).toEqual([]);
 
     const minutes = describeTopicConfig('retention.ms', none, broker({ 'log.retention.minutes': '5' }));
-    expect(minutes).toMatchObject({ value: '300000', source: ConfigSource.STATIC_BROKER_CONFIG });
-    expect(minutes.synonyms.map((s) => `${s.name}=${s.value}:${s.source}`)).toEqual(['log.retention.minutes=5:4', 'log.retention.hours=168:5']);
+    expect(minutes).toMatchObject({ value: '300000', source: ConfigSource.DEFAULT_CONFIG, synonyms: [] });
+    const ms = describeTopicConfig('retention.ms', none, broker({ 'log.retention.ms': '5000', 'log.retention.minutes': '5' }));
+    expect(ms).toMatchObject({ value: '5000', source: ConfigSource.STATIC_BROKER_CONFIG });
+    expect(ms.synonyms.map((s) => `${s.name}=${s.value}:${s.source}`)).toEqual(['log.retention.ms=5000:4', 'log.retention.minutes=5:4', 'log.retention.hours=168:5']);
 
     // ms beats minutes beats hours.
     expect(topicConfigValue('retention.ms', none, broker({ 'log.retention.ms': '1234', 'log.retention.hours': '1' }))).toBe('1234');
@@ -87,7 +90,7 @@ describe('topic configs', () => {
 
     const overridden = describeTopicConfig('retention.ms', new Map([['retention.ms', '1000']]), broker({ 'log.retention.hours': '1' }));
     expect(overridden).toMatchObject({ value: '1000', source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    expect(overridden.synonyms.map((s) => s.source)).toEqual([ConfigSource.DYNAMIC_TOPIC_CONFIG, ConfigSource.STATIC_BROKER_CONFIG, ConfigSource.DEFAULT_CONFIG]);
+    expect(overridden.synonyms.map((s) => s.source)).toEqual([ConfigSource.DYNAMIC_TOPIC_CONFIG]);
 
     // Synonyms strand's BrokerConfig does not define are still read (log.cleanup.policy).
     expect(describeTopicConfig('cleanup.policy', none, broker({ 'log.cleanup.policy': 'compact' }))).toMatchObject({ value: 'compact', source: ConfigSource.STATIC_BROKER_CONFIG });

@@ -78,14 +78,16 @@ describe('kafkajs admin against strand', () => {
     expect(r.errorCode).toBe(0);
     const entry = (n: string) => r.configEntries.find((e) => e.configName === n)!;
     expect(entry('retention.ms')).toMatchObject({ configValue: '3600000', configSource: DYNAMIC_TOPIC_CONFIG, readOnly: false, isDefault: false });
-    expect(entry('retention.ms').configSynonyms.map((s) => s.configName)).toEqual(['retention.ms', 'log.retention.hours', 'log.retention.hours']);
+    // Kafka lists no broker synonym of retention.ms while log.retention.ms is not set (log.retention.hours is).
+    expect(entry('retention.ms').configSynonyms.map((s) => s.configName)).toEqual(['retention.ms']);
     expect(entry('cleanup.policy').configValue).toBe('compact,delete');
     expect(entry('segment.bytes')).toMatchObject({ configValue: '1073741824', configSource: DEFAULT_CONFIG });
     expect(entry('max.message.bytes').configValue).toBe('1048588');
     expect(r.configEntries.length).toBeGreaterThanOrEqual(30);
-    // The broker's log.retention.hours=48 is what a topic without an override inherits.
+    // The broker's log.retention.hours=48 is what a topic without an override inherits; as in
+    // Kafka, its source is DEFAULT_CONFIG since the primary synonym log.retention.ms is not set.
     const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'defaults', configNames: ['retention.ms'] }] });
-    expect(d.resources[0]!.configEntries).toEqual([expect.objectContaining({ configName: 'retention.ms', configValue: String(48 * 3600_000), configSource: STATIC_BROKER_CONFIG })]);
+    expect(d.resources[0]!.configEntries).toEqual([expect.objectContaining({ configName: 'retention.ms', configValue: String(48 * 3600_000), configSource: DEFAULT_CONFIG })]);
     const missing = await rejection(admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'no-such-topic' }] }));
     expect(missing.type).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });

@@ -29,7 +29,9 @@ export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConf
         if (r.resourceName !== '' && r.resourceName !== String(ctx.broker.nodeId)) {
           return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId} or empty string, but received ${r.resourceName}`), configs: [] };
         }
-        described = describeBrokerConfigs(ctx.broker.config, r.configurationKeys);
+        // Kafka answers the cluster-wide resource ("") with its dynamic default configs only;
+        // strand's broker settings are all static, so there are none.
+        described = r.resourceName === '' ? [] : describeBrokerConfigs(ctx.broker.config, r.configurationKeys);
       } else {
         return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}: strand describes topics (2) and brokers (4)`), configs: [] };
       }
@@ -60,7 +62,7 @@ const BROKER_KIND_TYPE: Readonly<Record<string, number>> = { int: ConfigType.INT
 /**
  * This broker's settings: strand's own (config.ts) and the log.* defaults topic configs inherit
  * (log.cleanup.policy, compression.type, ...), each with its value, whether it was set (static
- * broker config) or left at its default, and its synonyms.
+ * broker config) or left at its default, and its synonyms (Kafka's, see brokerSynonymValues).
  */
 export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly string[] | null): DescribedConfig[] {
   const known = new Map<string, { kafkaDefault: string | null; type: number; doc: string }>();
@@ -73,13 +75,11 @@ export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly stri
     const k = known.get(name)!;
     const raw = config.raw(name);
     const set = raw !== undefined && !config.isDefault(name);
-    const synonyms: ConfigSynonymValue[] = [];
-    if (set) synonyms.push({ name, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
-    if (k.kafkaDefault !== null) synonyms.push({ name, value: k.kafkaDefault, source: ConfigSource.DEFAULT_CONFIG });
+    const synonyms = brokerSynonymValues(name, config, known);
     return {
       name,
       value: set ? raw : k.kafkaDefault,
-      source: set ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG,
+      source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
       readOnly: true,
       isSensitive: false,
       configType: k.type,
@@ -87,4 +87,37 @@ export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly stri
       synonyms,
     };
   });
+}
+
+/** Kafka's DynamicBrokerConfig.brokerConfigSynonyms: the broker settings that give one value, highest priority first. */
+function brokerSynonyms(name: string): readonly string[] {
+  // log.flush.scheduler.interval.ms is log.flush.interval.ms's default, not the reverse.
+  if (name === 'log.flush.interval.ms') return [name, 'log.flush.scheduler.interval.ms'];
+  return TIME_FAMILIES.find((f) => f.includes(name)) ?? [name];
+}
+const TIME_FAMILIES = [
+  ['log.roll.ms', 'log.roll.hours'],
+  ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
+  ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+];
+
+/**
+ * A broker setting's synonyms as Kafka lists them (ConfigHelper.configSynonyms): the set ones,
+ * then those with a default, each in priority order, from the first named `name` on (so
+ * log.retention.hours does not list a set log.retention.ms, but log.retention.ms lists the
+ * log.retention.hours default).
+ */
+function brokerSynonymValues(name: string, config: BrokerConfig, known: ReadonlyMap<string, { kafkaDefault: string | null }>): ConfigSynonymValue[] {
+  const names = brokerSynonyms(name);
+  const all: ConfigSynonymValue[] = [];
+  for (const n of names) {
+    const raw = config.raw(n);
+    if (raw !== undefined && !config.isDefault(n)) all.push({ name: n, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
+  }
+  for (const n of names) {
+    const d = known.get(n)?.kafkaDefault;
+    if (d !== undefined && d !== null) all.push({ name: n, value: d, source: ConfigSource.DEFAULT_CONFIG });
+  }
+  const first = all.findIndex((s) => s.name === name);
+  return first < 0 ? [] : all.slice(first);
 }
