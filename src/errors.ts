@@ -32,14 +32,27 @@ export class CorruptBatchError extends StrandError {
   }
 }
 
+/** One refused record of a batch: its index in the batch and why (Kafka's ProduceResponse.RecordError). */
+export interface RecordError {
+  batchIndex: number;
+  message: string;
+}
+
 /**
  * A batch is well formed but breaks a rule of the log (e.g. record count vs offset deltas, a
- * keyless record for a compacted topic). `recordIndex`, when the rule concerns one record, is
- * its index in the batch: Kafka's produce response reports it in record_errors.
+ * keyless record for a compacted topic), and nothing of it is appended. `recordErrors` lists
+ * every record the rule refused, when the rule concerns records one by one: Kafka's produce
+ * response reports them in record_errors, and clients fail those records and retry the others.
  */
 export class InvalidRecordError extends StrandError {
-  constructor(message: string, readonly recordIndex?: number) {
+  constructor(message: string, readonly recordErrors: readonly RecordError[] = []) {
     super(message, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
+  }
+
+  /** The error for a batch refused for `errors` (at least one), with Kafka's message (LogValidator.processRecordErrors). */
+  static forRecords(errors: readonly RecordError[]): InvalidRecordError {
+    const shown = errors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`).join(', ');
+    return new InvalidRecordError(`One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown}]`, errors);
   }
 }
 

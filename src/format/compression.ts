@@ -17,7 +17,7 @@ import {
   LOG_OVERHEAD, RECORD_COUNT, RECORDS, TIMESTAMP_TYPE_MASK, readInt64,
 } from './batch-header.js';
 import { CODEC_NAMES, codecId, compressRecords, decompressRecords } from './codecs.js';
-import { type BatchProblem, type EncodeBatchOptions, batchSizeAt, checkBatch, checkRecordSection, encodeBatch, recordProblemError } from './record-batch.js';
+import { type BatchProblem, type EncodeBatchOptions, batchSizeAt, checkBatch, checkRecordSection, encodeBatch, keylessError, keylessRecords, recordSectionError } from './record-batch.js';
 import type { RecordInput } from './record.js';
 
 /** A codec by name (Kafka's 'uncompressed' is accepted for 'none') or by attribute id. */
@@ -105,8 +105,10 @@ function recompressOne(buf: Buffer, pos: number, size: number, id: number, level
     throw err;
   }
   if (checks !== undefined) {
-    const invalid = checkRecordSection(records, 0, records.length, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), true, undefined, checks.keysRequired === true);
-    if (invalid !== null) throw recordProblemError(checks.where, at, invalid);
+    const count = buf.readInt32BE(pos + RECORD_COUNT);
+    const lastDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA);
+    const invalid = checkRecordSection(records, 0, records.length, count, lastDelta, true, undefined, checks.keysRequired === true);
+    if (invalid !== null) throw recordSectionError(checks.where, at, invalid, records, 0, records.length, count, lastDelta, true);
   }
   const body = id === 0 ? records : compressRecords(id, records, level);
   // Its own ArrayBuffer (allocUnsafeSlow), so a worker can hand it back without a copy.
@@ -124,6 +126,8 @@ export interface DeepCheck {
   /** null when the batch passed. 'corrupt': framing, CRC or codec stream; 'invalid': records; 'too-large': decompressed past the bound. */
   problem: BatchProblem;
   kind: 'corrupt' | 'invalid' | 'too-large' | null;
+  /** 'invalid' for keyless records (a compacted log): the index of every one, as Kafka lists them in record_errors. */
+  keyless?: number[];
   /** The bound that a 'too-large' batch passed. */
   limit?: number;
   /** Uncompressed size of the records section. */
@@ -160,8 +164,13 @@ export function deepCheckBatch(buf: Buffer, pos: number, size: number, sequentia
   }
   const stats = { maxTimestampDelta: -Infinity };
   const count = buf.readInt32BE(pos + RECORD_COUNT);
-  const invalid = checkRecordSection(data, start, end, count, buf.readInt32BE(pos + LAST_OFFSET_DELTA), sequential, stats, checks.keysRequired === true);
-  if (invalid !== null) return { ...result, problem: invalid, kind: 'invalid' };
+  const lastDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA);
+  const invalid = checkRecordSection(data, start, end, count, lastDelta, sequential, stats, checks.keysRequired === true);
+  if (invalid !== null) {
+    // A refused batch is walked again to list every keyless record, or to find what else is wrong.
+    const keyless = checks.keysRequired === true ? keylessRecords(data, start, end, count, lastDelta, sequential) : invalid;
+    return typeof keyless === 'string' ? { ...result, problem: keyless, kind: 'invalid' } : { ...result, problem: invalid, kind: 'invalid', keyless };
+  }
   const logAppendTime = (buf.readInt16BE(pos + ATTRIBUTES) & TIMESTAMP_TYPE_MASK) !== 0;
   if (count > 0 && !logAppendTime) result.maxRecordTimestamp = readInt64(buf, pos + BASE_TIMESTAMP) + stats.maxTimestampDelta;
   return result;
@@ -190,6 +199,6 @@ export function validateBatchesDeep(buf: Buffer, checks: RecordChecks | string):
 
 function throwProblem(check: DeepCheck, where: string, at: string, pos: number): void {
   if (check.kind === 'corrupt') throw new CorruptBatchError(`${where}: ${at}: ${check.problem}`, pos);
-  if (check.kind === 'invalid') throw recordProblemError(where, at, check.problem!);
+  if (check.kind === 'invalid') throw check.keyless !== undefined ? keylessError(where, check.keyless) : new InvalidRecordError(`${where}: ${at}: ${check.problem}`);
   if (check.kind === 'too-large') throw new DecompressedTooLargeError(`${where}: ${at}: ${check.problem}`, check.limit!);
 }

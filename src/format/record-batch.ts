@@ -186,6 +186,23 @@ export function checkRecordSection(buf: Buffer, start: number, end: number, coun
   // The native walk gives the verdict in a few ns per record; this walk stays the reference and
   // the one that says what is wrong (and the only one with the portable backend).
   if (stats === undefined && recordSectionValid !== null && start >= 0 && start <= end && end <= buf.length && recordSectionValid(buf, start, end, count, lastDelta, sequential, keysRequired)) return null;
+  return walkRecordSection(buf, start, end, count, lastDelta, sequential, stats, keysRequired, null);
+}
+
+/**
+ * The indexes of every keyless record of a records section (arguments as for
+ * `checkRecordSection`), for a batch already known to hold one: Kafka's LogValidator walks the
+ * whole batch and reports each refused record, so a client fails those and retries the others.
+ * A problem of another kind anywhere in the section is returned instead (a string): Kafka's
+ * record iterator throws on it, and the batch is refused for that, without record errors.
+ */
+export function keylessRecords(buf: Buffer, start: number, end: number, count: number, lastDelta: number, sequential: boolean): number[] | string {
+  const found: number[] = [];
+  return walkRecordSection(buf, start, end, count, lastDelta, sequential, undefined, true, found) ?? found;
+}
+
+/** The JS walk; with `keyless`, keyless records are listed there and the walk goes on. */
+function walkRecordSection(buf: Buffer, start: number, end: number, count: number, lastDelta: number, sequential: boolean, stats: RecordSectionStats | undefined, keysRequired: boolean, keyless: number[] | null): BatchProblem {
   const cur: Cursor = { pos: start };
   let prevDelta = -1;
   let maxTsDelta = -Infinity;
@@ -205,7 +222,10 @@ export function checkRecordSection(buf: Buffer, start: number, end: number, coun
       const len = readVarint(buf, cur, recordEnd);
       if (Number.isNaN(len) || len < -1 || cur.pos + Math.max(len, 0) > recordEnd) return `record ${i} has a bad ${field === 0 ? 'key' : 'value'} length`;
       if (len > 0) cur.pos += len;
-      else if (len < 0 && field === 0 && keysRequired) return keylessProblem(i);
+      else if (len < 0 && field === 0 && keysRequired) {
+        if (keyless === null) return keylessProblem(i);
+        keyless.push(i);
+      }
     }
     const headers = readVarint(buf, cur, recordEnd);
     if (Number.isNaN(headers) || headers < 0) return `record ${i} has a bad header count`;
@@ -224,21 +244,28 @@ export function checkRecordSection(buf: Buffer, start: number, end: number, coun
   return null;
 }
 
-const KEYLESS = /^record (\d+) has a null key$/;
+const KEYLESS = /^record \d+ has a null key$/;
 
 function keylessProblem(i: number): string {
   return `record ${i} has a null key`;
 }
 
+/** The error for the keyless records `indexes` of a batch for a compacted log `where`, with Kafka's messages (LogValidator.validateKey). */
+export function keylessError(where: string, indexes: readonly number[]): InvalidRecordError {
+  const message = `Compacted topic cannot accept message without key in topic partition ${where}`;
+  return InvalidRecordError.forRecords(indexes.map((batchIndex) => ({ batchIndex, message })));
+}
+
 /**
- * The InvalidRecordError for a problem of `checkRecordSection` in the batch `at` of partition
- * `where`. A keyless record in a compacted log gets Kafka's own message (LogValidator.validateKey)
- * and its index, which the produce response reports in record_errors.
+ * The InvalidRecordError for `problem`, which `checkRecordSection` found in the records section
+ * [start, end) of `buf` (batch `at` of partition `where`). A keyless record in a compacted log
+ * is reported with every other keyless record of the batch, found by walking it again: only a
+ * batch already refused pays for that walk.
  */
-export function recordProblemError(where: string, at: string, problem: string): InvalidRecordError {
-  const keyless = KEYLESS.exec(problem);
-  if (keyless !== null) return new InvalidRecordError(`Compacted topic cannot accept message without key in topic partition ${where}.`, Number(keyless[1]));
-  return new InvalidRecordError(`${where}: ${at}: ${problem}`);
+export function recordSectionError(where: string, at: string, problem: string, buf: Buffer, start: number, end: number, count: number, lastDelta: number, sequential: boolean): InvalidRecordError {
+  if (!KEYLESS.test(problem)) return new InvalidRecordError(`${where}: ${at}: ${problem}`);
+  const found = keylessRecords(buf, start, end, count, lastDelta, sequential);
+  return typeof found === 'string' ? new InvalidRecordError(`${where}: ${at}: ${found}`) : keylessError(where, found);
 }
 
 /**
@@ -257,7 +284,7 @@ export function validateBatches(buf: Buffer, where: string, keysRequired = false
     if (corrupt !== null) throw new CorruptBatchError(`${where}: batch ${n} at byte ${pos}: ${corrupt}`, pos);
     // The CRC matched, so the producer built these records this way: INVALID_RECORD, as Kafka's LogValidator says.
     const invalid = checkRecords(buf, pos, size, true, keysRequired);
-    if (invalid !== null) throw recordProblemError(where, `batch ${n} at byte ${pos}`, invalid);
+    if (invalid !== null) throw recordSectionError(where, `batch ${n} at byte ${pos}`, invalid, buf, pos + RECORDS, pos + size, buf.readInt32BE(pos + RECORD_COUNT), buf.readInt32BE(pos + LAST_OFFSET_DELTA), true);
     pos += size;
     n++;
   }

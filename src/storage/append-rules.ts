@@ -4,8 +4,8 @@
  * path and the embedded API go through the same `Log` methods, so both apply them.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { InvalidRecordError } from '../errors.js';
 import { Compression } from '../format/batch-header.js';
+import { keylessError } from '../format/record-batch.js';
 import type { RecordInput } from '../format/record.js';
 import type { LogConfig } from './log-config.js';
 
@@ -41,11 +41,13 @@ export function compressionLevel(c: Pick<LogConfig, 'compressionGzipLevel' | 'co
 
 /**
  * Refuse records without a key for a compacted log (`Log.append`, which encodes the batch itself
- * and so has no validation walk to do it in), with Kafka's message.
+ * and so has no validation walk to do it in), listing every one with Kafka's messages.
  */
 export function checkRecordKeys(records: readonly RecordInput[], where: string): void {
+  let keyless: number[] | null = null;
   for (let i = 0; i < records.length; i++) {
     const key = records[i]!.key;
-    if (key === null || key === undefined) throw new InvalidRecordError(`Compacted topic cannot accept message without key in topic partition ${where}.`, i);
+    if (key === null || key === undefined) (keyless ??= []).push(i);
   }
+  if (keyless !== null) throw keylessError(where, keyless);
 }

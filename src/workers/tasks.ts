@@ -4,7 +4,7 @@
  * thread). Errors never cross the thread boundary as exceptions: a task reports them in its
  * result, and the pool turns them back into strand's typed errors.
  */
-import { CorruptBatchError, DecompressedTooLargeError, InvalidRecordError, type KafkaErrorCode, StrandError } from '../errors.js';
+import { CorruptBatchError, DecompressedTooLargeError, InvalidRecordError, type KafkaErrorCode, type RecordError, StrandError } from '../errors.js';
 import { type RecordChecks, recompressBatches, validateBatchesDeep } from '../format/compression.js';
 import { type CleanTask, type CleanTaskResult, runCleanTask } from './clean-task.js';
 
@@ -40,8 +40,8 @@ export interface TaskError {
   code?: string;
   kafkaCode?: number;
   position?: number;
-  /** invalid: the record concerned, when one is. */
-  recordIndex?: number;
+  /** invalid: the records refused one by one, when the rule concerns records. */
+  recordErrors?: RecordError[];
   /** too-large: the bound passed. */
   limit?: number;
 }
@@ -91,7 +91,7 @@ function recordChecks(task: BatchTask, where: string): RecordChecks {
 
 function describeError(err: unknown): TaskError {
   if (err instanceof CorruptBatchError) return { type: 'corrupt', message: err.message, ...(err.position === undefined ? {} : { position: err.position }) };
-  if (err instanceof InvalidRecordError) return { type: 'invalid', message: err.message, ...(err.recordIndex === undefined ? {} : { recordIndex: err.recordIndex }) };
+  if (err instanceof InvalidRecordError) return { type: 'invalid', message: err.message, ...(err.recordErrors.length === 0 ? {} : { recordErrors: [...err.recordErrors] }) };
   if (err instanceof DecompressedTooLargeError) return { type: 'too-large', message: err.message, limit: err.limit };
   if (err instanceof StrandError) return { type: 'strand', message: err.message, code: err.code, kafkaCode: err.kafkaCode };
   return { type: 'other', message: err instanceof Error ? err.message : String(err) };
@@ -101,7 +101,7 @@ function describeError(err: unknown): TaskError {
 export function rebuildError(e: TaskError): Error {
   switch (e.type) {
     case 'corrupt': return new CorruptBatchError(e.message, e.position);
-    case 'invalid': return new InvalidRecordError(e.message, e.recordIndex);
+    case 'invalid': return new InvalidRecordError(e.message, e.recordErrors);
     case 'too-large': return new DecompressedTooLargeError(e.message, e.limit!);
     case 'strand': return new StrandError(e.message, e.code, e.kafkaCode as KafkaErrorCode | undefined);
     default: return new Error(e.message);

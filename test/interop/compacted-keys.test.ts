@@ -1,7 +1,8 @@
 /**
  * A topic whose cleanup.policy includes compact refuses records without a key, as Kafka's
- * LogValidator.validateKey does: INVALID_RECORD for the partition, with Kafka's message and the
- * record's index in record_errors, and nothing of the batch appended.
+ * LogValidator.validateKey does: INVALID_RECORD for the partition, with Kafka's messages and the
+ * record's index in record_errors, and nothing of the batch appended (every keyless record of a
+ * batch listed: test/broker/record-errors.test.ts).
  */
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,9 +64,11 @@ describe('compacted topics refuse keyless records', () => {
       const before = (await fetchAll(kafka, topic, 0)).length;
       for (const [name, batch] of Object.entries(batches)) {
         const r = await produce(topic, Buffer.from(batch));
-        const message = `Compacted topic cannot accept message without key in topic partition ${topic}-0.`;
-        expect(r, `${topic} ${name}`).toMatchObject({ errorCode: 87, errorMessage: message, baseOffset: -1n });
-        expect(r.recordErrors).toEqual([{ batchIndex: index[name as keyof typeof index], batchIndexErrorMessage: message }]);
+        const message = `Compacted topic cannot accept message without key in topic partition ${topic}-0`;
+        const batchIndex = index[name as keyof typeof index];
+        const errorMessage = `One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex=${batchIndex}, message='${message}')]`;
+        expect(r, `${topic} ${name}`).toMatchObject({ errorCode: 87, errorMessage, baseOffset: -1n });
+        expect(r.recordErrors).toEqual([{ batchIndex, batchIndexErrorMessage: message }]);
       }
       expect((await fetchAll(kafka, topic, 0)).length).toBe(before);
       expect((await produce(topic, compressBatch([{ key: 'z', value: 'fine' }], 'snappy'))).errorCode).toBe(0);

@@ -51,20 +51,21 @@ describe('compacted logs refuse keyless records (Kafka LogValidator.validateKey)
 
     const viaAppend = await rejection(log.append([{ key: 'k2', value: 'two' }, { value: 'keyless' }]));
     expect(viaAppend).toBeInstanceOf(InvalidRecordError);
-    expect(viaAppend).toMatchObject({ kafkaCode: KafkaErrorCode.INVALID_RECORD, recordIndex: 1 });
     const name = dir.slice(dir.lastIndexOf('/') + 1);
-    expect(viaAppend.message).toBe(`Compacted topic cannot accept message without key in topic partition ${name}.`);
+    const keyless = `Compacted topic cannot accept message without key in topic partition ${name}`;
+    expect(viaAppend).toMatchObject({ kafkaCode: KafkaErrorCode.INVALID_RECORD, recordErrors: [{ batchIndex: 1, message: keyless }] });
+    expect(viaAppend.message).toBe(`One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex=1, message='${keyless}')]`);
 
     const plain = await rejection(log.appendBatch(encodeBatch([{ key: 'k3', value: 'three' }, { key: null, value: 'keyless' }])));
-    expect(plain).toMatchObject({ kafkaCode: KafkaErrorCode.INVALID_RECORD, recordIndex: 1 });
+    expect(plain).toMatchObject({ kafkaCode: KafkaErrorCode.INVALID_RECORD, recordErrors: [{ batchIndex: 1, message: keyless }] });
     // Compressed, small (deep-checked on this thread) and large (in a worker).
     for (const n of [3, 20_000]) {
       for (const codec of ['gzip', 'zstd', 'lz4', 'snappy'] as const) {
         const records = Array.from({ length: n }, (_, i) => ({ key: i === n - 1 ? null : `k${i}`, value: `v${i}` }));
         const err = await rejection(log.appendBatch(compressBatch(records, codec)));
         expect(err, `${codec} x${n}`).toBeInstanceOf(InvalidRecordError);
-        expect(err).toMatchObject({ kafkaCode: KafkaErrorCode.INVALID_RECORD, recordIndex: n - 1 });
-        expect(err.message).toMatch(/^Compacted topic cannot accept message without key in topic partition /);
+        expect(err).toMatchObject({ kafkaCode: KafkaErrorCode.INVALID_RECORD, recordErrors: [{ batchIndex: n - 1, message: keyless }] });
+        expect(err.message).toMatch(/^One or more records have been rejected due to 1 record errors in total/);
       }
     }
     expect(await log.appendBatch(compressBatch([{ key: 'k4', value: 'four' }], 'gzip'))).toEqual({ baseOffset: 1, lastOffset: 1 });

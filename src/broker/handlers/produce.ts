@@ -20,14 +20,14 @@ import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceRe
 import type { BrokerCore, Handler } from '../context.js';
 import { checkTransactionalBatch } from '../txn/produce-check.js';
 
-function partitionError(index: number, code: number, message: string | null, recordErrors: ProduceResponsePartitionProduceResponse['recordErrors'] = []): ProduceResponsePartitionProduceResponse {
-  return { index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage: message };
+function partitionError(index: number, code: number, message: string | null, recordErrors: ProduceResponsePartitionProduceResponse['recordErrors'] = [], logStartOffset = -1): ProduceResponsePartitionProduceResponse {
+  return { index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(logStartOffset), recordErrors, errorMessage: message };
 }
 
-/** Kafka's record_errors (produce v8+): the record an INVALID_RECORD is about, when it is about one. */
+/** Kafka's record_errors (produce v8+): every record an INVALID_RECORD refused, when the rule concerns records one by one. */
 function recordErrorsOf(err: unknown): ProduceResponsePartitionProduceResponse['recordErrors'] {
-  if (!(err instanceof InvalidRecordError) || err.recordIndex === undefined) return [];
-  return [{ batchIndex: err.recordIndex, batchIndexErrorMessage: err.message }];
+  if (!(err instanceof InvalidRecordError)) return [];
+  return err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
 }
 
 /** message.timestamp.type of the topic (its override, else log.message.timestamp.type). */
@@ -97,7 +97,9 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
       } catch (err) {
         const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
         if (!(err instanceof StrandError)) core.logger.error({ topic: topic.name, partition: p.index, err }, 'produce failed');
-        partitionResponses.push(partitionError(p.index, code, (err as Error).message, recordErrorsOf(err)));
+        // Kafka answers a batch its validator refused with the partition's log start offset (ReplicaManager.processFailedRecord).
+        const refused = err instanceof InvalidRecordError;
+        partitionResponses.push(partitionError(p.index, code, (err as Error).message, recordErrorsOf(err), refused ? log.startOffset : -1));
       }
     }
   }
