@@ -57,6 +57,8 @@ export interface AdminTopics extends Topics {
   alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options?: AlterConfigsOptions): TopicDescription;
   /** The storage settings in force for a topic's logs. */
   logConfig(name: string): Partial<LogConfig>;
+  /** Delete the topic; with `topicId`, only if the topic under `name` still has that id. */
+  delete(name: string, topicId?: string): Promise<void>;
 }
 
 interface Entry {
@@ -165,10 +167,20 @@ export class TopicManager implements AdminTopics {
     return entry.description;
   }
 
-  async delete(name: string): Promise<void> {
+  /**
+   * Delete a topic (the one with `topicId`, when given: a topic created again under the name
+   * since is not touched). By the time this returns its promise the name is free and every
+   * partition directory of the topic has been renamed away (see Store.deletePartition), so a topic
+   * created under the name right after starts empty in directories of its own. Resolves once the
+   * renames are durable.
+   */
+  async delete(name: string, topicId?: string): Promise<void> {
     this.checkOpen();
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
+    if (topicId !== undefined && entry.description.topicId !== topicId) {
+      throw topicError(`topic ${JSON.stringify(name)} has id ${entry.description.topicId}, not ${topicId}`, KafkaErrorCode.UNKNOWN_TOPIC_ID, 'ERR_STRAND_UNKNOWN_TOPIC_ID');
+    }
     // Metadata first: a crash before the logs are gone leaves logs of an unknown topic (reported
     // on open), never a deleted topic coming back.
     this.unindex(entry);
@@ -178,10 +190,11 @@ export class TopicManager implements AdminTopics {
       this.index(entry.record);
       throw err;
     }
-    // Every log is removed before anything else can run (the calls start synchronously), so a
-    // topic re-created right after never adopts a log that is being deleted.
-    await Promise.all(this.store.list().filter((ref) => ref.topic === name).map((ref) => this.store.deletePartition(name, ref.partition)));
+    // Synchronously, before anything else can run: each call renames its directory before it
+    // returns, so no create of the name can adopt (or later lose) a directory of this topic.
+    const renamed = this.store.list().filter((ref) => ref.topic === name).map((ref) => this.store.deletePartition(name, ref.partition));
     this.logger.info({ topic: name, topicId: entry.description.topicId }, 'topic deleted');
+    await Promise.all(renamed);
   }
 
   addPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): TopicDescription {

@@ -3,9 +3,11 @@
  * clean-shutdown marker and the recovery-point / log-start-offset checkpoints for all of them
  * (Kafka's LogManager). Logs are opened on start; new ones are created on demand.
  */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClosedError, InvalidArgumentError, StrandError, KafkaErrorCode } from '../errors.js';
+import { ClosedError, InvalidArgumentError, StorageIOError, StrandError, KafkaErrorCode } from '../errors.js';
 import { io } from '../io/index.js';
 import { logger } from '../logger.js';
 import { type CheckpointEntries, checkpointKey } from './checkpoint.js';
@@ -48,6 +50,9 @@ export class Store {
   private closed = false;
   private checkpointTimer: NodeJS.Timeout | null = null;
   private cleaner: LogCleaner | null = null;
+  /** Removals of renamed (`-delete`) directories and the checkpoint writes deletions start; close waits for them. */
+  private readonly background = new Set<Promise<void>>();
+  private checkpointQueued = false;
 
   private constructor(readonly dir: string, private readonly state: DirectoryState, private readonly options: StoreOptions) {}
 
@@ -108,21 +113,49 @@ export class Store {
     });
   }
 
-  /** Close and remove a partition's log and its directory. */
-  async deletePartition(topic: string, partition: number): Promise<boolean> {
-    this.checkOpen();
-    const key = checkpointKey(topic, partition);
-    const log = this.logs.get(key);
-    if (log === undefined) return false;
-    this.logs.delete(key);
-    log.closeNow();
-    await log.stopCompaction(); // its cleaner task may still be writing in the directory
-    // Rename first so a crash mid-delete leaves a directory the next open finishes removing.
-    const doomed = `${log.dir}.${Date.now().toString(36)}${DELETE_DIR_SUFFIX}`;
-    renameSync(log.dir, doomed);
-    rmSync(doomed, { recursive: true, force: true });
-    await io.syncDirectory(this.dir);
-    return true;
+  /**
+   * Close and remove a partition's log and its directory, as Kafka's LogManager.asyncDelete
+   * does. Everything that frees the name happens synchronously, before any other request can run:
+   * the directory is renamed to `<topic>-<partition>.<32 hex>-delete`, the log leaves the store
+   * and is closed, and its queued producer snapshots are cancelled. A partition created under the
+   * same name right after gets a new, empty directory; the two never share one, and the new one
+   * never inherits the old one's checkpointed offsets. Resolves (true) once the rename is durable;
+   * the files are removed later in the background, by the renamed path only, and a crash before
+   * that leaves a `-delete` directory that the next open removes.
+   */
+  deletePartition(topic: string, partition: number): Promise<boolean> {
+    try {
+      this.checkOpen();
+      const key = checkpointKey(topic, partition);
+      const log = this.logs.get(key);
+      if (log === undefined) return Promise.resolve(false);
+      // A random suffix, as Kafka's uuid: two deletions of one name never pick the same directory.
+      const doomed = `${log.dir}.${randomBytes(16).toString('hex')}${DELETE_DIR_SUFFIX}`;
+      // Snapshot writes queued but not started would go to the path, which may be the new
+      // partition's directory by then (this also unlinks the snapshot files, which are going anyway).
+      log.producers.deleteSnapshots(() => true);
+      // Renamed before the log leaves the store: if that fails, the name stays taken.
+      try {
+        renameSync(log.dir, doomed);
+      } catch (err) {
+        throw new StorageIOError(`cannot delete partition ${topic}-${partition}: renaming ${log.dir} to ${doomed} failed: ${(err as Error).message}`, log.dir, { cause: err });
+      }
+      this.logs.delete(key);
+      this.state.recoveryPoints.delete(key);
+      this.state.logStartOffsets.delete(key);
+      log.closeNow(); // also aborts a compaction in progress
+      this.runInBackground((async () => {
+        // The aborted compaction may still be writing in the (renamed) directory.
+        await log.stopCompaction();
+        await rm(doomed, { recursive: true, force: true, maxRetries: 3 });
+      })().catch((err: unknown) => logger.warn({ err, dir: doomed }, `could not remove ${doomed}; the next start removes it`)));
+      // Kafka checkpoints right after a deletion too: a checkpoint that still named the old
+      // partition would hand its offsets to a new one after a crash.
+      this.checkpointSoon();
+      return io.syncDirectory(this.dir).then(() => true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -162,9 +195,25 @@ export class Store {
     if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer);
     await this.cleaner?.stop();
     await Promise.all([...this.logs.values()].map((l) => l.close()));
+    await Promise.all([...this.background]);
     const [rp, lso] = this.checkpoints();
     this.closed = true;
     await this.state.closeCleanly(rp, lso);
+  }
+
+  /** Write the checkpoints once for all the deletions of this turn of the event loop. */
+  private checkpointSoon(): void {
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
+    queueMicrotask(() => {
+      this.checkpointQueued = false;
+      this.runInBackground(this.writeCheckpoints());
+    });
+  }
+
+  private runInBackground(work: Promise<void>): void {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
   }
 
   private checkpoints(): [CheckpointEntries, CheckpointEntries] {

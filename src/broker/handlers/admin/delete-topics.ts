@@ -48,7 +48,7 @@ export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsRespon
         Object.assign(out, itemError(ErrorCode.INVALID_REQUEST, `${topic.name} is an internal topic and cannot be deleted`));
         continue;
       }
-      await topics.delete(topic.name);
+      await topics.delete(topic.name, topic.topicId); // by id: never a topic created again under the name since
     } catch (err) {
       Object.assign(out, errorOf(err, ctx, `delete topic ${w.name ?? w.topicId}`));
     }
