@@ -58,7 +58,8 @@ function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
 /** Read every wanted partition once, within `budget` bytes of records (see the top of this file). */
 function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number): Result[] {
   const out: Result[] = [];
-  let remaining = Math.max(0, budget);
+  // Kafka's limitBytes: negative when max_bytes is, then at least 0 after the first partition read.
+  let remaining = budget;
   // Kafka's minOneMessage: true until a partition has returned records.
   let firstWithData = true;
   for (const w of wanted) {
@@ -78,9 +79,18 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
       data.highWatermark = BigInt(end);
       data.lastStableOffset = BigInt(lso);
       data.logStartOffset = BigInt(log.startOffset);
-      const limit = Math.max(0, Math.min(w.maxBytes, remaining));
+      const limit = Math.min(w.maxBytes, remaining);
       if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
         data.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
+      } else if (limit < 0 && w.fetchOffset < (committed ? lso : end)) {
+        // A negative partition_max_bytes (or max_bytes, for the first partition read): Kafka's
+        // LogSegment.read throws IllegalArgumentException("Invalid max size") when there is data
+        // to read, and ReplicaManager answers that partition alone with UNKNOWN_SERVER_ERROR and
+        // no offsets. With nothing to read, Kafka never reaches that check: an empty answer.
+        data.errorCode = KafkaErrorCode.UNKNOWN_SERVER_ERROR;
+        data.highWatermark = -1n;
+        data.lastStableOffset = -1n;
+        data.logStartOffset = -1n;
       } else if (w.fetchOffset < end && (limit > 0 || firstWithData)) {
         try {
           // Whole batches within `limit`, or the first batch alone when it is larger.
@@ -88,7 +98,6 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
           if (slice !== null && (firstWithData || slice.view.length <= limit)) {
             data.records = slice.view;
             bytes = slice.view.length;
-            remaining = Math.max(0, remaining - bytes);
             firstWithData = false;
             if (committed) data.abortedTransactions = log.abortedTransactions(w.fetchOffset, slice.nextOffset).map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }));
           }
@@ -97,6 +106,8 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
         }
       }
     }
+    // As Kafka, after every partition it reads (with records or not; unknown ones it never reads).
+    if (log !== null) remaining = Math.max(0, remaining - bytes);
     out.push({ wanted: w, data, bytes });
   }
   return out;
@@ -149,6 +160,8 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
 
     // Kafka: min(request max_bytes, fetch.max.bytes); v4+ only, so max_bytes is always there.
     const budget = Math.min(req.maxBytes ?? 0x7fffffff, core.config.int('fetch.max.bytes'));
+    // Kafka: min_bytes is at most the budget, so a fetch for 0 (or fewer) bytes does not wait.
+    const minBytes = Math.min(req.minBytes, budget);
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const isolationLevel = v >= 4 ? req.isolationLevel ?? 0 : 0;
     let results = collect(core, wanted, budget, isolationLevel);
@@ -156,7 +169,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
       const total = results.reduce((n, r) => n + r.bytes, 0);
       const hasError = results.some((r) => r.data.errorCode !== 0);
       const left = deadline - Date.now();
-      if (total >= req.minBytes || hasError || left <= 0 || wanted.length === 0) break;
+      if (total >= minBytes || hasError || left <= 0 || wanted.length === 0) break;
       if (!(await core.waitForAppend(wanted, left))) break;
       results = collect(core, wanted, budget, isolationLevel);
     }
