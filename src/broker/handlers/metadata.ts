@@ -2,14 +2,17 @@
  * Metadata (3): brokers, the cluster id and controller, and topics with their partitions. In
  * single-node mode this broker leads every partition at leader epoch 0. Unknown topics are
  * created when both the request (v4+) and `auto.create.topics.enable` allow it.
- * Internal topics appear only when asked for by name.
+ * Internal topics appear only when asked for by name. v8+ may ask for the authorized
+ * operations of each topic, and v8-10 of the cluster (v11 moved those to DescribeCluster,
+ * KIP-700): without an authorizer, all that apply (authorized-operations.ts).
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/messages/metadata.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
+import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from '../authorized-operations.js';
 import type { BrokerCore, Handler, TopicDescription } from '../context.js';
 
-function describe(core: BrokerCore, t: TopicDescription): MetadataResponseTopic {
+function describe(core: BrokerCore, t: TopicDescription, ops: number): MetadataResponseTopic {
   const replicas = [core.nodeId];
   return {
     errorCode: 0,
@@ -19,44 +22,49 @@ function describe(core: BrokerCore, t: TopicDescription): MetadataResponseTopic 
     partitions: Array.from({ length: t.partitions }, (_, i) => ({
       errorCode: 0, partitionIndex: i, leaderId: core.nodeId, leaderEpoch: 0, replicaNodes: replicas, isrNodes: replicas, offlineReplicas: [],
     })),
-    topicAuthorizedOperations: -2147483648,
+    topicAuthorizedOperations: ops,
   };
 }
 
-function unknown(name: string | null, topicId: string, code: number): MetadataResponseTopic {
-  return { errorCode: code, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+function unknown(name: string | null, topicId: string, code: number, ops: number): MetadataResponseTopic {
+  return { errorCode: code, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: ops };
 }
 
 export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = (req, ctx) => {
   const core = ctx.broker;
   const topics: MetadataResponseTopic[] = [];
+  const v = ctx.apiVersion;
+  // Kafka gives the operations of every topic asked for by name, known or not (an unknown
+  // topic id keeps the default), and of the cluster only in v8-10.
+  const ops = v >= 8 && req.includeTopicAuthorizedOperations ? TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+  const clusterOps = v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED;
   if (req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)) {
     // All topics (v0 used an empty list for "all").
-    for (const t of core.topics.list()) if (!t.internal) topics.push(describe(core, t));
+    for (const t of core.topics.list()) if (!t.internal) topics.push(describe(core, t, ops));
   } else {
     // v4+ lets the client forbid creation; v0-3 always allowed it (broker config permitting).
     const mayCreate = core.config.bool('auto.create.topics.enable') && (ctx.apiVersion < 4 || req.allowAutoTopicCreation !== false);
     for (const requested of req.topics) {
       if (requested.name === null || requested.name === undefined) {
         const byId = requested.topicId ? core.topics.byId(requested.topicId) : undefined;
-        topics.push(byId ? describe(core, byId) : unknown(null, requested.topicId ?? ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_ID));
+        topics.push(byId ? describe(core, byId, ops) : unknown(null, requested.topicId ?? ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_ID, OPERATIONS_NOT_REQUESTED));
         continue;
       }
       const existing = core.topics.get(requested.name);
       if (existing !== undefined) {
-        topics.push(describe(core, existing));
+        topics.push(describe(core, existing, ops));
         continue;
       }
       if (!mayCreate) {
-        topics.push(unknown(requested.name, ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        topics.push(unknown(requested.name, ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ops));
         continue;
       }
       try {
         // TopicManager logs the creation.
-        topics.push(describe(core, core.topics.create(requested.name, core.config.int('num.partitions'), new Map())));
+        topics.push(describe(core, core.topics.create(requested.name, core.config.int('num.partitions'), new Map()), ops));
       } catch (err) {
         const code = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
-        topics.push(unknown(requested.name, ZERO_UUID, code));
+        topics.push(unknown(requested.name, ZERO_UUID, code, ops));
       }
     }
   }
@@ -66,6 +74,6 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = (req, 
     clusterId: core.clusterId,
     controllerId: core.nodeId,
     topics,
-    clusterAuthorizedOperations: -2147483648,
+    clusterAuthorizedOperations: clusterOps,
   };
 };
