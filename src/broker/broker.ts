@@ -13,6 +13,7 @@ import type { BrokerConfig } from './config.js';
 import { Connection } from './connection.js';
 import type { BrokerCore, Topics } from './context.js';
 import { createDispatcher } from './dispatch.js';
+import { loadDynamicConfigs } from './dynamic-config.js';
 import { FetchSessionCache } from './fetch-sessions.js';
 import { startGroupCoordinator, stopGroupCoordinator } from './groups/index.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
@@ -62,6 +63,7 @@ export class Broker implements BrokerCore {
 
   /** Open the data directory and start listening. */
   static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
+    loadDynamicConfigs(config); // AlterConfigs' broker settings of the last run, over the static ones
     const store = await Store.open(config.dataDir, {
       defaults: config.logDefaults(),
       checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),

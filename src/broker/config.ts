@@ -123,8 +123,22 @@ export function parseListener(spec: string): Listener {
   return { name: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/** Kafka's DescribeConfigs sources of the broker layers (see topic-config.ts ConfigSource). */
+const SOURCE_DYNAMIC_BROKER = 2;
+const SOURCE_DYNAMIC_DEFAULT = 3;
+const SOURCE_STATIC = 4;
+
+/** A value set in one layer of the broker config, with its DescribeConfigs source. */
+export interface LayerValue {
+  value: string;
+  source: number;
+}
+
 export class BrokerConfig {
   private readonly values: Map<string, string>;
+  /** Kafka's dynamic broker configs: this broker's (resource name = node id) and the cluster-wide default (""). */
+  private dynamicBroker: ReadonlyMap<string, string> = new Map();
+  private dynamicDefault: ReadonlyMap<string, string> = new Map();
 
   constructor(...sources: ConfigSource[]) {
     this.values = new Map();
@@ -148,14 +162,48 @@ export class BrokerConfig {
     return this.values.entries();
   }
 
-  /** Whether `key` was set by a source rather than left at its default. */
+  /** Whether `key` was set by a source (static or dynamic) rather than left at its default. */
   isDefault(key: string): boolean {
-    return this.values.get(key) === BROKER_CONFIG[key]?.default;
+    return !this.dynamicBroker.has(key) && !this.dynamicDefault.has(key) && this.values.get(key) === BROKER_CONFIG[key]?.default;
   }
 
+  /** The value in force: dynamic per-broker, else dynamic default, else static (Kafka's precedence). */
   raw(key: string): string | undefined {
-    const v = this.values.get(key);
+    const v = this.dynamicBroker.get(key) ?? this.dynamicDefault.get(key) ?? this.values.get(key);
     return v === '' ? undefined : v;
+  }
+
+  /** The dynamic configs of one level (per broker, or the cluster-wide default). */
+  dynamic(perBroker: boolean): ReadonlyMap<string, string> {
+    return perBroker ? this.dynamicBroker : this.dynamicDefault;
+  }
+
+  /** Replace the dynamic layers (validated by the caller, see dynamic-config.ts). */
+  setDynamic(perBroker: ReadonlyMap<string, string>, clusterDefault: ReadonlyMap<string, string>): void {
+    this.dynamicBroker = new Map(perBroker);
+    this.dynamicDefault = new Map(clusterDefault);
+  }
+
+  /** A copy with other dynamic layers, to validate a change before it is made. */
+  withDynamic(perBroker: ReadonlyMap<string, string>, clusterDefault: ReadonlyMap<string, string>): BrokerConfig {
+    const copy = new BrokerConfig(this.values);
+    copy.setDynamic(perBroker, clusterDefault);
+    return copy;
+  }
+
+  /**
+   * Where `key` is set, highest precedence first: dynamic per-broker (source 2), dynamic
+   * default (3), static (4, only when it differs from the built-in default, as before).
+   */
+  setLayers(key: string): LayerValue[] {
+    const out: LayerValue[] = [];
+    const b = this.dynamicBroker.get(key);
+    if (b !== undefined) out.push({ value: b, source: SOURCE_DYNAMIC_BROKER });
+    const d = this.dynamicDefault.get(key);
+    if (d !== undefined) out.push({ value: d, source: SOURCE_DYNAMIC_DEFAULT });
+    const s = this.values.get(key);
+    if (s !== undefined && s !== '' && s !== BROKER_CONFIG[key]?.default) out.push({ value: s, source: SOURCE_STATIC });
+    return out;
   }
 
   int(key: string): number {
@@ -203,6 +251,12 @@ export class BrokerConfig {
       flush: flushPolicy(flushMessages === undefined ? never : Number(flushMessages), flushMs === undefined ? never : Number(flushMs)),
     };
   }
+}
+
+/** Check a value of a known broker key as a static value would be checked (throws ConfigError). */
+export function validateBrokerValue(key: string, value: string): void {
+  const d = BROKER_CONFIG[key];
+  if (d !== undefined) validate(key, value, d);
 }
 
 function validate(key: string, value: string, d: Definition): void {

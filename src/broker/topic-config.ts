@@ -124,7 +124,14 @@ export const TOPIC_CONFIG_BROKER_SYNONYMS: ReadonlyMap<string, { kafkaDefault: s
 export const CONFIG_TYPE_OF_KIND: Readonly<Record<TopicConfigKind, number>> = { boolean: ConfigType.BOOLEAN, string: ConfigType.STRING, int: ConfigType.INT, long: ConfigType.LONG, double: ConfigType.DOUBLE, list: ConfigType.LIST };
 
 /** The broker's view used here: raw values and whether a key was set (BrokerConfig fits). */
-export type BrokerSettings = Pick<BrokerConfig, 'raw' | 'isDefault'>;
+export type BrokerSettings = Pick<BrokerConfig, 'raw' | 'isDefault'> & Partial<Pick<BrokerConfig, 'setLayers'>>;
+
+/** Where a broker setting is set, highest precedence first (dynamic per-broker, dynamic default, static). */
+function brokerLayers(broker: BrokerSettings, key: string): Array<{ value: string; source: number }> {
+  if (broker.setLayers !== undefined) return broker.setLayers(key);
+  const raw = brokerSet(broker, key);
+  return raw === undefined ? [] : [{ value: raw, source: ConfigSource.STATIC_BROKER_CONFIG }];
+}
 
 function accepted(d: TopicConfigDef): string {
   if (d.oneOf !== undefined) return d.kind === 'list' ? `a comma-separated list of ${d.oneOf.join(', ')}` : `one of ${d.oneOf.join(', ')}`;
@@ -258,12 +265,19 @@ export function describeTopicConfig(name: string, overrides: ReadonlyMap<string,
   if (d === undefined) throw new InvalidConfigError(`unknown topic config ${JSON.stringify(name)}`);
   const inherited: ConfigSynonymValue[] = [];
   let fromBrokerValue: string | null = null;
+  // Kafka (ConfigHelper.configSynonyms) lists layer by layer: every synonym's dynamic per-broker
+  // value, then every dynamic default, then every static one.
+  const set: Array<ConfigSynonymValue & { converted: string }> = [];
   for (const s of d.synonyms) {
-    const raw = brokerSet(broker, s.name);
-    if (raw === undefined) continue;
-    const converted = fromBroker(d, s, raw);
-    if (converted === null) continue; // checkBrokerTopicDefaults refuses these at start
-    inherited.push({ name: s.name, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
+    for (const { value, source } of brokerLayers(broker, s.name)) {
+      const converted = fromBroker(d, s, value);
+      if (converted === null) continue; // checkBrokerTopicDefaults refuses these at start
+      set.push({ name: s.name, value, source, converted });
+    }
+  }
+  set.sort((a, b) => a.source - b.source); // stable: synonym order within a layer
+  for (const { converted, ...synonym } of set) {
+    inherited.push(synonym);
     fromBrokerValue ??= converted;
   }
   for (const s of d.synonyms) {

@@ -1,8 +1,9 @@
 /**
  * DescribeConfigs (32), v0-4: topic resources (every topic-level config with its value in
  * force, its source, and with include_synonyms where it comes from) and broker resources (this
- * node's id, or "" for the cluster-wide defaults; strand's broker settings are static, so
- * read-only). v0 has is_default instead of a source; v3+ adds the type and, if asked, the doc.
+ * node's id: every setting, read-only unless Kafka changes it at runtime; or "" for the
+ * cluster-wide dynamic defaults only). v0 has is_default instead of a source; v3+ adds the
+ * type and, if asked, the doc.
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type {
@@ -11,6 +12,7 @@ import type {
 import { checkTopicName } from '../../../storage/store.js';
 import { BROKER_CONFIG, type BrokerConfig } from '../../config.js';
 import type { Handler } from '../../context.js';
+import { acceptedOnlyKeys, isDynamicBrokerConfig } from '../../dynamic-config.js';
 import { ConfigSource, ConfigType, CONFIG_TYPE_OF_KIND, type ConfigSynonymValue, type DescribedConfig, describeTopicConfigs, TOPIC_CONFIG_BROKER_SYNONYMS } from '../../topic-config.js';
 import { errorOf, itemError, NO_ERROR, ResourceType } from './common.js';
 
@@ -29,9 +31,8 @@ export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConf
         if (r.resourceName !== '' && r.resourceName !== String(ctx.broker.nodeId)) {
           return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId} or empty string, but received ${r.resourceName}`), configs: [] };
         }
-        // Kafka answers the cluster-wide resource ("") with its dynamic default configs only;
-        // strand's broker settings are all static, so there are none.
-        described = r.resourceName === '' ? [] : describeBrokerConfigs(ctx.broker.config, r.configurationKeys);
+        // Kafka answers the cluster-wide resource ("") with its dynamic default configs only.
+        described = describeBrokerConfigs(ctx.broker.config, r.configurationKeys, r.resourceName !== '');
       } else {
         return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}: strand describes topics (2) and brokers (4)`), configs: [] };
       }
@@ -60,27 +61,33 @@ function toWire(c: DescribedConfig, v: number, synonyms: boolean, documentation:
 const BROKER_KIND_TYPE: Readonly<Record<string, number>> = { int: ConfigType.INT, long: ConfigType.LONG, bool: ConfigType.BOOLEAN, string: ConfigType.STRING, list: ConfigType.LIST };
 
 /**
- * This broker's settings: strand's own (config.ts) and the log.* defaults topic configs inherit
- * (log.cleanup.policy, compression.type, ...), each with its value, whether it was set (static
- * broker config) or left at its default, and its synonyms (Kafka's, see brokerSynonymValues).
+ * This broker's settings: strand's own (config.ts), the log.* defaults topic configs inherit
+ * (log.cleanup.policy, compression.type, ...) and the dynamic ones strand only accepts
+ * (num.io.threads, ...), each with its value in force, its source and its synonyms (Kafka's,
+ * see brokerSynonymValues). `perBroker` false is the cluster-default resource (""): Kafka lists
+ * only the settings with a dynamic default, without per-broker values (ConfigHelper).
  */
-export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly string[] | null): DescribedConfig[] {
+export function describeBrokerConfigs(config: BrokerConfig, keys?: readonly string[] | null, perBroker = true): DescribedConfig[] {
   const known = new Map<string, { kafkaDefault: string | null; type: number; doc: string }>();
   for (const [name, d] of Object.entries(BROKER_CONFIG)) known.set(name, { kafkaDefault: d.default === '' ? null : d.default, type: BROKER_KIND_TYPE[d.kind] ?? ConfigType.STRING, doc: d.doc });
   for (const [name, s] of TOPIC_CONFIG_BROKER_SYNONYMS) {
     if (!known.has(name)) known.set(name, { kafkaDefault: s.kafkaDefault, type: CONFIG_TYPE_OF_KIND[s.kind], doc: `broker default of a topic-level config` });
   }
-  const names = keys === undefined || keys === null || keys.length === 0 ? [...known.keys()].sort() : keys.filter((k) => known.has(k));
+  for (const [name, a] of acceptedOnlyKeys()) {
+    if (!known.has(name)) known.set(name, { kafkaDefault: a.default, type: BROKER_KIND_TYPE[a.kind] ?? ConfigType.STRING, doc: 'accepted as a dynamic broker config for Kafka compatibility; strand has no such setting' });
+  }
+  const listed = perBroker ? [...known.keys()] : [...config.dynamic(false).keys()].filter((k) => known.has(k));
+  const names = keys === undefined || keys === null || keys.length === 0 ? listed.sort() : keys.filter((k) => listed.includes(k));
   return names.map((name) => {
     const k = known.get(name)!;
-    const raw = config.raw(name);
-    const set = raw !== undefined && !config.isDefault(name);
-    const synonyms = brokerSynonymValues(name, config, known);
+    const synonyms = brokerSynonymValues(name, config, known, perBroker);
+    const value = perBroker ? config.raw(name) : config.dynamic(false).get(name);
+    const set = value !== undefined && synonyms[0] !== undefined && synonyms[0].source !== ConfigSource.DEFAULT_CONFIG;
     return {
       name,
-      value: set ? raw : k.kafkaDefault,
+      value: set ? value : k.kafkaDefault,
       source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
-      readOnly: true,
+      readOnly: !isDynamicBrokerConfig(name),
       isSensitive: false,
       configType: k.type,
       documentation: k.doc,
@@ -102,22 +109,22 @@ const TIME_FAMILIES = [
 ];
 
 /**
- * A broker setting's synonyms as Kafka lists them (ConfigHelper.configSynonyms): the set ones,
- * then those with a default, each in priority order, from the first named `name` on (so
- * log.retention.hours does not list a set log.retention.ms, but log.retention.ms lists the
- * log.retention.hours default).
+ * A broker setting's synonyms as Kafka lists them (ConfigHelper.configSynonyms): layer by layer
+ * (dynamic per-broker, dynamic default, static, default), each layer in synonym priority order,
+ * from the first named `name` on (so log.retention.hours does not list a set log.retention.ms,
+ * but log.retention.ms lists the log.retention.hours default). The cluster-default resource
+ * leaves out per-broker values.
  */
-function brokerSynonymValues(name: string, config: BrokerConfig, known: ReadonlyMap<string, { kafkaDefault: string | null }>): ConfigSynonymValue[] {
+function brokerSynonymValues(name: string, config: BrokerConfig, known: ReadonlyMap<string, { kafkaDefault: string | null }>, perBroker: boolean): ConfigSynonymValue[] {
   const names = brokerSynonyms(name);
   const all: ConfigSynonymValue[] = [];
-  for (const n of names) {
-    const raw = config.raw(n);
-    if (raw !== undefined && !config.isDefault(n)) all.push({ name: n, value: raw, source: ConfigSource.STATIC_BROKER_CONFIG });
-  }
+  for (const n of names) for (const l of config.setLayers(n)) all.push({ name: n, value: l.value, source: l.source });
+  all.sort((a, b) => a.source - b.source); // stable: synonym order within a layer
   for (const n of names) {
     const d = known.get(n)?.kafkaDefault;
     if (d !== undefined && d !== null) all.push({ name: n, value: d, source: ConfigSource.DEFAULT_CONFIG });
   }
-  const first = all.findIndex((s) => s.name === name);
-  return first < 0 ? [] : all.slice(first);
+  const kept = perBroker ? all : all.filter((s) => s.source !== ConfigSource.DYNAMIC_BROKER_CONFIG);
+  const first = kept.findIndex((s) => s.name === name);
+  return first < 0 ? [] : kept.slice(first);
 }
