@@ -173,6 +173,16 @@ describe('dynamic broker configs', () => {
     expect(existsSync(join(dir, BROKER_CONFIGS_FILE))).toBe(false);
   });
 
+  it('APPEND and SUBTRACT on the list log.cleanup.policy start from Kafka\'s default and reconfigure the logs', async () => {
+    await admin.createTopics({ topics: [{ topic: 'c' }] });
+    expect((await incremental('', [{ name: 'log.cleanup.policy', op: 2, value: 'compact' }])).responses[0].errorCode).toBe(0);
+    expect(broker.config.dynamic(false).get('log.cleanup.policy')).toBe('delete,compact');
+    expect(broker.topics.log('c', 0)!.config.cleanupPolicy).toBe('compact,delete');
+    expect((await incremental('', [{ name: 'log.cleanup.policy', op: 3, value: 'delete' }])).responses[0].errorCode).toBe(0);
+    expect(broker.topics.log('c', 0)!.config.cleanupPolicy).toBe('compact');
+    expect(await describeBroker('', 'log.cleanup.policy')).toEqual({ value: 'compact', source: 3, readOnly: false, synonyms: ['log.cleanup.policy=compact:3', 'log.cleanup.policy=delete:5'] });
+  });
+
   it('kafkajs describes the broker resource with the dynamic sources', async () => {
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: BROKER, name: '0', configEntries: [{ name: 'message.max.bytes', value: '2000000' }] }] });
     const res = await admin.describeConfigs({ includeSynonyms: true, resources: [{ type: BROKER, name: '0', configNames: ['message.max.bytes'] }] });

@@ -12,7 +12,7 @@ import type {
 import { KafkaErrorCode } from '../../../errors.js';
 import type { Handler } from '../../context.js';
 import { alterDynamicConfigs, brokerConfigKind, DynamicConfigError } from '../../dynamic-config.js';
-import { InvalidConfigError, TOPIC_CONFIGS } from '../../topic-config.js';
+import { InvalidConfigError, TOPIC_CONFIG_BROKER_SYNONYMS, TOPIC_CONFIGS } from '../../topic-config.js';
 import { adminTopics, duplicates, errorOf, itemError, NO_ERROR } from './common.js';
 import { type BrokerTarget, checkAlterTarget, isItemError } from './config-target.js';
 
@@ -92,7 +92,7 @@ function alterBroker(ops: readonly Op[], target: BrokerTarget, validateOnly: boo
           if (kind === undefined) throw new DynamicConfigError(`Unknown config name: ${c.name}`, KafkaErrorCode.INVALID_CONFIG);
           if (kind !== 'list') throw new DynamicConfigError(`Config value ${OP_NAMES[c.configOperation]} is not allowed for config key: ${c.name}`);
           const split = (s: string | null | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-          const items = split(next.get(c.name) ?? ctx.broker.config.raw(c.name));
+          const items = split(next.get(c.name) ?? ctx.broker.config.raw(c.name) ?? TOPIC_CONFIG_BROKER_SYNONYMS.get(c.name)?.kafkaDefault);
           const given = split(c.value);
           const out = c.configOperation === OpType.APPEND ? [...items, ...given.filter((g) => !items.includes(g))] : items.filter((i) => !given.includes(i));
           next.set(c.name, out.join(','));
