@@ -76,6 +76,23 @@ export interface LogLoadState {
 
 const RESOLVED = Promise.resolve();
 
+/** A promise shared by every append waiting for the same flush, and its settle functions. */
+interface Waiters {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function waiters(): Waiters {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 /** Last sequence of a batch: sequences wrap at int32 max as Kafka's DefaultRecordBatch.incrementSequence does. */
 function lastSequence(firstSeq: number, lastOffsetDelta: number): number {
   if (firstSeq < 0) return -1;
@@ -90,13 +107,21 @@ export class Log {
   private _recoveryPoint = 0;
   private leaderEpoch: number;
   // Interval flush (group commit on a timer): the segments written since the last flush and
-  // the appends waiting for it.
+  // the one promise every append waiting for the next flush shares (no object per append).
   private dirty = new Set<Segment>();
-  private flushWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private nextFlush: Waiters | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private lastFlushAt = 0;
+  /** performance.now() when the last flush started: an interval flush starts no sooner than intervalMs after it. */
+  private lastFlushAt = -Infinity;
+  /** When the armed `flushTimer` should fire. */
+  private flushDueAt = 0;
+  /** `flushNow` calls waiting for the running flush: they start the next one themselves. */
+  private flushCallers = 0;
+  /** The flush started last, while it runs (see `armFlush` for when two run at once). */
   private flushing: Promise<void> | null = null;
-  /** The flush running now: the end offset it covers and its outcome. */
+  /** Flushes started and not yet settled: at most two. */
+  private flushesRunning = 0;
+  /** The flush started last, while it runs: the end offset it covers and its outcome. */
   private running: { end: number; done: Promise<void> } | null = null;
   /** The end offset the last flush started at covered: flush.messages counts from there. */
   private flushStartedAt = 0;
@@ -229,7 +254,11 @@ export class Log {
    * `compression` differs from theirs), then copied once into the log.
    */
   async appendBatch(bytes: Buffer): Promise<AppendResult> {
-    const result = await this.appendBatches(bytes);
+    const applied = this.appendBatches(bytes);
+    // No await when the append was applied at once: durable() then runs in this very call, so
+    // its fsync is asked for (and an interval flush due started) while the caller goes on
+    // appending, not only once it yields.
+    const result = applied instanceof Promise ? await applied : applied;
     await this.durable();
     return result;
   }
@@ -429,10 +458,9 @@ export class Log {
     const running = this.running;
     if (running !== null && running.end >= this.endOffset) return running.done;
     this.dirty.add(segment);
-    return new Promise<void>((resolve, reject) => {
-      this.flushWaiters.push({ resolve, reject });
-      this.scheduleFlush(flush.intervalMs!);
-    });
+    const next = (this.nextFlush ??= waiters());
+    this.armFlush(flush.intervalMs);
+    return next.promise;
   }
 
   /**
@@ -531,7 +559,7 @@ export class Log {
     const wasInterval = typeof this._config.flush === 'object' && this._config.flush.intervalMs !== undefined;
     this._config = next;
     const isInterval = typeof next.flush === 'object' && next.flush.intervalMs !== undefined;
-    if (wasInterval && !isInterval && (this.flushWaiters.length > 0 || this.flushTimer !== null)) void this.flushNow().catch(() => {});
+    if (wasInterval && !isInterval && (this.nextFlush !== null || this.flushTimer !== null)) void this.flushNow().catch(() => {});
   }
 
   /** Start a new active segment now (also done automatically on size and age). */
@@ -690,7 +718,9 @@ export class Log {
     this.closed = true;
     this.compaction?.abort();
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    for (const w of this.flushWaiters.splice(0)) w.reject(new ClosedError(`log ${this.name}`));
+    const next = this.nextFlush;
+    this.nextFlush = null;
+    next?.reject(new ClosedError(`log ${this.name}`));
     for (const s of this.segments) s.close();
   }
 
@@ -783,13 +813,39 @@ export class Log {
     this.segments.push(segment);
   }
 
-  private scheduleFlush(intervalMs: number): void {
-    if (this.flushTimer !== null || this.flushing !== null) return;
-    const wait = Math.max(0, this.lastFlushAt + intervalMs - Date.now());
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      void this.flushNow();
-    }, wait);
+  /**
+   * Start the interval flush the appends in `nextFlush` wait for, or set a timer for it: at most
+   * every intervalMs, counted from the start of the last one.
+   *
+   * A timer alone fires only when the event loop turns, which appends made back to back (a
+   * producer's pipeline) keep it from doing: writes and fsyncs would take turns. So a flush also
+   * starts here, synchronously: when the last one completes (`resume`), when the timer is an
+   * interval late, and when the flush before is still running; its fdatasyncs then queue on the
+   * flusher thread behind the running ones and start the moment those finish, without waiting
+   * for this thread to hear of it (as the native flusher serves flush 'always'). It settles only
+   * after the one before, so the recovery point and acknowledgements stay in order; a third
+   * waits for the first to settle.
+   */
+  private armFlush(intervalMs: number, resume = false): void {
+    if (this.flushesRunning >= 2) return; // the first one's completion arms the next
+    const now = performance.now();
+    const due = this.lastFlushAt + intervalMs;
+    if (this.flushing !== null || resume) {
+      if (now >= due) {
+        this.startFlush(false).catch(() => {}); // its failure reaches the waiters and the next flush
+        return;
+      }
+      if (this.flushing !== null) return; // its completion arms the next
+    }
+    if (this.flushTimer === null) {
+      this.flushDueAt = Math.max(now, due);
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        if (this.flushing === null && this.nextFlush !== null) this.startFlush(false).catch(() => {});
+      }, this.flushDueAt - now);
+    } else if (now >= this.flushDueAt + intervalMs) {
+      this.startFlush(false).catch(() => {});
+    }
   }
 
   /**
@@ -798,41 +854,61 @@ export class Log {
    * `full` (sync, close) also covers every segment's indexes.
    */
   private async flushNow(full = false): Promise<void> {
+    // After the flushes running now (it covers more than they do, and `full` more still).
+    this.flushCallers++;
+    try {
+      while (this.flushing !== null) await this.flushing.catch(() => {});
+    } finally {
+      this.flushCallers--;
+    }
+    await this.startFlush(full);
+  }
+
+  /** Start a flush now (see `armFlush` and `flushNow` for when). */
+  private startFlush(full: boolean): Promise<void> {
     if (this.flushTimer !== null) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    // One flush at a time; a flush requested meanwhile runs right after it and covers more.
-    while (this.flushing !== null) await this.flushing.catch(() => {});
     const segments = new Set(this.dirty);
     segments.add(this.active);
     this.dirty.clear();
-    const waiters = this.flushWaiters.splice(0);
+    const answered = this.nextFlush;
+    this.nextFlush = null;
     const end = this.endOffset;
     this.flushStartedAt = end;
-    this.lastFlushAt = Date.now();
+    this.lastFlushAt = performance.now();
     const work: Promise<void>[] = [...this.pending];
+    // A flush still running covers segments this one does not: this one settles after it.
+    if (this.flushing !== null) work.push(this.flushing);
     for (const s of segments) work.push(s.sync());
     if (full) for (const s of this.segments) work.push(s.syncIndexes());
+    this.flushesRunning++;
+    const settle = (err: Error | undefined): void => {
+      this.flushesRunning--;
+      if (this.flushing === run) {
+        this.flushing = null;
+        this.running = null;
+      }
+      if (err === undefined && end > this._recoveryPoint) this._recoveryPoint = end;
+      // The next interval flush starts here, before the appends just answered go on appending,
+      // so that it runs while they write (unless a flushNow caller waits to start its own).
+      const flush = this.config.flush;
+      if (this.nextFlush !== null && this.flushCallers === 0 && !this.closed && typeof flush === 'object' && flush.intervalMs !== undefined) this.armFlush(flush.intervalMs, true);
+      if (err === undefined) answered?.resolve();
+      else answered?.reject(err);
+    };
     const run = Promise.all(work).then(
-      () => {
-        if (end > this._recoveryPoint) this._recoveryPoint = end;
-        for (const w of waiters) w.resolve();
-      },
+      () => settle(undefined),
       (err: Error) => {
-        for (const w of waiters) w.reject(err);
+        settle(err);
         throw err;
       },
     );
     this.running = { end, done: run };
-    run.catch(() => {}); // awaited through `flushing` and by `durable()`
-    this.flushing = run.finally(() => {
-      this.flushing = null;
-      this.running = null;
-      const flush = this.config.flush;
-      if (this.flushWaiters.length > 0 && typeof flush === 'object' && flush.intervalMs !== undefined && !this.closed) this.scheduleFlush(flush.intervalMs);
-    });
-    await this.flushing;
+    this.flushing = run;
+    run.catch(() => {}); // awaited through `flushing`, by `flushNow` and by `durable()`
+    return run;
   }
 
   private checkOpen(): void {
