@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
+import { ConnectionAuth, type PreparedSecurity, prepareSecurity } from '../security/index.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
@@ -40,6 +41,8 @@ export class Broker implements BrokerCore {
   private readonly connections = new Set<Connection>();
   private retentionTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  private security: PreparedSecurity | null = null;
+  private readonly endpoints: Array<{ name: string; securityProtocol: string; host: string; port: number; listening: string }> = [];
 
   private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger) {
     this.nodeId = config.nodeId;
@@ -64,6 +67,7 @@ export class Broker implements BrokerCore {
   /** Open the data directory and start listening. */
   static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
     loadDynamicConfigs(config); // AlterConfigs' broker settings of the last run, over the static ones
+    const security = prepareSecurity(config); // fails closed before anything is opened or bound
     const store = await Store.open(config.dataDir, {
       defaults: config.logDefaults(),
       checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
@@ -80,8 +84,9 @@ export class Broker implements BrokerCore {
     try {
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
-      await broker.listen();
+      await broker.listen(security);
     } catch (err) {
+      security.close();
       await broker.stop();
       throw err;
     }
@@ -127,8 +132,15 @@ export class Broker implements BrokerCore {
     }
   }
 
-  private async listen(): Promise<void> {
-    const dispatch = createDispatcher(this, this.registry);
+  /**
+   * One server per listener, each connection knowing its listener and security protocol. A
+   * client is told the address of the listener it connected to (Kafka answers Metadata with
+   * the endpoints of the request's listener), so each listener dispatches with a view of the
+   * broker whose advertised address is its own. `advertisedHost`/`advertisedPort` are the first
+   * listener's.
+   */
+  private async listen(security: PreparedSecurity): Promise<void> {
+    this.security = security;
     const limits = {
       maxFrameBytes: this.config.int('socket.request.max.bytes'),
       maxQueuedRequests: this.config.int('queued.max.requests'),
@@ -136,14 +148,19 @@ export class Broker implements BrokerCore {
       maxQueuedResponseBytes: this.config.int('queued.max.response.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
     };
-    const listeners = this.config.listeners;
-    for (const l of listeners) {
+    for (const prepared of security.listeners) {
+      const l = prepared.spec;
+      const info = { name: l.name, securityProtocol: l.securityProtocol };
+      const first = this.servers.length === 0;
+      const endpoint = { host: '', port: 0 };
+      const view: BrokerCore = first ? this : Object.create(this, { advertisedHost: { get: () => endpoint.host }, advertisedPort: { get: () => endpoint.port } });
+      const dispatch = createDispatcher(view, this.registry);
       const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
         if (this.stopping !== null) {
           socket.destroy();
           return;
         }
-        const conn = new Connection(socket, limits, dispatch, this.logger, (c) => this.connections.delete(c));
+        const conn = new Connection(socket, limits, dispatch, this.logger, (c) => this.connections.delete(c), new ConnectionAuth(info));
         this.connections.add(conn);
       });
       await new Promise<void>((resolve, reject) => {
@@ -155,18 +172,30 @@ export class Broker implements BrokerCore {
       });
       server.on('error', (err) => this.logger.error({ err }, 'listener error'));
       this.servers.push(server);
+      const bound = server.address();
+      const boundPort = bound !== null && typeof bound === 'object' ? bound.port : l.port;
+      const adv = l.advertised ?? { host: l.host, port: l.port };
+      const host = adv.host === '' || adv.host === '0.0.0.0' || adv.host === '::' ? hostname() : adv.host;
+      const port = adv.port === 0 || l.advertised === null ? boundPort : adv.port;
+      endpoint.host = host;
+      endpoint.port = port;
+      this.endpoints.push({ name: l.name, securityProtocol: l.securityProtocol, host, port, listening: this.addresses().at(-1)! });
+      if (first) {
+        this.advertisedHost = host;
+        this.advertisedPort = port;
+      }
     }
-    // Advertise the first listener (or advertised.listeners), with port 0 resolved.
-    const adv = this.config.advertisedListeners[0] ?? listeners[0]!;
-    const bound = this.servers[0]!.address();
-    const boundPort = bound !== null && typeof bound === 'object' ? bound.port : adv.port;
-    this.advertisedHost = adv.host === '' || adv.host === '0.0.0.0' || adv.host === '::' ? hostname() : adv.host;
-    this.advertisedPort = adv.port === 0 || this.config.raw('advertised.listeners') === undefined ? boundPort : adv.port;
+  }
+
+  /** Each listener: name, security protocol, the address it advertises and the one it is bound to. */
+  listenerEndpoints(): ReadonlyArray<{ name: string; securityProtocol: string; host: string; port: number; listening: string }> {
+    return this.endpoints;
   }
 
   private async doStop(): Promise<void> {
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     for (const s of this.servers) s.close();
+    this.security?.close();
     for (const c of this.connections) c.stopReading();
     // Long polls end now; what is in flight is answered.
     this.waiters.close();

@@ -21,6 +21,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FrameReader } from '../protocol/frame-reader.js';
+import type { ConnectionAuth } from '../security/index.js';
 import { readInto } from './socket-reads.js';
 
 export interface ConnectionLimits {
@@ -108,8 +109,12 @@ export class Connection {
   private paused = false;
   private stopped = false;
 
-  /** `accepted` comes from a listener created with `pauseOnConnect: true` (see socket-reads.ts). */
-  constructor(accepted: Socket, private readonly limits: ConnectionLimits, private readonly handle: FrameHandler, private readonly logger: Logger, private readonly onClose: (c: Connection) => void) {
+  /**
+   * `accepted` comes from a listener created with `pauseOnConnect: true` (see socket-reads.ts),
+   * or is a TLS socket whose handshake is done: those are read through their `'data'` events,
+   * the decrypted bytes existing only in Node's TLS layer.
+   */
+  constructor(accepted: Socket, private readonly limits: ConnectionLimits, private readonly handle: FrameHandler, private readonly logger: Logger, private readonly onClose: (c: Connection) => void, readonly auth: ConnectionAuth, tls = false) {
     this.remote = `${accepted.remoteAddress}:${accepted.remotePort}`;
     const reader = new FrameReader({
       maxFrameBytes: limits.maxFrameBytes,
@@ -123,7 +128,11 @@ export class Connection {
       },
     });
     this.reader = reader;
-    const socket = readInto(accepted, reader);
+    let socket = accepted;
+    if (tls) {
+      accepted.on('data', (chunk: Buffer) => reader.push(chunk));
+      accepted.resume();
+    } else socket = readInto(accepted, reader);
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleMs);

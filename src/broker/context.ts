@@ -70,6 +70,10 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** Remote address of the connection, for logs. */
   readonly remote: string;
+  /** Kafka's principal of the connection (`User:ANONYMOUS` until TLS or SASL says otherwise). */
+  readonly principal: string;
+  /** The listener the request came in on (upper case, as Kafka names listeners). */
+  readonly listenerName: string;
 }
 
 /**

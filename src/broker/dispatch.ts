@@ -22,7 +22,7 @@ export function createDispatcher(core: BrokerCore, registry: ApiRegistry): Frame
     }
     const body = served.api.decodeRequest(req.body, req.apiVersion);
     req.body.complete();
-    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote };
+    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name };
     const result = served.handler(body, ctx);
     if (result instanceof Promise) {
       return result.then((res) => (res === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, res)));

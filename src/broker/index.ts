@@ -19,7 +19,30 @@ export interface StartBrokerOptions {
   port?: number;
   /** Interface to listen on; 127.0.0.1 by default. */
   host?: string;
-  /** Broker settings under Kafka's names, e.g. `{ 'num.partitions': '3' }`. */
+  /**
+   * Broker settings under Kafka's names, e.g. `{ 'num.partitions': '3' }`. Listeners and
+   * security too, as in Kafka's server.properties: `listeners` (`NAME://host:port`, several, port
+   * 0 for a free one), `listener.security.protocol.map`, `advertised.listeners`,
+   * `inter.broker.listener.name`; TLS with `ssl.keystore.type: 'PEM'` and `ssl.keystore.location`
+   * (or `ssl.keystore.key` + `ssl.keystore.certificate.chain`), `ssl.truststore.*`,
+   * `ssl.client.auth`, `ssl.principal.mapping.rules`, `ssl.enabled.protocols`, `ssl.cipher.suites`,
+   * each also per listener as `listener.name.<name>.ssl.*`; SASL with `sasl.enabled.mechanisms`
+   * (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), `listener.name.<name>.plain.sasl.jaas.config`
+   * (PLAIN users as `user_<name>="<password>"`), `connections.max.reauth.ms` and
+   * `connection.failed.authentication.delay.ms`. A setting that cannot be honoured makes the start
+   * fail with a ConfigError-coded error naming it (fail closed).
+   *
+   * @example
+   * ```ts
+   * const broker = await startBroker({ config: {
+   *   listeners: 'SASL_SSL://127.0.0.1:0',
+   *   'ssl.keystore.type': 'PEM', 'ssl.keystore.location': 'server.pem',
+   *   'sasl.enabled.mechanisms': 'PLAIN',
+   *   'listener.name.sasl_ssl.plain.sasl.jaas.config':
+   *     'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
+   * } });
+   * ```
+   */
   config?: Record<string, string>;
   /** pino level of the broker's logs (default `warn`; `silent` for none). */
   logLevel?: string;
@@ -33,6 +56,8 @@ export interface RunningBroker {
   /** `host:port` the broker is bound to (differs from `bootstrap` when advertised.listeners says so). */
   readonly listening: string;
   readonly dataDir: string;
+  /** Every listener, in the order of `listeners`: its name, security protocol and the address it advertises. */
+  readonly listeners: ReadonlyArray<{ name: string; securityProtocol: string; host: string; port: number; bootstrap: string }>;
   /** Graceful stop; removes the data directory if `startBroker` made it. */
   stop(): Promise<void>;
 }
@@ -55,14 +80,20 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const source: ConfigSource = new Map(Object.entries(options.config ?? {}));
   source.set('log.dirs', dataDir);
   if (!source.has('listeners')) source.set('listeners', `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`);
-  const config = new BrokerConfig(source);
-  const broker = await Broker.start(config, rootLogger.child({}, { level: options.logLevel ?? 'warn' }));
+  let broker: Broker;
+  try {
+    broker = await Broker.start(new BrokerConfig(source), rootLogger.child({}, { level: options.logLevel ?? 'warn' }));
+  } catch (err) {
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     bootstrap: `${broker.advertisedHost}:${broker.advertisedPort}`,
     host: broker.advertisedHost,
     port: broker.advertisedPort,
     listening: broker.addresses()[0]!,
     dataDir,
+    listeners: broker.listenerEndpoints().map((l) => ({ name: l.name, securityProtocol: l.securityProtocol, host: l.host, port: l.port, bootstrap: `${l.host}:${l.port}` })),
     async stop() {
       await broker.stop();
       if (temporary) rmSync(dataDir, { recursive: true, force: true });
