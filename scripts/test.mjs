@@ -41,6 +41,10 @@ function ensureSystemPackages(packages, why, ready, skip = '') {
 
 // kcat (librdkafka) is the second real client of the interop tests.
 ensureSystemPackages(['kcat'], 'kcat is needed by the interop tests and is not installed', () => spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0);
+// node-rdkafka (librdkafka 2.12, built from its bundled source at install) for the tests of the
+// consumer group protocol and transactions through librdkafka; rebuilt once the libraries are in.
+const rdkafkaLoads = () => run(process.execPath, ['-e', "require('node-rdkafka')"]).status === 0 || run('npm', ['rebuild', 'node-rdkafka']).status === 0;
+ensureSystemPackages(['zlib1g-dev', 'libssl-dev', 'libzstd-dev', 'liblz4-dev', 'libsasl2-dev', 'libcurl4-openssl-dev'], 'node-rdkafka (a dev dependency) did not build', rdkafkaLoads);
 // The power-cut tests mount a FUSE file system of ours (test/fault/powercut/powercutfs.c).
 if (process.env.STRAND_NO_FUSE !== '1') {
   ensureSystemPackages(['libfuse3-dev', 'fuse3', 'pkg-config'], 'the power-cut file system needs libfuse3', () => run(process.execPath, ['scripts/build-powercutfs.mjs']).status === 0, '\nor set STRAND_NO_FUSE=1 to skip the power-cut tests');
