@@ -15,6 +15,12 @@ import { io } from '../io/index.js';
 
 export type CheckpointEntries = Map<string, number>;
 
+/**
+ * The high watermark of each partition (Kafka's name and format), in the data directory beside
+ * the recovery-point checkpoint. Kept here rather than in file-names.ts with the others.
+ */
+export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint';
+
 export function checkpointKey(topic: string, partition: number): string {
   return `${topic} ${partition}`;
 }

@@ -9,6 +9,14 @@
  * which everything is known to be on disk; an unclean open scans only the segments from the one
  * holding it.
  *
+ * Replication (Kafka's UnifiedLog): a leader-epoch cache (`leader-epoch-checkpoint`, see
+ * leader-epoch-cache.ts) records where each leader epoch began, learnt from the
+ * partitionLeaderEpoch of every appended batch; `assignLeaderEpoch` makes this log the leader's
+ * (its appends are stamped with the epoch), `appendAsFollower` appends a leader's batches
+ * verbatim, and `truncateTo` / `truncateFullyAndStartAt` make a follower's log agree with its
+ * leader's. The high watermark is kept here and moved by the caller (the replica manager), never
+ * by an append: startOffset <= highWatermark <= endOffset.
+ *
  * Transactions: producer state tracks each producer's open transaction; the last stable
  * offset (LSO) is the first offset of the earliest open one, else the end of the log. A
  * coordinator ends a transaction with `appendControl` (a COMMIT or ABORT marker); an ABORT adds
@@ -36,6 +44,8 @@ import { parseLogFileName } from './file-names.js';
 import { checkRecordKeys, keysRequired } from './append-rules.js';
 import { OrderedAppends, encodeForAppend, needsBatchWork, prepareBatchForAppend, storedCodec } from './log-compression.js';
 import { type LogConfig, resolveLogConfig } from './log-config.js';
+import { batchSize, checkFollowerBatches } from './follower-batches.js';
+import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from './leader-epoch-cache.js';
 import { ProducerStateManager } from './producer-state.js';
 import { Segment, type SegmentSlice } from './segment.js';
 import type { AbortedTxn } from './txn-index.js';
@@ -67,6 +77,8 @@ export interface LogLoadState {
   cleanShutdown: boolean;
   /** Partition leader epoch stamped on appended batches (-1 leaves what the producer sent). */
   leaderEpoch?: number;
+  /** The checkpointed high watermark (`replication-offset-checkpoint`); clamped to the log. Default: the log start offset, as Kafka. */
+  highWatermark?: number;
   /**
    * Called once after `close()` has synced and closed the segments, their indexes, the producer
    * snapshot and the directory (standalone logs write their checkpoint and marker here).
@@ -105,7 +117,10 @@ export class Log {
   private closed = false;
   private _startOffset = 0;
   private _recoveryPoint = 0;
+  private _highWatermark = 0;
   private leaderEpoch: number;
+  /** Where each leader epoch began (set in `load`). */
+  private epochs!: LeaderEpochCache;
   // Interval flush (group commit on a timer): the segments written since the last flush and
   // the one promise every append waiting for the next flush shares (no object per append).
   private dirty = new Set<Segment>();
@@ -194,7 +209,99 @@ export class Log {
     // covers it the next unclean open scans it again.
     log.flushStartedAt = log.endOffset;
     log.rebuildProducerState();
+    log.loadEpochs(state);
+    log._highWatermark = Math.min(Math.max(state.highWatermark ?? 0, log._startOffset), log.endOffset);
     return log;
+  }
+
+  /**
+   * The leader epoch cache as its checkpoint has it, made consistent with the log as loaded (as
+   * Kafka's log loading does): entries past the end or before the start are cut, and after an
+   * unclean shutdown the epochs of the batches after the recovery point are learnt again from
+   * the batches (their entries may not have reached the checkpoint). A checkpoint that cannot be
+   * read is rebuilt from every batch. A missing one is an empty cache, as in Kafka: epochs are
+   * learnt from the next appends.
+   */
+  private loadEpochs(state: LogLoadState): void {
+    const { cache, problem } = LeaderEpochCache.load(this.dir, this.name);
+    this.epochs = cache;
+    let changed = problem !== null;
+    let scanFrom = -1;
+    if (problem !== null) {
+      scanFrom = this._startOffset;
+    } else {
+      changed = cache.truncateFromEnd(this.endOffset) || changed;
+      changed = cache.truncateFromStart(this._startOffset) || changed;
+      if (!state.cleanShutdown) scanFrom = Math.min(Math.max(state.recoveryPoint, this._startOffset), this.endOffset);
+    }
+    for (let offset = scanFrom; offset >= 0 && offset < this.endOffset;) {
+      const slice = this.readSlice(offset, 4 * 1024 * 1024);
+      if (slice === null) break;
+      const view = slice.view;
+      for (let pos = 0; pos < view.length; pos += batchSize(view, pos)) changed = this.learnEpoch(view, pos) || changed;
+      offset = slice.nextOffset;
+    }
+    if (changed) this.track(cache.persist());
+  }
+
+  /** Add the epoch of the batch at `pos` to the cache if it starts a new one; returns whether the cache changed. */
+  private learnEpoch(buf: Buffer, pos: number): boolean {
+    const epoch = buf.readInt32BE(pos + PARTITION_LEADER_EPOCH);
+    // Kafka's appendAsLeader / appendAsFollower: batches without an epoch (older clients, a
+    // single broker keeping what producers sent) teach the cache nothing.
+    if (epoch < 0 || epoch === this.epochs.latestEpoch) return false;
+    return this.epochs.assign(epoch, Math.max(readInt64(buf, pos + BASE_OFFSET), this._startOffset));
+  }
+
+  /** The latest leader epoch of the log's batches (or assigned by `assignLeaderEpoch`), -1 when none. */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /**
+   * The largest epoch <= `epoch` this log knows and the offset it ended at (the log end offset
+   * for the latest epoch), as a leader answers OffsetForLeaderEpoch (Kafka's
+   * UnifiedLog.endOffsetForEpoch and LeaderEpochFileCache.endOffsetFor); -1 and -1 when unknown.
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    this.checkOpen();
+    if (!Number.isInteger(epoch)) throw new InvalidArgumentError(`epoch must be an integer, got ${epoch}`);
+    return this.epochs.endOffsetFor(epoch, this.endOffset);
+  }
+
+  /** The leader epoch cache's entries, oldest first. */
+  leaderEpochEntries(): EpochEntry[] {
+    return this.epochs.epochEntries();
+  }
+
+  /**
+   * This log's broker became the partition's leader at `epoch` (Kafka's
+   * Partition.makeLeader, which calls maybeAssignEpochStartOffset with the log end offset):
+   * every append from now on is stamped with `epoch`, and the cache records that `epoch` begins
+   * at the end offset if it is new (Kafka's assign rules, conflicting later entries removed).
+   */
+  assignLeaderEpoch(epoch: number): void {
+    this.checkOpen();
+    if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0x7fffffff) throw new InvalidArgumentError(`${this.name}: leader epoch must be an integer in [0, 2147483647], got ${epoch}`);
+    this.leaderEpoch = epoch;
+    if (this.epochs.assign(epoch, this.endOffset)) this.track(this.epochs.persist());
+  }
+
+  /** The high watermark: offsets below it are replicated to every in-sync replica. */
+  get highWatermark(): number {
+    return this._highWatermark;
+  }
+
+  /**
+   * Set the high watermark to `offset` clamped to [startOffset, endOffset] and return the value
+   * set (Kafka's UnifiedLog.updateHighWatermark: it may move down when asked to, as a follower
+   * taking its leader's high watermark does). Appends never move it.
+   */
+  updateHighWatermark(offset: number): number {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset)) throw new InvalidArgumentError(`${this.name}: high watermark must be an integer, got ${offset}`);
+    this._highWatermark = Math.min(Math.max(offset, this._startOffset), this.endOffset);
+    return this._highWatermark;
   }
 
   /** First offset still in the log. */
@@ -311,15 +418,86 @@ export class Log {
     this.maybeRoll(bytes.length, next - 1);
     const segment = this.active;
     segment.append(bytes, next - 1, maxTimestamp, offsetOfMax);
-    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) this.trackProducer(bytes, pos, segment);
+    let epochsChanged = false;
+    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD) {
+      this.trackProducer(bytes, pos, segment);
+      if (this.learnEpoch(bytes, pos)) epochsChanged = true;
+    }
+    this.afterAppend(next, epochsChanged);
+    return { baseOffset, lastOffset: next - 1 };
+  }
+
+  /** What every append does last: persist a changed epoch cache, start the flush flush.messages asks for. */
+  private afterAppend(end: number, epochsChanged: boolean): void {
+    // Tracked, so the recovery point never passes a batch whose epoch entry is not on disk.
+    if (epochsChanged) this.track(this.epochs.persist());
     // flush.messages: a group fsync starts once that many messages (offsets, as Kafka counts
     // them) were appended since the last one started.
     const flush = this._config.flush;
-    if (typeof flush === 'object' && flush.messages !== undefined && next - this.flushStartedAt >= flush.messages) {
-      this.flushStartedAt = next;
+    if (typeof flush === 'object' && flush.messages !== undefined && end - this.flushStartedAt >= flush.messages) {
+      this.flushStartedAt = end;
       this.flushNow().catch(() => {}); // its failure reaches the waiters and the next flush
     }
-    return { baseOffset, lastOffset: next - 1 };
+  }
+
+  /**
+   * Append record batches fetched from the partition's leader, verbatim (Kafka's
+   * UnifiedLog.appendAsFollower): offsets, leader epochs, compression and producer fields stay
+   * the leader's, byte for byte. Every batch's framing and CRC-32C are checked first and nothing
+   * is appended when one fails (CorruptBatchError, CORRUPT_MESSAGE), or when the first batch
+   * starts below the end offset or offsets do not increase (UnexpectedAppendOffsetError). A batch
+   * may start after the end offset: a compacted leader's log has gaps, and Kafka's follower
+   * accepts them. Segments roll as for any append, producer and transaction state follow the
+   * batches (no sequence checks: the leader made them), so a follower promoted to leader
+   * recognises a retried idempotent batch and knows the open transactions, and the epoch cache
+   * learns each batch's epoch. Synchronous; call `durable()` after it for the flush policy.
+   * Empty input appends nothing and returns { baseOffset: endOffset, lastOffset: endOffset - 1 }.
+   */
+  appendAsFollower(bytes: Buffer): AppendResult {
+    this.checkOpen();
+    if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendAsFollower expects a Buffer of record batches');
+    const end = this.endOffset;
+    if (bytes.length === 0) return { baseOffset: end, lastOffset: end - 1 };
+    const checked = checkFollowerBatches(bytes, this.name, end);
+    // Written in runs that fit the active segment, rolling between them where an append of each
+    // batch on its own would roll, so the segments come out as the leader's did.
+    const segmentBytes = this.config.segmentBytes;
+    let from = 0;
+    let maxTimestamp = -1;
+    let offsetOfMax = -1;
+    let runLast = -1;
+    let epochsChanged = false;
+    const written = (to: number): void => {
+      const segment = this.active;
+      const run = from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to);
+      segment.append(run, runLast, maxTimestamp, offsetOfMax);
+      for (let pos = 0; pos < run.length; pos += batchSize(run, pos)) {
+        this.trackProducer(run, pos, segment);
+        if (this.learnEpoch(run, pos)) epochsChanged = true;
+      }
+      from = to;
+      maxTimestamp = -1;
+      offsetOfMax = -1;
+    };
+    for (let pos = 0; pos < bytes.length;) {
+      const size = batchSize(bytes, pos);
+      const last = readInt64(bytes, pos + BASE_OFFSET) + bytes.readInt32BE(pos + LAST_OFFSET_DELTA);
+      if (pos > from) {
+        const active = this.active;
+        if (active.size + (pos - from) + size > segmentBytes || last - active.baseOffset > 0x7fffffff) written(pos);
+      }
+      if (pos === from) this.maybeRoll(size, last);
+      const ts = readInt64(bytes, pos + MAX_TIMESTAMP);
+      if (ts > maxTimestamp) {
+        maxTimestamp = ts;
+        offsetOfMax = last;
+      }
+      runLast = last;
+      pos += size;
+    }
+    written(bytes.length);
+    this.afterAppend(checked.lastOffset + 1, epochsChanged);
+    return { baseOffset: checked.firstOffset, lastOffset: checked.lastOffset };
   }
 
   /**
@@ -599,9 +777,34 @@ export class Log {
       // The batch holding `offset` began below the start offset: nothing servable is left.
       if (this.endOffset < this._startOffset) this.restartAt(this._startOffset);
     }
-    if (this._recoveryPoint > this.endOffset) this._recoveryPoint = this.endOffset;
-    if (this.flushStartedAt > this.endOffset) this.flushStartedAt = this.endOffset;
+    this.afterTruncation();
+  }
+
+  /**
+   * Delete every segment and start the log empty at `offset`, before or after its current end
+   * (Kafka's truncateFullyAndStartAt): for a follower whose leader's log starts after the
+   * follower's end, or that must restart at the first offset of a leader's batch. The epoch
+   * cache and producer state are cleared, and the start offset, recovery point and high
+   * watermark become `offset`.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}`);
+    this.restartAt(offset);
+    this._recoveryPoint = offset;
+    this.flushStartedAt = offset;
+    this.afterTruncation();
+  }
+
+  /** Offsets, producer state, the epoch cache and the high watermark after the end of the log moved down. */
+  private afterTruncation(): void {
+    const end = this.endOffset;
+    if (this._recoveryPoint > end) this._recoveryPoint = end;
+    if (this.flushStartedAt > end) this.flushStartedAt = end;
+    if (this._highWatermark > end) this._highWatermark = end;
+    if (this._highWatermark < this._startOffset) this._highWatermark = this._startOffset;
     this.rebuildProducerState();
+    if (this.epochs.truncateFromEnd(end)) this.track(this.epochs.persist());
     this.syncDirectoryIfDirty();
   }
 
@@ -616,6 +819,13 @@ export class Log {
     if (offset <= this._startOffset) return;
     this._startOffset = offset;
     this.deleteSegmentsWhile((s, next) => next !== undefined && next.baseOffset <= this._startOffset && s.nextOffset <= this._startOffset);
+    this.startMoved();
+  }
+
+  /** The log start offset moved up: the high watermark and the epoch cache follow (Kafka's maybeIncrementLogStartOffset). */
+  private startMoved(): void {
+    if (this._highWatermark < this._startOffset) this._highWatermark = this._startOffset;
+    if (this.epochs.truncateFromStart(this._startOffset)) this.track(this.epochs.persist());
   }
 
   /**
@@ -721,6 +931,7 @@ export class Log {
     const next = this.nextFlush;
     this.nextFlush = null;
     next?.reject(new ClosedError(`log ${this.name}`));
+    this.epochs.cancelWrites();
     for (const s of this.segments) s.close();
   }
 
@@ -737,7 +948,10 @@ export class Log {
       s.delete();
       n++;
     }
-    if (this._startOffset < this.segments[0]!.baseOffset) this._startOffset = this.segments[0]!.baseOffset;
+    if (this._startOffset < this.segments[0]!.baseOffset) {
+      this._startOffset = this.segments[0]!.baseOffset;
+      this.startMoved();
+    }
     if (n > 0) {
       this.dirDirty = true;
       this.syncDirectoryIfDirty();
@@ -804,6 +1018,10 @@ export class Log {
     this.segments = [Segment.create(this.dir, offset, this.segmentOptions())];
     this._startOffset = offset;
     this.dirDirty = true;
+    // Nothing of the old log is left to describe (Kafka's truncateFullyAndStartAt clears both).
+    this.producers.deleteSnapshots(() => true);
+    this.producers.clear();
+    if (this.epochs.clear()) this.track(this.epochs.persist());
   }
 
   private reactivateLast(): void {

@@ -1,7 +1,9 @@
 /**
  * A data directory of partition logs, `<data-dir>/<topic>-<partition>/`, with one lock, one
  * clean-shutdown marker and the recovery-point / log-start-offset checkpoints for all of them
- * (Kafka's LogManager). Logs are opened on start; new ones are created on demand.
+ * (Kafka's LogManager), and the high watermarks in `replication-offset-checkpoint` (Kafka's
+ * ReplicaManager keeps that one; it is written with the others here). Logs are opened on start;
+ * new ones are created on demand.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { ClosedError, InvalidArgumentError, StorageIOError, StrandError, KafkaErrorCode } from '../errors.js';
 import { io } from '../io/index.js';
 import { logger } from '../logger.js';
-import { type CheckpointEntries, checkpointKey } from './checkpoint.js';
+import { type CheckpointEntries, REPLICATION_OFFSET_CHECKPOINT, checkpointKey, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { CompactResult } from './cleaner/clean-log.js';
 import { type CleanOptions, LogCleaner, type LogCleanerOptions } from './cleaner/log-cleaner.js';
 import { DirectoryState } from './dir-state.js';
@@ -53,6 +55,8 @@ export class Store {
   /** Removals of renamed (`-delete`) directories and the checkpoint writes deletions start; close waits for them. */
   private readonly background = new Set<Promise<void>>();
   private checkpointQueued = false;
+  /** The checkpointed high watermarks, read at open; each log takes its own when it is loaded. */
+  private highWatermarks: CheckpointEntries = new Map();
 
   private constructor(readonly dir: string, private readonly state: DirectoryState, private readonly options: StoreOptions) {}
 
@@ -61,6 +65,7 @@ export class Store {
     const state = await DirectoryState.open(dir);
     const store = new Store(dir, state, options);
     try {
+      store.highWatermarks = readHighWatermarks(dir);
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
         if (!statSync(path).isDirectory()) continue;
@@ -143,6 +148,7 @@ export class Store {
       this.logs.delete(key);
       this.state.recoveryPoints.delete(key);
       this.state.logStartOffsets.delete(key);
+      this.highWatermarks.delete(key);
       log.closeNow(); // also aborts a compaction in progress
       this.runInBackground((async () => {
         // The aborted compaction may still be writing in the (renamed) directory.
@@ -182,11 +188,9 @@ export class Store {
   async writeCheckpoints(): Promise<void> {
     if (this.closed) return;
     const [rp, lso] = this.checkpoints();
-    try {
-      await this.state.writeCheckpoints(rp, lso);
-    } catch (err) {
-      logger.warn({ err, dir: this.dir }, 'could not write the checkpoints');
-    }
+    const hw = this.highWatermarkEntries();
+    const results = await Promise.allSettled([this.state.writeCheckpoints(rp, lso), writeCheckpoint(join(this.dir, REPLICATION_OFFSET_CHECKPOINT), hw)]);
+    for (const r of results) if (r.status === 'rejected') logger.warn({ err: r.reason as unknown, dir: this.dir }, 'could not write the checkpoints');
   }
 
   /** Flush and close every log, write the checkpoints and the clean-shutdown marker. */
@@ -197,7 +201,10 @@ export class Store {
     await Promise.all([...this.logs.values()].map((l) => l.close()));
     await Promise.all([...this.background]);
     const [rp, lso] = this.checkpoints();
+    const hw = this.highWatermarkEntries();
     this.closed = true;
+    // Before the clean-shutdown marker, which closeCleanly writes last.
+    await writeCheckpoint(join(this.dir, REPLICATION_OFFSET_CHECKPOINT), hw).catch((err: unknown) => logger.warn({ err, dir: this.dir }, 'could not write the high watermark checkpoint'));
     await this.state.closeCleanly(rp, lso);
   }
 
@@ -226,12 +233,19 @@ export class Store {
     return [rp, lso];
   }
 
+  private highWatermarkEntries(): CheckpointEntries {
+    const hw: CheckpointEntries = new Map();
+    for (const [key, log] of this.logs) hw.set(key, log.highWatermark);
+    return hw;
+  }
+
   private load(topic: string, partition: number, config?: Partial<LogConfig>): Log {
     const key = checkpointKey(topic, partition);
     const log = Log.load(join(this.dir, partitionDirName(topic, partition)), `${topic}-${partition}`, { ...this.options.defaults, ...this.options.topicConfig?.(topic), ...config }, {
       recoveryPoint: this.state.recoveryPoints.get(key) ?? 0,
       logStartOffset: this.state.logStartOffsets.get(key) ?? 0,
       cleanShutdown: this.state.cleanShutdown,
+      highWatermark: this.highWatermarks.get(key),
     });
     this.logs.set(key, log);
     return log;
@@ -239,5 +253,21 @@ export class Store {
 
   private checkOpen(): void {
     if (this.closed) throw new ClosedError(`store ${this.dir}`);
+  }
+}
+
+/**
+ * The high watermarks checkpointed in `dir`. A damaged file is a warning, not a failure to open:
+ * a high watermark is only an optimisation for the first fetches after a restart (a leader
+ * computes it again from its followers' positions, a follower takes its leader's), so the logs
+ * start from their start offsets instead, as Kafka's do for a partition missing from the file.
+ */
+function readHighWatermarks(dir: string): CheckpointEntries {
+  const path = join(dir, REPLICATION_OFFSET_CHECKPOINT);
+  try {
+    return readCheckpoint(path);
+  } catch (err) {
+    logger.warn({ err, file: path }, `ignoring the high watermark checkpoint ${path}: ${(err as Error).message}`);
+    return new Map();
   }
 }
