@@ -3,11 +3,11 @@
  * per listener. `stop()` is graceful: stop accepting, stop reading, answer what is in flight,
  * flush and close the logs, write the clean-shutdown marker.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
-import { ConnectionAuth, type PreparedSecurity, prepareSecurity } from '../security/index.js';
+import { createListenerServer, type PreparedSecurity, prepareSecurity } from '../security/index.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
@@ -29,10 +29,15 @@ import { ApiRegistry } from './handlers/registry.js';
 import { TopicManager } from './topics.js';
 import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/index.js';
 import { AppendWaiters } from './waiters.js';
+import type { Replication } from '../cluster/replication/types.js';
+import { ClusterLink, clusterEndpoints, clusterIdOf } from './cluster-link.js';
+import { SingleNodeReplication } from './single-node-replication.js';
 
 export class Broker implements BrokerCore {
   readonly nodeId: number;
   readonly logger: Logger;
+  /** Who leads what: the cluster's replica manager, or a single broker's own. */
+  readonly replication: Replication;
   advertisedHost = '127.0.0.1';
   advertisedPort = 0;
   private readonly registry = new ApiRegistry();
@@ -41,11 +46,12 @@ export class Broker implements BrokerCore {
   private readonly connections = new Set<Connection>();
   private retentionTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
-  private security: PreparedSecurity | null = null;
+  private readonly listenerClosers: Array<() => void> = [];
   private readonly endpoints: Array<{ name: string; securityProtocol: string; host: string; port: number; listening: string }> = [];
 
-  private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger) {
+  private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger, private readonly cluster: ClusterLink | null) {
     this.nodeId = config.nodeId;
+    this.replication = cluster?.replication ?? new SingleNodeReplication(() => ({ nodeId: this.nodeId, host: this.advertisedHost, port: this.advertisedPort, rack: config.raw('broker.rack') ?? null }));
     this.logger = logger;
     const fetchSessions = new FetchSessionCache();
     this.registry.register(ApiKey.ApiVersions, handleApiVersions);
@@ -73,20 +79,25 @@ export class Broker implements BrokerCore {
       checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
       cleaner: config.bool('log.cleaner.enable') && { backoffMs: config.int('log.cleaner.backoff.ms') },
     });
+    const started: { broker?: Broker } = {};
+    const cluster = clusterEndpoints(config) === null ? null : new ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
     let topics: TopicManager;
     try {
-      topics = await TopicManager.open(store, config, logger);
+      topics = await TopicManager.open(store, config, logger, cluster ? { authority: cluster, clusterId: clusterIdOf(config) } : {});
+      cluster?.bind(topics);
     } catch (err) {
       await store.close();
       throw err;
     }
-    const broker = new Broker(config, store, topics, logger);
+    const broker = new Broker(config, store, topics, logger, cluster);
+    started.broker = broker;
     try {
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
       await broker.listen(security);
+      // Registered with the addresses as bound (port 0 resolved), so other brokers can fetch from it.
+      await cluster?.join(broker.listenerEndpoints().map((e) => ({ name: e.name, host: e.host, port: e.port })));
     } catch (err) {
-      security.close();
       await broker.stop();
       throw err;
     }
@@ -140,7 +151,6 @@ export class Broker implements BrokerCore {
    * listener's.
    */
   private async listen(security: PreparedSecurity): Promise<void> {
-    this.security = security;
     const limits = {
       maxFrameBytes: this.config.int('socket.request.max.bytes'),
       maxQueuedRequests: this.config.int('queued.max.requests'),
@@ -150,19 +160,19 @@ export class Broker implements BrokerCore {
     };
     for (const prepared of security.listeners) {
       const l = prepared.spec;
-      const info = { name: l.name, securityProtocol: l.securityProtocol };
       const first = this.servers.length === 0;
       const endpoint = { host: '', port: 0 };
       const view: BrokerCore = first ? this : Object.create(this, { advertisedHost: { get: () => endpoint.host }, advertisedPort: { get: () => endpoint.port } });
       const dispatch = createDispatcher(view, this.registry);
-      const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
+      const { server, close } = createListenerServer(l, prepared.tls, this.logger, (socket: Socket, auth, tls) => {
         if (this.stopping !== null) {
           socket.destroy();
           return;
         }
-        const conn = new Connection(socket, limits, dispatch, this.logger, (c) => this.connections.delete(c), new ConnectionAuth(info));
+        const conn = new Connection(socket, limits, dispatch, this.logger, (c) => this.connections.delete(c), auth, tls);
         this.connections.add(conn);
       });
+      this.listenerClosers.push(close);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(l.port, l.host === '' ? undefined : l.host, () => {
@@ -195,7 +205,7 @@ export class Broker implements BrokerCore {
   private async doStop(): Promise<void> {
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     for (const s of this.servers) s.close();
-    this.security?.close();
+    for (const close of this.listenerClosers) close();
     for (const c of this.connections) c.stopReading();
     // Long polls end now; what is in flight is answered.
     this.waiters.close();
@@ -203,6 +213,7 @@ export class Broker implements BrokerCore {
     const deadline = Date.now() + 10_000;
     await Promise.race([Promise.all([...this.connections].map((c) => c.drained())), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
     for (const c of [...this.connections]) c.close();
+    await this.cluster?.close(); // fetchers stop before the logs close; the registration goes at once
     await stopTransactionCoordinator(this); // timeout aborts in progress finish before the logs close
     await this.topics.close();
     await this.store.close();
