@@ -45,6 +45,7 @@ export interface EpochEndOffset {
 export function parseEpochCheckpoint(text: string): EpochEntry[] | string {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) return 'empty file';
   if (lines[0] !== '0') return `unknown version ${JSON.stringify(lines[0])}`;
   if (lines[1] === undefined || !/^\d+$/.test(lines[1])) return `bad entry count ${JSON.stringify(lines[1])}`;
   const count = Number(lines[1]);
