@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Complete } from '../protocol/types.js';
+import type { Replication } from '../cluster/replication/types.js';
 import type { Log } from '../storage/log.js';
 import type { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
@@ -53,6 +54,8 @@ export interface BrokerCore {
   readonly store: Store;
   readonly topics: Topics;
   readonly logger: Logger;
+  /** Who leads each partition, its high watermark, acks=all and follower positions (a cluster's, or a single broker's own). */
+  readonly replication: Replication;
   /** What ApiVersions advertises: exactly the APIs and versions served. */
   apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
   /** Wake fetches waiting on this partition (called after every append). */
@@ -74,6 +77,8 @@ export interface RequestContext {
   readonly principal: string;
   /** The listener the request came in on (upper case, as Kafka names listeners). */
   readonly listenerName: string;
+  /** The address that listener advertises: what Metadata, FindCoordinator and DescribeCluster tell this client (Kafka answers with the endpoints of the request's listener). */
+  readonly endpoint: { readonly host: string; readonly port: number };
 }
 
 /**

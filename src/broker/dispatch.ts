@@ -12,7 +12,8 @@ import type { Connection, FrameHandler } from './connection.js';
 import type { BrokerCore, RequestContext } from './context.js';
 import type { ApiRegistry } from './handlers/registry.js';
 
-export function createDispatcher(core: BrokerCore, registry: ApiRegistry): FrameHandler {
+/** `endpoint`: the advertised address of the listener this dispatcher serves (the broker's first by default). */
+export function createDispatcher(core: BrokerCore, registry: ApiRegistry, endpoint: { readonly host: string; readonly port: number } = { get host() { return core.advertisedHost; }, get port() { return core.advertisedPort; } }): FrameHandler {
   return (frame: Buffer, conn: Connection) => {
     const req = readRequestFrame(frame);
     const served = registry.get(req.apiKey);
@@ -22,7 +23,7 @@ export function createDispatcher(core: BrokerCore, registry: ApiRegistry): Frame
     }
     const body = served.api.decodeRequest(req.body, req.apiVersion);
     req.body.complete();
-    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name };
+    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name, endpoint };
     const result = served.handler(body, ctx);
     if (result instanceof Promise) {
       return result.then((res) => (res === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, res)));

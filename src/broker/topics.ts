@@ -21,7 +21,7 @@ import type { CreateTopicOptions, TopicDescription, Topics } from './context.js'
 import { TEMP_SUFFIX, writeFileAtomic } from './meta/atomic-file.js';
 import { loadMetaProperties } from './meta/properties.js';
 import { type TopicRecord, TopicRecordSchema, TopicsFileSchema } from './meta/topics_pb.js';
-import { randomUuidBytes, uuidText } from './meta/uuid.js';
+import { randomUuidBytes, uuidBytes, uuidText } from './meta/uuid.js';
 import { checkBrokerTopicDefaults, toLogConfig, validateTopicConfigs } from './topic-config.js';
 
 export const METADATA_DIR = '__strand_metadata';
@@ -51,6 +51,34 @@ export interface AlterConfigsOptions {
   validateOnly?: boolean;
 }
 
+/**
+ * Where topics are created and deleted in a cluster: the controller, through the cluster's
+ * metadata store. The topic manager then learns the result like every broker does, from
+ * `applyClusterTopics`.
+ */
+export interface TopicAuthority {
+  /** Resolves once the cluster has the topic with its replicas assigned. */
+  create(spec: { name: string; numPartitions: number; replicationFactor: number; configs: Record<string, string> }): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** Brokers registered now: the largest replication factor that can be met. */
+  liveBrokers(): number;
+}
+
+/** A topic as the cluster's metadata store holds it. */
+export interface ClusterTopic {
+  name: string;
+  topicId: string;
+  numPartitions: number;
+  configs: Record<string, string>;
+}
+
+export interface TopicManagerOptions {
+  /** A cluster member: topics come from the cluster, and only the partitions this broker replicates have logs here. */
+  authority?: TopicAuthority;
+  /** The cluster id to record in meta.properties (a cluster member takes its cluster's). */
+  clusterId?: string;
+}
+
 /** What the admin handlers need beyond `Topics`. */
 export interface AdminTopics extends Topics {
   addPartitions(name: string, total: number, options?: { validateOnly?: boolean }): TopicDescription;
@@ -59,6 +87,13 @@ export interface AdminTopics extends Topics {
   logConfig(name: string): Partial<LogConfig>;
   /** Delete the topic; with `topicId`, only if the topic under `name` still has that id. */
   delete(name: string, topicId?: string): Promise<void>;
+  /**
+   * Create a topic with `replicationFactor` replicas per partition: here on a single broker
+   * (which only has one replica to give), through the controller in a cluster.
+   */
+  createReplicated(name: string, partitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, options?: CreateTopicOptions): Promise<TopicDescription>;
+  /** Whether topics are created through a cluster's controller. */
+  readonly clustered: boolean;
 }
 
 interface Entry {
@@ -70,6 +105,7 @@ export class TopicManager implements AdminTopics {
   private readonly byName = new Map<string, Entry>();
   private readonly idIndex = new Map<string, Entry>();
   private closed = false;
+  private authority: TopicAuthority | null = null;
 
   private constructor(
     readonly store: Store,
@@ -87,11 +123,12 @@ export class TopicManager implements AdminTopics {
    * logs get the topic's settings, missing ones are created; logs of unknown topics are left
    * alone and reported.
    */
-  static async open(store: Store, config: BrokerConfig, logger: Logger): Promise<TopicManager> {
+  static async open(store: Store, config: BrokerConfig, logger: Logger, options: TopicManagerOptions = {}): Promise<TopicManager> {
     checkBrokerTopicDefaults(config);
-    const meta = loadMetaProperties(store.dir, config.nodeId, config.raw('cluster.id'));
+    const meta = loadMetaProperties(store.dir, config.nodeId, options.clusterId ?? config.raw('cluster.id'));
     const path = join(store.dir, METADATA_DIR, TOPICS_FILE);
     const manager = new TopicManager(store, config, logger, meta.clusterId, meta.nodeId, path);
+    manager.authority = options.authority ?? null;
     rmSync(path + TEMP_SUFFIX, { force: true }); // a rewrite interrupted by a crash
     if (existsSync(path)) {
       let bytes: Buffer;
@@ -132,7 +169,96 @@ export class TopicManager implements AdminTopics {
     return this.store.partitionSync(topic, partition);
   }
 
+  get clustered(): boolean {
+    return this.authority !== null;
+  }
+
+  async createReplicated(name: string, partitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, options: CreateTopicOptions = {}): Promise<TopicDescription> {
+    if (this.authority === null) {
+      if (replicationFactor !== 1) throw replicationFactorError(replicationFactor, 1);
+      return this.create(name, partitions, configs, options);
+    }
+    const record = this.plan(name, partitions, configs, options);
+    const live = this.authority.liveBrokers();
+    if (replicationFactor < 1 || replicationFactor > live) throw replicationFactorError(replicationFactor, live);
+    if (options.validateOnly) return describe(record);
+    await this.authority.create({ name, numPartitions: partitions, replicationFactor, configs: record.configs });
+    const created = this.byName.get(name);
+    if (created === undefined) throw topicError(`topic ${name} was created in the cluster but is not known here yet`, KafkaErrorCode.LEADER_NOT_AVAILABLE, 'ERR_STRAND_LEADER_NOT_AVAILABLE');
+    return created.description;
+  }
+
+  /**
+   * A cluster member's topics become what the cluster has: new ones are added (partition logs
+   * are opened only for the replicas this broker holds, by `openReplica`), changed ones updated,
+   * and those the cluster no longer has (or has under another id) deleted here.
+   */
+  applyClusterTopics(topics: readonly ClusterTopic[]): void {
+    if (this.closed) return;
+    const wanted = new Map(topics.map((t) => [t.name, t]));
+    let changed = false;
+    for (const entry of [...this.byName.values()]) {
+      const t = wanted.get(entry.record.name);
+      if (t !== undefined && t.topicId === entry.description.topicId) continue;
+      this.dropLocally(entry);
+      changed = true;
+    }
+    for (const t of topics) {
+      const id = uuidBytes(t.topicId);
+      if (id === null) {
+        this.logger.error({ topic: t.name, topicId: t.topicId }, 'cluster topic with an invalid topic id ignored');
+        continue;
+      }
+      const entry = this.byName.get(t.name);
+      const configs = Object.fromEntries(Object.entries(t.configs).sort(([a], [b]) => (a < b ? -1 : 1)));
+      if (entry !== undefined && entry.record.partitions === t.numPartitions && JSON.stringify(entry.record.configs) === JSON.stringify(configs)) continue;
+      const record = create(TopicRecordSchema, {
+        name: t.name, topicId: id, partitions: t.numPartitions, configs, internal: INTERNAL_TOPICS.has(t.name), createdAtMs: entry?.record.createdAtMs ?? BigInt(Date.now()),
+      });
+      this.index(record);
+      changed = true;
+      if (entry !== undefined) {
+        const logConfig = toLogConfig(new Map(Object.entries(configs)), this.config);
+        for (let p = 0; p < record.partitions; p++) this.store.partitionSync(t.name, p)?.reconfigure(logConfig);
+      } else this.logger.info({ topic: t.name, topicId: t.topicId, partitions: t.numPartitions }, 'topic created in the cluster');
+    }
+    if (changed) this.persist();
+  }
+
+  /** A cluster member's replica of `topic`-`partition`: its log, created empty when new. Null when the topic is not known here. */
+  openReplica(topic: string, partition: number): Log | null {
+    const entry = this.byName.get(topic);
+    if (entry === undefined || partition < 0 || partition >= entry.record.partitions) return null;
+    return this.store.partitionSync(topic, partition) ?? this.store.partitionSync(topic, partition, { create: true, config: toLogConfig(entry.description.configs, this.config) });
+  }
+
   create(name: string, partitions: number, configs: ReadonlyMap<string, string>, options: CreateTopicOptions = {}): TopicDescription {
+    if (this.authority !== null) {
+      // Callers that cannot wait (auto-creation, the coordinators' topics) start the creation
+      // and are answered as Kafka answers while a topic is being created.
+      if (!options.validateOnly && !this.byName.has(name)) {
+        const rf = Math.min(this.config.int('default.replication.factor'), this.authority.liveBrokers());
+        void this.createReplicated(name, partitions, Math.max(1, rf), configs, options).catch((err: Error) => this.logger.warn({ topic: name, err: err.message }, 'could not create the topic in the cluster'));
+      }
+      throw topicError(`topic ${name} is being created in the cluster`, KafkaErrorCode.LEADER_NOT_AVAILABLE, 'ERR_STRAND_LEADER_NOT_AVAILABLE');
+    }
+    const record = this.plan(name, partitions, configs, options);
+    if (options.validateOnly) return describe(record);
+    const logConfig = toLogConfig(new Map(Object.entries(record.configs)), this.config);
+    this.openLogs(record, 0, logConfig);
+    const entry = this.index(record);
+    try {
+      this.persist();
+    } catch (err) {
+      this.unindex(entry);
+      throw err;
+    }
+    this.logger.info({ topic: name, topicId: entry.description.topicId, partitions, configs: record.configs }, 'topic created');
+    return entry.description;
+  }
+
+  /** The record of a new topic, after every check a creation makes. */
+  private plan(name: string, partitions: number, configs: ReadonlyMap<string, string>, options: CreateTopicOptions): TopicRecord {
     this.checkOpen();
     checkTopicName(name);
     if (this.byName.has(name)) throw topicError(`Topic '${name}' already exists.`, KafkaErrorCode.TOPIC_ALREADY_EXISTS, 'ERR_STRAND_TOPIC_EXISTS');
@@ -145,8 +271,8 @@ export class TopicManager implements AdminTopics {
     }
     checkPartitionLimit(partitions);
     const overrides = validateTopicConfigs(configs);
-    const logConfig = toLogConfig(overrides, this.config);
-    const record = create(TopicRecordSchema, {
+    toLogConfig(overrides, this.config); // refuses settings the logs cannot take
+    return create(TopicRecordSchema, {
       name,
       topicId: this.newTopicId(),
       partitions,
@@ -154,17 +280,6 @@ export class TopicManager implements AdminTopics {
       internal: options.internal ?? INTERNAL_TOPICS.has(name),
       createdAtMs: BigInt(Date.now()),
     });
-    if (options.validateOnly) return describe(record);
-    this.openLogs(record, 0, logConfig);
-    const entry = this.index(record);
-    try {
-      this.persist();
-    } catch (err) {
-      this.unindex(entry);
-      throw err;
-    }
-    this.logger.info({ topic: name, topicId: entry.description.topicId, partitions, configs: record.configs }, 'topic created');
-    return entry.description;
   }
 
   /**
@@ -181,6 +296,8 @@ export class TopicManager implements AdminTopics {
     if (topicId !== undefined && entry.description.topicId !== topicId) {
       throw topicError(`topic ${JSON.stringify(name)} has id ${entry.description.topicId}, not ${topicId}`, KafkaErrorCode.UNKNOWN_TOPIC_ID, 'ERR_STRAND_UNKNOWN_TOPIC_ID');
     }
+    // In a cluster the controller deletes it; every broker then drops it in applyClusterTopics.
+    if (this.authority !== null) return this.authority.delete(name);
     // Metadata first: a crash before the logs are gone leaves logs of an unknown topic (reported
     // on open), never a deleted topic coming back.
     this.unindex(entry);
@@ -199,6 +316,7 @@ export class TopicManager implements AdminTopics {
 
   addPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): TopicDescription {
     this.checkOpen();
+    this.refuseInCluster('adding partitions');
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
     const current = entry.record.partitions;
@@ -219,6 +337,7 @@ export class TopicManager implements AdminTopics {
 
   alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options: AlterConfigsOptions = {}): TopicDescription {
     this.checkOpen();
+    this.refuseInCluster('changing topic configs');
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
     const next = new Map(options.replace ? [] : Object.entries(entry.record.configs));
@@ -251,13 +370,28 @@ export class TopicManager implements AdminTopics {
 
   // ---- internals -------------------------------------------------------------------------
 
+  /** Drop a topic the cluster no longer has (or has under another id): unlisted and its directories renamed away. */
+  private dropLocally(entry: Entry): void {
+    this.unindex(entry);
+    const name = entry.record.name;
+    const renamed = this.store.list().filter((ref) => ref.topic === name).map((ref) => this.store.deletePartition(name, ref.partition));
+    this.logger.info({ topic: name, topicId: entry.description.topicId }, 'topic deleted in the cluster');
+    void Promise.all(renamed).catch((err: Error) => this.logger.error({ topic: name, err: err.message }, 'could not remove the partition directories of a deleted topic'));
+  }
+
+  private refuseInCluster(what: string): void {
+    if (this.authority === null) return;
+    throw topicError(`${what} is not supported in a cluster yet`, KafkaErrorCode.INVALID_REQUEST, 'ERR_STRAND_UNSUPPORTED_IN_CLUSTER');
+  }
+
   private reconcile(): void {
     for (const { record, description } of this.byName.values()) {
       const logConfig = toLogConfig(description.configs, this.config);
       for (let p = 0; p < record.partitions; p++) {
         const log = this.store.partitionSync(record.name, p);
         if (log !== null) log.reconfigure(logConfig);
-        else {
+        // A cluster member opens the logs of its own replicas only, when the cluster says which.
+        else if (this.authority === null) {
           this.store.partitionSync(record.name, p, { create: true, config: logConfig });
           this.logger.warn({ topic: record.name, partition: p }, `partition log ${record.name}-${p} was missing; created it empty`);
         }
@@ -339,6 +473,10 @@ export class TopicManager implements AdminTopics {
   private checkOpen(): void {
     if (this.closed) throw new StrandError('topic manager is closed', 'ERR_STRAND_CLOSED', KafkaErrorCode.KAFKA_STORAGE_ERROR);
   }
+}
+
+function replicationFactorError(rf: number, brokers: number): StrandError {
+  return topicError(`Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers} broker(s) are registered.`, KafkaErrorCode.INVALID_REPLICATION_FACTOR, 'ERR_STRAND_INVALID_REPLICATION_FACTOR');
 }
 
 function checkPartitionLimit(partitions: number): void {

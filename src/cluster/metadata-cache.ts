@@ -71,6 +71,10 @@ export class MetadataCache {
         logger.error({ err, key: keyOf(ev.kv) }, 'cluster: ignoring a record that does not parse');
       }
     }
+    if (changes.topics) {
+      const assigned = [...this.topics.values()].map((t) => t.value).filter((t) => t.assignment !== null);
+      this.each((l) => l.topicsChanged?.(assigned));
+    }
     for (const [id, prev] of before) this.notifyPartition(id, prev);
     if (changes.brokers) this.each((l) => l.brokersChanged?.(this.liveBrokers()));
     if (changes.controller) this.each((l) => l.controllerChanged?.(this.controller && { nodeId: this.controller.nodeId, epoch: this.controller.epoch }));

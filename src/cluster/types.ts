@@ -76,6 +76,12 @@ export interface PartitionStateListener {
   partitionDeleted?(topic: string, partition: number): void;
   /** The set of live brokers changed (for Metadata and DescribeCluster). */
   brokersChanged?(brokers: readonly BrokerRegistration[]): void;
+  /**
+   * The topics changed (created, deleted, assigned, reconfigured): every assigned topic of the
+   * cluster. Heard before the partition changes of the same update, so a broker knows a topic
+   * before it is told to lead or follow its partitions.
+   */
+  topicsChanged?(topics: readonly TopicRecord[]): void;
   /** Another controller was elected, or none is (null). */
   controllerChanged?(controller: ControllerInfo | null): void;
 }

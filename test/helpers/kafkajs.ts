@@ -6,7 +6,7 @@
 import { type ITopicConfig, Kafka, logLevel } from 'kafkajs';
 
 export function kafkajs(bootstrap: string): Kafka {
-  return new Kafka({ clientId: 'strand-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 50 } });
+  return new Kafka({ clientId: 'strand-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 50 } });
 }
 
 /** Create `topics` through a kafkajs admin client of its own (connect, create, disconnect). */

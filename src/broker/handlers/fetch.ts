@@ -16,8 +16,14 @@
  * strand leaves that budget to the partitions after it instead.
  *
  * isolation_level READ_COMMITTED (1) reads only up to the last stable offset and sends the
- * aborted transactions overlapping the returned range, so the client drops their records; the
- * high watermark stays the log end and last_stable_offset is the LSO at either level.
+ * aborted transactions overlapping the returned range, so the client drops their records.
+ *
+ * Consumers read up to the high watermark (the log end on a single broker; what every in-sync
+ * replica has in a cluster), and only from the partition's leader. A fetch with a replica id
+ * (`replica_id`, or `replica_state` from v15) is a follower's: its fetch offset tells the leader
+ * what it has (which may move the high watermark, before the answer is read), and it reads up to
+ * the log end. A replica id that is not a replica of the partition, or a leader epoch that is
+ * not the current one, gets Kafka's error for that partition, and nothing is read.
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../../protocol/messages/fetch.js';
@@ -31,8 +37,6 @@ const INITIAL_EPOCH = 0;
 const FINAL_EPOCH = -1;
 const FETCH_SESSION_ID_NOT_FOUND = 70;
 const INVALID_FETCH_SESSION_EPOCH = 71;
-const FENCED_LEADER_EPOCH = 74;
-const UNKNOWN_LEADER_EPOCH = 76;
 const READ_COMMITTED = 1;
 
 interface Wanted {
@@ -43,6 +47,8 @@ interface Wanted {
   maxBytes: number;
   currentLeaderEpoch: number;
   session?: SessionPartition;
+  /** A follower fetch refused when it was recorded (followerFetch): answered with this, nothing read. */
+  replicaError?: number;
 }
 
 interface Result {
@@ -56,7 +62,7 @@ function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
 }
 
 /** Read every wanted partition once, within `budget` bytes of records (see the top of this file). */
-function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number): Result[] {
+function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number, follower: boolean): Result[] {
   const out: Result[] = [];
   // Kafka's limitBytes: negative when max_bytes is, then at least 0 after the first partition read.
   let remaining = budget;
@@ -69,20 +75,23 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
     };
     let bytes = 0;
     const log = core.topics.log(w.topic, w.partition);
-    if (log === null) data.errorCode = w.topic === '' ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    else if (w.currentLeaderEpoch > 0) data.errorCode = UNKNOWN_LEADER_EPOCH;
-    else if (w.currentLeaderEpoch < -1) data.errorCode = FENCED_LEADER_EPOCH;
+    const leadership = log === null ? KafkaErrorCode.NONE : w.replicaError ?? core.replication.leaderCheck(w.topic, w.partition, w.currentLeaderEpoch);
+    if (log === null) data.errorCode = missing(core, w);
+    else if (leadership !== KafkaErrorCode.NONE) data.errorCode = leadership;
     else {
       const end = log.endOffset;
-      const lso = log.lastStableOffset;
-      const committed = isolationLevel === READ_COMMITTED;
-      data.highWatermark = BigInt(end);
+      const hw = Math.min(core.replication.highWatermark(w.topic, w.partition, log), end);
+      const lso = Math.min(log.lastStableOffset, hw);
+      const committed = isolationLevel === READ_COMMITTED && !follower;
+      // A follower copies everything; a consumer sees what the in-sync replicas all have.
+      const readable = follower ? end : committed ? lso : hw;
+      data.highWatermark = BigInt(hw);
       data.lastStableOffset = BigInt(lso);
       data.logStartOffset = BigInt(log.startOffset);
       const limit = Math.min(w.maxBytes, remaining);
       if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
         data.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
-      } else if (limit < 0 && w.fetchOffset < (committed ? lso : end)) {
+      } else if (limit < 0 && w.fetchOffset < readable) {
         // A negative partition_max_bytes (or max_bytes, for the first partition read): Kafka's
         // LogSegment.read throws IllegalArgumentException("Invalid max size") when there is data
         // to read, and ReplicaManager answers that partition alone with UNKNOWN_SERVER_ERROR and
@@ -91,10 +100,10 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
         data.highWatermark = -1n;
         data.lastStableOffset = -1n;
         data.logStartOffset = -1n;
-      } else if (w.fetchOffset < end && (limit > 0 || firstWithData)) {
+      } else if (w.fetchOffset < readable && (limit > 0 || firstWithData)) {
         try {
           // Whole batches within `limit`, or the first batch alone when it is larger.
-          const slice = log.readSlice(w.fetchOffset, limit, committed ? lso : end);
+          const slice = log.readSlice(w.fetchOffset, limit, readable);
           if (slice !== null && (firstWithData || slice.view.length <= limit)) {
             data.records = slice.view;
             bytes = slice.view.length;
@@ -108,6 +117,11 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
     }
     // As Kafka, after every partition it reads (with records or not; unknown ones it never reads).
     if (log !== null) remaining = Math.max(0, remaining - bytes);
+    if (data.errorCode === KafkaErrorCode.NOT_LEADER_OR_FOLLOWER || data.errorCode === KafkaErrorCode.FENCED_LEADER_EPOCH) {
+      // KIP-951 (v12+ tagged field): the leader this broker knows, so the client need not ask Metadata first.
+      const view = core.replication.view(w.topic, w.partition);
+      if (view !== undefined && view.leader >= 0) data.currentLeader = { leaderId: view.leader, leaderEpoch: view.leaderEpoch };
+    }
     out.push({ wanted: w, data, bytes });
   }
   return out;
@@ -164,14 +178,24 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     const minBytes = Math.min(req.minBytes, budget);
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const isolationLevel = v >= 4 ? req.isolationLevel ?? 0 : 0;
-    let results = collect(core, wanted, budget, isolationLevel);
+    const replicaId = v <= 14 ? req.replicaId ?? -1 : req.replicaState?.replicaId ?? -1;
+    const follower = replicaId >= 0;
+    if (follower) {
+      // Recorded once, as the request arrives (Kafka's updateFollowerFetchState), before anything is read.
+      for (const w of wanted) {
+        if (core.topics.log(w.topic, w.partition) === null) continue;
+        const code = core.replication.followerFetch(w.topic, w.partition, replicaId, w.fetchOffset, w.currentLeaderEpoch);
+        if (code !== KafkaErrorCode.NONE) w.replicaError = code;
+      }
+    }
+    let results = collect(core, wanted, budget, isolationLevel, follower);
     for (;;) {
       const total = results.reduce((n, r) => n + r.bytes, 0);
       const hasError = results.some((r) => r.data.errorCode !== 0);
       const left = deadline - Date.now();
       if (total >= minBytes || hasError || left <= 0 || wanted.length === 0) break;
       if (!(await core.waitForAppend(wanted, left))) break;
-      results = collect(core, wanted, budget, isolationLevel);
+      results = collect(core, wanted, budget, isolationLevel, follower);
     }
 
     // Incremental responses carry only partitions with news (KIP-227).
@@ -204,6 +228,13 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: session?.id ?? INVALID_SESSION, responses };
   };
+}
+
+/** The error for a partition with no log here: unknown, or known in the cluster but not on this broker. */
+function missing(core: BrokerCore, w: Wanted): number {
+  if (w.topic === '') return KafkaErrorCode.UNKNOWN_TOPIC_ID;
+  const t = core.topics.get(w.topic);
+  return t !== undefined && w.partition >= 0 && w.partition < t.partitions ? KafkaErrorCode.NOT_LEADER_OR_FOLLOWER : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 }
 
 /** The partitions named in the request, with names resolved from topic ids (v13+). */

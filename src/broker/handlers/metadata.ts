@@ -1,7 +1,8 @@
 /**
- * Metadata (3): brokers, the cluster id and controller, and topics with their partitions. In
- * single-node mode this broker leads every partition at leader epoch 0. Unknown topics are
- * created when both the request (v4+) and `auto.create.topics.enable` allow it.
+ * Metadata (3): brokers, the cluster id and controller, and topics with their partitions, their
+ * leaders, replicas and ISR (a single broker leads every partition at leader epoch 0). Unknown
+ * topics are created when both the request (v4+) and `auto.create.topics.enable` allow it; in a
+ * cluster the controller creates them and the answer is LEADER_NOT_AVAILABLE meanwhile, as Kafka's.
  * Internal topics appear only when asked for by name. v8+ may ask for the authorized
  * operations of each topic, and v8-10 of the cluster (v11 moved those to DescribeCluster,
  * KIP-700): without an authorizer, all that apply (authorized-operations.ts).
@@ -13,15 +14,20 @@ import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from '
 import type { BrokerCore, Handler, TopicDescription } from '../context.js';
 
 function describe(core: BrokerCore, t: TopicDescription, ops: number): MetadataResponseTopic {
-  const replicas = [core.nodeId];
   return {
     errorCode: 0,
     name: t.name,
     topicId: t.topicId,
     isInternal: t.internal,
-    partitions: Array.from({ length: t.partitions }, (_, i) => ({
-      errorCode: 0, partitionIndex: i, leaderId: core.nodeId, leaderEpoch: 0, replicaNodes: replicas, isrNodes: replicas, offlineReplicas: [],
-    })),
+    partitions: Array.from({ length: t.partitions }, (_, i) => {
+      const view = core.replication.view(t.name, i);
+      // Kafka: LEADER_NOT_AVAILABLE while a partition has no leader (being created, or every ISR member down).
+      if (view === undefined) return { errorCode: KafkaErrorCode.LEADER_NOT_AVAILABLE, partitionIndex: i, leaderId: -1, leaderEpoch: -1, replicaNodes: [], isrNodes: [], offlineReplicas: [] };
+      return {
+        errorCode: view.leader < 0 ? KafkaErrorCode.LEADER_NOT_AVAILABLE : 0,
+        partitionIndex: i, leaderId: view.leader, leaderEpoch: view.leaderEpoch, replicaNodes: view.replicas, isrNodes: view.isr, offlineReplicas: view.offline,
+      };
+    }),
     topicAuthorizedOperations: ops,
   };
 }
@@ -70,9 +76,9 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = (req, 
   }
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: core.nodeId, host: core.advertisedHost, port: core.advertisedPort, rack: null }],
+    brokers: core.replication.clustered ? core.replication.brokers(ctx.listenerName) : [{ nodeId: core.nodeId, host: ctx.endpoint.host, port: ctx.endpoint.port, rack: null }],
     clusterId: core.clusterId,
-    controllerId: core.nodeId,
+    controllerId: core.replication.controllerId(),
     topics,
     clusterAuthorizedOperations: clusterOps,
   };

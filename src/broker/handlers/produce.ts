@@ -4,9 +4,12 @@
  * rewriting baseOffset in place, and it is copied once into the log. No per-record objects.
  * v0-2 carry legacy message sets, up-converted to one v2 batch first (message-set.ts).
  *
- * acks=0: no response. acks=1: answered after the append. acks=-1: answered when the in-sync
- * replicas have it, which on a single node means when the topic's flush policy is satisfied
- * (immediately, or after the group fsync when the topic asks for fsync).
+ * acks=0: no response. acks=1: answered after the append. acks=-1: refused with
+ * NOT_ENOUGH_REPLICAS when the ISR is smaller than min.insync.replicas, else answered when the
+ * high watermark passes the batch (every ISR member has it; at once on a single node) and the
+ * topic's flush policy is satisfied (immediately, or after the group fsync when the topic asks
+ * for fsync). Only the partition's leader appends; others answer NOT_LEADER_OR_FOLLOWER with the
+ * leader they know (KIP-951, v10+).
  *
  * Transactional batches must come from the producer's current epoch and go to a partition of
  * its ongoing transaction; clients never write control batches (see txn/produce-check.ts).
@@ -30,6 +33,23 @@ function recordErrorsOf(err: unknown): ProduceResponsePartitionProduceResponse['
   return err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
 }
 
+/** min.insync.replicas of the topic (its override, else the broker's). */
+function minInsyncReplicas(core: BrokerCore, topic: string): number {
+  const v = core.topics.get(topic)?.configs.get('min.insync.replicas') ?? core.config.raw('min.insync.replicas');
+  return v === undefined ? 1 : Number(v);
+}
+
+/** The partition exists in the cluster, but this broker does not lead it: NOT_LEADER_OR_FOLLOWER with the leader it knows (KIP-951). */
+function notLeader(core: BrokerCore, topic: string, index: number, code: number, leaders: Set<number>): ProduceResponsePartitionProduceResponse {
+  const out = partitionError(index, code, `this broker (${core.nodeId}) is not the leader of ${topic}-${index}`);
+  const view = core.replication.view(topic, index);
+  if (view !== undefined && view.leader >= 0) {
+    out.currentLeader = { leaderId: view.leader, leaderEpoch: view.leaderEpoch };
+    leaders.add(view.leader);
+  }
+  return out;
+}
+
 /** message.timestamp.type of the topic (its override, else log.message.timestamp.type). */
 function usesLogAppendTime(core: BrokerCore, topic: string): boolean {
   const type = core.topics.get(topic)?.configs.get('message.timestamp.type') ?? core.config.raw('log.message.timestamp.type');
@@ -41,6 +61,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
   const acks = req.acks;
   const responses: ProduceResponse['responses'] = [];
   const durable: Array<Promise<unknown>> = [];
+  const leaders = new Set<number>();
   for (const topic of req.topicData) {
     const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
     responses.push({ name: topic.name, partitionResponses });
@@ -55,9 +76,23 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         continue;
       }
       const log = core.topics.log(topic.name, p.index);
-      if (log === null) {
+      const described = core.topics.get(topic.name);
+      if (described === undefined || !(p.index >= 0 && p.index < described.partitions)) {
         partitionResponses.push(partitionError(p.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic.name}-${p.index} does not exist`));
         continue;
+      }
+      const leadership = core.replication.leaderCheck(topic.name, p.index, -1);
+      if (log === null || leadership !== KafkaErrorCode.NONE) {
+        partitionResponses.push(notLeader(core, topic.name, p.index, log === null ? KafkaErrorCode.NOT_LEADER_OR_FOLLOWER : leadership, leaders));
+        continue;
+      }
+      const minIsr = acks === -1 ? minInsyncReplicas(core, topic.name) : 1;
+      if (acks === -1) {
+        const enough = core.replication.checkEnoughReplicas(topic.name, p.index, minIsr);
+        if (enough !== KafkaErrorCode.NONE) {
+          partitionResponses.push(partitionError(p.index, enough, `${topic.name}-${p.index}: the in-sync replicas are fewer than min.insync.replicas=${minIsr}`));
+          continue;
+        }
       }
       let records = p.records;
       try {
@@ -79,15 +114,28 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         const appending = log.appendBatches(records);
         const result = appending instanceof Promise ? await appending : appending;
         // A retried idempotent batch is answered with its original offsets; nothing was written.
-        if (!result.duplicate) core.notifyAppend(topic.name, p.index);
+        if (!result.duplicate) {
+          core.notifyAppend(topic.name, p.index);
+          core.replication.leaderAppended(topic.name, p.index, log);
+        }
         const appended = log.durable();
         const response: ProduceResponsePartitionProduceResponse = { index: p.index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs: BigInt(appendTime), logStartOffset: BigInt(startOffset), recordErrors: [], errorMessage: null };
         partitionResponses.push(response);
         if (acks === -1) {
+          const where = `${topic.name}-${p.index}`;
+          const replicated = core.replication.waitForIsr(topic.name, p.index, result.lastOffset + 1, minIsr, req.timeoutMs).then((code) => {
+            if (code === KafkaErrorCode.NONE || response.errorCode !== KafkaErrorCode.NONE) return;
+            response.errorCode = code;
+            response.errorMessage = code === KafkaErrorCode.REQUEST_TIMED_OUT
+              ? `${where}: the in-sync replicas did not all have offset ${result.lastOffset} within ${req.timeoutMs} ms`
+              : code === KafkaErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                ? `${where}: written, but the in-sync replicas fell below min.insync.replicas=${minIsr}`
+                : `${where}: leadership moved before the in-sync replicas had the records`;
+          });
           durable.push(appended.catch((err: Error) => {
             response.errorCode = err instanceof StrandError ? err.kafkaCode : KafkaErrorCode.KAFKA_STORAGE_ERROR;
             response.errorMessage = err.message;
-          }));
+          }), replicated);
         } else {
           // Capture names only: a closure over `p` would keep the request's bytes alive until the
           // next flush (up to flush.ms), promoted to the old generation on the way.
@@ -105,5 +153,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
   }
   if (durable.length > 0) await Promise.all(durable);
   if (acks === 0) return null;
-  return { responses, throttleTimeMs: 0 };
+  // KIP-951: the endpoints of the leaders named in current_leader, so the client need not ask Metadata first.
+  const nodeEndpoints = leaders.size === 0 ? [] : core.replication.brokers(ctx.listenerName).filter((b) => leaders.has(b.nodeId)).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+  return { responses, throttleTimeMs: 0, nodeEndpoints };
 };

@@ -1,5 +1,5 @@
 /**
- * DescribeCluster (60), v0-1: this node is the whole cluster and its controller. Asking a
+ * DescribeCluster (60), v0-1: the live brokers and the controller (a single broker is both). Asking a
  * broker for the controllers' endpoints (endpoint type 2) gets UNSUPPORTED_ENDPOINT_TYPE, as
  * from Kafka's brokers.
  */
@@ -19,8 +19,10 @@ export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClus
     errorMessage: null,
     endpointType: req.endpointType,
     clusterId: b.clusterId,
-    controllerId: b.nodeId,
-    brokers: [{ brokerId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
+    controllerId: b.replication.controllerId(),
+    brokers: b.replication.clustered
+      ? b.replication.brokers(ctx.listenerName).map((e) => ({ brokerId: e.nodeId, host: e.host, port: e.port, rack: e.rack }))
+      : [{ brokerId: b.nodeId, host: ctx.endpoint.host, port: ctx.endpoint.port, rack: null }],
     // Without an authorizer, every operation on the cluster (authorized-operations.ts).
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
   };

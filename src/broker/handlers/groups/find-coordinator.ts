@@ -23,7 +23,7 @@ function lookup(key: string, keyType: number, ctx: RequestContext): FindCoordina
   } else if (keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}: expected 0 (group) or 1 (transaction)`);
   }
-  return { key, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, errorCode: ErrorCode.NONE, errorMessage: null };
+  return { key, nodeId: b.nodeId, host: ctx.endpoint.host, port: ctx.endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (req, ctx) => {

@@ -1,0 +1,20 @@
+/**
+ * The broker settings of cluster mode, with Kafka's names and defaults where Kafka has the
+ * setting. `cluster.etcd` is strand's own: where the cluster's metadata store is.
+ */
+export const CLUSTER_CONFIG = {
+  'cluster.etcd': { kind: 'string', default: '', doc: 'strand only: etcd://HOST:PORT[,HOST:PORT] of the cluster metadata store (strand broker --cluster); empty runs a single broker' },
+  'broker.rack': { kind: 'string', default: '', doc: 'rack of this broker; replicas of a partition go to distinct racks when they can' },
+  'broker.session.timeout.ms': { kind: 'int', default: '9000', min: 1000, doc: 'a broker not heard from this long leaves the cluster (its etcd lease TTL, rounded up to seconds)' },
+  'num.replica.fetchers': { kind: 'int', default: '1', min: 1, doc: 'fetcher connections per source broker; partitions are spread over them' },
+  'replica.lag.time.max.ms': { kind: 'long', default: '30000', min: 1, doc: 'a follower not caught up this long leaves the ISR' },
+  'replica.fetch.max.bytes': { kind: 'int', default: '1048576', min: 0, doc: 'bytes a follower asks for per partition' },
+  'replica.fetch.response.max.bytes': { kind: 'int', default: '10485760', min: 0, doc: 'bytes a follower asks for per fetch' },
+  'replica.fetch.wait.max.ms': { kind: 'int', default: '500', min: 0, doc: 'how long a follower fetch waits at the leader for data' },
+  'replica.fetch.backoff.ms': { kind: 'int', default: '1000', min: 0, doc: 'pause after a follower fetch fails' },
+  'replica.socket.timeout.ms': { kind: 'int', default: '30000', min: 1, doc: 'a follower request unanswered this long fails' },
+  'min.insync.replicas': { kind: 'int', default: '1', min: 1, doc: 'in-sync replicas an acks=all write needs (topics: min.insync.replicas)' },
+  'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'whether a replica out of the ISR may become leader, losing data (topics: unclean.leader.election.enable)' },
+  'offsets.topic.replication.factor': { kind: 'int', default: '3', min: 1, doc: 'replication factor of __consumer_offsets in a cluster (capped at the live brokers when it is created)' },
+  'transaction.state.log.replication.factor': { kind: 'int', default: '3', min: 1, doc: 'replication factor of __transaction_state in a cluster (capped at the live brokers when it is created)' },
+} as const;

@@ -1,0 +1,109 @@
+/**
+ * A broker's membership of a cluster, from the broker's side: it joins through the cluster
+ * layer (`ClusterMember`, etcd), hands the cluster's topics to the topic manager and the
+ * partition states to the replica manager, and creates and deletes topics through the
+ * controller. The handlers see none of this: they see `Replication` and the topic manager.
+ */
+import type { Logger } from 'pino';
+import { ClusterMember, parseClusterUrl, type PartitionStateListener, type TopicRecord } from '../cluster/index.js';
+import { ReplicaManager } from '../cluster/replication/manager.js';
+import type { BrokerConfig, Listener } from './config.js';
+import type { TopicAuthority, TopicManager } from './topics.js';
+
+/** The cluster id brokers use when `cluster.id` is not set: brokers of one cluster must agree on it. */
+export const DEFAULT_CLUSTER_ID = 'strand-cluster';
+
+export function clusterEndpoints(config: BrokerConfig): string[] | null {
+  const url = config.raw('cluster.etcd');
+  return url === undefined ? null : parseClusterUrl(url);
+}
+
+export function clusterIdOf(config: BrokerConfig): string {
+  return config.raw('cluster.id') ?? DEFAULT_CLUSTER_ID;
+}
+
+export class ClusterLink implements TopicAuthority {
+  readonly replication: ReplicaManager;
+  private member: ClusterMember | null = null;
+  private topicsManager: TopicManager | null = null;
+
+  constructor(private readonly config: BrokerConfig, private readonly logger: Logger, notify: (topic: string, partition: number) => void) {
+    const listenerName = config.raw('inter.broker.listener.name') ?? config.advertisedListeners[0]?.name ?? 'PLAINTEXT';
+    this.replication = new ReplicaManager(config.nodeId, {
+      open: (t, p) => this.topicsManager?.openReplica(t, p) ?? null,
+      get: (t, p) => this.topicsManager?.log(t, p) ?? null,
+      topicId: (t) => this.topicsManager?.get(t)?.topicId,
+      notify,
+    }, {
+      nodeId: config.nodeId,
+      lagTimeMaxMs: config.int('replica.lag.time.max.ms'),
+      numFetchers: config.int('num.replica.fetchers'),
+      partitionMaxBytes: config.int('replica.fetch.max.bytes'),
+      responseMaxBytes: config.int('replica.fetch.response.max.bytes'),
+      maxWaitMs: config.int('replica.fetch.wait.max.ms'),
+      backoffMs: config.int('replica.fetch.backoff.ms'),
+      requestTimeoutMs: config.int('replica.socket.timeout.ms'),
+      listenerName,
+    });
+  }
+
+  /** The topic manager whose topics follow the cluster's (set before joining). */
+  bind(topics: TopicManager): void {
+    this.topicsManager = topics;
+  }
+
+  /** Register with the cluster (listeners as bound) and take up this broker's replicas. */
+  async join(listeners: Listener[]): Promise<void> {
+    const endpoints = clusterEndpoints(this.config)!;
+    const replication = this.replication;
+    const listener: PartitionStateListener = {
+      topicsChanged: (topics) => {
+        this.topicsManager?.applyClusterTopics(topics.map(clusterTopic));
+        replication.topicsChanged(topics);
+      },
+      becomeLeader: (s) => replication.becomeLeader(s),
+      becomeFollower: (s) => replication.becomeFollower(s),
+      partitionChanged: (s) => replication.partitionChanged(s),
+      partitionDeleted: (t, p) => replication.partitionDeleted(t, p),
+      brokersChanged: (b) => replication.brokersChanged(b),
+    };
+    this.member = await ClusterMember.start({
+      endpoints,
+      clusterId: clusterIdOf(this.config),
+      nodeId: this.config.nodeId,
+      rack: this.config.raw('broker.rack') ?? null,
+      listeners,
+      sessionTimeoutMs: this.config.int('broker.session.timeout.ms'),
+      uncleanLeaderElection: this.config.bool('unclean.leader.election.enable'),
+    }, listener);
+    replication.attach(this.member);
+    this.logger.info({ nodeId: this.config.nodeId, etcd: endpoints, brokers: this.member.liveBrokers().map((b) => b.nodeId) }, 'joined the cluster');
+  }
+
+  async create(spec: { name: string; numPartitions: number; replicationFactor: number; configs: Record<string, string> }): Promise<void> {
+    await this.requireMember().createTopic(spec);
+  }
+
+  delete(name: string): Promise<void> {
+    return this.requireMember().deleteTopic(name);
+  }
+
+  liveBrokers(): number {
+    return this.member?.liveBrokers().length ?? 0;
+  }
+
+  /** Leave the cluster: stop fetching, then give up the session (etcd drops the registration at once). */
+  async close(): Promise<void> {
+    await this.replication.close();
+    await this.member?.close();
+  }
+
+  private requireMember(): ClusterMember {
+    if (this.member === null) throw new Error('the broker has not joined its cluster yet');
+    return this.member;
+  }
+}
+
+function clusterTopic(t: TopicRecord): { name: string; topicId: string; numPartitions: number; configs: Record<string, string> } {
+  return { name: t.name, topicId: t.topicId, numPartitions: t.numPartitions, configs: t.configs };
+}

@@ -1,0 +1,78 @@
+/**
+ * What replication needs from the broker (its partition logs) and what the broker's handlers need
+ * from replication (who leads, the high watermark, acks=all, follower positions). The handlers
+ * see only `Replication`; a single broker has a trivial one (it leads everything and its high
+ * watermark is its log end), a cluster member has the `ReplicaManager`.
+ */
+import type { Log } from '../../storage/log.js';
+
+/** The partition logs of this broker, as the broker's topic manager keeps them. */
+export interface ReplicaLogs {
+  /** The partition's log, opened (and created empty) when it is not yet; null when the topic is not known here. */
+  open(topic: string, partition: number): Log | null;
+  /** The log when it is open, else null. */
+  get(topic: string, partition: number): Log | null;
+  /** The topic id (22-character base64url) of a topic known here. */
+  topicId(topic: string): string | undefined;
+  /** Wake fetches (consumers and followers) waiting on this partition. */
+  notify(topic: string, partition: number): void;
+}
+
+/** How one partition is led, as Metadata and the KIP-951 `current_leader` fields tell clients. */
+export interface PartitionView {
+  /** -1 when the partition has no leader. */
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  /** Replicas on brokers that are not live. */
+  offline: number[];
+}
+
+export interface BrokerEndpoint {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+/** Kafka error codes the replication checks answer with (0: none). */
+export type ErrorCodeNumber = number;
+
+export interface Replication {
+  /** Whether this broker runs as a member of a cluster (false: a single broker that leads everything). */
+  readonly clustered: boolean;
+  /** The brokers to list in Metadata and DescribeCluster, at their listener named `listenerName` (or the inter-broker one). */
+  brokers(listenerName?: string): BrokerEndpoint[];
+  /** The active controller's node id, -1 when none is known. */
+  controllerId(): number;
+  /** Leader, replicas and ISR of a partition; undefined when the cluster does not know it. */
+  view(topic: string, partition: number): PartitionView | undefined;
+  /**
+   * Whether this broker may serve `topic`-`partition` as its leader to a client that last saw
+   * `currentLeaderEpoch` (-1: unknown): 0, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH (the
+   * client's epoch is older), UNKNOWN_LEADER_EPOCH (newer than this broker knows).
+   */
+  leaderCheck(topic: string, partition: number, currentLeaderEpoch: number): ErrorCodeNumber;
+  /** The leader epoch this broker leads the partition in (0 on a single broker). */
+  leaderEpoch(topic: string, partition: number): number;
+  /** The high watermark: what consumers may read up to. */
+  highWatermark(topic: string, partition: number, log: Log): number;
+  /** Before an acks=all append: NOT_ENOUGH_REPLICAS when the ISR is smaller than `minIsr`. */
+  checkEnoughReplicas(topic: string, partition: number, minIsr: number): ErrorCodeNumber;
+  /** After a leader append: the high watermark may move (an ISR of one). */
+  leaderAppended(topic: string, partition: number, log: Log): void;
+  /**
+   * acks=all: resolves once the high watermark reaches `offset` (0, or
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below `minIsr` meanwhile), or with
+   * REQUEST_TIMED_OUT after `timeoutMs`, or NOT_LEADER_OR_FOLLOWER when leadership is lost.
+   */
+  waitForIsr(topic: string, partition: number, offset: number, minIsr: number, timeoutMs: number): Promise<ErrorCodeNumber>;
+  /**
+   * A Fetch from follower `replicaId` at `fetchOffset`: records its position (it has everything
+   * below `fetchOffset`). 0, or the error the whole partition is answered with.
+   */
+  followerFetch(topic: string, partition: number, replicaId: number, fetchOffset: number, currentLeaderEpoch: number): ErrorCodeNumber;
+  /** Stop fetchers and timers. */
+  close(): Promise<void>;
+}
