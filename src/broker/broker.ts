@@ -25,6 +25,9 @@ import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleProduce } from './handlers/produce.js';
 import { TXN_HANDLERS } from './handlers/txn.js';
+import { SECURITY_HANDLERS } from './handlers/security/index.js';
+import { saslGate } from './handlers/security/sasl-gate.js';
+import { setScramCredentials } from './handlers/security/state.js';
 import { ApiRegistry } from './handlers/registry.js';
 import { TopicManager } from './topics.js';
 import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/index.js';
@@ -64,6 +67,7 @@ export class Broker implements BrokerCore {
     for (const [key, handler] of Object.entries(ADMIN_HANDLERS)) this.registry.register(Number(key), handler);
     for (const [key, handler] of Object.entries(GROUP_HANDLERS)) this.registry.register(Number(key), handler);
     for (const [key, handler] of Object.entries(TXN_HANDLERS)) this.registry.register(Number(key), handler);
+    for (const [key, handler] of Object.entries(SECURITY_HANDLERS)) this.registry.register(Number(key), handler);
   }
 
   get clusterId(): string {
@@ -73,7 +77,7 @@ export class Broker implements BrokerCore {
   /** Open the data directory and start listening. */
   static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
     loadDynamicConfigs(config); // AlterConfigs' broker settings of the last run, over the static ones
-    const security = prepareSecurity(config); // fails closed before anything is opened or bound
+    const security = prepareSecurity(config, config.dataDir); // fails closed before anything is opened or bound
     const store = await Store.open(config.dataDir, {
       defaults: config.logDefaults(),
       checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
@@ -144,13 +148,13 @@ export class Broker implements BrokerCore {
   }
 
   /**
-   * One server per listener, each connection knowing its listener and security protocol. A
-   * client is told the address of the listener it connected to (Kafka answers Metadata with
-   * the endpoints of the request's listener), so each listener dispatches with a view of the
-   * broker whose advertised address is its own. `advertisedHost`/`advertisedPort` are the first
-   * listener's.
+   * One server per listener, each connection knowing its listener and security protocol (SASL
+   * listeners answer through the SASL gate first). A client is told the address of the listener
+   * it connected to (Kafka answers Metadata with the endpoints of the request's listener:
+   * RequestContext.endpoint). `advertisedHost`/`advertisedPort` are the first listener's.
    */
   private async listen(security: PreparedSecurity): Promise<void> {
+    setScramCredentials(this, security.credentials);
     const limits = {
       maxFrameBytes: this.config.int('socket.request.max.bytes'),
       maxQueuedRequests: this.config.int('queued.max.requests'),
@@ -162,9 +166,9 @@ export class Broker implements BrokerCore {
       const l = prepared.spec;
       const first = this.servers.length === 0;
       const endpoint = { host: '', port: 0 };
-      const view: BrokerCore = first ? this : Object.create(this, { advertisedHost: { get: () => endpoint.host }, advertisedPort: { get: () => endpoint.port } });
-      const dispatch = createDispatcher(view, this.registry);
-      const { server, close } = createListenerServer(l, prepared.tls, this.logger, (socket: Socket, auth, tls) => {
+      const plain = createDispatcher(this, this.registry, endpoint);
+      const dispatch = prepared.sasl === null ? plain : saslGate(plain, this.registry, this.logger);
+      const { server, close } = createListenerServer(prepared, this.logger, (socket: Socket, auth, tls) => {
         if (this.stopping !== null) {
           socket.destroy();
           return;

@@ -106,6 +106,8 @@ export class Connection {
   private readonly deferred: Deferred[] = [];
   private fetching = false;
   private closed = false;
+  /** Set by closeAfterResponses: the reason to close once every response is written. */
+  private closing: string | null = null;
   private paused = false;
   private stopped = false;
 
@@ -160,6 +162,23 @@ export class Connection {
     if (reason !== undefined) this.logger.info({ remote: this.remote, reason }, 'closing connection');
     this.socket.destroy();
     this.onClose(this);
+  }
+
+  /**
+   * Answer what has been read, then close (a refused SASL handshake, a failed authentication:
+   * Kafka sends the error and closes). Nothing more is read.
+   */
+  closeAfterResponses(reason: string): void {
+    if (this.closed || this.closing !== null) return;
+    this.closing = reason;
+    this.stopReading();
+    this.endIfDone();
+  }
+
+  private endIfDone(): void {
+    if (this.closing === null || this.closed || this.pending.length > 0) return;
+    const reason = this.closing;
+    this.socket.end(() => this.close(reason));
   }
 
   /** Stop reading new requests (shutdown); what is in flight is still answered. */
@@ -251,6 +270,7 @@ export class Connection {
       }
     }
     if (corked) this.socket.uncork();
+    this.endIfDone();
     this.startDeferred();
     // A slow reader: stop taking requests until what we wrote has drained.
     if (this.socket.writableNeedDrain) this.pause();

@@ -4,6 +4,7 @@
  * `User:ANONYMOUS` until a client certificate or a SASL exchange says otherwise).
  */
 import type { SecurityProtocol } from './listeners.js';
+import type { SaslSession } from './sasl/session.js';
 
 export const ANONYMOUS = 'User:ANONYMOUS';
 
@@ -14,6 +15,8 @@ export interface ListenerInfo {
 
 export class ConnectionAuth {
   principal = ANONYMOUS;
+  /** The SASL exchange of a SASL_PLAINTEXT or SASL_SSL connection; null on other listeners. */
+  sasl: SaslSession | null = null;
 
   constructor(readonly listener: ListenerInfo) {}
 }

@@ -13,7 +13,7 @@ export class SecurityConfigError extends StrandError {
 
 /** A SASL exchange failed: bad credentials, a malformed token, a replayed nonce. */
 export class SaslAuthenticationError extends StrandError {
-  constructor(message: string) {
-    super(message, 'ERR_STRAND_SASL_AUTHENTICATION', KafkaErrorCode.SASL_AUTHENTICATION_FAILED);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'ERR_STRAND_SASL_AUTHENTICATION', KafkaErrorCode.SASL_AUTHENTICATION_FAILED, options);
   }
 }

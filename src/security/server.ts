@@ -8,7 +8,8 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConnectionAuth, type ListenerInfo } from './connection-auth.js';
-import type { ListenerSpec } from './listeners.js';
+import type { PreparedListener } from './index.js';
+import { SaslSession } from './sasl/session.js';
 import { mapPrincipal, subjectDn } from './principal.js';
 import { type TlsSetup, watchFiles } from './tls.js';
 
@@ -22,14 +23,20 @@ export interface ListenerServer {
 }
 
 /** `accept(socket, auth, tls)` gets each connection; plain sockets arrive paused (`pauseOnConnect`). */
-export function createListenerServer(spec: ListenerSpec, tls: TlsSetup | null, logger: Logger, accept: (socket: Socket, auth: ConnectionAuth, tls: boolean) => void): ListenerServer {
+export function createListenerServer(listener: PreparedListener, logger: Logger, accept: (socket: Socket, auth: ConnectionAuth, tls: boolean) => void): ListenerServer {
+  const { spec, tls, sasl } = listener;
   const info: ListenerInfo = { name: spec.name, securityProtocol: spec.securityProtocol };
+  const newAuth = () => {
+    const auth = new ConnectionAuth(info);
+    if (sasl !== null) auth.sasl = new SaslSession(sasl, auth);
+    return auth;
+  };
   if (tls === null) {
-    const server = createNetServer({ noDelay: true, pauseOnConnect: true }, (socket) => accept(socket, new ConnectionAuth(info), false));
+    const server = createNetServer({ noDelay: true, pauseOnConnect: true }, (socket) => accept(socket, newAuth(), false));
     return { server, close() {} };
   }
   const server = createTlsServer({ ...tls.options(), noDelay: true } as Parameters<typeof createTlsServer>[0], (socket: TLSSocket) => {
-    const auth = new ConnectionAuth(info);
+    const auth = newAuth();
     if (tls.clientAuth !== 'none') {
       const cert = socket.getPeerX509Certificate();
       if (cert !== undefined) {
