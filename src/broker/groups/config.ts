@@ -26,6 +26,28 @@ export interface GroupConfig {
   offsetsRetentionCheckIntervalMs: number;
   /** offset.metadata.max.bytes (4096): longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
   offsetMetadataMaxBytes: number;
+  /** group.consumer.heartbeat.interval.ms (5000): what ConsumerGroupHeartbeat tells members (KIP-848). */
+  consumerHeartbeatIntervalMs: number;
+  /** group.consumer.session.timeout.ms (45000): a consumer-protocol member silent this long is fenced. */
+  consumerSessionTimeoutMs: number;
+  /** group.consumer.max.size (Integer.MAX_VALUE): members beyond it get GROUP_MAX_SIZE_REACHED. */
+  consumerMaxSize: number;
+  /** group.consumer.assignors ("uniform,range"): the server-side assignors; the first is the default. */
+  consumerAssignors: string[];
+}
+
+/** The server-side assignors Kafka ships (org.apache.kafka.coordinator.group.assignor). */
+export const CONSUMER_ASSIGNORS: readonly string[] = ['uniform', 'range'];
+
+function readAssignors(config: BrokerConfig): string[] {
+  const raw = config.raw('group.consumer.assignors');
+  if (raw === undefined) return [...CONSUMER_ASSIGNORS];
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // Kafka also takes class names; strand knows its two assignors by name and by Kafka's class names.
+  const out = names.map((n) => n.replace(/^org\.apache\.kafka\.coordinator\.group\.assignor\.(Uniform|Range)Assignor$/, (_m, k: string) => k.toLowerCase()));
+  const unknown = out.filter((n) => !CONSUMER_ASSIGNORS.includes(n));
+  if (out.length === 0 || unknown.length > 0) throw new ConfigError(`group.consumer.assignors=${JSON.stringify(raw)} is invalid: expected a list of ${CONSUMER_ASSIGNORS.join(', ')}`);
+  return out;
 }
 
 /** Kafka's NewMemberJoinTimeoutMs: a new member's JoinGroup waits at most this long. */
@@ -51,7 +73,15 @@ export function groupConfig(config: BrokerConfig): GroupConfig {
     offsetsRetentionMs: readInt(config, 'offsets.retention.minutes', 10_080, 1) * 60_000,
     offsetsRetentionCheckIntervalMs: readInt(config, 'offsets.retention.check.interval.ms', 600_000, 1, Number.MAX_SAFE_INTEGER),
     offsetMetadataMaxBytes: readInt(config, 'offset.metadata.max.bytes', 4096, 0),
+    consumerHeartbeatIntervalMs: readInt(config, 'group.consumer.heartbeat.interval.ms', 5000, 1),
+    consumerSessionTimeoutMs: readInt(config, 'group.consumer.session.timeout.ms', 45_000, 1),
+    consumerMaxSize: readInt(config, 'group.consumer.max.size', 2 ** 31 - 1, 1),
+    consumerAssignors: readAssignors(config),
   };
+  if (c.consumerHeartbeatIntervalMs >= c.consumerSessionTimeoutMs) {
+    // Kafka's GroupCoordinatorConfig requires the interval to be below the session timeout.
+    throw new ConfigError(`group.consumer.heartbeat.interval.ms=${c.consumerHeartbeatIntervalMs} must be below group.consumer.session.timeout.ms=${c.consumerSessionTimeoutMs}`);
+  }
   if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) {
     throw new ConfigError(`group.min.session.timeout.ms=${c.minSessionTimeoutMs} is above group.max.session.timeout.ms=${c.maxSessionTimeoutMs}`);
   }

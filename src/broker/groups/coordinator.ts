@@ -19,6 +19,9 @@ import { type CommitInput, type CommitResult, type FetchResult, expiredOffsets, 
 import { type LoadedGroup, OffsetsTopic } from './offsets-topic.js';
 import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue, type OffsetCommitValue } from './records.js';
 import { TransactionalOffsets } from './txn-offsets.js';
+import { ConsumerGroups } from './consumer/manager.js';
+import { restoreConsumerGroup } from './consumer/persist.js';
+import type { GroupOffsets } from './consumer/offsets.js';
 import type { RecordInput } from '../../format/record.js';
 
 export interface GroupDescription {
@@ -43,6 +46,8 @@ export class GroupCoordinator extends GroupMembership {
   private expiryTimer: NodeJS.Timeout | null = null;
   /** TxnOffsetCommit's offsets, pending until their transaction's marker (txn-offsets.ts). */
   readonly transactionalOffsets = new TransactionalOffsets(this);
+  /** Groups of the consumer protocol (KIP-848), beside the classic ones in `groups`. */
+  readonly consumer = new ConsumerGroups(this);
 
   /** Load the groups from `__consumer_offsets` (if it exists) and start the expiry timer. */
   static async start(core: BrokerCore, logger: Logger = core.logger): Promise<GroupCoordinator> {
@@ -62,6 +67,15 @@ export class GroupCoordinator extends GroupMembership {
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
     for (const group of this.groups.values()) this.unload(group, ErrorCode.NOT_COORDINATOR);
+    this.consumer.shutdown();
+  }
+
+  /** A consumer group turned classic keeps its offsets (ConsumerGroups.downgradeForClassicJoin). */
+  adoptOffsets(groupId: string, offsets: ReadonlyArray<{ topic: string; partition: number; value: OffsetCommitValue }>): void {
+    const group = new ClassicGroup(groupId, Date.now());
+    for (const o of offsets) group.setOffset(o.topic, o.partition, o.value);
+    this.groups.set(groupId, group);
+    this.dropIfUnused(group);
   }
 
   get isActive(): boolean {
@@ -104,6 +118,13 @@ export class GroupCoordinator extends GroupMembership {
     };
     const invalid = this.validateGroupId(req.groupId, true);
     if (invalid !== ErrorCode.NONE) return setAll(invalid);
+    const consumerGroup = this.consumer.get(req.groupId);
+    if (consumerGroup !== undefined) {
+      // OffsetCommit v9 carries the member epoch where classic members send the generation.
+      const error = this.consumer.validateOffsetCommit(consumerGroup, req.memberId, req.generationId, req.apiVersion);
+      if (error !== ErrorCode.NONE) return setAll(error);
+      return this.writeOffsets(req, valid, result, consumerGroup.offsets, now);
+    }
     let group = this.groups.get(req.groupId);
     let created = false;
     if (group === undefined) {
@@ -125,6 +146,15 @@ export class GroupCoordinator extends GroupMembership {
       // A commit counts as a heartbeat; during PreparingRebalance commits are still allowed
       // (the heartbeat answer tells the member to rejoin).
       if (member !== undefined && (group.is('Stable') || group.is('PreparingRebalance'))) this.scheduleHeartbeat(group, member);
+      return await this.writeOffsets(req, valid, result, group, now);
+    } finally {
+      if (created) this.dropIfUnused(group);
+    }
+  }
+
+  /** Write the commits of `valid` as one batch and keep them in `store` (a classic or consumer group). */
+  private async writeOffsets(req: CommitInput, valid: Array<{ topic: string; p: CommitInput['topics'][number]['partitions'][number]; slot: { errorCode: number } }>, result: CommitResult, store: Pick<GroupOffsets, 'setOffset'>, now: number): Promise<CommitResult> {
+    {
       const records: RecordInput[] = [];
       const entries: Array<{ topic: string; partition: number; value: OffsetCommitValue; slot: { errorCode: number } }> = [];
       for (const v of valid) {
@@ -161,15 +191,13 @@ export class GroupCoordinator extends GroupMembership {
         for (const e of entries) e.slot.errorCode = code;
         return result;
       }
-      for (const e of entries) group.setOffset(e.topic, e.partition, e.value);
+      for (const e of entries) store.setOffset(e.topic, e.partition, e.value);
       await durable.catch((err: unknown) => {
         this.logger.error({ err, group: req.groupId }, 'flushing committed offsets failed');
         const code = offsetStoreError(err);
         for (const e of entries) e.slot.errorCode = code;
       });
       return result;
-    } finally {
-      if (created) this.dropIfUnused(group);
     }
   }
 
@@ -187,12 +215,14 @@ export class GroupCoordinator extends GroupMembership {
    * Committed offsets of `topics` (null: every offset the group has), whatever the group's
    * state, as Kafka answers (a group may use Kafka only to store offsets).
    */
-  fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null): FetchResult {
-    const invalid = this.validateGroupId(groupId, true);
+  fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null, member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 }): FetchResult {
+    let invalid = this.validateGroupId(groupId, true);
+    const consumerGroup = this.consumer.get(groupId);
+    if (invalid === ErrorCode.NONE && consumerGroup !== undefined) invalid = this.consumer.validateOffsetFetch(consumerGroup, member.memberId, member.memberEpoch);
     if (invalid !== ErrorCode.NONE) {
       return { errorCode: invalid, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, invalid)) })) };
     }
-    const group = this.groups.get(groupId);
+    const group = consumerGroup?.offsets ?? this.groups.get(groupId);
     if (topics !== null) {
       return { errorCode: ErrorCode.NONE, topics: topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => fetched(p, group?.offset(t.name, p))) })) };
     }
@@ -255,6 +285,7 @@ export class GroupCoordinator extends GroupMembership {
     const invalid = this.validateGroupId(groupId, true);
     const base: GroupDescription = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     if (invalid !== ErrorCode.NONE) return { ...base, errorCode: invalid, groupState: '' };
+    if (this.consumer.get(groupId) !== undefined) return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, groupState: '' };
     const group = this.groups.get(groupId);
     if (group === undefined) return base;
     // Kafka shows member metadata and assignments only for a Stable group.
@@ -285,23 +316,36 @@ export class GroupCoordinator extends GroupMembership {
     const wantStates = new Set(states.map((s) => s.toLowerCase()));
     const wantTypes = new Set(types.map((t) => t.toLowerCase()));
     const groups: GroupListing[] = [];
-    if (wantTypes.size > 0 && !wantTypes.has('classic')) return { errorCode: ErrorCode.NONE, groups };
-    for (const g of this.groups.values()) {
-      if (wantStates.size > 0 && !wantStates.has(g.state.toLowerCase())) continue;
-      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' });
+    if (wantTypes.size === 0 || wantTypes.has('classic')) {
+      for (const g of this.groups.values()) {
+        if (wantStates.size > 0 && !wantStates.has(g.state.toLowerCase())) continue;
+        groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' });
+      }
+    }
+    if (wantTypes.size === 0 || wantTypes.has('consumer')) {
+      for (const g of this.consumer.groups.values()) {
+        const state = g.state;
+        if (wantStates.size > 0 && !wantStates.has(state.toLowerCase())) continue;
+        groups.push({ groupId: g.groupId, protocolType: CONSUMER_PROTOCOL_TYPE, groupState: state, groupType: 'consumer' });
+      }
     }
     return { errorCode: ErrorCode.NONE, groups };
   }
 
   /** Whether `state` names a group state (for request validation). */
   static isState(state: string): boolean {
-    return GROUP_STATES.some((s) => s.toLowerCase() === state.toLowerCase());
+    return [...GROUP_STATES, 'Assigning', 'Reconciling'].some((s) => s.toLowerCase() === state.toLowerCase());
   }
 
   /** DeleteGroups: an Empty group goes, with its offsets (tombstones for all); others get NON_EMPTY_GROUP. */
   deleteGroup(groupId: string): number {
     const invalid = this.validateGroupId(groupId, true);
     if (invalid !== ErrorCode.NONE) return invalid;
+    const consumerGroup = this.consumer.get(groupId);
+    if (consumerGroup !== undefined) {
+      const tombstones = [...consumerGroup.offsets.allOffsets()].map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null }));
+      return this.consumer.deleteGroup(consumerGroup, tombstones);
+    }
     const group = this.groups.get(groupId);
     if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
@@ -375,6 +419,12 @@ export class GroupCoordinator extends GroupMembership {
     const { groups, stats } = await this.topic.load((producerId, records) => this.transactionalOffsets.restore(producerId, records));
     const now = Date.now();
     for (const [groupId, loaded] of groups) {
+      if (loaded.consumer !== null) {
+        const group = restoreConsumerGroup(groupId, loaded.consumer, loaded.offsets, now);
+        this.consumer.groups.set(groupId, group);
+        this.consumer.scheduleLoaded(group);
+        continue;
+      }
       const group = this.restore(groupId, loaded, now);
       this.groups.set(groupId, group);
       // Members of a loaded Stable group keep their generation if they come back within

@@ -21,6 +21,7 @@ import type { GroupConfig } from './config.js';
 import { partitionForGroup } from './hash.js';
 import { type GroupMetadataValue, type OffsetCommitValue, decodeGroupMetadataValue, decodeKey, decodeOffsetCommitValue } from './records.js';
 import { DecidedRecordReader } from './txn-offsets.js';
+import { emptyLoadedConsumerGroup, type LoadedConsumerGroup, replayConsumerRecord } from './consumer/persist.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -32,6 +33,8 @@ export interface LoadedGroup {
   offsets: Map<string, Map<number, OffsetCommitValue>>;
   /** Timestamp of the group's last metadata record (to age groups from old formats). */
   metadataTimestamp: number;
+  /** The records of a consumer-protocol group (KIP-848), if any. */
+  consumer: LoadedConsumerGroup | null;
 }
 
 export interface LoadStats {
@@ -105,7 +108,7 @@ export class OffsetsTopic {
     if (!this.exists) return { groups, stats };
     const entry = (id: string): LoadedGroup => {
       let g = groups.get(id);
-      if (g === undefined) groups.set(id, (g = { metadata: null, offsets: new Map(), metadataTimestamp: -1 }));
+      if (g === undefined) groups.set(id, (g = { metadata: null, offsets: new Map(), metadataTimestamp: -1, consumer: null }));
       return g;
     };
     for (let p = 0; p < this.partitions; p++) {
@@ -136,9 +139,13 @@ export class OffsetsTopic {
                 if (byPartition === undefined) g.offsets.set(key.topic, (byPartition = new Map()));
                 byPartition.set(key.partition, decodeOffsetCommitValue(rec.value));
               }
-            } else {
+            } else if (key.kind === 'group') {
               g.metadata = rec.value === null ? null : decodeGroupMetadataValue(rec.value);
               g.metadataTimestamp = rec.timestamp;
+            } else {
+              replayConsumerRecord((g.consumer ??= emptyLoadedConsumerGroup()), key, rec.value);
+              // The group record written last decides the type: a consumer group replaces a classic one and back.
+              if (key.kind === 'consumer-group' && rec.value !== null) g.metadata = null;
             }
           } catch (err) {
             stats.skipped++;
@@ -151,7 +158,8 @@ export class OffsetsTopic {
       for (const [producerId, records] of reader.open()) onOpenTxn?.(producerId, records);
     }
     for (const [id, g] of groups) {
-      if (g.metadata === null && g.offsets.size === 0) groups.delete(id);
+      if (g.consumer !== null && g.consumer.groupEpoch === null) g.consumer = null;
+      if (g.metadata === null && g.offsets.size === 0 && g.consumer === null) groups.delete(id);
       else for (const byPartition of g.offsets.values()) stats.offsets += byPartition.size;
     }
     stats.groups = groups.size;

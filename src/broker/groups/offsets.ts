@@ -23,6 +23,8 @@ export interface CommitInput {
   generationId: number;
   /** OffsetCommit v2-v4; -1 means the broker's offsets.retention.minutes. */
   retentionTimeMs: bigint;
+  /** The OffsetCommit version (members of consumer-protocol groups must use v9+); undefined when not from a request. */
+  apiVersion?: number;
   topics: Array<{ name: string; partitions: CommitPartitionInput[] }>;
 }
 

@@ -6,6 +6,7 @@
  * Keys:
  *   version 0 and 1: OffsetCommitKey   group string, topic string, partition int32
  *   version 2:       GroupMetadataKey  group string
+ *   versions 3-8:    consumer-protocol groups (KIP-848), see consumer/records.ts
  *   (Kafka 3.9 writes offset keys at version 1.)
  *
  * OffsetCommitValue (a null value is a tombstone: the offset was deleted or expired):
@@ -31,6 +32,7 @@
 import { ProtocolDecodeError } from '../../protocol/errors.js';
 import { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
+import { type ConsumerRecordKey, decodeConsumerKey } from './consumer/records.js';
 
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const GROUP_METADATA_KEY_VERSION = 2;
@@ -40,7 +42,8 @@ export const GROUP_METADATA_VALUE_VERSION = 3;
 
 export type RecordKey =
   | { kind: 'offset'; group: string; topic: string; partition: number }
-  | { kind: 'group'; group: string };
+  | { kind: 'group'; group: string }
+  | ConsumerRecordKey;
 
 export interface OffsetCommitValue {
   offset: bigint;
@@ -112,7 +115,8 @@ export function decodeKey(buf: Buffer): RecordKey | null {
     if (!r.ok) fail('group metadata key', r);
     return { kind: 'group', group };
   }
-  return null;
+  // Versions 3-8: the records of consumer-protocol groups (consumer/records.ts).
+  return decodeConsumerKey(version, r);
 }
 
 // ---- offset commit values --------------------------------------------------------------

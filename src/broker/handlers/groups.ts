@@ -1,11 +1,14 @@
 /**
  * The consumer group APIs, by API key, for the dispatcher's table: coordinator lookup,
  * membership (join, sync, heartbeat, leave), committed offsets (commit, fetch, delete) and the
- * group admin APIs (describe, list, delete). They are served by the broker's GroupCoordinator
+ * group admin APIs (describe, list, delete), and the consumer group protocol of KIP-848
+ * (ConsumerGroupHeartbeat v0-1, ConsumerGroupDescribe). They are served by the broker's GroupCoordinator
  * (src/broker/groups), at every version their codecs have.
  */
 import { ApiKey } from '../../protocol/messages/index.js';
 import type { Handler } from '../context.js';
+import { handleConsumerGroupDescribe } from './groups/consumer-group-describe.js';
+import { handleConsumerGroupHeartbeat } from './groups/consumer-group-heartbeat.js';
 import { handleDeleteGroups } from './groups/delete-groups.js';
 import { handleDescribeGroups } from './groups/describe-groups.js';
 import { handleFindCoordinator } from './groups/find-coordinator.js';
@@ -30,4 +33,6 @@ export const GROUP_HANDLERS: Readonly<Record<number, Handler>> = Object.freeze({
   [ApiKey.ListGroups]: handleListGroups,
   [ApiKey.DeleteGroups]: handleDeleteGroups,
   [ApiKey.OffsetDelete]: handleOffsetDelete,
+  [ApiKey.ConsumerGroupHeartbeat]: handleConsumerGroupHeartbeat,
+  [ApiKey.ConsumerGroupDescribe]: handleConsumerGroupDescribe,
 });

@@ -21,7 +21,8 @@ export class ApiRegistry {
    * from v3, the first to carry v2 record batches).
    */
   register(apiKey: number, handler: Handler, versions: { min?: number; max?: number } = {}): void {
-    const api = API_BY_KEY[apiKey];
+    // A handler may bring its own codec, for a version newer than the generated schemas.
+    const api = (handler as { codec?: ApiCodec }).codec ?? API_BY_KEY[apiKey];
     if (api === undefined) throw new Error(`no codec for API key ${apiKey}`);
     // Kafka 3.9 marks some latest versions unstable and does not advertise them.
     const codecMax = api.latestVersionUnstable ? api.maxVersion - 1 : api.maxVersion;

@@ -31,6 +31,11 @@ export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponse> = asy
   if (c === undefined) {
     return response({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
   }
+  // A consumer-protocol group under this id: an empty one turns classic, a live one refuses (KIP-848 coexistence).
+  const crossProtocol = c.consumer.downgradeForClassicJoin(req.groupId);
+  if (crossProtocol !== ErrorCode.NONE) {
+    return response({ errorCode: crossProtocol, memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
+  }
   const result = await c.join({
     groupId: req.groupId,
     memberId: req.memberId,

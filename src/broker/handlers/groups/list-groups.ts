@@ -1,7 +1,7 @@
 /**
  * ListGroups (16), v0-5: every group this broker coordinates. v4+ filter by state
- * (case-insensitive: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead) and v5+ by
- * type ("classic" here; "consumer" groups of KIP-848 do not exist in strand).
+ * (case-insensitive: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead, and the
+ * consumer groups' Assigning, Reconciling) and v5+ by type ("classic", "consumer" for KIP-848).
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { ListGroupsRequest, ListGroupsResponse } from '../../../protocol/messages/list-groups.js';

@@ -3,7 +3,7 @@
  * v0 commits in ZooKeeper, strand keeps every version in `__consumer_offsets`); v1 adds the
  * generation, member id and a per-partition commit timestamp; v2-v4 a retention time; v6 the
  * leader epoch; v7 group.instance.id; v9 names the generation "member epoch" (the same number
- * for a classic group). Errors are per partition.
+ * for a classic group; a consumer-protocol group checks it as Kafka's validateOffsetCommit does). Errors are per partition.
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../../protocol/messages/offset-commit.js';
@@ -22,6 +22,7 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
     groupInstanceId: v >= 7 ? req.groupInstanceId : null,
     generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
     retentionTimeMs: v >= 2 && v <= 4 ? req.retentionTimeMs : -1n,
+    apiVersion: v,
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({

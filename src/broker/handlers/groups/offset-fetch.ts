@@ -3,8 +3,8 @@
  * a top-level error and a null topic list meaning "every committed offset of the group"; v5+
  * the leader epoch; v7 require_stable (a partition with a transactional offset still waiting
  * for its transaction gets UNSTABLE_OFFSET_COMMIT, see groups/txn-offsets.ts); v8+ (KIP-709) a batch of groups, each with its own error. v9's
- * member id and epoch are for consumer-protocol groups and are ignored for classic groups,
- * as in Kafka.
+ * member id and epoch are checked for consumer-protocol groups (UNKNOWN_MEMBER_ID,
+ * STALE_MEMBER_EPOCH) and ignored for classic groups, as in Kafka.
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../../protocol/messages/offset-fetch.js';
@@ -23,8 +23,8 @@ export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse>
     for (const t of r.topics) t.partitions = t.partitions.map((p) => (c.transactionalOffsets.isPending(groupId, t.name, p.partitionIndex) ? noOffset(p.partitionIndex, ErrorCode.UNSTABLE_OFFSET_COMMIT) : p));
     return r;
   };
-  const fetch = (groupId: string, topics: Topics): FetchResult => {
-    if (c !== undefined) return unstable(c.fetchOffsets(groupId, topics), groupId);
+  const fetch = (groupId: string, topics: Topics, member?: { memberId: string | null; memberEpoch: number }): FetchResult => {
+    if (c !== undefined) return unstable(c.fetchOffsets(groupId, topics, member), groupId);
     const code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return { errorCode: code, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, code)) })) };
   };
@@ -32,7 +32,7 @@ export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse>
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
-        const r = fetch(g.groupId, g.topics);
+        const r = fetch(g.groupId, g.topics, v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined);
         return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? r.topics : [] };
       }),
     };

@@ -1,0 +1,145 @@
+/**
+ * One consumer-protocol group (KIP-848), Kafka's ConsumerGroup and ConsumerGroupMember: the
+ * group epoch (bumped whenever membership or subscriptions change), the target assignment and
+ * its epoch, each member's epoch and current assignment, which member epoch owns each
+ * partition (so a partition is handed to its next owner only once the previous one revoked
+ * it), and the group's committed offsets. The state machine that moves it is in manager.ts
+ * and reconcile.ts.
+ *
+ * Group states (Kafka's ConsumerGroup.ConsumerGroupState): Empty (no members); Assigning (the
+ * group epoch is ahead of the target assignment); Reconciling (some member is not at the
+ * target yet); Stable.
+ */
+import { type Assignment, emptyAssignment } from './assignment.js';
+import { GroupOffsets } from './offsets.js';
+
+/** Kafka's MemberState, with its record values. */
+export const enum MemberState {
+  Stable = 0,
+  UnrevokedPartitions = 1,
+  UnreleasedPartitions = 2,
+}
+
+export const MEMBER_STATE_NAMES = ['stable', 'unrevoked_partitions', 'unreleased_partitions'] as const;
+
+/** Member epochs with a meaning (ConsumerGroupHeartbeatRequest). */
+export const JOIN_GROUP_MEMBER_EPOCH = 0;
+export const LEAVE_GROUP_MEMBER_EPOCH = -1;
+export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
+
+export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
+
+export class ConsumerMember {
+  instanceId: string | null = null;
+  rackId: string | null = null;
+  clientId = '';
+  clientHost = '';
+  subscribedTopicNames: string[] = [];
+  serverAssignor: string | null = null;
+  rebalanceTimeoutMs = -1;
+  memberEpoch = 0;
+  previousMemberEpoch = 0;
+  state: MemberState = MemberState.Stable;
+  assigned: Assignment = emptyAssignment();
+  pendingRevocation: Assignment = emptyAssignment();
+  sessionTimer: NodeJS.Timeout | null = null;
+  rebalanceTimer: NodeJS.Timeout | null = null;
+
+  constructor(public memberId: string) {}
+
+  /** Kafka's isReconciledTo: at the target epoch with nothing left to do. */
+  isReconciledTo(targetEpoch: number): boolean {
+    return this.state === MemberState.Stable && this.memberEpoch === targetEpoch;
+  }
+}
+
+export class ConsumerGroup {
+  groupEpoch = 0;
+  assignmentEpoch = 0;
+  /** When the group was created or loaded (ms); shown by nothing yet, kept for expiry. */
+  stateTimestamp: number;
+  readonly members = new Map<string, ConsumerMember>();
+  /** instance id → member id of static members. */
+  readonly staticMembers = new Map<string, string>();
+  /** member id → its target assignment. */
+  readonly targetAssignment = new Map<string, Assignment>();
+  /** Subscribed topics that exist: topic id → name and partition count (the "subscription metadata"). */
+  subscriptionMetadata = new Map<string, { name: string; numPartitions: number }>();
+  /** `topicId:partition` → epoch of the member that owns it (assigned or pending revocation). */
+  private readonly partitionEpochs = new Map<string, number>();
+  readonly offsets = new GroupOffsets();
+  dead = false;
+
+  constructor(readonly groupId: string, now: number) {
+    this.stateTimestamp = now;
+  }
+
+  get state(): ConsumerGroupState {
+    if (this.dead) return 'Dead';
+    if (this.members.size === 0) return 'Empty';
+    if (this.groupEpoch > this.assignmentEpoch) return 'Assigning';
+    for (const m of this.members.values()) if (!m.isReconciledTo(this.assignmentEpoch)) return 'Reconciling';
+    return 'Stable';
+  }
+
+  /** Kafka's currentPartitionEpoch: the owning member's epoch, -1 when the partition is free. */
+  currentPartitionEpoch(topicId: string, partition: number): number {
+    return this.partitionEpochs.get(`${topicId}:${partition}`) ?? -1;
+  }
+
+  /** Put (or replace) a member, keeping static ids and partition epochs in step (Kafka's updateMember). */
+  putMember(member: ConsumerMember): void {
+    const old = this.members.get(member.memberId);
+    if (old !== undefined) this.releasePartitions(old);
+    this.members.set(member.memberId, member);
+    if (member.instanceId !== null) this.staticMembers.set(member.instanceId, member.memberId);
+    this.claimPartitions(member);
+  }
+
+  removeMember(memberId: string): ConsumerMember | undefined {
+    const m = this.members.get(memberId);
+    if (m === undefined) return undefined;
+    this.releasePartitions(m);
+    this.members.delete(memberId);
+    this.targetAssignment.delete(memberId);
+    if (m.instanceId !== null && this.staticMembers.get(m.instanceId) === memberId) this.staticMembers.delete(m.instanceId);
+    return m;
+  }
+
+  /** After a member's assignment changed in place. */
+  reassign(member: ConsumerMember, assigned: Assignment, pendingRevocation: Assignment): void {
+    this.releasePartitions(member);
+    member.assigned = assigned;
+    member.pendingRevocation = pendingRevocation;
+    this.claimPartitions(member);
+  }
+
+  staticMember(instanceId: string): ConsumerMember | undefined {
+    const id = this.staticMembers.get(instanceId);
+    return id === undefined ? undefined : this.members.get(id);
+  }
+
+  /** The assignor most members ask for, else `fallback` (Kafka's computePreferredServerAssignor). */
+  preferredAssignor(fallback: string, order: readonly string[]): string {
+    const votes = new Map<string, number>();
+    for (const m of this.members.values()) if (m.serverAssignor !== null) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
+    let best: string | null = null;
+    for (const name of order) if ((votes.get(name) ?? 0) > 0 && (best === null || votes.get(name)! > votes.get(best)!)) best = name;
+    return best ?? fallback;
+  }
+
+  /** Topic names some member subscribes to. */
+  subscribedTopicNames(): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.members.values()) for (const t of m.subscribedTopicNames) out.add(t);
+    return out;
+  }
+
+  private releasePartitions(m: ConsumerMember): void {
+    for (const a of [m.assigned, m.pendingRevocation]) for (const [t, ps] of a) for (const p of ps) this.partitionEpochs.delete(`${t}:${p}`);
+  }
+
+  private claimPartitions(m: ConsumerMember): void {
+    for (const a of [m.assigned, m.pendingRevocation]) for (const [t, ps] of a) for (const p of ps) this.partitionEpochs.set(`${t}:${p}`, m.memberEpoch);
+  }
+}

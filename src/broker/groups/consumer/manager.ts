@@ -1,0 +1,476 @@
+/**
+ * The consumer group protocol of KIP-848 (ConsumerGroupHeartbeat), as Kafka's
+ * GroupMetadataManager.consumerGroupHeartbeat does it, step by step:
+ *
+ * 1. Find or create the group (a member joining with epoch 0 may create it; an empty classic
+ *    group with that id is upgraded, keeping its offsets; any other classic group refuses with
+ *    GROUP_ID_NOT_FOUND "Group X is not a consumer group.", as Kafka does when it cannot
+ *    upgrade). Find or create the member; a known member must present its current epoch, or
+ *    the previous one with owned partitions inside its assignment (the answer with the new
+ *    epoch may have been lost), else FENCED_MEMBER_EPOCH; an unknown one UNKNOWN_MEMBER_ID.
+ * 2. Apply what the heartbeat changed (subscription, assignor, timeouts). A new subscription
+ *    or a change in the subscribed topics' partitions bumps the group epoch.
+ * 3. When the group epoch is ahead of the target assignment, the group's assignor (the one
+ *    most members ask for, else the first of `group.consumer.assignors`) computes a new target
+ *    assignment at the group epoch.
+ * 4. The member moves one step towards its target (reconcile.ts): partitions it must give up
+ *    are revoked first, and partitions another member still owns are held back until released.
+ * 5. Every change becomes a record in `__consumer_offsets` (persist.ts); the answer waits until
+ *    they are durable, as Kafka's waits for the records to be committed.
+ *
+ * A member that sends no heartbeat for `group.consumer.session.timeout.ms`, or that does not
+ * revoke within its rebalance timeout, is fenced: removed, and the group epoch bumped so its
+ * partitions are reassigned. Leaving is a heartbeat with epoch -1; a static member (instance
+ * id) leaving with -2 keeps its place and assignment for a successor with the same instance id
+ * until its session times out.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RecordInput } from '../../../format/record.js';
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import type { GroupCoordinator } from '../coordinator.js';
+import { encodeGroupMetadataKey } from '../records.js';
+import { type Assignment, assignmentsEqual, emptyAssignment, fromTopicPartitions, isSubset, toTopicPartitions } from './assignment.js';
+import { ASSIGNORS, type AssignorMember } from './assignors.js';
+import { ConsumerGroup, ConsumerMember, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, MemberState } from './group.js';
+import { currentAssignmentRecord, epochRecord, groupTombstones, memberRecord, memberTombstones, subscriptionMetadataRecord, targetEpochRecord, targetMemberRecord } from './persist.js';
+import { reconcile } from './reconcile.js';
+
+export interface HeartbeatInput {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  rebalanceTimeoutMs: number;
+  subscribedTopicNames: string[] | null;
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  topicPartitions: Array<{ topicId: string; partitions: number[] }> | null;
+  clientId: string;
+  clientHost: string;
+}
+
+export interface HeartbeatOutput {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: { topicPartitions: Array<{ topicId: string; partitions: number[] }> } | null;
+}
+
+/** A refusal with Kafka's error code and message. */
+class Refusal {
+  constructor(readonly errorCode: number, readonly message: string) {}
+}
+
+const MAX_DELAY = 2 ** 31 - 1;
+
+export class ConsumerGroups {
+  readonly groups = new Map<string, ConsumerGroup>();
+
+  constructor(private readonly c: GroupCoordinator) {}
+
+  get(groupId: string): ConsumerGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  // ---- ConsumerGroupHeartbeat --------------------------------------------------------------
+
+  async heartbeat(req: HeartbeatInput): Promise<HeartbeatOutput> {
+    const records: RecordInput[] = [];
+    let out: HeartbeatOutput;
+    try {
+      this.validate(req);
+      out = req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? this.leave(req, records) : this.join(req, records);
+    } catch (err) {
+      if (err instanceof Refusal) return { errorCode: err.errorCode, errorMessage: err.message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+      this.c.logger.error({ err, group: req.groupId }, 'ConsumerGroupHeartbeat failed');
+      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+    }
+    const code = await this.write(req.groupId, records);
+    if (code !== ErrorCode.NONE) return { errorCode: code, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+    return out;
+  }
+
+  /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
+  private validate(req: HeartbeatInput): void {
+    const invalid = (m: string) => new Refusal(ErrorCode.INVALID_REQUEST, m);
+    if (!this.c.isActive) throw new Refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is shutting down');
+    if (req.groupId.trim() === '') throw invalid("GroupId can't be empty.");
+    if (req.instanceId !== null && req.instanceId.trim() === '') throw invalid("InstanceId can't be empty.");
+    if (req.rackId !== null && req.rackId.trim() === '') throw invalid("RackId can't be empty.");
+    if (req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
+      if (req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
+    } else if (req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
+      if (req.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');
+      if (req.topicPartitions === null || req.topicPartitions.length > 0) throw invalid('TopicPartitions must be empty when (re-)joining.');
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) throw invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
+    } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      if (req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
+      if (req.instanceId === null) throw invalid("InstanceId can't be null.");
+    } else throw invalid('MemberEpoch is invalid.');
+    if (req.subscribedTopicRegex !== null) throw invalid('SubscribedTopicRegex is not supported by this broker.');
+    if (req.serverAssignor !== null && !this.c.config.consumerAssignors.includes(req.serverAssignor)) {
+      throw new Refusal(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${this.c.config.consumerAssignors.join(', ')}.`);
+    }
+  }
+
+  private join(req: HeartbeatInput, records: RecordInput[]): HeartbeatOutput {
+    const now = Date.now();
+    const group = this.getOrMaybeCreate(req.groupId, req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH, records, now);
+    const memberId = req.memberId === '' ? randomUUID() : req.memberId;
+    const owned = req.topicPartitions === null ? null : fromTopicPartitions(req.topicPartitions);
+    const member = req.instanceId === null ? this.dynamicMember(group, memberId, req.memberEpoch, owned) : this.staticMember(group, memberId, req.instanceId, req.memberEpoch, owned, records, now);
+    const assignedBefore = member.assigned;
+    const epochBefore = member.memberEpoch;
+
+    // 1. The member's metadata; a changed subscription bumps the group epoch (hasMemberSubscriptionChanged).
+    const isNew = !group.members.has(member.memberId);
+    const before = isNew ? null : JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.serverAssignor, member.rebalanceTimeoutMs]);
+    const subscriptionBefore = isNew ? '[]' : JSON.stringify(member.subscribedTopicNames);
+    if (req.instanceId !== null) member.instanceId = req.instanceId;
+    if (req.rackId !== null) member.rackId = req.rackId;
+    if (req.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    if (req.serverAssignor !== null) member.serverAssignor = req.serverAssignor;
+    if (req.subscribedTopicNames !== null) member.subscribedTopicNames = [...req.subscribedTopicNames].sort();
+    member.clientId = req.clientId;
+    member.clientHost = req.clientHost;
+    if (isNew) group.putMember(member);
+    let bump = false;
+    if (before !== JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.serverAssignor, member.rebalanceTimeoutMs])) {
+      records.push(memberRecord(group, member, now));
+      if (subscriptionBefore !== JSON.stringify(member.subscribedTopicNames)) bump = true;
+    }
+    // The subscribed topics' metadata: strand looks at every heartbeat (Kafka refreshes it on
+    // a timer and on metadata changes), so new topics and partitions are seen at once.
+    if (this.refreshSubscriptionMetadata(group)) {
+      bump = true;
+      records.push(subscriptionMetadataRecord(group, now));
+    }
+    if (bump) {
+      group.groupEpoch++;
+      records.push(epochRecord(group, now));
+    }
+    // 2. A new target assignment when the group epoch moved past it.
+    if (group.groupEpoch > group.assignmentEpoch) this.updateTargetAssignment(group, records, now);
+    // 3. One reconciliation step.
+    this.maybeReconcile(group, member, owned, records, now);
+    this.scheduleSessionTimeout(group, member);
+
+    const fullRequest = req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH || (req.rebalanceTimeoutMs !== -1 && req.subscribedTopicNames !== null && req.topicPartitions !== null);
+    const changed = epochBefore !== member.memberEpoch || !assignmentsEqual(assignedBefore, member.assigned);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: member.memberId,
+      memberEpoch: member.memberEpoch,
+      heartbeatIntervalMs: this.c.config.consumerHeartbeatIntervalMs,
+      assignment: fullRequest || changed ? { topicPartitions: toTopicPartitions(member.assigned) } : null,
+    };
+  }
+
+  /** Kafka's getOrMaybeCreateConsumerGroup, with the upgrade of an empty classic group. */
+  private getOrMaybeCreate(groupId: string, create: boolean, records: RecordInput[], now: number): ConsumerGroup {
+    const existing = this.groups.get(groupId);
+    if (existing !== undefined) return existing;
+    if (!create) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
+    const classic = this.c.groups.get(groupId);
+    const group = new ConsumerGroup(groupId, now);
+    if (classic !== undefined) {
+      if (!(classic.is('Empty') && classic.size === 0 && classic.pendingMembers.size === 0)) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+      // Upgrade (Kafka's convertToConsumerGroup): the classic group's metadata goes, its offsets stay.
+      for (const { topic, partition, value } of classic.allOffsets()) group.offsets.setOffset(topic, partition, value);
+      if (classic.generationId > 0) records.push({ key: encodeGroupMetadataKey(groupId), value: null, timestamp: now });
+      this.c.groups.delete(groupId);
+      this.c.logger.info({ group: groupId }, 'upgraded an empty classic group to the consumer protocol');
+    }
+    this.groups.set(groupId, group);
+    records.push(epochRecord(group, now));
+    return group;
+  }
+
+  /** Kafka's getOrMaybeSubscribeDynamicConsumerGroupMember. */
+  private dynamicMember(group: ConsumerGroup, memberId: string, memberEpoch: number, owned: Assignment | null): ConsumerMember {
+    const member = group.members.get(memberId);
+    if (member === undefined) {
+      if (memberEpoch !== JOIN_GROUP_MEMBER_EPOCH) throw new Refusal(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${group.groupId}.`);
+      this.throwIfFull(group);
+      return new ConsumerMember(memberId);
+    }
+    if (memberEpoch !== JOIN_GROUP_MEMBER_EPOCH) throwIfMemberEpochIsInvalid(member, memberEpoch, owned);
+    return member;
+  }
+
+  /** Kafka's getOrMaybeSubscribeStaticConsumerGroupMember: a new instance with a released id takes over its predecessor's place. */
+  private staticMember(group: ConsumerGroup, memberId: string, instanceId: string, memberEpoch: number, owned: Assignment | null, records: RecordInput[], now: number): ConsumerMember {
+    const existing = group.staticMember(instanceId);
+    if (memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
+      if (existing === undefined) {
+        const known = group.members.get(memberId);
+        if (known !== undefined) return known;
+        this.throwIfFull(group);
+        return new ConsumerMember(memberId);
+      }
+      if (existing.memberId === memberId) return existing;
+      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        throw new Refusal(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} cannot join the group because the instance id is owned by ${existing.memberId} member.`);
+      }
+      // The successor keeps the epoch and assignment its predecessor had before leaving, so no rebalance happens.
+      const successor = new ConsumerMember(memberId);
+      Object.assign(successor, { ...existing, memberId, sessionTimer: null, rebalanceTimer: null });
+      successor.memberEpoch = existing.previousMemberEpoch;
+      const target = group.targetAssignment.get(existing.memberId) ?? emptyAssignment();
+      this.clearTimers(existing);
+      group.removeMember(existing.memberId);
+      records.push(...memberTombstones(group, existing.memberId, now));
+      group.putMember(successor);
+      group.targetAssignment.set(memberId, target);
+      records.push(memberRecord(group, successor, now), targetMemberRecord(group, memberId, target, now), currentAssignmentRecord(group, successor, now));
+      this.c.logger.info({ group: group.groupId, memberId, instanceId, replaced: existing.memberId }, 'static member rejoined in its predecessor\'s place');
+      return successor;
+    }
+    if (existing === undefined) throw new Refusal(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${instanceId} is unknown.`);
+    if (existing.memberId !== memberId) throw new Refusal(ErrorCode.FENCED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} was fenced by member ${existing.memberId}.`);
+    throwIfMemberEpochIsInvalid(existing, memberEpoch, owned);
+    return existing;
+  }
+
+  private throwIfFull(group: ConsumerGroup): void {
+    if (group.members.size >= this.c.config.consumerMaxSize) {
+      throw new Refusal(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.c.config.consumerMaxSize} members.`);
+    }
+  }
+
+  /** Recompute which subscribed topics exist and their sizes; true if that changed. */
+  private refreshSubscriptionMetadata(group: ConsumerGroup): boolean {
+    const next = new Map<string, { name: string; numPartitions: number }>();
+    for (const name of [...group.subscribedTopicNames()].sort()) {
+      const t = this.c.core.topics.get(name);
+      if (t !== undefined) next.set(t.topicId, { name, numPartitions: t.partitions });
+    }
+    const prev = group.subscriptionMetadata;
+    const same = prev.size === next.size && [...next].every(([id, t]) => prev.get(id)?.name === t.name && prev.get(id)?.numPartitions === t.numPartitions);
+    if (same) return false;
+    group.subscriptionMetadata = next;
+    return true;
+  }
+
+  /** Kafka's updateTargetAssignment: run the group's assignor; write the members whose target changed, then the new epoch. */
+  private updateTargetAssignment(group: ConsumerGroup, records: RecordInput[], now: number): void {
+    const assignorName = group.preferredAssignor(this.c.config.consumerAssignors[0]!, this.c.config.consumerAssignors);
+    const idByName = new Map([...group.subscriptionMetadata].map(([id, t]) => [t.name, id]));
+    const members: AssignorMember[] = [...group.members.values()].map((m) => ({
+      memberId: m.memberId,
+      topicIds: new Set(m.subscribedTopicNames.flatMap((n) => (idByName.has(n) ? [idByName.get(n)!] : []))),
+      previous: group.targetAssignment.get(m.memberId) ?? emptyAssignment(),
+    }));
+    const topics = new Map([...group.subscriptionMetadata].map(([topicId, t]) => [topicId, { topicId, numPartitions: t.numPartitions }]));
+    const result = ASSIGNORS[assignorName]!(members, topics);
+    for (const [memberId, a] of result) {
+      const prev = group.targetAssignment.get(memberId);
+      if (prev === undefined || !assignmentsEqual(prev, a)) records.push(targetMemberRecord(group, memberId, a, now));
+      group.targetAssignment.set(memberId, a);
+    }
+    group.assignmentEpoch = group.groupEpoch;
+    records.push(targetEpochRecord(group, now));
+    this.c.logger.info({ group: group.groupId, epoch: group.assignmentEpoch, assignor: assignorName, members: result.size }, 'computed a new target assignment');
+  }
+
+  /** Kafka's maybeReconcile. */
+  private maybeReconcile(group: ConsumerGroup, member: ConsumerMember, owned: Assignment | null, records: RecordInput[], now: number): void {
+    if (member.isReconciledTo(group.assignmentEpoch)) return;
+    const next = reconcile(group, member, group.assignmentEpoch, group.targetAssignment.get(member.memberId) ?? emptyAssignment(), owned);
+    if (next === null) return;
+    // Kafka's updateMemberEpoch: the previous epoch is always the one before this step.
+    member.previousMemberEpoch = member.memberEpoch;
+    member.memberEpoch = next.memberEpoch;
+    member.state = next.state;
+    group.reassign(member, next.assigned, next.pendingRevocation);
+    records.push(currentAssignmentRecord(group, member, now));
+    if (member.state === MemberState.UnrevokedPartitions) this.scheduleRebalanceTimeout(group, member);
+    else this.cancelRebalanceTimeout(member);
+  }
+
+  /** Kafka's consumerGroupLeave: -1 removes the member; a static member's -2 keeps its place for a successor. */
+  private leave(req: HeartbeatInput, records: RecordInput[]): HeartbeatOutput {
+    const now = Date.now();
+    const group = this.groups.get(req.groupId);
+    if (group === undefined) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${req.groupId} not found.`);
+    let member: ConsumerMember | undefined;
+    if (req.instanceId === null) {
+      member = group.members.get(req.memberId);
+      if (member === undefined) throw new Refusal(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${req.groupId}.`);
+    } else {
+      member = group.staticMember(req.instanceId);
+      if (member === undefined) throw new Refusal(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${req.instanceId} is unknown.`);
+      if (member.memberId !== req.memberId) throw new Refusal(ErrorCode.FENCED_INSTANCE_ID, `Static member ${req.memberId} with instance id ${req.instanceId} was fenced by member ${member.memberId}.`);
+      if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        member.previousMemberEpoch = member.memberEpoch;
+        member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+        this.cancelRebalanceTimeout(member);
+        records.push(currentAssignmentRecord(group, member, now));
+        this.c.logger.info({ group: req.groupId, memberId: member.memberId, instanceId: req.instanceId }, 'static member left temporarily');
+        return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, heartbeatIntervalMs: 0, assignment: null };
+      }
+    }
+    records.push(...this.fence(group, member, 'left the group', now));
+    return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: LEAVE_GROUP_MEMBER_EPOCH, heartbeatIntervalMs: 0, assignment: null };
+  }
+
+  /** Kafka's consumerGroupFenceMember: remove the member and bump the group epoch so its partitions move. */
+  private fence(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
+    this.clearTimers(member);
+    const records = memberTombstones(group, member.memberId, now);
+    group.removeMember(member.memberId);
+    if (this.refreshSubscriptionMetadata(group)) records.push(subscriptionMetadataRecord(group, now));
+    group.groupEpoch++;
+    records.push(epochRecord(group, now));
+    this.c.logger.info({ group: group.groupId, memberId: member.memberId, groupEpoch: group.groupEpoch }, `member ${why}`);
+    return records;
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+
+  private scheduleSessionTimeout(group: ConsumerGroup, member: ConsumerMember): void {
+    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
+    member.sessionTimer = setTimeout(() => {
+      member.sessionTimer = null;
+      if (group.members.get(member.memberId) !== member || !this.c.isActive) return;
+      void this.write(group.groupId, this.fence(group, member, 'fenced: session timed out', Date.now()));
+    }, Math.min(this.c.config.consumerSessionTimeoutMs, MAX_DELAY));
+    member.sessionTimer.unref();
+  }
+
+  private scheduleRebalanceTimeout(group: ConsumerGroup, member: ConsumerMember): void {
+    this.cancelRebalanceTimeout(member);
+    const epoch = member.memberEpoch;
+    member.rebalanceTimer = setTimeout(() => {
+      member.rebalanceTimer = null;
+      if (group.members.get(member.memberId) !== member || member.memberEpoch !== epoch || member.state !== MemberState.UnrevokedPartitions || !this.c.isActive) return;
+      void this.write(group.groupId, this.fence(group, member, 'fenced: did not revoke its partitions within its rebalance timeout', Date.now()));
+    }, Math.min(Math.max(0, member.rebalanceTimeoutMs), MAX_DELAY));
+    member.rebalanceTimer.unref();
+  }
+
+  private cancelRebalanceTimeout(member: ConsumerMember): void {
+    if (member.rebalanceTimer !== null) clearTimeout(member.rebalanceTimer);
+    member.rebalanceTimer = null;
+  }
+
+  private clearTimers(member: ConsumerMember): void {
+    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
+    member.sessionTimer = null;
+    this.cancelRebalanceTimeout(member);
+  }
+
+  /** Loaded members get a full session to come back, as Kafka schedules on load. */
+  scheduleLoaded(group: ConsumerGroup): void {
+    for (const m of group.members.values()) {
+      this.scheduleSessionTimeout(group, m);
+      if (m.state === MemberState.UnrevokedPartitions) this.scheduleRebalanceTimeout(group, m);
+    }
+  }
+
+  shutdown(): void {
+    for (const g of this.groups.values()) for (const m of g.members.values()) this.clearTimers(m);
+  }
+
+  // ---- other protocols, offsets ------------------------------------------------------------
+
+  /**
+   * A classic JoinGroup for `groupId`: an empty consumer group becomes a classic group with its
+   * offsets (Kafka's online downgrade); a non-empty one is refused (INCONSISTENT_GROUP_PROTOCOL:
+   * strand does not run classic members inside a consumer group). NONE when the id is free.
+   */
+  downgradeForClassicJoin(groupId: string): number {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return ErrorCode.NONE;
+    if (group.members.size > 0) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+    const now = Date.now();
+    const offsets = [...group.offsets.allOffsets()];
+    const code = this.writeNow(groupId, groupTombstones(groupId, now));
+    if (code !== ErrorCode.NONE) return code;
+    this.groups.delete(groupId);
+    this.c.adoptOffsets(groupId, offsets);
+    this.c.logger.info({ group: groupId }, 'converted an empty consumer group to a classic group');
+    return ErrorCode.NONE;
+  }
+
+  /** Kafka's ConsumerGroup.validateOffsetCommit (and, for transactional commits, its member epoch check). */
+  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number | undefined, transactional = false): number {
+    if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+    const member = group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!transactional && apiVersion !== undefined && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+    return memberEpochError(memberEpoch, member.memberEpoch);
+  }
+
+  /** Kafka's ConsumerGroup.validateOffsetFetch: an admin (epoch < 0) may always read. */
+  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number {
+    if (memberEpoch < 0) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return memberEpoch !== member.memberEpoch ? ErrorCode.STALE_MEMBER_EPOCH : ErrorCode.NONE;
+  }
+
+  /** DeleteGroups for a consumer group: only an empty one goes, with tombstones for its offsets too. */
+  deleteGroup(group: ConsumerGroup, offsetTombstones: RecordInput[]): number {
+    if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    const code = this.writeNow(group.groupId, [...offsetTombstones, ...groupTombstones(group.groupId, Date.now())]);
+    if (code !== ErrorCode.NONE) return code;
+    group.dead = true;
+    this.groups.delete(group.groupId);
+    return ErrorCode.NONE;
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  private writeNow(groupId: string, records: RecordInput[]): number {
+    if (records.length === 0) return ErrorCode.NONE;
+    try {
+      void this.c.topic.append(groupId, records).catch((err: unknown) => this.c.logger.error({ err, group: groupId }, 'flushing consumer group records failed'));
+      return ErrorCode.NONE;
+    } catch (err) {
+      this.c.logger.error({ err, group: groupId }, 'writing consumer group records failed');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  /**
+   * Append the records of one change as one batch and wait for the partition's flush policy.
+   * The in-memory state already moved; if the write fails the member is told
+   * COORDINATOR_NOT_AVAILABLE and retries (Kafka would also roll its state back).
+   */
+  private async write(groupId: string, records: RecordInput[]): Promise<number> {
+    if (records.length === 0) return ErrorCode.NONE;
+    try {
+      await this.c.topic.append(groupId, records);
+      return ErrorCode.NONE;
+    } catch (err) {
+      this.c.logger.error({ err, group: groupId }, 'writing consumer group records failed');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+}
+
+/** Kafka's validateMemberEpoch for offset commits: newer than known is fenced, older is stale. */
+function memberEpochError(received: number, expected: number): number {
+  if (received > expected) return ErrorCode.FENCED_MEMBER_EPOCH;
+  if (received < expected) return ErrorCode.STALE_MEMBER_EPOCH;
+  return ErrorCode.NONE;
+}
+
+/**
+ * Kafka's throwIfConsumerGroupMemberEpochIsInvalid: a newer epoch than known, or an older one
+ * that is not the previous epoch with owned partitions inside the current assignment, fences
+ * the member (it must give up its partitions and rejoin with epoch 0).
+ */
+function throwIfMemberEpochIsInvalid(member: ConsumerMember, received: number, owned: Assignment | null): void {
+  if (received > member.memberEpoch) {
+    throw new Refusal(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a greater member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
+  }
+  if (received < member.memberEpoch && (received !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assigned))) {
+    throw new Refusal(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a smaller member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
+  }
+}
