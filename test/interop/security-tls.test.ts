@@ -41,13 +41,13 @@ describe('kcat (librdkafka) over TLS', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).brokers).toEqual([expect.objectContaining({ id: 0, name: mtls.bootstrap })]);
     for (const bad of [[], clientCert(pki.untrustedClient), clientCert(pki.expiredClient)]) {
-      const r = await kcat(['-b', mtls.bootstrap, ...ssl(bad), '-L', '-m', '3']);
+      const r = await kcat(['-b', mtls.bootstrap, ...ssl(bad), '-L', '-m', '1']);
       expect(r.code, r.stdout).not.toBe(0);
     }
   });
 
   it('the client refuses a broker whose certificate it does not trust', async () => {
-    const r = await kcat(['-b', broker.listeners[0]!.bootstrap, '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${pki.untrustedClient.cert}`, '-L', '-m', '3']);
+    const r = await kcat(['-b', broker.listeners[0]!.bootstrap, '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${pki.untrustedClient.cert}`, '-L', '-m', '1']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/certificate verify failed/);
   });

@@ -6,8 +6,8 @@ import { RawClient } from '../helpers/raw-client.js';
 const refused = (config: Record<string, string>) => startBroker({ config, logLevel: 'silent' });
 
 describe('listeners fail closed', () => {
-  it('a listener of a security protocol the broker cannot serve stops the start', async () => {
-    await expect(refused({ listeners: 'SASL_SSL://127.0.0.1:0' })).rejects.toThrow('refusing to start: listener SASL_SSL://127.0.0.1:0 uses security protocol SASL_SSL, which strand cannot serve yet');
+  it('a SASL_SSL listener without its TLS and SASL settings stops the start instead of serving plain TCP', async () => {
+    await expect(refused({ listeners: 'SASL_SSL://127.0.0.1:0' })).rejects.toThrow('listener SASL_SSL uses SASL_SSL but has no key: set ssl.keystore.type=PEM and ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain), or listener.name.sasl_ssl.ssl.* for this listener');
   });
 
   it('a listener whose name is not in listener.security.protocol.map stops the start', async () => {

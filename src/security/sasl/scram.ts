@@ -69,7 +69,9 @@ export class ScramServer implements SaslServer {
     this.state = 'done'; // one attempt per exchange
     const m = CLIENT_FINAL.exec(text);
     if (m === null) throw new SaslFailure('Invalid SCRAM client final message format');
-    if (m[2] !== this.nonce) throw new SaslFailure('Invalid client nonce in the final client message.');
+    // Kafka checks endsWith, not equality: librdkafka (up to 2.x at least) sends its client nonce
+    // followed by the whole combined nonce. The fresh server part must still be there.
+    if (!m[2]!.endsWith(this.nonce)) throw new SaslFailure('Invalid client nonce in the final client message.');
     if (Buffer.from(m[1]!, 'base64').toString('latin1') !== this.gs2Header) throw new SaslFailure('Invalid channel binding in the final client message.');
     const withoutProof = text.slice(0, text.lastIndexOf(',p='));
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
