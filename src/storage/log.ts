@@ -146,6 +146,8 @@ export class Log {
    * stays (sticky, as a failed fsync is): every later flush reports it.
    */
   private pending = new Set<Promise<void>>();
+  /** How many times the end of the log moved down: a flush started before one must not raise the recovery point. */
+  private truncations = 0;
   /** Entries of the directory were created or removed since the last directory fsync was started. */
   private dirDirty = false;
 
@@ -232,7 +234,14 @@ export class Log {
     } else {
       changed = cache.truncateFromEnd(this.endOffset) || changed;
       changed = cache.truncateFromStart(this._startOffset) || changed;
-      if (!state.cleanShutdown) scanFrom = Math.min(Math.max(state.recoveryPoint, this._startOffset), this.endOffset);
+      if (!state.cleanShutdown) {
+        // Entries at or after the recovery point may be stale: a write of the cache that
+        // truncated or replaced them may not have reached the disk (the recovery point never
+        // passes an offset before the cache's entries up to it are written). The batches from
+        // there on say what they are.
+        scanFrom = Math.min(Math.max(state.recoveryPoint, this._startOffset), this.endOffset);
+        changed = cache.truncateFromEnd(scanFrom) || changed;
+      }
     }
     for (let offset = scanFrom; offset >= 0 && offset < this.endOffset;) {
       const slice = this.readSlice(offset, 4 * 1024 * 1024);
@@ -627,7 +636,8 @@ export class Log {
     const segment = this.active;
     if (flush === 'always') {
       const end = this.endOffset;
-      return segment.sync().then(() => this.advanceRecoveryPoint(end));
+      const truncations = this.truncations;
+      return segment.sync().then(() => this.advanceRecoveryPoint(end, truncations));
     }
     // flush.messages alone never delays an acknowledgement (as in Kafka): it bounds how much
     // is unflushed, and appendValidated starts those flushes.
@@ -798,6 +808,7 @@ export class Log {
 
   /** Offsets, producer state, the epoch cache and the high watermark after the end of the log moved down. */
   private afterTruncation(): void {
+    this.truncations++;
     const end = this.endOffset;
     if (this._recoveryPoint > end) this._recoveryPoint = end;
     if (this.flushStartedAt > end) this.flushStartedAt = end;
@@ -974,15 +985,17 @@ export class Log {
 
   /**
    * Raise the recovery point to `end` once everything that must be durable before it is: the
-   * fsyncs of rolled segments still running, directory fsyncs, snapshots.
+   * fsyncs of rolled segments still running, directory fsyncs, snapshots, epoch checkpoints.
+   * Not when the log was truncated since `end` was read (`truncations` then differs): the
+   * offsets below `end` may hold other batches by now, not synced.
    */
-  private advanceRecoveryPoint(end: number): void {
+  private advanceRecoveryPoint(end: number, truncations: number): void {
     if (this.pending.size === 0) {
-      if (end > this._recoveryPoint) this._recoveryPoint = end;
+      if (end > this._recoveryPoint && truncations === this.truncations) this._recoveryPoint = end;
       return;
     }
     void Promise.all([...this.pending]).then(() => {
-      if (end > this._recoveryPoint) this._recoveryPoint = end;
+      if (end > this._recoveryPoint && truncations === this.truncations) this._recoveryPoint = end;
     }, () => {});
   }
 
@@ -1094,6 +1107,7 @@ export class Log {
     const answered = this.nextFlush;
     this.nextFlush = null;
     const end = this.endOffset;
+    const truncations = this.truncations;
     this.flushStartedAt = end;
     this.lastFlushAt = performance.now();
     const work: Promise<void>[] = [...this.pending];
@@ -1108,7 +1122,7 @@ export class Log {
         this.flushing = null;
         this.running = null;
       }
-      if (err === undefined && end > this._recoveryPoint) this._recoveryPoint = end;
+      if (err === undefined && end > this._recoveryPoint && truncations === this.truncations) this._recoveryPoint = end;
       // The next interval flush starts here, before the appends just answered go on appending,
       // so that it runs while they write (unless a flushNow caller waits to start its own).
       const flush = this.config.flush;
