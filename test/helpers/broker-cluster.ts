@@ -2,13 +2,19 @@
  * A strand cluster for tests: a real etcd (test/helpers/etcd.ts) and N broker processes on this
  * machine, each with its own data directory, joined with `cluster.etcd`. Brokers can be stopped
  * (SIGTERM), killed (SIGKILL), paused (SIGSTOP) and started again on the same directory.
+ *
+ * Each broker has a second listener, REPLICATION, for the traffic between brokers, and
+ * advertises it behind a TCP proxy of the test: `isolate(n)` cuts every replica connection to
+ * broker n (a network partition between it and the other brokers), while clients still reach
+ * it on its PLAINTEXT listener.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleScript } from './bundle.js';
 import { type BrokerProcess, spawnBroker } from './broker-process.js';
-import { EtcdServer } from './etcd.js';
+import { EtcdServer, freePort } from './etcd.js';
 import { tmpDir } from './tmp.js';
 
 const mainSource = fileURLToPath(new URL('../fault/fixtures/broker-main.ts', import.meta.url));
@@ -18,6 +24,55 @@ export interface ClusterNode {
   dataDir: string;
   process: BrokerProcess | null;
   bootstrap: string;
+  /** The broker's REPLICATION listener, and the proxy in front of it that other brokers are told about. */
+  replicationPort: number;
+  proxy: ReplicationProxy;
+}
+
+/** A TCP proxy to one port that can refuse and cut its connections. */
+class ReplicationProxy {
+  private readonly sockets = new Set<Socket>();
+  cut = false;
+
+  private constructor(readonly server: Server, readonly port: number) {}
+
+  static async start(target: number): Promise<ReplicationProxy> {
+    const port = await freePort();
+    const server = createServer();
+    const proxy = new ReplicationProxy(server, port);
+    server.on('connection', (client) => {
+      if (proxy.cut) {
+        client.destroy();
+        return;
+      }
+      const upstream = createConnection({ host: '127.0.0.1', port: target });
+      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+        proxy.sockets.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => {
+          proxy.sockets.delete(a);
+          b.destroy();
+        });
+        a.pipe(b);
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  isolate(): void {
+    this.cut = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  heal(): void {
+    this.cut = false;
+  }
+
+  close(): void {
+    this.isolate();
+    this.server.close();
+  }
 }
 
 export class TestCluster {
@@ -39,7 +94,10 @@ export class TestCluster {
       'group.initial.rebalance.delay.ms': '0',
       ...config,
     });
-    for (let i = 1; i <= size; i++) cluster.nodes.push({ nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '' });
+    for (let i = 1; i <= size; i++) {
+      const replicationPort = await freePort();
+      cluster.nodes.push({ nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', replicationPort, proxy: await ReplicationProxy.start(replicationPort) });
+    }
     await Promise.all(cluster.nodes.map((n) => cluster.startNode(n.nodeId)));
     return cluster;
   }
@@ -57,7 +115,14 @@ export class TestCluster {
 
   async startNode(nodeId: number, extra: Record<string, string> = {}): Promise<ClusterNode> {
     const n = this.node(nodeId);
-    n.process = await spawnBroker(n.dataDir, { main: this.main, env: { STRAND_TEST_BROKER_CONFIG: JSON.stringify({ ...this.config, 'node.id': String(nodeId), ...extra }), STRAND_LOG_LEVEL: process.env.STRAND_TEST_CLUSTER_LOG ?? 'silent' } });
+    const listeners = {
+      'listeners': `PLAINTEXT://127.0.0.1:0,REPLICATION://127.0.0.1:${n.replicationPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:0,REPLICATION://127.0.0.1:${n.proxy.port}`,
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT',
+      'inter.broker.listener.name': 'REPLICATION',
+    };
+    const config = { ...this.config, ...listeners, 'node.id': String(nodeId), ...extra };
+    n.process = await spawnBroker(n.dataDir, { main: this.main, env: { STRAND_TEST_BROKER_CONFIG: JSON.stringify(config), STRAND_LOG_LEVEL: process.env.STRAND_TEST_CLUSTER_LOG ?? 'silent' } });
     n.bootstrap = n.process.bootstrap;
     return n;
   }
@@ -82,6 +147,15 @@ export class TestCluster {
     n.process = null;
     p.child.kill('SIGKILL');
     await p.exited;
+  }
+
+  /** Cut broker `nodeId` off from the other brokers (its replication connections), not from clients. */
+  isolate(nodeId: number): void {
+    this.node(nodeId).proxy.isolate();
+  }
+
+  heal(nodeId: number): void {
+    this.node(nodeId).proxy.heal();
   }
 
   pauseNode(nodeId: number): void {
@@ -111,6 +185,7 @@ export class TestCluster {
 
   async destroy(): Promise<void> {
     await Promise.all(this.nodes.map((n) => this.killNode(n.nodeId)));
+    for (const n of this.nodes) n.proxy.close();
     await this.etcd.destroy();
   }
 }

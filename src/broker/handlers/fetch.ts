@@ -179,12 +179,13 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const isolationLevel = v >= 4 ? req.isolationLevel ?? 0 : 0;
     const replicaId = v <= 14 ? req.replicaId ?? -1 : req.replicaState?.replicaId ?? -1;
+    const replicaEpoch = v >= 15 ? Number(req.replicaState?.replicaEpoch ?? -1n) : -1;
     const follower = replicaId >= 0;
     if (follower) {
       // Recorded once, as the request arrives (Kafka's updateFollowerFetchState), before anything is read.
       for (const w of wanted) {
         if (core.topics.log(w.topic, w.partition) === null) continue;
-        const code = core.replication.followerFetch(w.topic, w.partition, replicaId, w.fetchOffset, w.currentLeaderEpoch);
+        const code = core.replication.followerFetch(w.topic, w.partition, replicaId, replicaEpoch, w.fetchOffset, w.currentLeaderEpoch);
         if (code !== KafkaErrorCode.NONE) w.replicaError = code;
       }
     }

@@ -156,12 +156,18 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     return replica.waitForHighWatermark(offset, minIsr, timeoutMs);
   }
 
-  followerFetch(topic: string, partition: number, replicaId: number, fetchOffset: number, currentLeaderEpoch: number): number {
+  followerFetch(topic: string, partition: number, replicaId: number, replicaEpoch: number, fetchOffset: number, currentLeaderEpoch: number): number {
     const check = this.leaderCheck(topic, partition, currentLeaderEpoch);
     if (check !== ErrorCode.NONE) return check;
-    // Kafka: a fetch as a replica from a broker that is not registered is not a replica's.
-    if (!this.live.some((b) => b.nodeId === replicaId)) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    return this.replicas.get(key(topic, partition))!.followerFetched(replicaId, fetchOffset, Date.now());
+    // A fetch as a replica from a broker that is not registered, or from an earlier session of
+    // it (KIP-903: its broker epoch is not the registered one), is not a replica's; Kafka then
+    // leaves the follower's position alone (Partition.updateFollowerFetchState).
+    const registered = this.live.find((b) => b.nodeId === replicaId);
+    if (registered === undefined || (replicaEpoch >= 0 && replicaEpoch !== registered.brokerEpoch)) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    const replica = this.replicas.get(key(topic, partition))!;
+    // Past the leader's end: Kafka answers OFFSET_OUT_OF_RANGE and records nothing.
+    if (fetchOffset > replica.log.endOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
+    return replica.followerFetched(replicaId, fetchOffset, Date.now());
   }
 
   async close(): Promise<void> {

@@ -70,9 +70,10 @@ export interface Replication {
   waitForIsr(topic: string, partition: number, offset: number, minIsr: number, timeoutMs: number): Promise<ErrorCodeNumber>;
   /**
    * A Fetch from follower `replicaId` at `fetchOffset`: records its position (it has everything
-   * below `fetchOffset`). 0, or the error the whole partition is answered with.
+   * below `fetchOffset`). `replicaEpoch` is the broker epoch it sent (Fetch v15+, KIP-903; -1
+   * when it sent none). 0, or the error the whole partition is answered with.
    */
-  followerFetch(topic: string, partition: number, replicaId: number, fetchOffset: number, currentLeaderEpoch: number): ErrorCodeNumber;
+  followerFetch(topic: string, partition: number, replicaId: number, replicaEpoch: number, fetchOffset: number, currentLeaderEpoch: number): ErrorCodeNumber;
   /** Stop fetchers and timers. */
   close(): Promise<void>;
 }
