@@ -17,6 +17,7 @@ import { register as registerProduce } from './commands/produce.js';
 import { register as registerProducers } from './commands/producers.js';
 import { register as registerTopics } from './commands/topics.js';
 import { register as registerTransactions } from './commands/transactions.js';
+import { register as registerUsers } from './commands/users.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerGroups(program);
   registerTransactions(program);
   registerProducers(program);
+  registerUsers(program);
   registerPerf(program);
   registerDumpLog(program);
   return program;

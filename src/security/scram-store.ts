@@ -90,13 +90,19 @@ export class ScramCredentials {
 
   /** AlterUserScramCredentials: each user succeeds or fails as a whole; what succeeds is persisted before the answer. */
   async alter(deletions: readonly Deletion[], upsertions: readonly Upsertion[]): Promise<UserResult[]> {
-    const count = new Map<string, number>();
-    for (const x of [...deletions, ...upsertions]) count.set(x.name, (count.get(x.name) ?? 0) + 1);
+    // Kafka refuses a user whose (user, mechanism) pair appears twice among deletions and upsertions.
+    const users = new Set<string>();
+    const pairs = new Map<string, number>();
+    for (const x of [...deletions, ...upsertions]) {
+      users.add(x.name);
+      const pair = `${x.name}\u0000${x.mechanism}`;
+      pairs.set(pair, (pairs.get(pair) ?? 0) + 1);
+    }
     const failed = new Map<string, UserResult>();
     const fail = (user: string, code: number, message: string) => {
       if (!failed.has(user)) failed.set(user, { user, errorCode: code, errorMessage: message });
     };
-    for (const [user, n] of count) if (n > 1) fail(user, KafkaErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+    for (const [pair, n] of pairs) if (n > 1) fail(pair.slice(0, pair.indexOf('\u0000')), KafkaErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
     for (const d of deletions) {
       const mech = mechanismOfType(d.mechanism);
       if (d.name === '') fail(d.name, KafkaErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
@@ -128,7 +134,7 @@ export class ScramCredentials {
       changed = true;
     }
     if (changed) await this.persist();
-    return [...count.keys()].map((user) => failed.get(user) ?? { user, errorCode: 0, errorMessage: null });
+    return [...users].map((user) => failed.get(user) ?? { user, errorCode: 0, errorMessage: null });
   }
 
   private persist(): Promise<void> {
