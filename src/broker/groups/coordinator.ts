@@ -21,6 +21,7 @@ import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue,
 import { TransactionalOffsets } from './txn-offsets.js';
 import { ConsumerGroups } from './consumer/manager.js';
 import { restoreConsumerGroup } from './consumer/persist.js';
+import { expiredConsumerOffsets } from './consumer/expiry.js';
 import type { GroupOffsets } from './consumer/offsets.js';
 import type { RecordInput } from '../../format/record.js';
 
@@ -243,15 +244,19 @@ export class GroupCoordinator extends GroupMembership {
   deleteOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>): { errorCode: number; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> } {
     const invalid = this.validateGroupId(groupId, false);
     if (invalid !== ErrorCode.NONE) return { errorCode: invalid, topics: [] };
-    const group = this.groups.get(groupId);
+    // A consumer-protocol group follows the same rules (Kafka's ConsumerGroup.validateDeleteGroup / isSubscribedToTopic).
+    const consumerGroup = this.consumer.get(groupId);
+    const classic = this.groups.get(groupId);
+    const group = consumerGroup?.offsets ?? classic;
     if (group === undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
-    const empty = group.is('Empty');
-    if (!empty && group.protocolType !== CONSUMER_PROTOCOL_TYPE) return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+    const empty = consumerGroup !== undefined ? consumerGroup.members.size === 0 : classic!.is('Empty');
+    if (!empty && consumerGroup === undefined && classic!.protocolType !== CONSUMER_PROTOCOL_TYPE) return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+    const consumerTopics = consumerGroup?.subscribedTopicNames();
     const records: RecordInput[] = [];
     const removed: Array<{ topic: string; partition: number }> = [];
     const result = topics.map((t) => {
       const desc = this.core.topics.get(t.name);
-      const subscribed = !empty && group.isSubscribedToTopic(t.name);
+      const subscribed = !empty && (consumerTopics !== undefined ? consumerTopics.has(t.name) : classic!.isSubscribedToTopic(t.name));
       return {
         name: t.name,
         partitions: t.partitions.map((p) => {
@@ -405,6 +410,24 @@ export class GroupCoordinator extends GroupMembership {
         if (this.removeGroup(group, expired) !== ErrorCode.NONE) continue;
         offsets += expired.length;
         if (!this.groups.has(group.groupId)) groups++;
+      } catch (err) {
+        this.logger.error({ err, group: group.groupId }, 'offset expiry failed');
+      }
+    }
+    for (const group of [...this.consumer.groups.values()]) {
+      try {
+        const expired = expiredConsumerOffsets(group, now, this.config.offsetsRetentionMs, (t, p) => (this.core.topics.get(t)?.partitions ?? 0) > p);
+        const dropGroup = group.members.size === 0 && expired.length === group.offsets.offsetCount();
+        if (expired.length === 0 && !dropGroup) continue;
+        const records: RecordInput[] = expired.map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(group.groupId, topic, partition), value: null }));
+        if (dropGroup) {
+          if (this.consumer.deleteGroup(group, records) !== ErrorCode.NONE) continue;
+          groups++;
+        } else {
+          void this.topic.append(group.groupId, records).catch((err: unknown) => this.logger.error({ err, group: group.groupId }, 'flushing offset tombstones failed'));
+        }
+        for (const { topic, partition } of expired) group.offsets.removeOffset(topic, partition);
+        offsets += expired.length;
       } catch (err) {
         this.logger.error({ err, group: group.groupId }, 'offset expiry failed');
       }

@@ -82,8 +82,13 @@ export class TransactionalOffsets {
     if (!g.isActive) return setAll(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (req.groupId === '') return setAll(ErrorCode.INVALID_GROUP_ID);
     // Kafka's doTxnCommitOffsets: the member and generation are checked only when given.
+    const consumerGroup = g.consumer.get(req.groupId);
     const group = g.groups.get(req.groupId);
-    if (group !== undefined) {
+    if (consumerGroup !== undefined) {
+      // A consumer-protocol member sends its member epoch as the generation.
+      const error = g.consumer.validateOffsetCommit(consumerGroup, req.memberId, req.generationId, undefined, true, req.groupInstanceId);
+      if (error !== ErrorCode.NONE) return setAll(error);
+    } else if (group !== undefined) {
       if (req.groupInstanceId !== null) {
         const current = group.staticMemberId(req.groupInstanceId);
         if (current !== undefined && current !== req.memberId) return setAll(ErrorCode.FENCED_INSTANCE_ID);
@@ -139,6 +144,11 @@ export class TransactionalOffsets {
       if (this.groups.topic.partitionFor(groupId) !== partition) continue;
       byGroup.delete(groupId);
       if (!commit) continue;
+      const consumerGroup = this.groups.consumer.get(groupId);
+      if (consumerGroup !== undefined) {
+        for (const o of offsets.values()) consumerGroup.offsets.setOffset(o.topic, o.partition, o.value);
+        continue;
+      }
       let group = this.groups.groups.get(groupId);
       if (group === undefined) {
         group = new ClassicGroup(groupId, Date.now());

@@ -398,8 +398,10 @@ export class ConsumerGroups {
   }
 
   /** Kafka's ConsumerGroup.validateOffsetCommit (and, for transactional commits, its member epoch check). */
-  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number | undefined, transactional = false): number {
+  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number | undefined, transactional = false, groupInstanceId: string | null = null): number {
     if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+    // TxnOffsetCommit need not name a member; its fields are checked only when given.
+    if (transactional && memberEpoch === -1 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (!transactional && apiVersion !== undefined && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
