@@ -450,6 +450,16 @@ export class Log {
   }
 
   /**
+   * Resolves once the appends waiting on the worker pool (compressed batches) have been applied
+   * or have failed. A broker that stops leading the partition waits for this before it starts
+   * following: those appends took their offsets as the leader's and must land before the
+   * follower's first `truncateTo` / `appendAsFollower`, which are not queued behind them.
+   */
+  drainAppends(): Promise<void> {
+    return this.appends.drain();
+  }
+
+  /**
    * Append record batches fetched from the partition's leader, verbatim (Kafka's
    * UnifiedLog.appendAsFollower): offsets, leader epochs, compression and producer fields stay
    * the leader's, byte for byte. Every batch's framing and CRC-32C are checked first and nothing
@@ -467,6 +477,8 @@ export class Log {
     if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError('appendAsFollower expects a Buffer of record batches');
     const end = this.endOffset;
     if (bytes.length === 0) return { baseOffset: end, lastOffset: end - 1 };
+    // No max.message.bytes check: the leader accepted these batches (Kafka's appendAsFollower
+    // passes ignoreRecordSize), perhaps under an older setting.
     const checked = checkFollowerBatches(bytes, this.name, end);
     // Written in runs that fit the active segment, rolling between them where an append of each
     // batch on its own would roll, so the segments come out as the leader's did.

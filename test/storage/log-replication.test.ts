@@ -312,6 +312,24 @@ describe('truncation', () => {
     await again.close();
   });
 
+  it('a sync started before a truncation does not raise the recovery point over the batches that replaced the truncated ones', async () => {
+    const log = await openLog(tmpDir(), { ...SMALL, flush: 'always' });
+    for (let i = 0; i < 5; i++) await log.append([{ value: `v${i}` }]);
+    expect(log.recoveryPoint).toBe(5);
+    const acked = log.append(Array.from({ length: 5 }, (_, i) => ({ value: `w${i}` }))); // applied now, its fsync covers offset 10
+    log.truncateTo(7);
+    // No epoch: no epoch checkpoint write for the recovery point to wait for, so a raise would come with the fsync's answer.
+    log.appendAsFollower(encodeBatch(Array.from({ length: 6 }, (_, i) => ({ value: `leader-${i}` })), { baseOffset: 5 }));
+    expect(log.endOffset).toBe(11);
+    await acked;
+    expect(log.recoveryPoint).toBe(5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(log.recoveryPoint).toBe(5);
+    await log.sync();
+    expect(log.recoveryPoint).toBe(11);
+    await log.close();
+  });
+
   it('truncateFullyAndStartAt empties the log at an offset after its end: no epochs, no producers, offsets all there', async () => {
     const dir = tmpDir();
     const log = await epochs123(dir);
