@@ -33,7 +33,7 @@ export function createListenerServer(listener: PreparedListener, logger: Logger,
   };
   if (tls === null) {
     const server = createNetServer({ noDelay: true, pauseOnConnect: true }, (socket) => accept(socket, newAuth(), false));
-    return { server, close() {} };
+    return { server, close: () => sasl?.close() };
   }
   const server = createTlsServer({ ...tls.options(), noDelay: true } as Parameters<typeof createTlsServer>[0], (socket: TLSSocket) => {
     const auth = newAuth();
@@ -67,7 +67,13 @@ export function createListenerServer(listener: PreparedListener, logger: Logger,
       logger.error({ listener: spec.name, err: (err as Error).message }, 'TLS certificates changed but cannot be used; the previous ones stay');
     }
   });
-  return { server, close: stop };
+  return {
+    server,
+    close: () => {
+      stop();
+      sasl?.close();
+    },
+  };
 }
 
 function principalOf(cert: X509Certificate, tls: TlsSetup): string | null {

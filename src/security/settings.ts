@@ -48,13 +48,25 @@ const SSL_KEYS: ReadonlySet<string> = new Set([
 const SSL_JVM_ONLY: ReadonlySet<string> = new Set(['ssl.keymanager.algorithm', 'ssl.trustmanager.algorithm', 'ssl.secure.random.implementation', 'ssl.endpoint.identification.algorithm']);
 
 /** sasl.* keys strand reads. `sasl.mechanism.inter.broker.protocol` is for the broker's own client connections. */
-const SASL_KEYS: ReadonlySet<string> = new Set(['sasl.enabled.mechanisms', 'sasl.jaas.config', 'sasl.mechanism.inter.broker.protocol']);
+const SASL_KEYS: ReadonlySet<string> = new Set([
+  'sasl.enabled.mechanisms', 'sasl.jaas.config', 'sasl.mechanism.inter.broker.protocol',
+  // OAUTHBEARER's secured validator (KIP-768); the retry settings only pace fetches of a remote key set.
+  'sasl.oauthbearer.jwks.endpoint.url', 'sasl.oauthbearer.expected.audience', 'sasl.oauthbearer.expected.issuer', 'sasl.oauthbearer.sub.claim.name',
+  'sasl.oauthbearer.scope.claim.name', 'sasl.oauthbearer.clock.skew.seconds', 'sasl.oauthbearer.jwks.endpoint.refresh.ms',
+  'sasl.oauthbearer.jwks.endpoint.retry.backoff.ms', 'sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms',
+]);
+
+/** The validator classes of Kafka's secured OAUTHBEARER (3.4+ and 3.1-3.3 names). */
+export const OAUTH_VALIDATORS: ReadonlySet<string> = new Set([
+  'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+  'org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerValidatorCallbackHandler',
+]);
 
 /** Other keys of listeners and security strand reads; they may carry a listener prefix too. */
 const OTHER_LISTENER_KEYS: ReadonlySet<string> = new Set(['connections.max.reauth.ms', 'connection.failed.authentication.delay.ms']);
 
 /** The SASL mechanisms strand serves. */
-export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 
 /** Settings with no effect when left empty, and that strand cannot honour when set (a class of Java code to load, say). */
 const MUST_BE_EMPTY: ReadonlySet<string> = new Set([
@@ -102,7 +114,9 @@ export function checkSecurityKeys(src: SettingsSource, listenerNames: readonly s
     if (m !== null) {
       const [, name, rest] = m as unknown as [string, string, string];
       if (!lower.has(name)) refused.push(`${key} (no listener named ${name.toUpperCase()} in listeners)`);
-      else if (!knownListenerKey(rest)) refused.push(`${key} (strand does not support ${rest})`);
+      else if (rest === 'oauthbearer.sasl.server.callback.handler.class') {
+        if (!OAUTH_VALIDATORS.has(value)) refused.push(`${key}=${value} (strand validates OAUTHBEARER tokens only as ${[...OAUTH_VALIDATORS][0]} does)`);
+      } else if (!knownListenerKey(rest)) refused.push(`${key} (strand does not support ${rest})`);
       else if (MUST_BE_EMPTY.has(rest)) refused.push(`${key}=${value} (strand loads no Java classes)`);
       continue;
     }
@@ -115,6 +129,7 @@ export function checkSecurityKeys(src: SettingsSource, listenerNames: readonly s
 /** A key allowed after `listener.name.<name>.`: an ssl/sasl/listener key, or `<mechanism>.sasl.jaas.config`. */
 function knownListenerKey(rest: string): boolean {
   if (SSL_KEYS.has(rest) || SSL_JVM_ONLY.has(rest) || SASL_KEYS.has(rest) || OTHER_LISTENER_KEYS.has(rest) || MUST_BE_EMPTY.has(rest)) return true;
+  if (/^oauthbearer\.sasl\.oauthbearer\./.test(rest)) return SASL_KEYS.has(rest.slice('oauthbearer.'.length));
   const mech = /^([a-z0-9-]+)\.sasl\.jaas\.config$/.exec(rest);
   return mech !== null && SUPPORTED_MECHANISMS.includes(mech[1]!.toUpperCase());
 }

@@ -21,8 +21,8 @@ describe('listeners fail closed', () => {
   });
 
   it('unknown ssl.* and sasl.* settings stop the start, naming each', async () => {
-    await expect(refused({ 'ssl.keystore.lokation': '/x', 'sasl.oauthbearer.jwks.endpoint.url': 'http://x' })).rejects.toThrow(
-      'refusing to start: security settings strand cannot honour: ssl.keystore.lokation (strand does not support it); sasl.oauthbearer.jwks.endpoint.url (strand does not support it)',
+    await expect(refused({ 'ssl.keystore.lokation': '/x', 'sasl.oauthbearer.token.endpoint.url': 'http://x' })).rejects.toThrow(
+      'refusing to start: security settings strand cannot honour: ssl.keystore.lokation (strand does not support it); sasl.oauthbearer.token.endpoint.url (strand does not support it)',
     );
   });
 

@@ -6,10 +6,12 @@ export interface SaslServer {
    * The answer to the client's next token. Throws SaslAuthenticationError (its message is the
    * one the client sees) or SaslFailure (the client sees Kafka's generic message).
    */
-  evaluate(token: Buffer): Buffer;
+  evaluate(token: Buffer): Buffer | Promise<Buffer>;
   readonly complete: boolean;
   /** The authenticated user name, once complete. */
   readonly authorizationId: string;
+  /** When the credential expires (ms since the epoch; an OAUTHBEARER token's exp), bounding the session. */
+  readonly credentialExpiresAt?: number | undefined;
 }
 
 /**

@@ -12,7 +12,8 @@ import { SaslAuthenticationError } from '../errors.js';
 import type { ListenerSasl } from './listener-sasl.js';
 import type { SaslServer } from './mechanism.js';
 
-export type SaslState = 'handshake' | 'authenticate' | 'raw' | 'complete' | 'failed';
+/** `verifying`: a token is being checked asynchronously (OAUTHBEARER); nothing else is served meanwhile. */
+export type SaslState = 'handshake' | 'authenticate' | 'raw' | 'verifying' | 'complete' | 'failed';
 
 export interface HandshakeResult {
   errorCode: number;
@@ -63,23 +64,45 @@ export class SaslSession {
     return { errorCode: KafkaErrorCode.NONE, mechanisms, close: false };
   }
 
-  /** The answer to one token; throws SaslAuthenticationError with the message the client sees. */
-  authenticate(token: Buffer, now: number): AuthenticateResult {
+  /**
+   * The answer to one token (a promise when the mechanism checks it asynchronously); throws, or
+   * rejects with, SaslAuthenticationError carrying the message the client sees.
+   */
+  authenticate(token: Buffer, now: number): AuthenticateResult | Promise<AuthenticateResult> {
     if ((this.state !== 'authenticate' && this.state !== 'raw') || this.server === null) {
       this.state = 'failed';
       throw new SaslAuthenticationError(`Unexpected SASL token in state ${this.state}`);
     }
-    let challenge: Buffer;
+    let challenge: Buffer | Promise<Buffer>;
     try {
       challenge = this.server.evaluate(token);
     } catch (err) {
-      this.state = 'failed';
-      if (err instanceof SaslAuthenticationError) throw err;
-      // Kafka answers a SaslException with a generic message, keeping the reason to its log.
-      throw new SaslAuthenticationError(`Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`, { cause: err });
+      throw this.failure(err);
     }
-    if (!this.server.complete) return { challenge, sessionLifetimeMs: 0 };
-    const principal = `User:${this.server.authorizationId}`;
+    if (challenge instanceof Promise) {
+      const resume = this.state;
+      this.state = 'verifying';
+      return challenge.then((c) => {
+        this.state = resume;
+        return this.evaluated(c, Date.now());
+      }, (err) => {
+        throw this.failure(err);
+      });
+    }
+    return this.evaluated(challenge, now);
+  }
+
+  private failure(err: unknown): SaslAuthenticationError {
+    this.state = 'failed';
+    if (err instanceof SaslAuthenticationError) return err;
+    // Kafka answers a SaslException with a generic message, keeping the reason to its log.
+    return new SaslAuthenticationError(`Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`, { cause: err });
+  }
+
+  private evaluated(challenge: Buffer, now: number): AuthenticateResult {
+    if (!this.server!.complete) return { challenge, sessionLifetimeMs: 0 };
+    const server = this.server!;
+    const principal = `User:${server.authorizationId}`;
     if (this.previousMechanism !== null) {
       if (principal !== this.auth.principal) {
         this.state = 'failed';
@@ -94,7 +117,11 @@ export class SaslSession {
     this.previousMechanism = this.mechanism;
     this.state = 'complete';
     this.server = null;
-    this.expiresAt = this.config.reauthMs > 0 ? now + this.config.reauthMs : 0;
-    return { challenge, sessionLifetimeMs: this.config.reauthMs };
+    // Kafka's ReauthInfo: the session ends at the earlier of connections.max.reauth.ms and the credential's expiry.
+    const expiry = server.credentialExpiresAt;
+    const lifetimes = [...(this.config.reauthMs > 0 ? [this.config.reauthMs] : []), ...(expiry !== undefined ? [Math.max(0, expiry - now)] : [])];
+    const lifetime = lifetimes.length === 0 ? 0 : Math.min(...lifetimes);
+    this.expiresAt = lifetimes.length === 0 ? 0 : now + lifetime;
+    return { challenge, sessionLifetimeMs: lifetime };
   }
 }

@@ -39,14 +39,20 @@ export function saslGate(inner: FrameHandler, registry: ApiRegistry, logger: Log
     if (session === null) return inner(frame, conn);
     const now = Date.now();
     if (session.state === 'raw') {
-      try {
-        const { challenge } = session.authenticate(frame, now);
+      const answer = ({ challenge }: { challenge: Buffer }) => {
         const size = Buffer.allocUnsafe(4);
         size.writeInt32BE(challenge.length, 0);
         return [size, challenge];
-      } catch (err) {
+      };
+      const fail = (err: unknown) => {
         logger.info({ remote: conn.remote, listener: conn.auth.listener.name, err: describe(err) }, 'SASL authentication failed');
         return delayed(session, conn, null, `SASL authentication failed: ${(err as Error).message}`);
+      };
+      try {
+        const result = session.authenticate(frame, now);
+        return result instanceof Promise ? result.then(answer, fail) : answer(result);
+      } catch (err) {
+        return fail(err);
       }
     }
     if (session.state === 'failed') throw new SaslStateError('request after a failed SASL authentication');
@@ -85,14 +91,19 @@ function authenticate(
   checkVersion(registry, req.apiKey, req.apiVersion);
   const body = SaslAuthenticateApi.decodeRequest(req.body, req.apiVersion);
   req.body.complete();
-  try {
-    const { challenge, sessionLifetimeMs } = session.authenticate(body.authBytes, now);
-    return encodeResponseFrame(SaslAuthenticateApi, req.apiVersion, req.correlationId, { errorCode: 0, errorMessage: null, authBytes: challenge, sessionLifetimeMs: BigInt(sessionLifetimeMs) });
-  } catch (err) {
+  const answer = ({ challenge, sessionLifetimeMs }: { challenge: Buffer; sessionLifetimeMs: number }) =>
+    encodeResponseFrame(SaslAuthenticateApi, req.apiVersion, req.correlationId, { errorCode: 0, errorMessage: null, authBytes: challenge, sessionLifetimeMs: BigInt(sessionLifetimeMs) });
+  const fail = (err: unknown) => {
     if (!(err instanceof SaslAuthenticationError)) throw err;
     logger.info({ remote: conn.remote, listener: conn.auth.listener.name, err: describe(err) }, 'SASL authentication failed');
     const response = encodeResponseFrame(SaslAuthenticateApi, req.apiVersion, req.correlationId, { errorCode: err.kafkaCode, errorMessage: err.message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n });
     return delayed(session, conn, response, `SASL authentication failed: ${err.message}`);
+  };
+  try {
+    const result = session.authenticate(body.authBytes, now);
+    return result instanceof Promise ? result.then(answer, fail) : answer(result);
+  } catch (err) {
+    return fail(err);
   }
 }
 
