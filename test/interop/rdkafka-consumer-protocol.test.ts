@@ -166,4 +166,26 @@ describe('librdkafka 2.12 with group.protocol=consumer (KIP-848) against strand'
     expect(after.every((s) => s.offset >= 100)).toBe(true);
     await c4.leave(new Map(all.map((tp) => [tp.partition, 110])));
   });
+
+  it('a regex subscription is resolved by the broker, topics created later included', async () => {
+    const admin = kafkajs(broker.bootstrap).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'metrics-a', numPartitions: 2 }, { topic: 'other', numPartitions: 1 }] });
+    const p = await connectProducer(broker.bootstrap);
+    for (const topic of ['metrics-a', 'other']) p.produce(topic, 0, Buffer.from(`${topic}-0`));
+    await call((cb) => p.flush(10_000, cb));
+    const consumer = await connectConsumer(broker.bootstrap, { 'group.id': 'kip848-regex', 'group.protocol': 'consumer', 'topic.metadata.refresh.interval.ms': 500 } as Kafka.ConsumerGlobalConfig);
+    consumer.setDefaultConsumeTimeout(100);
+    consumer.subscribe(['^metrics-.*']);
+    const got: string[] = [];
+    await until('metrics-a-0', async () => (got.push(...(await consumeOnce(consumer)).map(valueOf)), got.includes('metrics-a-0')), 30_000);
+    await admin.createTopics({ topics: [{ topic: 'metrics-b', numPartitions: 1 }] });
+    p.produce('metrics-b', 0, Buffer.from('metrics-b-0'));
+    await call((cb) => p.flush(10_000, cb));
+    await until('metrics-b-0', async () => (got.push(...(await consumeOnce(consumer)).map(valueOf)), got.includes('metrics-b-0')), 30_000);
+    expect(got.sort()).toEqual(['metrics-a-0', 'metrics-b-0']);
+    await disconnect(consumer);
+    await disconnect(p);
+    await admin.disconnect();
+  });
 });

@@ -93,6 +93,22 @@ suite('consumer-protocol membership', () => {
     expect(w.memberEpoch).toBe(3);
   });
 
+  it('a regex subscription (v1) takes the topics it matches whole, and a new matching topic bumps the group epoch', async () => {
+    const r = await heartbeat(c, joinRequest('re', 'm', [], { subscribedTopicRegex: '[xz]' }));
+    expect([r.errorCode, r.memberEpoch, named(r, names)]).toEqual([E.NONE, 1, { x: [0, 1, 2] }]);
+    const k = kafkajs(broker.bootstrap).admin();
+    await k.connect();
+    await k.createTopics({ topics: [{ topic: 'z', numPartitions: 1 }, { topic: 'zz', numPartitions: 1 }] });
+    await k.disconnect();
+    const zid = (await topicIds(c, ['z'])).get('z')!;
+    const r2 = await heartbeat(c, { groupId: 're', memberId: 'm', memberEpoch: 1 });
+    expect([r2.errorCode, r2.memberEpoch, r2.assignment?.topicPartitions.find((tp) => tp.topicId === zid)?.partitions]).toEqual([E.NONE, 2, [0]]);
+    expect((await describe(c, 're')).members.m!.assigned.z).toEqual([0]);
+    const bad = await heartbeat(c, joinRequest('re', 'n', [], { subscribedTopicRegex: '(' }));
+    expect(bad.errorCode).toBe(128);
+    expect(bad.errorMessage).toMatch(/^SubscribedTopicRegex `\(` is not a valid regular expression/);
+  });
+
   it('OffsetDelete on a consumer group removes only offsets of topics nobody subscribes to', async () => {
     await heartbeat(c, joinRequest('od', 'm', ['x']));
     expect(await commit(c, 'od', 'm', 1, 'x', 0, 3n)).toBe(E.NONE);

@@ -35,6 +35,10 @@ export class ConsumerMember {
   clientId = '';
   clientHost = '';
   subscribedTopicNames: string[] = [];
+  /** v1 (KIP-848 in Kafka 4.0): a regular expression over topic names, matched whole. */
+  subscribedTopicRegex: string | null = null;
+  /** Topics the regex matches now (resolved by the manager at each heartbeat of the group). */
+  regexTopics: string[] = [];
   serverAssignor: string | null = null;
   rebalanceTimeoutMs = -1;
   memberEpoch = 0;
@@ -46,6 +50,11 @@ export class ConsumerMember {
   rebalanceTimer: NodeJS.Timeout | null = null;
 
   constructor(public memberId: string) {}
+
+  /** Topics it subscribes to, by name and by its regex. */
+  topics(): string[] {
+    return this.regexTopics.length === 0 ? this.subscribedTopicNames : [...new Set([...this.subscribedTopicNames, ...this.regexTopics])];
+  }
 
   /** Kafka's isReconciledTo: at the target epoch with nothing left to do. */
   isReconciledTo(targetEpoch: number): boolean {
@@ -131,7 +140,7 @@ export class ConsumerGroup {
   /** Topic names some member subscribes to. */
   subscribedTopicNames(): Set<string> {
     const out = new Set<string>();
-    for (const m of this.members.values()) for (const t of m.subscribedTopicNames) out.add(t);
+    for (const m of this.members.values()) for (const t of m.topics()) out.add(t);
     return out;
   }
 

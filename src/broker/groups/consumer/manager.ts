@@ -110,7 +110,7 @@ export class ConsumerGroups {
       if (req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
       if (req.instanceId === null) throw invalid("InstanceId can't be null.");
     } else throw invalid('MemberEpoch is invalid.');
-    if (req.subscribedTopicRegex !== null) throw invalid('SubscribedTopicRegex is not supported by this broker.');
+    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '') compileRegex(req.subscribedTopicRegex);
     if (req.serverAssignor !== null && !this.c.config.consumerAssignors.includes(req.serverAssignor)) {
       throw new Refusal(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${this.c.config.consumerAssignors.join(', ')}.`);
     }
@@ -127,20 +127,22 @@ export class ConsumerGroups {
 
     // 1. The member's metadata; a changed subscription bumps the group epoch (hasMemberSubscriptionChanged).
     const isNew = !group.members.has(member.memberId);
-    const before = isNew ? null : JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.serverAssignor, member.rebalanceTimeoutMs]);
-    const subscriptionBefore = isNew ? '[]' : JSON.stringify(member.subscribedTopicNames);
+    const before = isNew ? null : JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.serverAssignor, member.rebalanceTimeoutMs]);
+    const subscriptionBefore = isNew ? '[[],null]' : JSON.stringify([member.subscribedTopicNames, member.subscribedTopicRegex]);
     if (req.instanceId !== null) member.instanceId = req.instanceId;
     if (req.rackId !== null) member.rackId = req.rackId;
     if (req.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     if (req.serverAssignor !== null) member.serverAssignor = req.serverAssignor;
     if (req.subscribedTopicNames !== null) member.subscribedTopicNames = [...req.subscribedTopicNames].sort();
+    // An empty regex is how Kafka 4.0 clients say "no regex" (librdkafka sends it beside a topic list).
+    if (req.subscribedTopicRegex !== null) member.subscribedTopicRegex = req.subscribedTopicRegex === '' ? null : req.subscribedTopicRegex;
     member.clientId = req.clientId;
     member.clientHost = req.clientHost;
     if (isNew) group.putMember(member);
     let bump = false;
-    if (before !== JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.serverAssignor, member.rebalanceTimeoutMs])) {
+    if (before !== JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.serverAssignor, member.rebalanceTimeoutMs])) {
       records.push(memberRecord(group, member, now));
-      if (subscriptionBefore !== JSON.stringify(member.subscribedTopicNames)) bump = true;
+      if (subscriptionBefore !== JSON.stringify([member.subscribedTopicNames, member.subscribedTopicRegex])) bump = true;
     }
     // The subscribed topics' metadata: strand looks at every heartbeat (Kafka refreshes it on
     // a timer and on metadata changes), so new topics and partitions are seen at once.
@@ -244,6 +246,7 @@ export class ConsumerGroups {
 
   /** Recompute which subscribed topics exist and their sizes; true if that changed. */
   private refreshSubscriptionMetadata(group: ConsumerGroup): boolean {
+    this.resolveRegexes(group);
     const next = new Map<string, { name: string; numPartitions: number }>();
     for (const name of [...group.subscribedTopicNames()].sort()) {
       const t = this.c.core.topics.get(name);
@@ -256,13 +259,31 @@ export class ConsumerGroups {
     return true;
   }
 
+  /**
+   * The topics each member's regex matches now: every topic but the internal ones, as Kafka
+   * 4.0 resolves them (it does so in the background and persists the result; strand resolves
+   * at each heartbeat, so a new matching topic is picked up by the next one).
+   */
+  private resolveRegexes(group: ConsumerGroup): void {
+    let topics: string[] | null = null;
+    for (const m of group.members.values()) {
+      if (m.subscribedTopicRegex === null) {
+        m.regexTopics = [];
+        continue;
+      }
+      topics ??= this.c.core.topics.list().filter((t) => !t.internal).map((t) => t.name).sort();
+      const re = compileRegex(m.subscribedTopicRegex);
+      m.regexTopics = topics.filter((t) => re.test(t));
+    }
+  }
+
   /** Kafka's updateTargetAssignment: run the group's assignor; write the members whose target changed, then the new epoch. */
   private updateTargetAssignment(group: ConsumerGroup, records: RecordInput[], now: number): void {
     const assignorName = group.preferredAssignor(this.c.config.consumerAssignors[0]!, this.c.config.consumerAssignors);
     const idByName = new Map([...group.subscriptionMetadata].map(([id, t]) => [t.name, id]));
     const members: AssignorMember[] = [...group.members.values()].map((m) => ({
       memberId: m.memberId,
-      topicIds: new Set(m.subscribedTopicNames.flatMap((n) => (idByName.has(n) ? [idByName.get(n)!] : []))),
+      topicIds: new Set(m.topics().flatMap((n) => (idByName.has(n) ? [idByName.get(n)!] : []))),
       previous: group.targetAssignment.get(m.memberId) ?? emptyAssignment(),
     }));
     const topics = new Map([...group.subscriptionMetadata].map(([topicId, t]) => [topicId, { topicId, numPartitions: t.numPartitions }]));
@@ -454,6 +475,27 @@ export class ConsumerGroups {
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
   }
+}
+
+/** Kafka 4.0's INVALID_REGULAR_EXPRESSION (not in Kafka 3.9's error table). */
+const INVALID_REGULAR_EXPRESSION = 128;
+const compiled = new Map<string, RegExp>();
+
+/**
+ * A subscription regex, matched against whole topic names as Kafka's RE2J Pattern.matches does
+ * (JavaScript's syntax is a superset of RE2's for what clients send). Invalid: INVALID_REGULAR_EXPRESSION.
+ */
+function compileRegex(source: string): RegExp {
+  let re = compiled.get(source);
+  if (re !== undefined) return re;
+  try {
+    re = new RegExp(`^(?:${source})$`, 'u');
+  } catch (err) {
+    throw new Refusal(INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${source}\` is not a valid regular expression: ${(err as Error).message}.`);
+  }
+  if (compiled.size > 1000) compiled.clear();
+  compiled.set(source, re);
+  return re;
 }
 
 /** Kafka's validateMemberEpoch for offset commits: newer than known is fenced, older is stale. */

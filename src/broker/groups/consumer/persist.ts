@@ -47,7 +47,7 @@ export const memberRecord = (g: ConsumerGroup, m: ConsumerMember, now: number) =
       clientId: m.clientId,
       clientHost: m.clientHost,
       subscribedTopicNames: m.subscribedTopicNames,
-      subscribedTopicRegex: null,
+      subscribedTopicRegex: m.subscribedTopicRegex,
       rebalanceTimeoutMs: m.rebalanceTimeoutMs,
       serverAssignor: m.serverAssignor,
     }),
@@ -136,6 +136,7 @@ export function restoreConsumerGroup(groupId: string, loaded: LoadedConsumerGrou
     m.clientId = meta.clientId;
     m.clientHost = meta.clientHost;
     m.subscribedTopicNames = meta.subscribedTopicNames;
+    m.subscribedTopicRegex = meta.subscribedTopicRegex;
     m.serverAssignor = meta.serverAssignor;
     m.rebalanceTimeoutMs = meta.rebalanceTimeoutMs;
     const cur = loaded.current.get(memberId);

@@ -99,8 +99,7 @@ export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest
     rackId: req.rackId ?? null,
     rebalanceTimeoutMs: req.rebalanceTimeoutMs ?? -1,
     subscribedTopicNames: req.subscribedTopicNames ?? null,
-    // An empty regex is how Kafka 4.0 clients say "no regex" (librdkafka sends it with a topic list).
-    subscribedTopicRegex: req.subscribedTopicRegex === '' ? null : (req.subscribedTopicRegex ?? null),
+    subscribedTopicRegex: req.subscribedTopicRegex ?? null,
     serverAssignor: req.serverAssignor ?? null,
     topicPartitions: req.topicPartitions?.map((tp) => ({ topicId: tp.topicId, partitions: tp.partitions })) ?? null,
     clientId: ctx.clientId ?? '',
