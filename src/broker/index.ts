@@ -27,8 +27,11 @@ export interface StartBrokerOptions {
    * (or `ssl.keystore.key` + `ssl.keystore.certificate.chain`), `ssl.truststore.*`,
    * `ssl.client.auth`, `ssl.principal.mapping.rules`, `ssl.enabled.protocols`, `ssl.cipher.suites`,
    * each also per listener as `listener.name.<name>.ssl.*`; SASL with `sasl.enabled.mechanisms`
-   * (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), `listener.name.<name>.plain.sasl.jaas.config`
-   * (PLAIN users as `user_<name>="<password>"`), `connections.max.reauth.ms` and
+   * (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER), `listener.name.<name>.plain.sasl.jaas.config`
+   * (PLAIN users as `user_<name>="<password>"`), OAUTHBEARER's
+   * `listener.name.<name>.oauthbearer.sasl.server.callback.handler.class` (Kafka's
+   * OAuthBearerValidatorCallbackHandler) and `sasl.oauthbearer.jwks.endpoint.url` /
+   * `expected.audience` / `expected.issuer`, `connections.max.reauth.ms` and
    * `connection.failed.authentication.delay.ms`. A setting that cannot be honoured makes the start
    * fail with a ConfigError-coded error naming it (fail closed).
    *
