@@ -24,6 +24,8 @@ export interface ClusterNode {
   dataDir: string;
   process: BrokerProcess | null;
   bootstrap: string;
+  /** The broker's client listener: the same port across restarts, as a real broker keeps its address. */
+  port: number;
   /** The broker's REPLICATION listener, and the proxy in front of it that other brokers are told about. */
   replicationPort: number;
   proxy: ReplicationProxy;
@@ -96,7 +98,7 @@ export class TestCluster {
     });
     for (let i = 1; i <= size; i++) {
       const replicationPort = await freePort();
-      cluster.nodes.push({ nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', replicationPort, proxy: await ReplicationProxy.start(replicationPort) });
+      cluster.nodes.push({ nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', port: await freePort(), replicationPort, proxy: await ReplicationProxy.start(replicationPort) });
     }
     await Promise.all(cluster.nodes.map((n) => cluster.startNode(n.nodeId)));
     return cluster;
@@ -108,16 +110,16 @@ export class TestCluster {
     return n;
   }
 
-  /** Bootstrap servers of every running broker, comma-separated. */
+  /** Bootstrap servers of every broker (running or not: each keeps its address), comma-separated. */
   get bootstrap(): string {
-    return this.nodes.filter((n) => n.process !== null).map((n) => n.bootstrap).join(',');
+    return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
   }
 
   async startNode(nodeId: number, extra: Record<string, string> = {}): Promise<ClusterNode> {
     const n = this.node(nodeId);
     const listeners = {
-      'listeners': `PLAINTEXT://127.0.0.1:0,REPLICATION://127.0.0.1:${n.replicationPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:0,REPLICATION://127.0.0.1:${n.proxy.port}`,
+      'listeners': `PLAINTEXT://127.0.0.1:${n.port},REPLICATION://127.0.0.1:${n.replicationPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${n.port},REPLICATION://127.0.0.1:${n.proxy.port}`,
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT',
       'inter.broker.listener.name': 'REPLICATION',
     };
