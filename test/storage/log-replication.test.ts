@@ -86,6 +86,11 @@ describe('leader epochs', () => {
     log.assignLeaderEpoch(5);
     expect(log.leaderEpochEntries()).toEqual([{ epoch: 3, startOffset: 0 }, { epoch: 5, startOffset: 32 }]);
     expect(() => log.assignLeaderEpoch(-1)).toThrow(/leader epoch must be an integer/);
+    // sync() waits for the checkpoint write, as for every other durable file of the log.
+    log.assignLeaderEpoch(9);
+    await log.sync();
+    expect(readFileSync(join(dir, 'leader-epoch-checkpoint'), 'utf8')).toBe(`0\n3\n3 0\n5 32\n9 ${log.endOffset}\n`);
+    log.truncateTo(log.endOffset - 1);
     await log.close();
     expect(readFileSync(join(dir, 'leader-epoch-checkpoint'), 'utf8')).toBe('0\n2\n3 0\n5 32\n');
     const again = await openLog(dir, SMALL);
