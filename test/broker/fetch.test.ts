@@ -31,6 +31,16 @@ describe('Fetch', () => {
     expect(r.responses[1]!.partitions[0]!.errorCode).toBe(3);
   });
 
+  it('checks current_leader_epoch as Kafka does on a single broker leading in epoch 0, and refuses a fetch claiming to be a replica', async () => {
+    const at = (currentLeaderEpoch: number) => ({ ...part(0, 0), currentLeaderEpoch });
+    const r = await fetch({ topics: [{ topic: 'f', partitions: [at(1)] }, { topic: 'f', partitions: [at(0)] }, { topic: 'f', partitions: [at(-1)] }] });
+    // UNKNOWN_LEADER_EPOCH is 75 (76 is UNSUPPORTED_COMPRESSION_TYPE, which it once answered).
+    expect(r.responses.flatMap((t) => t.partitions.map((p) => p.errorCode))).toEqual([75, 0, 0]);
+    // No broker follows a single node: replica id 1 is nobody's, nothing is read or recorded.
+    const forged = await fetch({ replicaId: 1, topics: [{ topic: 'f', partitions: [part(0, 0)] }] });
+    expect({ errorCode: forged.responses[0]!.partitions[0]!.errorCode, bytes: forged.responses[0]!.partitions[0]!.records?.length ?? 0 }).toEqual({ errorCode: 6, bytes: 0 });
+  });
+
   it('long-polls until an append arrives', async () => {
     const waiting = fetch({ maxWaitMs: 20_000, minBytes: 1, topics: [{ topic: 'f', partitions: [part(1, 0)] }] });
     // The fetch is parked on the broker; a second connection produces.
