@@ -15,7 +15,7 @@
  * Members without a subscription to a topic never get its partitions. Deterministic: the same
  * input gives the same output.
  */
-import { type Assignment, addPartition, hasPartition } from './assignment.js';
+import { type Assignment, addPartition } from './assignment.js';
 
 export interface AssignorMember {
   memberId: string;
@@ -58,25 +58,29 @@ export const uniformAssignor: AssignorFn = (members, topics) => {
   const out = new Map<string, Assignment>(sorted.map((m) => [m.memberId, new Map()]));
   const load = new Map<string, number>(sorted.map((m) => [m.memberId, 0]));
   if (sorted.length === 0) return out;
-  // Every partition some member subscribes to.
-  const all: Array<[string, number]> = [];
-  for (const topic of [...topics.values()].sort((a, b) => (a.topicId < b.topicId ? -1 : 1))) {
-    if (!sorted.some((m) => m.topicIds.has(topic.topicId))) continue;
-    for (let p = 0; p < topic.numPartitions; p++) all.push([topic.topicId, p]);
-  }
-  const homogeneous = sorted.every((m) => m.topicIds.size === sorted[0]!.topicIds.size && [...m.topicIds].every((t) => sorted[0]!.topicIds.has(t)));
-  const minQuota = Math.floor(all.length / sorted.length);
-  let extra = all.length % sorted.length;
-  const taken = new Set<string>();
+  // The topics some member subscribes to, and which of their partitions are given (one flag per partition).
+  const subscribed = [...topics.values()].filter((t) => sorted.some((m) => m.topicIds.has(t.topicId))).sort((a, b) => (a.topicId < b.topicId ? -1 : 1));
+  const taken = new Map<string, Uint8Array>(subscribed.map((t) => [t.topicId, new Uint8Array(t.numPartitions)]));
+  let total = 0;
+  for (const t of subscribed) total += t.numPartitions;
+  const first = sorted[0]!.topicIds;
+  const homogeneous = sorted.every((m) => m.topicIds.size === first.size && [...m.topicIds].every((t) => first.has(t)));
+  const minQuota = Math.floor(total / sorted.length);
+  let extra = total % sorted.length;
   const give = (m: AssignorMember, topicId: string, p: number) => {
     addPartition(out.get(m.memberId)!, topicId, p);
     load.set(m.memberId, load.get(m.memberId)! + 1);
-    taken.add(`${topicId}:${p}`);
+    taken.get(topicId)![p] = 1;
   };
-  // Stickiness: keep previous partitions up to the quota (one above it while extra slots remain).
+  // Stickiness: keep previous partitions (still subscribed and existing) up to the quota, one
+  // above it while extra slots remain. Walks each member's previous assignment only: O(P).
   for (const m of sorted) {
     const kept: Array<[string, number]> = [];
-    for (const [topicId, p] of all) if (hasPartition(m.previous, topicId, p) && m.topicIds.has(topicId)) kept.push([topicId, p]);
+    for (const topicId of [...m.previous.keys()].sort()) {
+      const flags = taken.get(topicId);
+      if (flags === undefined || !m.topicIds.has(topicId)) continue;
+      for (const p of [...m.previous.get(topicId)!].sort((a, b) => a - b)) if (p < flags.length && flags[p] === 0) kept.push([topicId, p]);
+    }
     let quota = homogeneous ? minQuota : kept.length;
     if (homogeneous && kept.length > minQuota && extra > 0) {
       quota++;
@@ -85,12 +89,18 @@ export const uniformAssignor: AssignorFn = (members, topics) => {
     for (const [topicId, p] of kept.slice(0, quota)) give(m, topicId, p);
   }
   // The rest to the least loaded subscribed member (ties: member id order), so with one
-  // subscription everyone ends with floor or ceil of P/M.
-  for (const [topicId, p] of all) {
-    if (taken.has(`${topicId}:${p}`)) continue;
-    let best: AssignorMember | undefined;
-    for (const m of sorted) if (m.topicIds.has(topicId) && (best === undefined || load.get(m.memberId)! < load.get(best.memberId)!)) best = m;
-    if (best !== undefined) give(best, topicId, p);
+  // subscription everyone ends with floor or ceil of P/M. Topics with the fewest subscribers
+  // go first, so members that can take only them are not left idle.
+  const subscribers = (t: AssignorTopic) => sorted.filter((m) => m.topicIds.has(t.topicId)).length;
+  for (const t of [...subscribed].sort((a, b) => subscribers(a) - subscribers(b) || (a.topicId < b.topicId ? -1 : 1))) {
+    const flags = taken.get(t.topicId)!;
+    const eligible = sorted.filter((m) => m.topicIds.has(t.topicId));
+    for (let p = 0; p < t.numPartitions; p++) {
+      if (flags[p] === 1) continue;
+      let best = eligible[0]!;
+      for (const m of eligible) if (load.get(m.memberId)! < load.get(best.memberId)!) best = m;
+      give(best, t.topicId, p);
+    }
   }
   return out;
 };
