@@ -8,6 +8,8 @@
  *   npm run bench -- --smoke           a few seconds per benchmark (= STRAND_BENCH_SCALE=0.02)
  *   STRAND_BENCH_PEERS=0 npm run bench without the peers (Redis, NATS, kcat)
  *   STRAND_BENCH_OUT=<dir>             write the results there instead of bench/results/
+ *
+ * The cluster rows (bench/cluster.ts) start etcd (Debian etcd-server) and three brokers.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -67,6 +69,8 @@ for (const [file, spec] of suites) {
   const args = typeof spec === 'function' ? spec(rows) : spec;
   if (args !== null) rows.push(...runOne(file, args, true));
 }
+// Three brokers and etcd on this machine (needs etcd-server); a failure gets a row saying so.
+rows.push(...runOne('cluster.ts', ['replicated'], false));
 let setup: string | undefined;
 if (withPeers) {
   // Install the peers' servers (Debian packages) once, before any of them runs.
