@@ -78,6 +78,18 @@ suite('classic and consumer-protocol groups side by side', () => {
     expect((await listGroups(c)).map((g) => g.groupId)).not.toContain('bad');
   });
 
+  it('DeleteGroups removes an empty consumer group with its offsets, and refuses one with members', async () => {
+    await heartbeat(c, joinRequest('del', 'm', ['t']));
+    expect(await commit(c, 'del', 'm', 1, 't', 1, 9n)).toBe(E.NONE);
+    expect((await admin.delete(['del']))[0]!.errorCode).toBe(68); // NON_EMPTY_GROUP
+    expect((await heartbeat(c, { groupId: 'del', memberId: 'm', memberEpoch: -1 })).errorCode).toBe(E.NONE);
+    expect(await describe(c, 'del')).toMatchObject({ state: 'Empty', groupEpoch: 2, members: {} });
+    expect((await admin.delete(['del']))[0]!.errorCode).toBe(E.NONE);
+    expect((await listGroups(c)).map((g) => g.groupId)).not.toContain('del');
+    expect(await fetchOffset(c, 'del', null, -1, 't', 1)).toEqual({ errorCode: E.NONE, offset: -1n });
+    expect((await describe(c, 'del')).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+  });
+
   it('v0 members get a member id from the coordinator', async () => {
     const r = await heartbeat(c, joinRequest('v0', '', ['t']), 0);
     expect(r.errorCode).toBe(E.NONE);
