@@ -38,7 +38,8 @@ function files(dir: string, suffix: string): Map<string, Buffer> {
 
 /**
  * A leader log at epoch 3 then 5: plain appends, an idempotent producer (id 7), a transaction of
- * producer 9 committed and one of producer 11 left open, across several segments.
+ * producer 9 committed, one of producer 10 aborted and one of producer 11 left open, across
+ * several segments.
  */
 async function leaderLog(dir: string): Promise<Log> {
   const log = await openLog(dir, SMALL);
@@ -48,7 +49,10 @@ async function leaderLog(dir: string): Promise<Log> {
   log.assignLeaderEpoch(5);
   log.appendValidated(encodeBatch([{ value: 'txn-a' }], { producerId: 9, producerEpoch: 1, baseSequence: 0, attributes: TRANSACTIONAL_MASK, now: NOW }));
   log.appendControl(9, 1, true, 4, NOW);
-  for (let i = 0; i < 20; i++) await log.append([{ value: `late-${i}-${'y'.repeat(40)}`, timestamp: NOW + 100 + i }]);
+  for (let i = 0; i < 10; i++) await log.append([{ value: `late-${i}-${'y'.repeat(40)}`, timestamp: NOW + 100 + i }]);
+  log.appendValidated(encodeBatch([{ value: 'txn-b' }, { value: 'txn-c' }], { producerId: 10, producerEpoch: 2, baseSequence: 0, attributes: TRANSACTIONAL_MASK, now: NOW }));
+  log.appendControl(10, 2, false, 4, NOW);
+  for (let i = 10; i < 20; i++) await log.append([{ value: `late-${i}-${'y'.repeat(40)}`, timestamp: NOW + 100 + i }]);
   log.appendValidated(encodeBatch([{ value: 'open-txn' }], { producerId: 11, producerEpoch: 0, baseSequence: 0, attributes: TRANSACTIONAL_MASK, now: NOW }));
   log.appendValidated(encodeBatch([{ value: 'idem-6a' }, { value: 'idem-6b' }], { producerId: 7, producerEpoch: 0, baseSequence: 12, now: NOW }));
   return log;
@@ -135,7 +139,9 @@ describe('appendAsFollower', () => {
       expect(allBytes(follower).equals(expectedBytes)).toBe(true);
       expect(follower.leaderEpochEntries()).toEqual(leader.leaderEpochEntries());
       expect(follower.lastStableOffset).toBe(leader.lastStableOffset);
-      expect(follower.abortedTransactions(0, follower.endOffset)).toEqual([]);
+      const aborted = leader.abortedTransactions(0, leader.endOffset);
+      expect(aborted).toEqual([{ producerId: 10, firstOffset: 44, lastOffset: 46, lastStableOffset: 47 }]);
+      expect(follower.abortedTransactions(0, follower.endOffset)).toEqual(aborted);
       // Appends do not move the high watermark.
       expect(follower.highWatermark).toBe(0);
       await follower.close();
@@ -155,6 +161,8 @@ describe('appendAsFollower', () => {
     expect(leaderLogs.size).toBeGreaterThan(2);
     expect(files(dir, '.log')).toEqual(leaderLogs);
     expect(files(dir, '.index')).toEqual(files(leaderDir, '.index'));
+    expect(files(dir, '.txnindex')).toEqual(files(leaderDir, '.txnindex'));
+    expect(files(dir, '.txnindex').size).toBe(1);
     expect(readFileSync(join(dir, 'leader-epoch-checkpoint'), 'utf8')).toBe('0\n2\n3 0\n5 32\n');
   });
 
@@ -255,7 +263,7 @@ describe('appendAsFollower', () => {
     expect(follower.lastStableOffset).toBe(openTxnAt);
     follower.appendControl(11, 0, false, 4);
     expect(follower.lastStableOffset).toBe(follower.endOffset);
-    expect(follower.abortedTransactions(0, follower.endOffset)).toEqual([expect.objectContaining({ producerId: 11, firstOffset: openTxnAt })]);
+    expect(follower.abortedTransactions(0, follower.endOffset)).toEqual([expect.objectContaining({ producerId: 10, firstOffset: 44 }), expect.objectContaining({ producerId: 11, firstOffset: openTxnAt })]);
     await follower.close();
     await leader.close();
   });
