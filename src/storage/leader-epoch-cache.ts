@@ -22,6 +22,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidArgumentError } from '../errors.js';
 import { io } from '../io/index.js';
 import { logger } from '../logger.js';
 
@@ -135,7 +136,7 @@ export class LeaderEpochCache {
    */
   assign(epoch: number, startOffset: number): boolean {
     if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0x7fffffff || !Number.isSafeInteger(startOffset) || startOffset < 0) {
-      throw new RangeError(`${this.name}: invalid leader epoch entry (epoch ${epoch}, start offset ${startOffset})`);
+      throw new InvalidArgumentError(`${this.name}: invalid leader epoch entry (epoch ${epoch}, start offset ${startOffset})`);
     }
     const latest = this.entries[this.entries.length - 1];
     if (latest !== undefined && latest.epoch === epoch && startOffset >= latest.startOffset) return false;

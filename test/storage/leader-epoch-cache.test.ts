@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { logger } from '../../src/logger.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, parseEpochCheckpoint } from '../../src/storage/leader-epoch-cache.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -68,8 +69,8 @@ describe('LeaderEpochCache: assign (Kafka LeaderEpochFileCacheTest)', () => {
 
   it('refuses a negative epoch or offset', () => {
     const cache = cacheWith();
-    expect(() => cache.assign(-1, 0)).toThrow(RangeError);
-    expect(() => cache.assign(0, -1)).toThrow(RangeError);
+    expect(() => cache.assign(-1, 0)).toThrow(InvalidArgumentError);
+    expect(() => cache.assign(0, -1)).toThrow('TestTopic-5: invalid leader epoch entry (epoch 0, start offset -1)');
     expect(cache.size).toBe(0);
   });
 });
