@@ -34,7 +34,7 @@ export const epochRecord = (g: ConsumerGroup, now: number) => rec(encodeConsumer
 export const subscriptionMetadataRecord = (g: ConsumerGroup, now: number) =>
   rec(
     encodeConsumerKey(ConsumerKeyVersion.PartitionMetadata, g.groupId),
-    encodePartitionMetadataValue(g.groupEpoch, [...g.subscriptionMetadata].map(([topicId, t]) => ({ topicId, topicName: t.name, numPartitions: t.numPartitions }))),
+    encodePartitionMetadataValue([...g.subscriptionMetadata].map(([topicId, t]) => ({ topicId, topicName: t.name, numPartitions: t.numPartitions }))),
     now,
   );
 

@@ -5,7 +5,8 @@
  * followed by a flexible struct (compact strings and arrays, tagged fields).
  *
  *   key v3  ConsumerGroupMetadataKey                  group      → Epoch int32
- *   key v4  ConsumerGroupPartitionMetadataKey         group      → Epoch int32, Topics [TopicId uuid, TopicName, NumPartitions int32, PartitionRacks [Partition int32, Racks [string]]]
+ *   key v4  ConsumerGroupPartitionMetadataKey         group      → Topics [TopicId uuid, TopicName, NumPartitions int32, PartitionRacks [Partition int32, Racks [string]]]
+ *           (Kafka 3.7-4.0's value; the KIP-848 preview of 3.6 had a group Epoch before Topics, and 4.1 stops writing it)
  *   key v5  ConsumerGroupMemberMetadataKey            group, member → InstanceId?, RackId?, ClientId, ClientHost, SubscribedTopicNames [string], SubscribedTopicRegex?, RebalanceTimeoutMs int32, ServerAssignor?
  *   key v6  ConsumerGroupTargetAssignmentMetadataKey  group      → AssignmentEpoch int32
  *   key v7  ConsumerGroupTargetAssignmentMemberKey    group, member → TopicPartitions [TopicId uuid, Partitions [int32]]
@@ -147,9 +148,8 @@ export function decodeEpochValue(buf: Buffer): number {
   return done(r, 'consumer group epoch value', r.int32());
 }
 
-export function encodePartitionMetadataValue(epoch: number, topics: TopicMetadataValue[]): Buffer {
+export function encodePartitionMetadataValue(topics: TopicMetadataValue[]): Buffer {
   const w = value();
-  w.int32(epoch);
   w.uvarint(topics.length + 1);
   for (const t of topics) {
     w.uuid(t.topicId);
@@ -162,9 +162,8 @@ export function encodePartitionMetadataValue(epoch: number, topics: TopicMetadat
   return w.toBuffer();
 }
 
-export function decodePartitionMetadataValue(buf: Buffer): { epoch: number; topics: TopicMetadataValue[] } {
+export function decodePartitionMetadataValue(buf: Buffer): { topics: TopicMetadataValue[] } {
   const r = reader(buf, 'consumer group partition metadata');
-  const epoch = r.int32();
   const topics: TopicMetadataValue[] = [];
   const n = r.compactArrayLength();
   for (let i = 0; i < n && r.ok; i++) {
@@ -181,7 +180,7 @@ export function decodePartitionMetadataValue(buf: Buffer): { epoch: number; topi
     r.taggedFields();
     topics.push({ topicId, topicName, numPartitions });
   }
-  return done(r, 'consumer group partition metadata', { epoch, topics });
+  return done(r, 'consumer group partition metadata', { topics });
 }
 
 export function encodeMemberMetadataValue(v: MemberMetadataValue): Buffer {
