@@ -15,6 +15,10 @@ export interface TestPki {
   serverPem: string;
   serverKey: string;
   serverCert: string;
+  /** The server key encrypted with the password `key-pass` (PKCS#8), followed by its certificate. */
+  serverEncryptedPem: string;
+  /** The server key and certificate as PKCS12, password `store-pass`. */
+  serverP12: string;
   /** A second server key/cert (for reload) with subject CN=strand-2. */
   server2Pem: string;
   client: { key: string; cert: string; subject: string };
@@ -55,10 +59,15 @@ export function makePki(): TestPki {
   const p = (f: string) => join(dir, f);
   writeFileSync(p('server.pem'), readFileSync(p('server.key'), 'utf8') + readFileSync(p('server.crt'), 'utf8'));
   writeFileSync(p('server2.pem'), readFileSync(p('server2.key'), 'utf8') + readFileSync(p('server2.crt'), 'utf8'));
+  openssl(['pkcs8', '-topk8', '-in', 'server.key', '-out', 'server-enc.key', '-v2', 'aes-256-cbc', '-passout', 'pass:key-pass'], dir);
+  writeFileSync(p('server-enc.pem'), readFileSync(p('server-enc.key'), 'utf8') + readFileSync(p('server.crt'), 'utf8'));
+  openssl(['pkcs12', '-export', '-inkey', 'server.key', '-in', 'server.crt', '-out', 'server.p12', '-passout', 'pass:store-pass'], dir);
   return {
     dir,
     caCert: p('ca.crt'),
     serverPem: p('server.pem'),
+    serverEncryptedPem: p('server-enc.pem'),
+    serverP12: p('server.p12'),
     serverKey: p('server.key'),
     serverCert: p('server.crt'),
     server2Pem: p('server2.pem'),

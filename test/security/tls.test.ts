@@ -104,6 +104,23 @@ describe('client certificates (ssl.client.auth)', () => {
   });
 });
 
+describe('keystore forms', () => {
+  const served = async (config: Record<string, string>) => {
+    const broker = await startBroker({ config: { listeners: 'SSL://127.0.0.1:0', ...config } });
+    try {
+      return await probeTls(broker.port, { ca: readFileSync(pki.caCert) });
+    } finally {
+      await broker.stop();
+    }
+  };
+  it('PEM inline (ssl.keystore.key + certificate chain), an encrypted PEM key with ssl.key.password, and PKCS12', async () => {
+    expect(await served({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.key': readFileSync(pki.serverKey, 'utf8'), 'ssl.keystore.certificate.chain': readFileSync(pki.serverCert, 'utf8') })).toEqual({ answered: true, serverCn: 'strand' });
+    expect(await served({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.serverEncryptedPem, 'ssl.key.password': 'key-pass' })).toEqual({ answered: true, serverCn: 'strand' });
+    expect(await served({ 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': pki.serverP12, 'ssl.keystore.password': 'store-pass' })).toEqual({ answered: true, serverCn: 'strand' });
+    await expect(startBroker({ logLevel: 'silent', config: { listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.serverEncryptedPem, 'ssl.key.password': 'wrong' } })).rejects.toThrow('listener SSL: the TLS settings cannot be used');
+  });
+});
+
 describe('certificate reload', () => {
   it('new connections get the new certificate once the keystore file changes', async () => {
     const keystore = join(pki.dir, 'reload.pem');
