@@ -34,6 +34,7 @@ import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/i
 import { AppendWaiters } from './waiters.js';
 import type { Replication } from '../cluster/replication/types.js';
 import { ClusterLink, clusterEndpoints, clusterIdOf } from './cluster-link.js';
+import type { ClusterMember } from '../cluster/member.js';
 import { SingleNodeReplication } from './single-node-replication.js';
 
 export class Broker implements BrokerCore {
@@ -206,7 +207,14 @@ export class Broker implements BrokerCore {
     return this.endpoints;
   }
 
+  /** The cluster membership for the operator's requests (ElectLeaders, reassignments); null on a single broker. */
+  get clusterAdmin(): ClusterMember | null {
+    return this.cluster?.admin ?? null;
+  }
+
   private async doStop(): Promise<void> {
+    // Controlled shutdown first, while this broker still serves: clients move to the new leaders.
+    await this.cluster?.controlledShutdown();
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     for (const s of this.servers) s.close();
     for (const close of this.listenerClosers) close();

@@ -17,4 +17,12 @@ export const CLUSTER_CONFIG = {
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'whether a replica out of the ISR may become leader, losing data (topics: unclean.leader.election.enable)' },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', min: 1, doc: 'replication factor of __consumer_offsets in a cluster (capped at the live brokers when it is created)' },
   'transaction.state.log.replication.factor': { kind: 'int', default: '3', min: 1, doc: 'replication factor of __transaction_state in a cluster (capped at the live brokers when it is created)' },
+  'controlled.shutdown.enable': { kind: 'bool', default: 'true', doc: 'a graceful stop first moves leadership away and leaves the ISRs (controlled shutdown)' },
+  'controlled.shutdown.max.retries': { kind: 'int', default: '3', min: 0, doc: 'controlled shutdown waits at most this many rounds of controlled.shutdown.retry.backoff.ms for the controller, then stops anyway' },
+  'controlled.shutdown.retry.backoff.ms': { kind: 'long', default: '5000', min: 0, doc: 'length of one round of waiting in a controlled shutdown' },
+  'auto.leader.rebalance.enable': { kind: 'bool', default: 'true', doc: 'the controller gives leadership back to preferred replicas when a broker\'s imbalance exceeds leader.imbalance.per.broker.percentage' },
+  'leader.imbalance.check.interval.seconds': { kind: 'long', default: '300', min: 1, doc: 'how often the controller checks the leader imbalance' },
+  'leader.imbalance.per.broker.percentage': { kind: 'int', default: '10', min: 0, doc: 'share of a broker\'s preferred partitions led elsewhere (percent) that triggers a rebalance' },
+  'leader.replication.throttled.rate': { kind: 'long', default: '9223372036854775807', min: 0, doc: 'bytes/s a leader sends to replicas that are being added by a reassignment' },
+  'follower.replication.throttled.rate': { kind: 'long', default: '9223372036854775807', min: 0, doc: 'bytes/s a follower fetches for the partitions it is being added to by a reassignment' },
 } as const;

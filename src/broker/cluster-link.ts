@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { ClusterMember, parseClusterUrl, type PartitionStateListener, type TopicRecord } from '../cluster/index.js';
 import { ReplicaManager } from '../cluster/replication/manager.js';
+import { ByteRateThrottle } from '../cluster/throttle.js';
 import type { BrokerConfig, Listener } from './config.js';
 import type { TopicAuthority, TopicManager } from './topics.js';
 
@@ -33,6 +34,7 @@ export class ClusterLink implements TopicAuthority {
       open: (t, p) => this.topicsManager?.openReplica(t, p) ?? null,
       get: (t, p) => this.topicsManager?.log(t, p) ?? null,
       topicId: (t) => this.topicsManager?.get(t)?.topicId,
+      remove: (t, p) => this.topicsManager?.removeReplica(t, p),
       notify,
     }, {
       nodeId: config.nodeId,
@@ -44,6 +46,9 @@ export class ClusterLink implements TopicAuthority {
       backoffMs: config.int('replica.fetch.backoff.ms'),
       requestTimeoutMs: config.int('replica.socket.timeout.ms'),
       listenerName,
+      // A replica being added by a reassignment fetches at most follower.replication.throttled.rate.
+      throttle: new ByteRateThrottle(Number(config.raw('follower.replication.throttled.rate') ?? Number.MAX_SAFE_INTEGER)),
+      throttled: (t, p) => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(config.nodeId) ?? false),
     });
   }
 
@@ -75,6 +80,11 @@ export class ClusterLink implements TopicAuthority {
       listeners,
       sessionTimeoutMs: this.config.int('broker.session.timeout.ms'),
       uncleanLeaderElection: this.config.bool('unclean.leader.election.enable'),
+      rebalance: {
+        enabled: this.config.bool('auto.leader.rebalance.enable'),
+        intervalMs: this.config.int('leader.imbalance.check.interval.seconds') * 1000,
+        imbalancePercentage: this.config.int('leader.imbalance.per.broker.percentage'),
+      },
     }, listener);
     replication.attach(this.member);
     this.logger.info({ nodeId: this.config.nodeId, etcd: endpoints, brokers: this.member.liveBrokers().map((b) => b.nodeId) }, 'joined the cluster');
@@ -92,6 +102,38 @@ export class ClusterLink implements TopicAuthority {
     return this.member?.liveBrokers().length ?? 0;
   }
 
+  async addPartitions(name: string, total: number): Promise<void> {
+    await this.requireMember().addPartitions(name, total);
+  }
+
+  async setConfigs(name: string, configs: Record<string, string>): Promise<void> {
+    await this.requireMember().setTopicConfigs(name, configs);
+  }
+
+  /** The cluster membership, for the operator's requests (ElectLeaders, reassignments); null before joining. */
+  get admin(): ClusterMember | null {
+    return this.member;
+  }
+
+  /**
+   * Controlled shutdown before a graceful stop (controlled.shutdown.enable): waits up to
+   * controlled.shutdown.max.retries rounds of controlled.shutdown.retry.backoff.ms for the
+   * controller to move this broker's leaderships and ISR memberships away, then lets the stop go on.
+   */
+  async controlledShutdown(): Promise<void> {
+    if (this.member === null || !this.config.bool('controlled.shutdown.enable')) return;
+    const timeoutMs = Math.max(1, this.config.int('controlled.shutdown.max.retries')) * this.config.int('controlled.shutdown.retry.backoff.ms');
+    const started = Date.now();
+    try {
+      const done = await this.member.controlledShutdown(timeoutMs);
+      const remaining = this.member.shutdownRemaining().map((s) => `${s.topic}-${s.partition}`);
+      if (done) this.logger.info({ ms: Date.now() - started }, 'controlled shutdown: leadership moved away');
+      else this.logger.warn({ ms: Date.now() - started, remaining }, 'controlled shutdown did not complete in time; stopping anyway');
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'controlled shutdown failed; stopping anyway');
+    }
+  }
+
   /** Leave the cluster: stop fetching, then give up the session (etcd drops the registration at once). */
   async close(): Promise<void> {
     await this.replication.close();
@@ -105,5 +147,6 @@ export class ClusterLink implements TopicAuthority {
 }
 
 function clusterTopic(t: TopicRecord): { name: string; topicId: string; numPartitions: number; configs: Record<string, string> } {
-  return { name: t.name, topicId: t.topicId, numPartitions: t.numPartitions, configs: t.configs };
+  // Partitions added by CreatePartitions exist once the controller has assigned them.
+  return { name: t.name, topicId: t.topicId, numPartitions: t.assignment?.length ?? t.numPartitions, configs: t.configs };
 }

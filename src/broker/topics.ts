@@ -62,6 +62,10 @@ export interface TopicAuthority {
   delete(name: string): Promise<void>;
   /** Brokers registered now: the largest replication factor that can be met. */
   liveBrokers(): number;
+  /** CreatePartitions: resolves once the controller has assigned the new partitions and this broker knows them. */
+  addPartitions(name: string, total: number): Promise<void>;
+  /** The topic's whole set of config overrides; resolves once this broker has applied them. */
+  setConfigs(name: string, configs: Record<string, string>): Promise<void>;
 }
 
 /** A topic as the cluster's metadata store holds it. */
@@ -81,8 +85,9 @@ export interface TopicManagerOptions {
 
 /** What the admin handlers need beyond `Topics`. */
 export interface AdminTopics extends Topics {
-  addPartitions(name: string, total: number, options?: { validateOnly?: boolean }): TopicDescription;
-  alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options?: AlterConfigsOptions): TopicDescription;
+  /** A promise in a cluster, where the change goes through the cluster's metadata store. */
+  addPartitions(name: string, total: number, options?: { validateOnly?: boolean }): TopicDescription | Promise<TopicDescription>;
+  alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options?: AlterConfigsOptions): TopicDescription | Promise<TopicDescription>;
   /** The storage settings in force for a topic's logs. */
   logConfig(name: string): Partial<LogConfig>;
   /** Delete the topic; with `topicId`, only if the topic under `name` still has that id. */
@@ -225,6 +230,14 @@ export class TopicManager implements AdminTopics {
     if (changed) this.persist();
   }
 
+  /** A cluster member's replica reassigned to other brokers: its directory is renamed away and deleted, as a deleted topic's. */
+  removeReplica(topic: string, partition: number): void {
+    if (this.store.partitionSync(topic, partition) === null) return;
+    this.store.deletePartition(topic, partition)
+      .then(() => this.logger.info({ topic, partition }, `replica ${topic}-${partition} reassigned away: its log was deleted`))
+      .catch((err: Error) => this.logger.error({ topic, partition, err: err.message }, `could not delete the log of ${topic}-${partition}`));
+  }
+
   /** A cluster member's replica of `topic`-`partition`: its log, created empty when new. Null when the topic is not known here. */
   openReplica(topic: string, partition: number): Log | null {
     const entry = this.byName.get(topic);
@@ -237,7 +250,12 @@ export class TopicManager implements AdminTopics {
       // Callers that cannot wait (auto-creation, the coordinators' topics) start the creation
       // and are answered as Kafka answers while a topic is being created.
       if (!options.validateOnly && !this.byName.has(name)) {
-        const rf = Math.min(this.config.int('default.replication.factor'), this.authority.liveBrokers());
+        // Kafka: the coordinators' topics get their own replication factor (capped here at the
+        // live brokers, where Kafka would wait for enough of them).
+        const wanted = name === '__consumer_offsets' ? this.config.int('offsets.topic.replication.factor')
+          : name === '__transaction_state' ? this.config.int('transaction.state.log.replication.factor')
+            : this.config.int('default.replication.factor');
+        const rf = Math.min(wanted, this.authority.liveBrokers());
         void this.createReplicated(name, partitions, Math.max(1, rf), configs, options).catch((err: Error) => this.logger.warn({ topic: name, err: err.message }, 'could not create the topic in the cluster'));
       }
       throw topicError(`topic ${name} is being created in the cluster`, KafkaErrorCode.LEADER_NOT_AVAILABLE, 'ERR_STRAND_LEADER_NOT_AVAILABLE');
@@ -314,9 +332,8 @@ export class TopicManager implements AdminTopics {
     await Promise.all(renamed);
   }
 
-  addPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): TopicDescription {
+  addPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): TopicDescription | Promise<TopicDescription> {
     this.checkOpen();
-    this.refuseInCluster('adding partitions');
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
     const current = entry.record.partitions;
@@ -329,15 +346,15 @@ export class TopicManager implements AdminTopics {
     const record = clone(TopicRecordSchema, entry.record);
     record.partitions = total;
     if (options.validateOnly) return describe(record);
+    if (this.authority !== null) return this.authority.addPartitions(name, total).then(() => this.get(name) ?? describe(record));
     this.openLogs(record, current, this.logConfig(name));
     this.replace(entry, record);
     this.logger.info({ topic: name, from: current, to: total }, 'partitions added');
     return this.get(name)!;
   }
 
-  alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options: AlterConfigsOptions = {}): TopicDescription {
+  alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options: AlterConfigsOptions = {}): TopicDescription | Promise<TopicDescription> {
     this.checkOpen();
-    this.refuseInCluster('changing topic configs');
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
     const next = new Map(options.replace ? [] : Object.entries(entry.record.configs));
@@ -351,6 +368,8 @@ export class TopicManager implements AdminTopics {
     const record = clone(TopicRecordSchema, entry.record);
     record.configs = Object.fromEntries([...next].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (options.validateOnly) return describe(record);
+    // In a cluster the topic record in etcd changes; every broker applies it in applyClusterTopics.
+    if (this.authority !== null) return this.authority.setConfigs(name, record.configs).then(() => this.get(name) ?? describe(record));
     this.replace(entry, record);
     for (let p = 0; p < record.partitions; p++) this.store.partitionSync(name, p)?.reconfigure(logConfig);
     this.logger.info({ topic: name, configs: record.configs }, 'topic configs changed');
@@ -379,10 +398,6 @@ export class TopicManager implements AdminTopics {
     void Promise.all(renamed).catch((err: Error) => this.logger.error({ topic: name, err: err.message }, 'could not remove the partition directories of a deleted topic'));
   }
 
-  private refuseInCluster(what: string): void {
-    if (this.authority === null) return;
-    throw topicError(`${what} is not supported in a cluster yet`, KafkaErrorCode.INVALID_REQUEST, 'ERR_STRAND_UNSUPPORTED_IN_CLUSTER');
-  }
 
   private reconcile(): void {
     for (const { record, description } of this.byName.values()) {

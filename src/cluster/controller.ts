@@ -5,7 +5,7 @@
  * from etcd and writes each decision as a compare-and-swap fenced by the term, so a decision
  * made on a stale read is refused and the run is repeated, and a superseded term writes nothing.
  */
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, Watcher } from 'etcd3';
 import { KafkaErrorCode } from '../errors.js';
 import { logger } from '../logger.js';
 import { assignReplicas, topicStartIndex } from './assignment.js';
@@ -13,8 +13,10 @@ import { keyOf, readPrefix } from './etcd-client.js';
 import type { ControllerTerm, TermOp } from './election.js';
 import { NotControllerError } from './errors.js';
 import type { ClusterKeys } from './keys.js';
+import { controlledShutdownChange, imbalancedPartitions, preferredElection } from './leader-election.js';
 import { initialPartitionState, reconcilePartition } from './partition-change.js';
-import { decodeBroker, decodePartition, decodeTopic, encodePartition, encodeTopic } from './records.js';
+import { reassignmentStep } from './reassignment.js';
+import { decodeBroker, decodePartition, decodeReassignment, decodeTopic, encodePartition, encodeTopic, type ReassignmentRecord } from './records.js';
 import type { BrokerRegistration, PartitionState, TopicRecord } from './types.js';
 
 /** etcd refuses transactions of more than 128 operations by default (--max-txn-ops). */
@@ -25,6 +27,16 @@ interface Snapshot {
   brokers: BrokerRegistration[];
   topics: { value: TopicRecord; modRevision: number }[];
   partitions: { value: PartitionState; modRevision: number; key: string }[];
+  /** Brokers in controlled shutdown. */
+  shutting: Set<number>;
+  reassignments: Map<string, { value: ReassignmentRecord; modRevision: number; key: string }>;
+}
+
+/** Automatic preferred-leader rebalancing (Kafka's auto.leader.rebalance.enable and its two settings). */
+export interface RebalanceOptions {
+  enabled: boolean;
+  intervalMs: number;
+  imbalancePercentage: number;
 }
 
 export class ActiveController {
@@ -32,6 +44,11 @@ export class ActiveController {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
+  private watcher: Watcher | null = null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  private rebalanceDue = false;
+  /** Reassignments or controlled shutdowns were pending at the last run: partition changes (ISR growth) matter then. */
+  private pending = false;
 
   constructor(
     private readonly client: Etcd3,
@@ -40,7 +57,29 @@ export class ActiveController {
     private readonly uncleanDefault: boolean,
     /** Called once when the term turns out to be superseded. */
     private readonly onDeposed: (err: NotControllerError) => void,
-  ) {}
+    private readonly rebalance: RebalanceOptions = { enabled: false, intervalMs: 300_000, imbalancePercentage: 10 },
+  ) {
+    // Requests under admin/ (controlled shutdowns, reassignments) are not in the brokers' cache:
+    // the controller watches them itself.
+    void this.client.watch().prefix(this.keys.admin).create().then((w) => {
+      if (this.stopped) return void w.cancel().catch(() => undefined);
+      this.watcher = w;
+      w.on('data', () => this.schedule());
+      w.on('error', (err) => logger.warn({ err: err.message }, 'cluster: controller watch of admin requests failed'));
+    }).catch((err: Error) => logger.warn({ err: err.message }, 'cluster: controller cannot watch admin requests'));
+    if (this.rebalance.enabled) {
+      this.rebalanceTimer = setInterval(() => {
+        this.rebalanceDue = true;
+        this.schedule();
+      }, this.rebalance.intervalMs);
+      this.rebalanceTimer.unref();
+    }
+  }
+
+  /** Whether a partition change may be one this controller waits for (a reassigned replica joining the ISR). */
+  get waitsForPartitions(): boolean {
+    return this.pending;
+  }
 
   /** Asks for a run; runs requested while one is in progress coalesce into one more. */
   schedule(): void {
@@ -56,6 +95,9 @@ export class ActiveController {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    void this.watcher?.cancel().catch(() => undefined);
+    this.watcher = null;
   }
 
   private async run(): Promise<void> {
@@ -92,22 +134,52 @@ export class ActiveController {
       if (t.value.assignment === null && !t.value.error) clean = (await this.assign(t.value, t.modRevision, snap.brokers, existing)) && clean;
     }
     const topics = new Map(snap.topics.map((t) => [t.value.name, t.value]));
+    for (const t of snap.topics) {
+      const a = t.value.assignment;
+      if (a !== null && a.length < t.value.numPartitions) clean = (await this.extend(t.value, t.modRevision, snap.brokers, existing)) && clean;
+    }
+    const eligible = (b: number): boolean => live.has(b) && !snap.shutting.has(b);
+    const rebalance = this.rebalanceDue;
+    this.rebalanceDue = false;
+    const toRebalance = rebalance ? new Set(imbalancedPartitions(snap.partitions.map((p) => p.value), eligible, this.rebalance.imbalancePercentage).map((s) => `${s.topic}/${s.partition}`)) : new Set<string>();
     for (const p of snap.partitions) {
       const unclean = (topics.get(p.value.topic)?.configs['unclean.leader.election.enable'] ?? String(this.uncleanDefault)) === 'true';
-      const next = reconcilePartition(p.value, live, unclean, this.term.epoch);
+      let next = reconcilePartition(p.value, live, unclean, this.term.epoch);
+      if (snap.shutting.size > 0) next = controlledShutdownChange(next ?? p.value, live, snap.shutting, this.term.epoch) ?? next;
+      const ops: TermOp[] = [];
+      const r = snap.reassignments.get(this.keys.reassignment(p.value.topic, p.value.partition));
+      if (r !== undefined) {
+        const step = reassignmentStep(next ?? p.value, r.value, eligible, this.term.epoch);
+        if (step.kind !== 'wait') next = step.state;
+        if (step.kind === 'complete') ops.push({ key: r.key, expectModRevision: r.modRevision });
+        if (step.kind !== 'wait') logger.info({ topic: p.value.topic, partition: p.value.partition, step: step.kind, replicas: step.state.replicas, leader: step.state.leader }, 'cluster: reassignment step');
+      }
+      if (next === null && toRebalance.has(`${p.value.topic}/${p.value.partition}`)) {
+        const elected = preferredElection(p.value, eligible, this.term.epoch);
+        if ('state' in elected) next = elected.state;
+      }
       if (!next) continue;
-      const res = await this.term.commit([{ key: p.key, expectModRevision: p.modRevision, value: encodePartition(next) }], `the state change of ${p.value.topic}-${p.value.partition}`);
+      ops.push({ key: p.key, expectModRevision: p.modRevision, value: encodePartition(next) });
+      const res = await this.term.commit(ops, `the state change of ${p.value.topic}-${p.value.partition}`);
       if (!res.ok) clean = false;
       else if (next.leader !== p.value.leader) logger.info({ topic: next.topic, partition: next.partition, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr }, 'cluster: partition leader changed');
     }
+    // Reassignments of partitions that no longer exist are dropped.
+    const existingKeys = new Set(snap.partitions.map((p) => this.keys.reassignment(p.value.topic, p.value.partition)));
+    for (const r of snap.reassignments.values()) {
+      if (!existingKeys.has(r.key)) await this.term.commit([{ key: r.key, expectModRevision: r.modRevision }], `the end of a reassignment of a deleted partition (${r.key})`);
+    }
+    this.pending = snap.reassignments.size > 0 || snap.shutting.size > 0;
     return clean;
   }
 
   private async snapshot(): Promise<Snapshot> {
     const { kvs } = await readPrefix(this.client, this.keys.prefix);
-    const snap: Snapshot = { brokers: [], topics: [], partitions: [] };
+    const snap: Snapshot = { brokers: [], topics: [], partitions: [], shutting: new Set(), reassignments: new Map() };
     for (const kv of kvs) {
       const parsed = this.keys.parse(keyOf(kv));
+      if (parsed?.kind === 'shutdown') snap.shutting.add(parsed.nodeId);
+      else if (parsed?.kind === 'reassignment') snap.reassignments.set(keyOf(kv), { value: decodeReassignment(kv), modRevision: Number(kv.mod_revision), key: keyOf(kv) });
       if (parsed?.kind === 'broker') snap.brokers.push(decodeBroker(kv));
       else if (parsed?.kind === 'topic') snap.topics.push({ value: decodeTopic(kv), modRevision: Number(kv.mod_revision) });
       else if (parsed?.kind === 'partition') snap.partitions.push({ value: decodePartition(kv), modRevision: Number(kv.mod_revision), key: keyOf(kv) });
@@ -144,6 +216,36 @@ export class ActiveController {
       if (last) return true;
       modRevision = res.revision;
     }
+    return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, assignment }) }], what)).ok;
+  }
+
+  /**
+   * CreatePartitions: a topic whose partition count was raised gets its new partitions assigned as
+   * a new topic's would be (Kafka assigns added partitions with the same algorithm, starting where
+   * the existing ones leave off), written with the topic record's new assignment.
+   */
+  private async extend(topic: TopicRecord, modRevision: number, brokers: BrokerRegistration[], existing: Map<string, PartitionState>): Promise<boolean> {
+    const current = topic.assignment!;
+    const rf = current[0]?.length ?? topic.replicationFactor;
+    if (rf > brokers.length) return true; // waits for brokers; the request's caller times out
+    const all = assignReplicas(topic.numPartitions, rf, brokers, topicStartIndex(topic.name, brokers.length));
+    const assignment = [...current, ...all.slice(current.length).map((replicas, i) => existing.get(this.keys.partition(topic.name, current.length + i))?.replicas ?? replicas)];
+    const ops: TermOp[] = [];
+    for (let p = current.length; p < topic.numPartitions; p++) {
+      const key = this.keys.partition(topic.name, p);
+      if (!existing.has(key)) ops.push({ key, expectModRevision: 0, value: encodePartition(initialPartitionState(topic.name, p, assignment[p]!, this.term.epoch)) });
+    }
+    const what = `the new partitions of topic ${topic.name}`;
+    // Chunks as in assign(): partitions written by an interrupted run keep their replicas.
+    for (let i = 0; i < ops.length; i += MAX_PARTITIONS_PER_TXN) {
+      const chunk = ops.slice(i, i + MAX_PARTITIONS_PER_TXN);
+      const last = i + MAX_PARTITIONS_PER_TXN >= ops.length;
+      chunk.push({ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic(last ? { ...topic, assignment } : topic) });
+      const res = await this.term.commit(chunk, what);
+      if (!res.ok) return false;
+      modRevision = res.revision;
+    }
+    if (ops.length > 0) return true;
     return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, assignment }) }], what)).ok;
   }
 }

@@ -34,7 +34,10 @@ export async function alterPartition(client: Etcd3, keys: ClusterKeys, req: IsrC
   if (!newIsr.includes(state.leader)) throw new InvalidIsrRequestError(topic, partition, `the new ISR [${newIsr.join(', ')}] does not contain the leader ${state.leader}`);
   const registrations = new Map<number, IKeyValue>();
   for (const b of (await readPrefix(client, keys.brokers)).kvs) registrations.set(decodeBroker(b).nodeId, b);
-  const ineligible = newIsr.filter((b) => !state.replicas.includes(b) || !registrations.has(b));
+  // A broker in controlled shutdown may not join an ISR (KRaft: INELIGIBLE_REPLICA), so the
+  // controller's moving it out is not undone by its leader.
+  const shutting = new Set((await readPrefix(client, keys.shutdowns)).kvs.map((kv) => keys.parse(keyOf(kv))).flatMap((k) => (k?.kind === 'shutdown' ? [k.nodeId] : [])));
+  const ineligible = newIsr.filter((b) => !state.replicas.includes(b) || !registrations.has(b) || (shutting.has(b) && !state.isr.includes(b)));
   if (ineligible.length > 0) throw new IneligibleReplicaError(topic, partition, ineligible);
 
   const next: PartitionState = { ...state, isr: newIsr, partitionEpoch: state.partitionEpoch + 1 };

@@ -67,3 +67,24 @@ export function encodePartition(s: PartitionState): string {
 export function encodeTopic(t: TopicRecord): string {
   return JSON.stringify(t);
 }
+
+/** `admin/reassignments/<topic>/<p>`: a reassignment in progress (KIP-455). */
+export interface ReassignmentRecord {
+  /** The replicas the partition is to end with, in the order asked for (the first is the preferred leader). */
+  target: number[];
+  /** The replicas when the reassignment started: what a cancellation goes back to. */
+  original: number[];
+  /** Set by a cancellation: the controller reverts to `original` at once, without waiting for the ISR. */
+  cancel?: boolean;
+}
+
+export function decodeReassignment(kv: IKeyValue): ReassignmentRecord {
+  const v = parse(kv);
+  if (!isIntArray(v.target)) bad(kv, 'target');
+  if (!isIntArray(v.original)) bad(kv, 'original');
+  return { target: v.target, original: v.original, ...(v.cancel === true ? { cancel: true } : {}) };
+}
+
+export function encodeReassignment(r: ReassignmentRecord): string {
+  return JSON.stringify({ target: r.target, original: r.original, ...(r.cancel ? { cancel: true } : {}) });
+}

@@ -7,6 +7,9 @@
 import { ApiKey } from '../../protocol/messages/index.js';
 import type { Handler } from '../context.js';
 import { handleAlterConfigs } from './admin/alter-configs.js';
+import { handleAlterPartitionReassignments } from './admin/alter-partition-reassignments.js';
+import { handleElectLeaders } from './admin/elect-leaders.js';
+import { handleListPartitionReassignments } from './admin/list-partition-reassignments.js';
 import { handleCreatePartitions } from './admin/create-partitions.js';
 import { handleCreateTopics } from './admin/create-topics.js';
 import { handleDeleteRecords } from './admin/delete-records.js';
@@ -28,4 +31,7 @@ export const ADMIN_HANDLERS: Readonly<Record<number, Handler>> = Object.freeze({
   [ApiKey.CreatePartitions]: handleCreatePartitions,
   [ApiKey.IncrementalAlterConfigs]: handleIncrementalAlterConfigs,
   [ApiKey.DescribeCluster]: handleDescribeCluster,
+  [ApiKey.ElectLeaders]: handleElectLeaders,
+  [ApiKey.AlterPartitionReassignments]: handleAlterPartitionReassignments,
+  [ApiKey.ListPartitionReassignments]: handleListPartitionReassignments,
 });

@@ -19,6 +19,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { FetchApi, ListOffsetsApi, OffsetForLeaderEpochApi } from '../../protocol/messages/index.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
 import type { Log } from '../../storage/log.js';
+import type { ByteRateThrottle } from '../throttle.js';
 
 export interface FetcherOptions {
   nodeId: number;
@@ -34,6 +35,9 @@ export interface FetcherOptions {
   backoffMs: number;
   /** `replica.socket.timeout.ms`-like: a request unanswered this long (beyond its wait) fails. */
   requestTimeoutMs: number;
+  /** follower.replication.throttled.rate, applied to partitions `throttled` says are being reassigned here. */
+  throttle?: ByteRateThrottle;
+  throttled?: (topic: string, partition: number) => boolean;
 }
 
 export interface FetchedPartition {
@@ -201,7 +205,9 @@ export class ReplicaFetcher {
       topicId: ps[0]!.topicId() ?? ZERO_UUID,
       partitions: ps.map((p) => {
         sentAt.set(p, p.log.endOffset);
-        return { partition: p.partition, currentLeaderEpoch: p.leaderEpoch, fetchOffset: BigInt(p.log.endOffset), lastFetchedEpoch: p.log.latestEpoch, logStartOffset: BigInt(p.log.startOffset), partitionMaxBytes: this.options.partitionMaxBytes };
+        const throttled = this.options.throttle !== undefined && this.options.throttled?.(p.topic, p.partition) === true;
+        const partitionMaxBytes = throttled ? this.options.throttle!.fetchBytes(this.options.partitionMaxBytes) : this.options.partitionMaxBytes;
+        return { partition: p.partition, currentLeaderEpoch: p.leaderEpoch, fetchOffset: BigInt(p.log.endOffset), lastFetchedEpoch: p.log.latestEpoch, logStartOffset: BigInt(p.log.startOffset), partitionMaxBytes };
       }),
     }));
     const res = await conn.send(FetchApi, {
@@ -240,6 +246,10 @@ export class ReplicaFetcher {
             log.appendAsFollower(end === records.length ? records : records.subarray(0, end));
             log.durable().catch((err: Error) => logger.error({ topic: p.topic, partition: p.partition, err: err.message }, 'replication: flush failed'));
             this.onAppended(p.topic, p.partition);
+            if (this.options.throttle !== undefined && this.options.throttled?.(p.topic, p.partition) === true) {
+              const wait = this.options.throttle.take(end);
+              if (wait > 0) p.delayedUntil = Date.now() + wait;
+            }
           }
         }
         if (leaderStartOffset > log.startOffset) log.advanceStartOffset(Math.min(leaderStartOffset, log.endOffset));

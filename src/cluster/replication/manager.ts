@@ -83,6 +83,8 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     const replica = this.replicas.get(key(topic, partition));
     replica?.close();
     this.replicas.delete(key(topic, partition));
+    // Reassigned away (the topic is still known here): the log goes, as Kafka's StopReplica with delete.
+    if (replica !== undefined && this.logs.topicId(topic) !== undefined) this.logs.remove?.(topic, partition);
   }
 
   brokersChanged(brokers: readonly BrokerRegistration[]): void {

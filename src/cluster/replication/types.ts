@@ -16,6 +16,8 @@ export interface ReplicaLogs {
   topicId(topic: string): string | undefined;
   /** Wake fetches (consumers and followers) waiting on this partition. */
   notify(topic: string, partition: number): void;
+  /** Delete the local log of a replica this broker no longer holds (reassigned away) while the topic lives on. */
+  remove?(topic: string, partition: number): void;
 }
 
 /** How one partition is led, as Metadata and the KIP-951 `current_leader` fields tell clients. */

@@ -34,7 +34,7 @@ export const handleAlterConfigs: Handler<AlterConfigsRequest, AlterConfigsRespon
         if (c.value === null) return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Null value not supported for topic config ${c.name}`) };
         changes.set(c.name, c.value);
       }
-      adminTopics(ctx).alterConfigs(r.resourceName, changes, { replace: true, validateOnly: req.validateOnly });
+      await adminTopics(ctx).alterConfigs(r.resourceName, changes, { replace: true, validateOnly: req.validateOnly });
       return { ...base, ...NO_ERROR };
     } catch (err) {
       return { ...base, ...errorOf(err, ctx, `alter configs of ${r.resourceName}`) };

@@ -7,10 +7,10 @@ import type { CreatePartitionsRequest, CreatePartitionsResponse, CreatePartition
 import type { Handler } from '../../context.js';
 import { adminTopics, duplicates, errorOf, itemError, NO_ERROR } from './common.js';
 
-export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = (req, ctx) => {
+export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = async (req, ctx) => {
   const dup = duplicates(req.topics.map((t) => t.name));
   const nodeId = ctx.broker.nodeId;
-  const results = req.topics.map((t): CreatePartitionsResponseCreatePartitionsTopicResult => {
+  const results = await Promise.all(req.topics.map(async (t): Promise<CreatePartitionsResponseCreatePartitionsTopicResult> => {
     if (dup.has(t.name)) return { name: t.name, ...itemError(ErrorCode.INVALID_REQUEST, `Duplicate topic in request: ${t.name}`) };
     try {
       const topics = adminTopics(ctx);
@@ -26,11 +26,11 @@ export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePart
           return { name: t.name, ...itemError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `assignment [${bad.brokerIds.join(', ')}] is not possible: this single-node cluster has only broker ${nodeId}, so every partition must be assigned to [${nodeId}]`) };
         }
       }
-      topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly });
+      await topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly });
       return { name: t.name, ...NO_ERROR };
     } catch (err) {
       return { name: t.name, ...errorOf(err, ctx, `create partitions of ${t.name}`) };
     }
-  });
+  }));
   return { throttleTimeMs: 0, results };
 };

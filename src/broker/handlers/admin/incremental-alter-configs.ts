@@ -62,7 +62,7 @@ export const handleIncrementalAlterConfigs: Handler<IncrementalAlterConfigsReque
             return { ...base, ...itemError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${c.configOperation} for ${c.name}: expected 0 (set), 1 (delete), 2 (append) or 3 (subtract)`) };
         }
       }
-      topics.alterConfigs(r.resourceName, changes, { validateOnly: req.validateOnly });
+      await topics.alterConfigs(r.resourceName, changes, { validateOnly: req.validateOnly });
       return { ...base, ...NO_ERROR };
     } catch (err) {
       return { ...base, ...errorOf(err, ctx, `incremental alter configs of ${r.resourceName}`) };
