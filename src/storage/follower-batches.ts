@@ -6,7 +6,7 @@
  * and the bytes must stay the leader's, byte for byte. Per-batch work only.
  */
 import { CorruptBatchError, KafkaErrorCode, StrandError } from '../errors.js';
-import { BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, readInt64 } from '../format/batch-header.js';
+import { BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readInt64 } from '../format/batch-header.js';
 import { batchSizeAt, checkBatch } from '../format/record-batch.js';
 
 /**
@@ -27,8 +27,6 @@ export class UnexpectedAppendOffsetError extends StrandError {
 export interface FollowerBatches {
   firstOffset: number;
   lastOffset: number;
-  maxTimestamp: number;
-  offsetOfMaxTimestamp: number;
 }
 
 /**
@@ -39,8 +37,6 @@ export interface FollowerBatches {
 export function checkFollowerBatches(bytes: Buffer, where: string, endOffset: number): FollowerBatches {
   let previousLast = -1;
   let firstOffset = -1;
-  let maxTimestamp = -1;
-  let offsetOfMaxTimestamp = -1;
   let n = 0;
   for (let pos = 0; pos < bytes.length; n++) {
     const size = batchSizeAt(bytes, pos, bytes.length);
@@ -57,15 +53,10 @@ export function checkFollowerBatches(bytes: Buffer, where: string, endOffset: nu
     } else if (base <= previousLast) {
       throw new UnexpectedAppendOffsetError(`${where}: out of order offsets in a follower append: batch ${n} at byte ${pos} starts at ${base}, after a batch ending at ${previousLast}`, firstOffset, lastOffsetOf(bytes));
     }
-    const ts = readInt64(bytes, pos + MAX_TIMESTAMP);
-    if (ts > maxTimestamp) {
-      maxTimestamp = ts;
-      offsetOfMaxTimestamp = last;
-    }
     previousLast = last;
     pos += size;
   }
-  return { firstOffset, lastOffset: previousLast, maxTimestamp, offsetOfMaxTimestamp };
+  return { firstOffset, lastOffset: previousLast };
 }
 
 /** Last offset of the last well-framed batch of `bytes` (for error reports only). */
