@@ -97,9 +97,9 @@ export function checkDynamicConfigs(config: BrokerConfig, props: ReadonlyMap<str
   for (const [k, v] of props) checkType(k, v);
   const perBrokerOnly = keys.filter((k) => LISTENER_KEYS.has(k) || isListenerPrefixed(k));
   if (!perBroker && perBrokerOnly.length > 0) throw new DynamicConfigError(`Cannot update these configs at default cluster level, broker id must be specified: ${scalaSet(perBrokerOnly)}`);
-  // Fail closed: strand binds its listeners once and has no TLS or SASL, so it cannot honour these.
+  // Fail closed: strand sets up its listeners, TLS and SASL once, at start, so it cannot honour these.
   const unsupported = keys.filter((k) => LISTENER_KEYS.has(k) || isListenerPrefixed(k) || isSecurity(k));
-  if (unsupported.length > 0) throw new DynamicConfigError(`strand cannot change listener or security settings at runtime (it has no TLS or SASL, and binds its listeners at start): ${unsupported.join(', ')}`, KafkaErrorCode.INVALID_CONFIG);
+  if (unsupported.length > 0) throw new DynamicConfigError(`strand cannot change listener or security settings at runtime (listeners, TLS and SASL are set up at start; changed certificate files are reloaded without a config change): ${unsupported.join(', ')}`, KafkaErrorCode.INVALID_CONFIG);
   const unknown = keys.filter((k) => !isDynamicBrokerConfig(k));
   // Kafka stores unknown keys without using them; strand refuses them so a typo is not silently kept.
   if (unknown.length > 0) throw new DynamicConfigError(`Unknown broker configs: ${unknown.join(', ')}; strand changes at runtime: ${[...DYNAMIC_LOG_KEYS, ...DYNAMIC_STRAND_KEYS, ...ACCEPTED_ONLY.keys()].sort().join(', ')}`, KafkaErrorCode.INVALID_CONFIG);

@@ -75,6 +75,7 @@ suite('classic and consumer-protocol groups side by side', () => {
     expect(await bad({ groupId: 'bad', memberId: '', memberEpoch: 4 })).toEqual([E.INVALID_REQUEST, "MemberId can't be empty."]);
     expect(await bad({ groupId: 'bad', memberId: 'm', memberEpoch: -2 })).toEqual([E.INVALID_REQUEST, "InstanceId can't be null."]);
     expect(await bad({ groupId: '', memberId: 'm', memberEpoch: 0 })).toEqual([E.INVALID_REQUEST, "GroupId can't be empty."]);
+    expect(await bad(joinRequest('bad', '', ['t']))).toEqual([E.INVALID_REQUEST, "MemberId can't be empty."]);
     expect((await listGroups(c)).map((g) => g.groupId)).not.toContain('bad');
   });
 

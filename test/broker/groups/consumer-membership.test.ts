@@ -45,6 +45,8 @@ suite('consumer-protocol membership', () => {
     const dup = await heartbeat(c, joinRequest('st', 'other', ['x'], { instanceId: 'i1' }));
     expect([dup.errorCode, dup.errorMessage]).toEqual([E.UNRELEASED_INSTANCE_ID, 'Static member other with instance id i1 cannot join the group because the instance id is owned by s1 member.']);
     expect((await heartbeat(c, { groupId: 'st', memberId: 'other', memberEpoch: 1, instanceId: 'i1' })).errorCode).toBe(E.FENCED_INSTANCE_ID);
+    // Joining again under its own id while it holds the instance is refused too, as in Kafka.
+    expect((await heartbeat(c, joinRequest('st', 's1', ['x'], { instanceId: 'i1' }))).errorCode).toBe(E.UNRELEASED_INSTANCE_ID);
 
     const left = await heartbeat(c, { groupId: 'st', memberId: 's1', memberEpoch: -2, instanceId: 'i1' });
     expect([left.errorCode, left.memberEpoch]).toEqual([E.NONE, -2]);

@@ -48,6 +48,8 @@ export interface HeartbeatInput {
   topicPartitions: Array<{ topicId: string; partitions: number[] }> | null;
   clientId: string;
   clientHost: string;
+  /** The request version: from v1 (KIP-1082) the member picks its own id. */
+  apiVersion: number;
 }
 
 export interface HeartbeatOutput {
@@ -100,6 +102,7 @@ export class ConsumerGroups {
     if (req.groupId.trim() === '') throw invalid("GroupId can't be empty.");
     if (req.instanceId !== null && req.instanceId.trim() === '') throw invalid("InstanceId can't be empty.");
     if (req.rackId !== null && req.rackId.trim() === '') throw invalid("RackId can't be empty.");
+    if (req.apiVersion >= 1 && req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
     if (req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
       if (req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
     } else if (req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
@@ -119,6 +122,7 @@ export class ConsumerGroups {
   private join(req: HeartbeatInput, records: RecordInput[]): HeartbeatOutput {
     const now = Date.now();
     const group = this.getOrMaybeCreate(req.groupId, req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH, records, now);
+    // v0 members are given an id by the coordinator.
     const memberId = req.memberId === '' ? randomUUID() : req.memberId;
     const owned = req.topicPartitions === null ? null : fromTopicPartitions(req.topicPartitions);
     const member = req.instanceId === null ? this.dynamicMember(group, memberId, req.memberEpoch, owned) : this.staticMember(group, memberId, req.instanceId, req.memberEpoch, owned, records, now);
@@ -214,7 +218,6 @@ export class ConsumerGroups {
         this.throwIfFull(group);
         return new ConsumerMember(memberId);
       }
-      if (existing.memberId === memberId) return existing;
       if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
         throw new Refusal(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} cannot join the group because the instance id is owned by ${existing.memberId} member.`);
       }

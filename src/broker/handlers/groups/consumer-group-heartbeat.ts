@@ -104,6 +104,7 @@ export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest
     topicPartitions: req.topicPartitions?.map((tp) => ({ topicId: tp.topicId, partitions: tp.partitions })) ?? null,
     clientId: ctx.clientId ?? '',
     clientHost: clientHost(ctx),
+    apiVersion: ctx.apiVersion,
   });
   return { throttleTimeMs: 0, ...r };
 };
