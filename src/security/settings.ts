@@ -71,8 +71,11 @@ export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256'
 /** Settings with no effect when left empty, and that strand cannot honour when set (a class of Java code to load, say). */
 const MUST_BE_EMPTY: ReadonlySet<string> = new Set([
   'ssl.engine.factory.class', 'ssl.provider', 'sasl.server.callback.handler.class', 'sasl.client.callback.handler.class', 'sasl.login.class',
-  'sasl.login.callback.handler.class', 'principal.builder.class', 'authorizer.class.name', 'ssl.keystore.key.password',
+  'sasl.login.callback.handler.class', 'principal.builder.class', 'authorizer.class.name',
 ]);
+
+/** Values of those settings that name what strand does anyway (Kafka's defaults, written out). */
+const HONOURED_CLASSES: ReadonlySet<string> = new Set(['org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder']);
 
 const LISTENER_PREFIX = /^listener\.name\.([^.]+)\.(.+)$/;
 
@@ -106,7 +109,7 @@ export function checkSecurityKeys(src: SettingsSource, listenerNames: readonly s
   const refused: string[] = [];
   for (const [key, value] of src.entries()) {
     if (value === '') continue;
-    if (MUST_BE_EMPTY.has(key)) {
+    if (MUST_BE_EMPTY.has(key) && !HONOURED_CLASSES.has(value)) {
       refused.push(`${key}=${value} (strand loads no Java classes${key === 'authorizer.class.name' ? ' and has no authorizer' : ''})`);
       continue;
     }
