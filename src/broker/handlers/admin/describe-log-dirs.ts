@@ -1,6 +1,9 @@
 /**
  * DescribeLogDirs (35), v0-4: the one data directory (absolute path) with the size of every
- * partition log in it (or of those asked for), and v4+ the volume's total and free bytes.
+ * partition log in it (or of those asked for), and v4+ the volume's total and free bytes. In a
+ * cluster each broker answers for the replicas it holds (only they have logs here), as Kafka's
+ * brokers do; the offset lag is Kafka's for a current log: how far the log end is below the high
+ * watermark (ReplicaManager.getLogEndOffsetLag), which a replica never is.
  */
 import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,7 +24,7 @@ export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogD
       let entry = byTopic.get(w.topic);
       if (entry === undefined) byTopic.set(w.topic, (entry = { name: w.topic, partitions: [] }));
       if (entry.partitions.some((x) => x.partitionIndex === p)) continue;
-      entry.partitions.push({ partitionIndex: p, partitionSize: BigInt(log.size), offsetLag: 0n, isFutureKey: false });
+      entry.partitions.push({ partitionIndex: p, partitionSize: BigInt(log.size), offsetLag: BigInt(Math.max(0, log.highWatermark - log.endOffset)), isFutureKey: false });
     }
   }
   let totalBytes = -1n;

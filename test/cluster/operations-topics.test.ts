@@ -1,0 +1,92 @@
+/**
+ * Topic operations in a cluster of broker processes on a real etcd: CreatePartitions goes
+ * through the controller (new partitions assigned as a new topic's), topic configs change in etcd
+ * and every broker applies them, and DescribeLogDirs answers per broker for its own replicas.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../src/format/record-batch.js';
+import { DescribeLogDirsApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import type { DescribeLogDirsResponse, MetadataResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
+import { TestCluster } from '../helpers/broker-cluster.js';
+import { ETCD_SKIPPED } from '../helpers/etcd.js';
+import { kafkajs } from '../helpers/kafkajs.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { until } from '../helpers/until.js';
+
+const TOPIC = 'grow';
+
+async function withClient<T>(bootstrap: string, fn: (c: RawClient) => Promise<T>): Promise<T> {
+  const c = await RawClient.open(bootstrap);
+  try {
+    return await fn(c);
+  } finally {
+    c.socket.destroy();
+  }
+}
+
+async function partitions(bootstrap: string): Promise<Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>> {
+  const m = await withClient(bootstrap, (c) => c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: TOPIC, topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
+  return (m.topics.find((t) => t.name === TOPIC)?.partitions ?? []).filter((p) => p.errorCode === 0)
+    .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
+describe.skipIf(ETCD_SKIPPED)('topic operations in a cluster (three broker processes, real etcd)', () => {
+  it('CreatePartitions, topic configs and DescribeLogDirs per broker', async () => {
+    const cluster = await TestCluster.start(3, { 'auto.leader.rebalance.enable': 'false' });
+    try {
+      const admin = kafkajs(cluster.bootstrap).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
+      await admin.createPartitions({ topicPartitions: [{ topic: TOPIC, count: 4 }] });
+      // The request is answered once the controller has assigned the new partitions and the broker knows them.
+      const all = await until('four partitions with their ISR complete on every broker', async () => {
+        const lists = await Promise.all([1, 2, 3].map((n) => partitions(cluster.node(n).bootstrap)));
+        return lists.every((l) => l.length === 4 && l.every((p) => p.isr.length === 2)) ? lists[0]! : undefined;
+      });
+      expect(all.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
+      // Kafka's round-robin assignment: leaders spread over the three brokers, two distinct replicas each.
+      expect(new Set(all.map((p) => p.replicas[0])).size).toBe(3);
+      for (const p of all) expect(new Set(p.replicas).size).toBe(2);
+      await expect(admin.createPartitions({ topicPartitions: [{ topic: TOPIC, count: 2 }] })).rejects.toThrow(/Number of partitions is invalid/) // kafkajs's words for INVALID_PARTITIONS;
+
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: TOPIC, configEntries: [{ name: 'retention.ms', value: '123456' }] }] });
+      for (const n of [1, 2, 3]) {
+        const one = kafkajs(cluster.node(n).bootstrap).admin();
+        await one.connect();
+        const described = await until(`broker ${n} to apply retention.ms`, async () => {
+          const r = await one.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: TOPIC, configNames: ['retention.ms'] }] });
+          const v = r.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+          return v === '123456' ? v : undefined;
+        });
+        expect(described).toBe('123456');
+        await one.disconnect();
+      }
+      await admin.disconnect();
+
+      // 10 records into partition 0 through its leader; each broker reports only the replicas it holds.
+      const leader0 = all[0]!.leader;
+      await withClient(cluster.node(leader0).bootstrap, async (c) => {
+        const res = await c.request<ProduceResponse>(ProduceApi, 10, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: encodeBatch(Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` }))) }] }] });
+        expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      });
+      for (const n of [1, 2, 3]) {
+        const res = await withClient(cluster.node(n).bootstrap, (c) => c.request<DescribeLogDirsResponse>(DescribeLogDirsApi, 4, { topics: [{ topic: TOPIC, partitions: [0, 1, 2, 3] }] }));
+        const reported = (res.results[0]?.topics.find((t) => t.name === TOPIC)?.partitions ?? []).map((p) => p.partitionIndex).sort();
+        expect(reported).toEqual(all.filter((p) => p.replicas.includes(n)).map((p) => p.partition));
+        const p0 = res.results[0]!.topics.find((t) => t.name === TOPIC)?.partitions.find((p) => p.partitionIndex === 0);
+        if (all[0]!.replicas.includes(n)) {
+          const size = await until(`broker ${n} to hold the 10 records`, async () => {
+            const again = await withClient(cluster.node(n).bootstrap, (c) => c.request<DescribeLogDirsResponse>(DescribeLogDirsApi, 4, { topics: [{ topic: TOPIC, partitions: [0] }] }));
+            const s = again.results[0]!.topics[0]!.partitions[0]!.partitionSize;
+            return s > 0n ? s : undefined;
+          });
+          expect(size).toBeGreaterThan(0n);
+          expect(p0!.offsetLag).toBe(0n);
+        } else expect(p0).toBeUndefined();
+      }
+    } finally {
+      await cluster.destroy();
+    }
+  }, 120_000);
+});
