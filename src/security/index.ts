@@ -37,10 +37,16 @@ export function prepareSecurity(src: SettingsSource, dataDir: string): PreparedS
   const layout = resolveListeners(src);
   checkSecurityKeys(src, layout.listeners.map((l) => l.name));
   const credentials = new ScramCredentials(dataDir);
-  const listeners = layout.listeners.map((spec): PreparedListener => {
-    const tls = usesTls(spec.securityProtocol) ? prepareTls(src, spec.name, spec.securityProtocol) : null;
-    const sasl = usesSasl(spec.securityProtocol) ? prepareListenerSasl(src, spec.name, credentials) : null;
-    return { spec, tls, sasl };
-  });
+  const listeners: PreparedListener[] = [];
+  try {
+    for (const spec of layout.listeners) {
+      const tls = usesTls(spec.securityProtocol) ? prepareTls(src, spec.name, spec.securityProtocol) : null;
+      const sasl = usesSasl(spec.securityProtocol) ? prepareListenerSasl(src, spec.name, credentials) : null;
+      listeners.push({ spec, tls, sasl });
+    }
+  } catch (err) {
+    for (const l of listeners) l.sasl?.close(); // key set watchers of the listeners prepared before
+    throw err;
+  }
   return { listeners, interBrokerListener: layout.interBrokerListener, credentials };
 }
