@@ -6,7 +6,8 @@
  * Each broker has a second listener, REPLICATION, for the traffic between brokers, and
  * advertises it behind a TCP proxy of the test: `isolate(n)` cuts every replica connection to
  * broker n (a network partition between it and the other brokers), while clients still reach
- * it on its PLAINTEXT listener.
+ * it on its PLAINTEXT listener. Each broker also reaches etcd through a proxy of its own:
+ * `cutFromEtcd(n)` loses broker n's etcd session while everything else goes on.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -28,20 +29,22 @@ export interface ClusterNode {
   port: number;
   /** The broker's REPLICATION listener, and the proxy in front of it that other brokers are told about. */
   replicationPort: number;
-  proxy: ReplicationProxy;
+  proxy: TcpProxy;
+  /** The proxy this broker reaches etcd through. */
+  etcdProxy: TcpProxy;
 }
 
 /** A TCP proxy to one port that can refuse and cut its connections. */
-class ReplicationProxy {
+class TcpProxy {
   private readonly sockets = new Set<Socket>();
   cut = false;
 
   private constructor(readonly server: Server, readonly port: number) {}
 
-  static async start(target: number): Promise<ReplicationProxy> {
+  static async start(target: number): Promise<TcpProxy> {
     const port = await freePort();
     const server = createServer();
-    const proxy = new ReplicationProxy(server, port);
+    const proxy = new TcpProxy(server, port);
     server.on('connection', (client) => {
       if (proxy.cut) {
         client.destroy();
@@ -98,7 +101,10 @@ export class TestCluster {
     });
     for (let i = 1; i <= size; i++) {
       const replicationPort = await freePort();
-      cluster.nodes.push({ nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', port: await freePort(), replicationPort, proxy: await ReplicationProxy.start(replicationPort) });
+      cluster.nodes.push({
+        nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', port: await freePort(), replicationPort,
+        proxy: await TcpProxy.start(replicationPort), etcdProxy: await TcpProxy.start(etcd.clientPort),
+      });
     }
     await Promise.all(cluster.nodes.map((n) => cluster.startNode(n.nodeId)));
     return cluster;
@@ -123,7 +129,7 @@ export class TestCluster {
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT',
       'inter.broker.listener.name': 'REPLICATION',
     };
-    const config = { ...this.config, ...listeners, 'node.id': String(nodeId), ...extra };
+    const config = { ...this.config, ...listeners, 'cluster.etcd': `etcd://127.0.0.1:${n.etcdProxy.port}`, 'node.id': String(nodeId), ...extra };
     n.process = await spawnBroker(n.dataDir, { main: this.main, env: { STRAND_TEST_BROKER_CONFIG: JSON.stringify(config), STRAND_LOG_LEVEL: process.env.STRAND_TEST_CLUSTER_LOG ?? 'silent' } });
     n.bootstrap = n.process.bootstrap;
     return n;
@@ -160,6 +166,15 @@ export class TestCluster {
     this.node(nodeId).proxy.heal();
   }
 
+  /** Cut broker `nodeId`'s connections to etcd (its session expires after the session timeout). */
+  cutFromEtcd(nodeId: number): void {
+    this.node(nodeId).etcdProxy.isolate();
+  }
+
+  reconnectToEtcd(nodeId: number): void {
+    this.node(nodeId).etcdProxy.heal();
+  }
+
   pauseNode(nodeId: number): void {
     this.node(nodeId).process?.child.kill('SIGSTOP');
   }
@@ -187,7 +202,10 @@ export class TestCluster {
 
   async destroy(): Promise<void> {
     await Promise.all(this.nodes.map((n) => this.killNode(n.nodeId)));
-    for (const n of this.nodes) n.proxy.close();
+    for (const n of this.nodes) {
+      n.proxy.close();
+      n.etcdProxy.close();
+    }
     await this.etcd.destroy();
   }
 }

@@ -121,7 +121,9 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     const s = this.meta?.partition(topic, partition);
     if (s === undefined) return undefined;
     const live = new Set(this.live.map((b) => b.nodeId));
-    return { leader: s.leader, leaderEpoch: s.leaderEpoch, replicas: s.replicas, isr: s.isr, offline: s.replicas.filter((r) => !live.has(r)) };
+    // A leader that fenced itself (partition-replica.ts) does not tell clients it leads: they ask elsewhere.
+    const leader = s.leader === this.nodeId && this.replicas.get(key(topic, partition))?.fenced === true ? -1 : s.leader;
+    return { leader, leaderEpoch: s.leaderEpoch, replicas: s.replicas, isr: s.isr, offline: s.replicas.filter((r) => !live.has(r)) };
   }
 
   leaderCheck(topic: string, partition: number, currentLeaderEpoch: number): number {

@@ -13,6 +13,14 @@
  * - an ISR member not caught up for `replica.lag.time.max.ms` leaves the ISR; a replica outside
  *   it joins again once it has reached the high watermark and the start of this leader epoch;
  *   both go through the cluster (AlterPartition), one change in flight at a time.
+ *
+ * A leader that needs to shrink its ISR and cannot (the cluster refuses, or does not answer
+ * within the lag time: this broker is cut off from the metadata store, and its followers have
+ * most likely moved to a leader elected without it) fences itself: it answers as a non-leader
+ * until the cluster state tells it what it is, so clients look for the new leader at once
+ * instead of waiting out their request timeouts. (Kafka's brokers keep answering as leaders
+ * there; its clients find the new leader after a timeout.) An etcd outage alone fences nobody:
+ * followers keep fetching, so no shrink is needed.
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { Log } from '../../storage/log.js';
@@ -39,6 +47,9 @@ export type IsrRequest = (state: PartitionState, newIsr: number[]) => Promise<Pa
 
 export class PartitionReplica {
   role: 'leader' | 'follower' = 'follower';
+  /** A leader that could not shrink its ISR: serves as a non-leader until the cluster state says more. */
+  fenced = false;
+  private fenceTimer: NodeJS.Timeout | null = null;
   private followers = new Map<number, FollowerState>();
   private waiters: AckWaiter[] = [];
   private isrInFlight = false;
@@ -57,10 +68,11 @@ export class PartitionReplica {
   ) {}
 
   get isLeader(): boolean {
-    return this.role === 'leader';
+    return this.role === 'leader' && !this.fenced;
   }
 
   makeLeader(state: PartitionState, now: number): void {
+    this.unfence();
     this.state = state;
     this.role = 'leader';
     this.log.assignLeaderEpoch(state.leaderEpoch);
@@ -75,6 +87,7 @@ export class PartitionReplica {
   }
 
   makeFollower(state: PartitionState): void {
+    this.unfence();
     this.state = state;
     this.role = 'follower';
     this.followers = new Map();
@@ -84,6 +97,7 @@ export class PartitionReplica {
   /** Same leader epoch, a newer partition epoch: other ISR or replicas. */
   update(state: PartitionState, now: number): void {
     if (state.partitionEpoch <= this.state.partitionEpoch && state.leaderEpoch === this.state.leaderEpoch) return;
+    this.unfence();
     this.state = state;
     if (!this.isLeader) return;
     for (const r of state.replicas) {
@@ -135,7 +149,8 @@ export class PartitionReplica {
     if (out.length === 0) return;
     const newIsr = this.state.isr.filter((r) => !out.includes(r));
     logger.info({ topic: this.topic, partition: this.partition, isr: this.state.isr, newIsr, lagMs }, `replication: shrinking the ISR of ${this.topic}-${this.partition}: ${out.join(', ')} out of sync`);
-    this.alterIsr(newIsr);
+    this.fenceTimer ??= setTimeout(() => this.fence('the cluster did not answer the ISR shrink'), lagMs);
+    this.alterIsr(newIsr, true);
   }
 
   /** acks=all: resolves when the high watermark reaches `offset`, see Replication.waitForIsr. */
@@ -157,6 +172,7 @@ export class PartitionReplica {
   /** The partition is no longer here (deleted, reassigned away, or the broker stops). */
   close(): void {
     this.role = 'follower';
+    this.unfence();
     this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   }
 
@@ -168,20 +184,35 @@ export class PartitionReplica {
     this.alterIsr(newIsr);
   }
 
-  private alterIsr(newIsr: number[]): void {
+  private alterIsr(newIsr: number[], shrink = false): void {
     this.isrInFlight = true;
     const asked = this.state;
     this.requestIsr(asked, newIsr)
       .then((next) => {
         if (this.state.leaderEpoch === next.leaderEpoch && this.state.partitionEpoch < next.partitionEpoch) this.update(next, Date.now());
+        if (shrink) this.unfence();
       })
       .catch((err: Error) => {
         // Fenced or stale: the watch brings the current state; the next check asks again.
         logger.info({ topic: this.topic, partition: this.partition, err: err.message }, 'replication: ISR change refused');
+        if (shrink && this.state === asked) this.fence(`the ISR shrink failed: ${err.message}`);
       })
       .finally(() => {
         this.isrInFlight = false;
       });
+  }
+
+  private fence(why: string): void {
+    if (this.role !== 'leader' || this.fenced) return;
+    this.fenced = true;
+    logger.warn({ topic: this.topic, partition: this.partition, leaderEpoch: this.state.leaderEpoch, why }, `replication: no longer serving ${this.topic}-${this.partition} as its leader until the cluster state says more (${why})`);
+    this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
+  private unfence(): void {
+    if (this.fenceTimer !== null) clearTimeout(this.fenceTimer);
+    this.fenceTimer = null;
+    this.fenced = false;
   }
 
   private maybeAdvanceHighWatermark(): void {
