@@ -53,6 +53,7 @@ export function createListenerServer(listener: PreparedListener, logger: Logger,
             return;
           }
           auth.principal = principal;
+          logger.debug({ listener: spec.name, remote: socket.remoteAddress, principal }, 'client certificate accepted');
         }
       }
     }

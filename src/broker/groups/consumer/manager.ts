@@ -29,11 +29,12 @@ import type { RecordInput } from '../../../format/record.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { GroupCoordinator } from '../coordinator.js';
 import { encodeGroupMetadataKey } from '../records.js';
-import { type Assignment, assignmentsEqual, emptyAssignment, fromTopicPartitions, isSubset, toTopicPartitions } from './assignment.js';
+import { type Assignment, assignmentsEqual, emptyAssignment, fromTopicPartitions, toTopicPartitions } from './assignment.js';
 import { ASSIGNORS, type AssignorMember } from './assignors.js';
 import { ConsumerGroup, ConsumerMember, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, MemberState } from './group.js';
 import { currentAssignmentRecord, epochRecord, groupTombstones, memberRecord, memberTombstones, subscriptionMetadataRecord, targetEpochRecord, targetMemberRecord } from './persist.js';
 import { reconcile } from './reconcile.js';
+import { compileRegex, memberEpochError, Refusal, throwIfMemberEpochIsInvalid, validateHeartbeat } from './validate.js';
 
 export interface HeartbeatInput {
   groupId: string;
@@ -61,10 +62,6 @@ export interface HeartbeatOutput {
   assignment: { topicPartitions: Array<{ topicId: string; partitions: number[] }> } | null;
 }
 
-/** A refusal with Kafka's error code and message. */
-class Refusal {
-  constructor(readonly errorCode: number, readonly message: string) {}
-}
 
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -83,7 +80,7 @@ export class ConsumerGroups {
     const records: RecordInput[] = [];
     let out: HeartbeatOutput;
     try {
-      this.validate(req);
+      validateHeartbeat(req, this.c.isActive, this.c.config.consumerAssignors);
       out = req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? this.leave(req, records) : this.join(req, records);
     } catch (err) {
       if (err instanceof Refusal) return { errorCode: err.errorCode, errorMessage: err.message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
@@ -95,29 +92,6 @@ export class ConsumerGroups {
     return out;
   }
 
-  /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
-  private validate(req: HeartbeatInput): void {
-    const invalid = (m: string) => new Refusal(ErrorCode.INVALID_REQUEST, m);
-    if (!this.c.isActive) throw new Refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is shutting down');
-    if (req.groupId.trim() === '') throw invalid("GroupId can't be empty.");
-    if (req.instanceId !== null && req.instanceId.trim() === '') throw invalid("InstanceId can't be empty.");
-    if (req.rackId !== null && req.rackId.trim() === '') throw invalid("RackId can't be empty.");
-    if (req.apiVersion >= 1 && req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
-    if (req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
-      if (req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
-    } else if (req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
-      if (req.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');
-      if (req.topicPartitions === null || req.topicPartitions.length > 0) throw invalid('TopicPartitions must be empty when (re-)joining.');
-      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) throw invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
-    } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-      if (req.memberId.trim() === '') throw invalid("MemberId can't be empty.");
-      if (req.instanceId === null) throw invalid("InstanceId can't be null.");
-    } else throw invalid('MemberEpoch is invalid.');
-    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '') compileRegex(req.subscribedTopicRegex);
-    if (req.serverAssignor !== null && !this.c.config.consumerAssignors.includes(req.serverAssignor)) {
-      throw new Refusal(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${this.c.config.consumerAssignors.join(', ')}.`);
-    }
-  }
 
   private join(req: HeartbeatInput, records: RecordInput[]): HeartbeatOutput {
     const now = Date.now();
@@ -477,47 +451,5 @@ export class ConsumerGroups {
       this.c.logger.error({ err, group: groupId }, 'writing consumer group records failed');
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
-  }
-}
-
-/** Kafka 4.0's INVALID_REGULAR_EXPRESSION (not in Kafka 3.9's error table). */
-const INVALID_REGULAR_EXPRESSION = 128;
-const compiled = new Map<string, RegExp>();
-
-/**
- * A subscription regex, matched against whole topic names as Kafka's RE2J Pattern.matches does
- * (JavaScript's syntax is a superset of RE2's for what clients send). Invalid: INVALID_REGULAR_EXPRESSION.
- */
-function compileRegex(source: string): RegExp {
-  let re = compiled.get(source);
-  if (re !== undefined) return re;
-  try {
-    re = new RegExp(`^(?:${source})$`, 'u');
-  } catch (err) {
-    throw new Refusal(INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${source}\` is not a valid regular expression: ${(err as Error).message}.`);
-  }
-  if (compiled.size > 1000) compiled.clear();
-  compiled.set(source, re);
-  return re;
-}
-
-/** Kafka's validateMemberEpoch for offset commits: newer than known is fenced, older is stale. */
-function memberEpochError(received: number, expected: number): number {
-  if (received > expected) return ErrorCode.FENCED_MEMBER_EPOCH;
-  if (received < expected) return ErrorCode.STALE_MEMBER_EPOCH;
-  return ErrorCode.NONE;
-}
-
-/**
- * Kafka's throwIfConsumerGroupMemberEpochIsInvalid: a newer epoch than known, or an older one
- * that is not the previous epoch with owned partitions inside the current assignment, fences
- * the member (it must give up its partitions and rejoin with epoch 0).
- */
-function throwIfMemberEpochIsInvalid(member: ConsumerMember, received: number, owned: Assignment | null): void {
-  if (received > member.memberEpoch) {
-    throw new Refusal(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a greater member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
-  }
-  if (received < member.memberEpoch && (received !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assigned))) {
-    throw new Refusal(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a smaller member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
   }
 }

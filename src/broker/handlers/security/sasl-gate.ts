@@ -91,8 +91,10 @@ function authenticate(
   checkVersion(registry, req.apiKey, req.apiVersion);
   const body = SaslAuthenticateApi.decodeRequest(req.body, req.apiVersion);
   req.body.complete();
-  const answer = ({ challenge, sessionLifetimeMs }: { challenge: Buffer; sessionLifetimeMs: number }) =>
-    encodeResponseFrame(SaslAuthenticateApi, req.apiVersion, req.correlationId, { errorCode: 0, errorMessage: null, authBytes: challenge, sessionLifetimeMs: BigInt(sessionLifetimeMs) });
+  const answer = ({ challenge, sessionLifetimeMs }: { challenge: Buffer; sessionLifetimeMs: number }) => {
+    if (session.state === 'complete') logger.debug({ remote: conn.remote, listener: conn.auth.listener.name, principal: conn.auth.principal, sessionLifetimeMs }, 'SASL authentication succeeded');
+    return encodeResponseFrame(SaslAuthenticateApi, req.apiVersion, req.correlationId, { errorCode: 0, errorMessage: null, authBytes: challenge, sessionLifetimeMs: BigInt(sessionLifetimeMs) });
+  };
   const fail = (err: unknown) => {
     if (!(err instanceof SaslAuthenticationError)) throw err;
     logger.info({ remote: conn.remote, listener: conn.auth.listener.name, err: describe(err) }, 'SASL authentication failed');
