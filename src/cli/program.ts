@@ -9,6 +9,7 @@ import { ConnectionError } from '../client/errors.js';
 import { StrandError } from '../errors.js';
 import { UsageError } from './args.js';
 import { register as registerBroker } from './commands/broker.js';
+import { register as registerCluster } from './commands/cluster.js';
 import { register as registerConsume } from './commands/consume.js';
 import { register as registerDumpLog } from './commands/dump-log.js';
 import { register as registerGroups } from './commands/groups.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: false, sortSubcommands: false });
   registerBroker(program);
+  registerCluster(program);
   registerTopics(program);
   registerProduce(program);
   registerConsume(program);

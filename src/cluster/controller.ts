@@ -127,6 +127,8 @@ export class ActiveController {
   private async reconcile(): Promise<boolean> {
     const snap = await this.snapshot();
     if (this.stopped) return true;
+    // Set before writing: the partition changes this pass makes must bring the next step.
+    this.pending = snap.reassignments.size > 0 || snap.shutting.size > 0;
     const live = new Set(snap.brokers.map((b) => b.nodeId));
     let clean = true;
     const existing = new Map(snap.partitions.map((p) => [p.key, p.value]));
