@@ -42,6 +42,7 @@ export class Broker implements BrokerCore {
   readonly logger: Logger;
   /** Who leads what: the cluster's replica manager, or a single broker's own. */
   readonly replication: Replication;
+  readonly producerIdBlocks: ((size: number) => Promise<number>) | null;
   advertisedHost = '127.0.0.1';
   advertisedPort = 0;
   private readonly registry = new ApiRegistry();
@@ -55,6 +56,7 @@ export class Broker implements BrokerCore {
 
   private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger, private readonly cluster: ClusterLink | null) {
     this.nodeId = config.nodeId;
+    this.producerIdBlocks = cluster === null ? null : (size) => cluster.allocateProducerIds(size);
     this.replication = cluster?.replication ?? new SingleNodeReplication(() => ({ nodeId: this.nodeId, host: this.advertisedHost, port: this.advertisedPort, rack: config.raw('broker.rack') ?? null }));
     this.logger = logger;
     const fetchSessions = new FetchSessionCache();

@@ -87,7 +87,22 @@ export class ClusterLink implements TopicAuthority {
       },
     }, listener);
     replication.attach(this.member);
+    this.removeStrayReplicas();
     this.logger.info({ nodeId: this.config.nodeId, etcd: endpoints, brokers: this.member.liveBrokers().map((b) => b.nodeId) }, 'joined the cluster');
+  }
+
+  /**
+   * Logs of partitions the cluster has but no longer places here (reassigned away while this
+   * broker was down) are deleted, as KRaft brokers delete stray replicas at startup.
+   */
+  private removeStrayReplicas(): void {
+    const member = this.member!;
+    const topics = this.topicsManager;
+    if (topics === null) return;
+    for (const { topic, partition } of topics.store.list()) {
+      const state = member.partition(topic, partition);
+      if (state !== undefined && !state.replicas.includes(this.config.nodeId)) topics.removeReplica(topic, partition);
+    }
   }
 
   async create(spec: { name: string; numPartitions: number; replicationFactor: number; configs: Record<string, string> }): Promise<void> {
@@ -96,6 +111,10 @@ export class ClusterLink implements TopicAuthority {
 
   delete(name: string): Promise<void> {
     return this.requireMember().deleteTopic(name);
+  }
+
+  allocateProducerIds(size: number): Promise<number> {
+    return this.requireMember().allocateProducerIds(size);
   }
 
   liveBrokers(): number {

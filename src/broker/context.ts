@@ -56,6 +56,8 @@ export interface BrokerCore {
   readonly logger: Logger;
   /** Who leads each partition, its high watermark, acks=all and follower positions (a cluster's, or a single broker's own). */
   readonly replication: Replication;
+  /** A cluster member's source of producer id blocks (unique across the cluster); null on a single broker, which keeps its own. */
+  readonly producerIdBlocks: ((size: number) => Promise<number>) | null;
   /** What ApiVersions advertises: exactly the APIs and versions served. */
   apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
   /** Wake fetches waiting on this partition (called after every append). */

@@ -14,6 +14,7 @@ import { campaign, type ControllerTerm } from './election.js';
 import { ClusterMetadataError, InvalidReplicationFactorError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from './errors.js';
 import { connectEtcd, keyOf, readPrefix } from './etcd-client.js';
 import { alterPartition } from './isr.js';
+import { allocateProducerIdBlock } from './producer-ids.js';
 import { ClusterKeys } from './keys.js';
 import { type ChangeSet, MetadataCache, partitionId } from './metadata-cache.js';
 import { encodeTopic } from './records.js';
@@ -133,6 +134,10 @@ export class ClusterMember implements ClusterMetadata {
     const key = this.keys.topic(name);
     const res = await this.client.if(key, 'Create', '>', 0).then(this.client.delete().key(key), this.client.delete().prefix(this.keys.partitionsOf(name)), this.client.delete().prefix(`${this.keys.reassignments}${name}/`)).commit();
     if (!res.succeeded) throw new UnknownTopicOrPartitionError(name);
+  }
+
+  allocateProducerIds(size: number): Promise<number> {
+    return allocateProducerIdBlock(this.client, `${this.keys.prefix}producer_ids`, size);
   }
 
   requestIsrChange(topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[]): Promise<PartitionState> {

@@ -111,5 +111,7 @@ export interface ClusterMetadata {
    * the ISR names a broker that is not a live replica. Resolves with the new state.
    */
   requestIsrChange(topic: string, partition: number, leaderEpoch: number, partitionEpoch: number, newIsr: number[]): Promise<PartitionState>;
+  /** Reserves `size` producer ids no other broker of the cluster hands out; resolves with the first. */
+  allocateProducerIds(size: number): Promise<number>;
   addListener(listener: PartitionStateListener): () => void;
 }

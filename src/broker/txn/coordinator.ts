@@ -75,7 +75,8 @@ export class TransactionCoordinator {
     const settings = txnSettings(core);
     const log = logger.child({ component: 'transactions' });
     const topic = new TransactionStateTopic(core, { partitions: settings.statePartitions, segmentBytes: settings.stateSegmentBytes }, log);
-    const c = new TransactionCoordinator(core, ProducerIdManager.open(core.config.dataDir), topic, settings, log);
+    const ids = core.producerIdBlocks === null ? ProducerIdManager.open(core.config.dataDir) : ProducerIdManager.fromCluster(core.producerIdBlocks);
+    const c = new TransactionCoordinator(core, ids, topic, settings, log);
     const { txns, stats } = await topic.load();
     for (const [id, m] of txns) c.txns.set(id, m);
     if (stats.records > 0) log.info(stats, 'loaded transaction state');
@@ -131,7 +132,7 @@ export class TransactionCoordinator {
         this.logger.error({ err }, 'cannot create the transaction state topic');
         return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       }
-      m = { transactionalId, producerId: this.producerIds.allocate(), lastProducerId: -1, producerEpoch: -1, lastProducerEpoch: -1, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: Date.now() };
+      m = { transactionalId, producerId: await this.producerIds.allocate(), lastProducerId: -1, producerEpoch: -1, lastProducerEpoch: -1, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: Date.now() };
       this.txns.set(transactionalId, m);
     }
     const txn = m;
@@ -155,7 +156,7 @@ export class TransactionCoordinator {
     const now = Date.now();
     if (isEpochExhausted(txn.producerEpoch) && (expected === null || expected.epoch === txn.producerEpoch)) {
       // Out of epochs: a new producer id, from epoch 0.
-      await this.persist(txn, { producerId: this.producerIds.allocate(), lastProducerId: txn.producerId, producerEpoch: 0, lastProducerEpoch: expected === null ? -1 : txn.producerEpoch, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
+      await this.persist(txn, { producerId: await this.producerIds.allocate(), lastProducerId: txn.producerId, producerEpoch: 0, lastProducerEpoch: expected === null ? -1 : txn.producerEpoch, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: now });
     } else {
       let epoch: number;
       let last: number;

@@ -22,6 +22,10 @@ function lookup(key: string, keyType: number, ctx: RequestContext): FindCoordina
     if (ready.errorCode !== ErrorCode.NONE) return fail(ready.errorCode, ready.message ?? 'The coordinator is not available.');
   } else if (keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}: expected 0 (group) or 1 (transaction)`);
+  } else if (b.replication.clustered) {
+    // The transaction coordinator writes its markers into the partitions' logs on this broker;
+    // in a cluster they live on their leaders (Kafka's WriteTxnMarkers), which strand does not send yet.
+    return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported by a strand cluster yet; idempotent producers are');
   }
   return { key, nodeId: b.nodeId, host: ctx.endpoint.host, port: ctx.endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }

@@ -24,9 +24,17 @@ export const handleInitProducerId: Handler<InitProducerIdRequest, InitProducerId
   const currentEpoch = req.producerEpoch ?? -1;
   if (req.transactionalId === null) {
     if (currentId >= 0n && currentEpoch >= 0 && currentEpoch < MAX_EPOCH - 1) return answer(ErrorCode.NONE, currentId, currentEpoch + 1);
-    return answer(ErrorCode.NONE, BigInt(c.producerIds.allocate()), 0);
+    try {
+      return answer(ErrorCode.NONE, BigInt(await c.producerIds.allocate()), 0);
+    } catch (err) {
+      // The cluster could not reserve a block (etcd unreachable): Kafka answers so when its controller does not.
+      ctx.broker.logger.warn({ err: (err as Error).message }, 'cannot allocate a producer id');
+      return answer(ErrorCode.COORDINATOR_NOT_AVAILABLE, -1n, -1);
+    }
   }
   if (req.transactionalId === '') return answer(ErrorCode.INVALID_REQUEST, -1n, -1);
+  // See find-coordinator.ts: no transaction coordinator in a cluster yet.
+  if (ctx.broker.replication.clustered) return answer(ErrorCode.COORDINATOR_NOT_AVAILABLE, -1n, -1);
   // -1/-1 means a first initialisation (Kafka treats it as no expected id and epoch).
   const expected = currentId >= 0n || currentEpoch >= 0 ? { producerId: Number(currentId), epoch: currentEpoch } : null;
   const r = await c.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
