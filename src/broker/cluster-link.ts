@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { ClusterMember, parseClusterUrl, type PartitionStateListener, type TopicRecord } from '../cluster/index.js';
 import { ReplicaManager } from '../cluster/replication/manager.js';
 import { ByteRateThrottle } from '../cluster/throttle.js';
-import type { BrokerConfig, Listener } from './config.js';
+import { resolveListeners } from '../security/listeners.js';
+import { type BrokerConfig, ConfigError, type Listener } from './config.js';
 import type { TopicAuthority, TopicManager } from './topics.js';
 
 /** The cluster id brokers use when `cluster.id` is not set: brokers of one cluster must agree on it. */
@@ -29,7 +30,13 @@ export class ClusterLink implements TopicAuthority {
   private topicsManager: TopicManager | null = null;
 
   constructor(private readonly config: BrokerConfig, private readonly logger: Logger, notify: (topic: string, partition: number) => void) {
-    const listenerName = config.raw('inter.broker.listener.name') ?? config.advertisedListeners[0]?.name ?? 'PLAINTEXT';
+    // Kafka's inter-broker listener (inter.broker.listener.name / security.inter.broker.protocol).
+    const layout = resolveListeners(config);
+    const listenerName = layout.interBrokerListener;
+    const protocol = layout.listeners.find((l) => l.name === listenerName)?.securityProtocol;
+    // Fail closed: the replica fetchers speak plaintext only, so replication over an SSL or SASL
+    // listener would silently not happen.
+    if (protocol !== 'PLAINTEXT') throw new ConfigError(`inter-broker listener ${listenerName} uses ${protocol ?? 'no known protocol'}; strand's replication between brokers speaks PLAINTEXT only for now: set inter.broker.listener.name to a PLAINTEXT listener`);
     this.replication = new ReplicaManager(config.nodeId, {
       open: (t, p) => this.topicsManager?.openReplica(t, p) ?? null,
       get: (t, p) => this.topicsManager?.log(t, p) ?? null,

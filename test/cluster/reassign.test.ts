@@ -147,4 +147,26 @@ describe.skipIf(ETCD_SKIPPED)('partition reassignment (three broker processes, r
       await cluster.destroy();
     }
   }, 120_000);
+
+  it('a replica reassigned away while its broker was down deletes its log when the broker returns (a stray replica)', async () => {
+    const cluster = await TestCluster.start(3, { 'auto.leader.rebalance.enable': 'false' });
+    try {
+      const start = await setup(cluster);
+      const [a, b] = start.replicas as [number, number];
+      const c = [1, 2, 3].find((n) => n !== a && n !== b)!;
+      await fill(cluster.node(start.leader).bootstrap, 200);
+      await cluster.stopNode(b);
+      expect(await alter(cluster.node(a).bootstrap, [{ partitionIndex: 0, replicas: [a, c] }])).toEqual([{ partitionIndex: 0, errorCode: 0, errorMessage: null }]);
+      const done = await until('the reassignment to complete', async () => {
+        const p = await partition0(cluster.node(a).bootstrap);
+        return p && p.replicas.length === 2 && p.replicas.includes(c) ? p : undefined;
+      });
+      expect({ replicas: done.replicas, isr: done.isr, leader: done.leader }).toEqual({ replicas: [a, c], isr: [a, c].sort(), leader: a });
+      expect(existsSync(join(cluster.node(b).dataDir, `${TOPIC}-0`))).toBe(true);
+      await cluster.startNode(b);
+      await until('the returning broker to delete its stray replica', () => !existsSync(join(cluster.node(b).dataDir, `${TOPIC}-0`)));
+    } finally {
+      await cluster.destroy();
+    }
+  }, 120_000);
 });
