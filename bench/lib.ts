@@ -28,6 +28,10 @@ export interface BenchRow {
   peerOf?: string;
   /** Latency summary (ms) where the row measured one. */
   latency?: { avgMs: number; p50Ms: number; p95Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  /** End-to-end (produce to consume) latency where the row measured it beside `latency` (publish). */
+  e2eLatency?: { avgMs: number; p50Ms: number; p95Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  /** Records/s asked of a paced row (latency against rate). */
+  rateAsked?: number;
   /** [percentile, ms] points of the latency distribution, for the report's curves. */
   latencyCurve?: Array<[number, number]>;
   /** Why a row has no figure (a peer that could not be installed), or a caveat. */
@@ -38,6 +42,50 @@ export interface BenchRow {
   serverCpuSeconds?: number;
   /** The machine's 1-minute load average when the row's benchmark ended (others' work shows here). */
   loadAvg?: number;
+  /** The server's CPU-seconds per million records and per GB of record payload (see `withCost`). */
+  cpuPerMRec?: number;
+  cpuPerGB?: number;
+  /** Records the server held after the run (log end offsets, XLEN, stream info): checked against what was sent. */
+  stored?: number;
+}
+
+/**
+ * A row's server cost, from the CPU-seconds its server process spent (read from /proc, the server
+ * alone: the load generator's CPU is not in it), so efficiency compares where cores differ.
+ */
+export function withCost<T extends BenchRow>(row: T, cpuSeconds: number, records: number, payloadBytes: number): T {
+  return { ...row, serverCpuSeconds: cpuSeconds, cpuPerMRec: cpuSeconds / (records / 1e6), cpuPerGB: cpuSeconds / (payloadBytes / 1e9) };
+}
+
+/** Fail a row whose server does not hold what was sent (a count, not a guess: every row checks it). */
+export function checkStored(what: string, stored: number, expected: number): number {
+  if (stored !== expected) throw new Error(`${what} holds ${stored} records after the run, expected ${expected}`);
+  return stored;
+}
+
+/**
+ * Several runs of one measurement (each with a fresh server) as one row: the median value with
+ * every run's value in `runs` (min and max shown beside it), and the latency, CPU cost and note of
+ * the run whose value is the median (the lower middle one for an even count).
+ */
+export function medianRow(runs: readonly BenchRow[]): BenchRow {
+  if (runs.length === 0) throw new Error('medianRow of no runs');
+  const sorted = [...runs].sort((a, b) => a.value - b.value);
+  const middle = sorted[(sorted.length - 1) >> 1]!;
+  const mid = (f: (r: BenchRow) => number | undefined) => {
+    const v = runs.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return v.length === 0 ? undefined : median(v);
+  };
+  return {
+    ...middle,
+    value: median(runs.map((r) => r.value)),
+    mbPerSec: mid((r) => r.mbPerSec),
+    runs: runs.map((r) => r.value),
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    serverCpuSeconds: mid((r) => r.serverCpuSeconds),
+    cpuPerMRec: mid((r) => r.cpuPerMRec),
+    cpuPerGB: mid((r) => r.cpuPerGB),
+  };
 }
 
 export function peakRssMiB(): number {
@@ -63,11 +111,10 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** A median row's spread: its number of runs and half their range relative to the median, e.g. "n=5 ±3.1%". */
+/** A median row's spread: its number of runs, min and max, e.g. "n=5, 1.52 M–1.81 M". */
 export function spreadText(r: BenchRow): string {
   if (r.runs === undefined || r.runs.length < 2 || !(r.value > 0)) return '';
-  const half = (Math.max(...r.runs) - Math.min(...r.runs)) / 2 / r.value;
-  return `n=${r.runs.length} ±${(half * 100).toFixed(1)}%`;
+  return `n=${r.runs.length}, ${fmt(Math.min(...r.runs))}–${fmt(Math.max(...r.runs))}`;
 }
 
 export function fmt(n: number): string {
@@ -83,7 +130,7 @@ export function printTable(rows: BenchRow[]): void {
 
 /** The summary table as Markdown (also what the README publishes). */
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['benchmark', 'value', 'spread', 'MB/s', 'p99', 'ratio', 'vs', 'peak RSS', 'target'];
+  const header = ['benchmark', 'median', 'min–max', 'MB/s', 'p99', 'ratio', 'vs', 'server CPU-s/M rec', 'CPU-s/GB', 'peak RSS', 'target'];
   const lines = rows.map((r) => [
     r.name,
     r.note !== undefined && !(r.value > 0) ? 'skipped' : `${fmt(r.value)}${r.unit}`,
@@ -92,6 +139,8 @@ export function formatTable(rows: BenchRow[]): string {
     r.latency === undefined ? '' : `${r.latency.p99Ms.toFixed(2)} ms`,
     r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : r.ratio.toFixed(2),
     r.note !== undefined && !(r.value > 0) ? r.note : r.baseline ?? '',
+    r.cpuPerMRec === undefined ? '' : r.cpuPerMRec.toFixed(2),
+    r.cpuPerGB === undefined ? '' : r.cpuPerGB.toFixed(1),
     Number.isFinite(r.peakRssMiB) && r.peakRssMiB > 0 ? `${r.peakRssMiB.toFixed(0)} MiB` : '',
     r.target ?? '',
   ]);

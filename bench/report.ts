@@ -31,12 +31,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 function barColor(r: BenchRow): string {
   if (r.group === 'baseline') return '#94a3b8';
   if (r.group === 'peers') return '#f59e0b';
+  if (r.group === 'headline') return r.peerOf === undefined ? '#1d4ed8' : '#f59e0b';
   return '#2563eb';
 }
 
 /** Horizontal bars of records/s. */
 function bars(rows: BenchRow[]): string {
-  const list = rows.filter((r) => r.unit.trim() === 'rec/s' && r.value > 0 && (r.group === 'broker' || r.group === 'baseline' || r.group === 'peers'));
+  const list = rows.filter((r) => r.unit.trim() === 'rec/s' && r.value > 0 && (r.group === 'broker' || r.group === 'baseline' || r.group === 'peers' || r.group === 'headline'));
   if (list.length === 0) return '<p>No end-to-end rows in this run.</p>';
   const max = Math.max(...list.map((r) => r.value));
   const label = 470;
@@ -96,18 +97,35 @@ function curves(rows: BenchRow[]): string {
   return out.join('\n');
 }
 
+/** A latency figure, or nothing where the tool does not report it (redis-benchmark has no p99.9). */
+const ms = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)} ms` : '');
+
 function table(rows: BenchRow[]): string {
-  const head = ['benchmark', 'value', 'spread', 'MB/s', 'p50', 'p99', 'p99.9', 'ratio', 'vs', 'peak RSS', 'target', 'load'];
+  const head = ['benchmark', 'median', 'min–max', 'MB/s', 'p50', 'p99', 'p99.9', 'ratio', 'vs', 'CPU-s/M rec', 'CPU-s/GB', 'peak RSS', 'target', 'load'];
   const cells = (r: BenchRow) => {
     const skipped = r.note !== undefined && !(r.value > 0);
     return [
       r.name, skipped ? 'skipped' : `${fmt(r.value)}${r.unit}`, spreadText(r), r.mbPerSec === undefined ? '' : r.mbPerSec.toFixed(0),
-      r.latency ? `${r.latency.p50Ms.toFixed(2)} ms` : '', r.latency ? `${r.latency.p99Ms.toFixed(2)} ms` : '', r.latency ? `${r.latency.p999Ms.toFixed(2)} ms` : '',
+      ms(r.latency?.p50Ms), ms(r.latency?.p99Ms), ms(r.latency?.p999Ms),
       r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : r.ratio.toFixed(2), skipped ? r.note! : (r.baseline ?? '') + (r.note && !skipped ? ` (${r.note})` : ''),
+      r.cpuPerMRec === undefined ? '' : r.cpuPerMRec.toFixed(2), r.cpuPerGB === undefined ? '' : r.cpuPerGB.toFixed(1),
       Number.isFinite(r.peakRssMiB) && r.peakRssMiB > 0 ? `${r.peakRssMiB.toFixed(0)} MiB` : '', r.target ?? '', r.loadAvg === undefined ? '' : r.loadAvg.toFixed(1),
     ];
   };
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr class="${esc(r.group ?? 'micro')}">${cells(r).map((c, i) => `<td${i > 0 && i < 8 ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`;
+}
+
+/** Latency against rate: one line per rate asked, publish and end-to-end percentiles side by side. */
+export function curveTable(rows: readonly BenchRow[]): string {
+  const list = rows.filter((r) => r.group === 'curve' && r.rateAsked !== undefined);
+  if (list.length === 0) return '';
+  const m = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(2));
+  const lines = [
+    '| rate asked | rate done (median, min–max) | publish p50 / p99 / p99.9 ms | end-to-end p50 / p99 / p99.9 ms | broker CPU-s/M rec |',
+    '|---|---|---|---|---|',
+    ...list.map((r) => `| ${fmt(r.rateAsked!)} rec/s | ${fmt(r.value)} rec/s${spreadText(r) ? ` (${spreadText(r)})` : ''} | ${m(r.latency?.p50Ms)} / ${m(r.latency?.p99Ms)} / ${m(r.latency?.p999Ms)} | ${m(r.e2eLatency?.p50Ms)} / ${m(r.e2eLatency?.p99Ms)} / ${m(r.e2eLatency?.p999Ms)} | ${m(r.cpuPerMRec)} |`),
+  ];
+  return lines.join('\n');
 }
 
 export function renderReport(res: Results): string {
@@ -127,6 +145,8 @@ pre{background:#f1f5f9;padding:8px;overflow-x:auto;font-size:12px}h2{margin-top:
 <p class="meta">Each benchmark runs in a fresh process; the servers (strand, the TCP sink, Redis, NATS) run alone in their own process, on loopback, on the same machine as the load generator, so both share its cores. Ratios compare figures of this one run. "peak RSS" is the server's (VmHWM) for server rows, the measuring process's otherwise.${load}</p>
 <h2>Summary</h2>
 ${table(res.rows)}
+<h2>Latency against rate</h2>
+${curveTable(res.rows) ? `<pre>${esc(curveTable(res.rows))}</pre><p class="meta">acks=1, flush.ms=1000, a consumer long-polling throughout; latencies from each record's due time (no coordinated omission). A rate the machine cannot reach shows as "rate done" below "rate asked", and its latencies as queueing.</p>` : '<p>No latency-against-rate rows in this run.</p>'}
 <h2>Records per second</h2>
 ${bars(res.rows)}
 <h2>Latency by percentile</h2>
@@ -151,14 +171,18 @@ export function writeReport(jsonFile: string): string {
 /** The README block of a run: how it was made, the table, and where the report is. */
 export function readmeBlock(res: Results, jsonFile: string): string {
   const rel = jsonFile.slice(jsonFile.lastIndexOf('bench/results/'));
-  const rows = res.rows.filter((r) => r.group !== undefined || r.name.startsWith('crc32c native') || /^(append|appendBatch|sequential|baseline: fs)/.test(r.name));
+  const picked = res.rows.filter((r) => r.group !== undefined || r.name.startsWith('crc32c native') || /^(append|appendBatch|sequential|baseline: fs)/.test(r.name));
+  // The headline (real clients on every side) leads; the broker's own ceiling and the rest follow.
+  const rows = [...picked.filter((r) => r.group === 'headline'), ...picked.filter((r) => r.group !== 'headline')];
   return [
     `Latest full run (${res.date.slice(0, 10)}, \`${res.command ?? 'npm run bench'}\`, ${res.cpus ?? '?'} × ${res.cpu ?? '?'}, Node ${res.node ?? '?'}; ` +
       `a 2-core VM whose figures vary by ±30 % from run to run, mostly with how fast the host backs fresh page-cache memory (0.3 to 3 GB/s measured), so compare ratios within one run). ` +
-      `"ratio" is the row's figure over the row named in "vs" (for peers: strand's acks=1 figure over the peer's). ` +
+      `Each row is the median of its runs (each against a fresh server) with min and max; "ratio" is median over median: the row's figure over the row named in "vs" (for Redis and NATS: strand's librdkafka figure over theirs). ` +
+      `"server CPU-s" is the server process's own CPU time (/proc) per million records and per GB of payload. ` +
       `Full table, latency curves and server configurations: \`${rel.replace(/\.json$/, '.html')}\`.`,
     '',
-    formatTable(rows),
+    formatTable(rows.filter((r) => r.group !== 'curve')),
+    ...(curveTable(rows) ? ['', 'Latency against rate (acks=1, flush.ms=1000, a consumer long-polling throughout; latency from each record\'s due time):', '', curveTable(rows)] : []),
   ].join('\n');
 }
 

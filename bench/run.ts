@@ -3,10 +3,11 @@
  * are not polluted by what ran before), prints one summary table, writes
  * bench/results/<date>.json and draws it as bench/results/<date>.html (bench/report.ts).
  *
- *   npm run bench                      everything, peers included (installs redis-server and
- *                                      nats-server from Debian when it can)
+ *   npm run bench                      everything, the headline included (installs redis-server,
+ *                                      redis-tools, nats-server, librdkafka-dev, libnats-dev from
+ *                                      Debian when it can, and builds the C clients)
  *   npm run bench -- --smoke           a few seconds per benchmark (= STRAND_BENCH_SCALE=0.02)
- *   STRAND_BENCH_PEERS=0 npm run bench without the peers (Redis, NATS, kcat)
+ *   STRAND_BENCH_PEERS=0 npm run bench without the headline (Redis, NATS, the C clients)
  *   STRAND_BENCH_OUT=<dir>             write the results there instead of bench/results/
  *
  * The cluster rows (bench/cluster.ts) start etcd (Debian etcd-server) and three brokers.
@@ -34,13 +35,16 @@ const suites: Array<[string, Args]> = [
   ['broker.ts', ['produce-all']],
   ['broker.ts', ['consume']],
   ['broker.ts', (rows) => (peak(rows) ? ['latency', String(Math.round(peak(rows)!))] : null)],
+  ['broker.ts', (rows) => (peak(rows) ? ['curve', String(Math.round(peak(rows)!))] : null)],
 ];
 
-/** Peers run after strand; a peer that fails or cannot be installed gets a row saying so. */
+/**
+ * The headline (real C clients on every side: librdkafka against strand, redis-benchmark against
+ * Redis, the NATS C client against JetStream) runs after strand's own rows; a system that fails or
+ * cannot be installed gets a row saying so.
+ */
 const peers: Array<[string, Args]> = [
-  ['peers/kcat.ts', []],
-  ['peers/redis.ts', []],
-  ['peers/nats.ts', []],
+  ['peers/clients.ts', []],
 ];
 const withPeers = process.env.STRAND_BENCH_PEERS !== '0';
 

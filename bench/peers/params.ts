@@ -22,16 +22,3 @@ export function payloads(count: number): Buffer[] {
     return pool.subarray(at, at + RECORD_SIZE);
   });
 }
-
-/** Runs per row at full scale (fresh server each): throughput rows keep the best, as strand's rows do. */
-export const REPEATS = Math.max(1, Number(process.env.STRAND_BENCH_REPEATS ?? (SCALE < 1 ? '1' : '3')));
-
-/** The run with the highest value, noting every run's figure. */
-export async function bestOf<T extends { value: number; note?: string }>(measure: () => Promise<T>, times = REPEATS): Promise<T> {
-  const runs: T[] = [];
-  for (let i = 0; i < times; i++) runs.push(await measure());
-  const best = runs.reduce((a, b) => (b.value > a.value ? b : a));
-  if (times === 1) return best;
-  const how = `best of ${times} (${runs.map((r) => `${(r.value / 1e6).toFixed(3)}M`).join(', ')})`;
-  return { ...best, note: best.note ? `${how}; ${best.note}` : how };
-}

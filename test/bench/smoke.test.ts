@@ -34,12 +34,23 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
   expect(json, files.join(', ')).toBeDefined();
   const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as {
     scale: number;
-    rows: Array<{ name: string; value: number; id?: string; runs?: number[]; baseline?: string; ratio?: number; note?: string }>;
+    rows: Array<{ name: string; value: number; id?: string; runs?: number[]; baseline?: string; ratio?: number; note?: string; stored?: number; cpuPerMRec?: number; cpuPerGB?: number }>;
   };
   expect(results.scale).toBe(0.02);
   expect(results.rows.length).toBeGreaterThan(5);
   for (const id of ['sink-produce', 'produce-1', 'produce-all', 'consume', 'latency-half-peak']) {
     expect(results.rows.find((r) => r.id === id), id).toBeDefined();
+  }
+  // The broker's own ceiling (pre-batched load): each row counted on the broker (log end offsets)
+  // before it was reported, and priced in the broker process's CPU-seconds per million records.
+  // 6 M records at scale 0.02: 120,000.
+  for (const id of ['produce-1', 'produce-all', 'consume']) {
+    const row = results.rows.find((r) => r.id === id)!;
+    expect(row.name, id).toMatch(/^ceiling: strand perf/);
+    expect(row.stored, id).toBe(120_000);
+    expect(row.runs, id).toHaveLength(1);
+    expect(row.cpuPerMRec, id).toBeGreaterThan(0);
+    expect(row.cpuPerGB, id).toBeCloseTo(row.cpuPerMRec! * 10, 6);
   }
   // The durable appends of both group-commit cadences, each beside its baseline of the same run:
   // a pwrite thread and an fdatasync thread (bench/durable-baseline.ts) that did sync, and the
@@ -61,8 +72,15 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
     expect(rolling?.note, cadence).toMatch(/; 9 rolls per run/);
     expect(rolling!.ratio).toBe(rolling!.value / base!.value);
   }
+  // Replication's cost, beside a single broker's acks=all of the same run (bench/cluster.ts).
+  const single = results.rows.find((r) => r.id === 'single-acks-all');
+  const replicated = results.rows.find((r) => r.id === 'cluster-acks-all');
+  expect(single?.value, stderr.slice(-2000)).toBeGreaterThan(0);
+  expect(replicated?.value, stderr.slice(-2000)).toBeGreaterThan(0);
+  expect(replicated!.ratio).toBe(replicated!.value / single!.value);
+  expect(replicated!.note).toMatch(/broker CPU-s per million records/);
   const html = readFileSync(join(out, json!.replace(/\.json$/, '.html')), 'utf8');
   expect(html).toContain('<svg');
   // Every benchmark in a fresh process, the append ones twice each: about a minute alone, and up
-  // to three on a machine whose two cores other test runs share.
-}, 240_000);
+  // to six on a machine whose two cores other test runs share (load average 17 measured).
+}, 420_000);

@@ -1,0 +1,202 @@
+/**
+ * The headline: each system driven by its own real C client, the same records, the same
+ * durability, the same number of runs, each run against a fresh server (strand, Redis and NATS
+ * interleaved run by run so a noisy neighbour hits all three alike).
+ *
+ *   strand     librdkafka producer (bench/peers/c/rdkafka-producer.c) tuned as a Kafka user
+ *              tunes it: acks=1, linger.ms=5, batch.size=1 MB, batch.num.messages=10000,
+ *              compression none (100-byte random letters barely compress; lz4 is a setting away);
+ *              topic flush.ms=1000: acknowledged in the page cache, fsync each second. Then the
+ *              librdkafka consumer reads everything back from offset 0 (its own row).
+ *   Redis      redis-benchmark XADD pipelined 1,000 deep on 10 connections, keys spread over the
+ *              same number of streams as strand's partitions; AOF with appendfsync everysec
+ *   NATS       JetStream through the C client (bench/peers/c/nats-publisher.c): js_PublishAsync
+ *              with 10,000 PubAcks outstanding, file storage (nats-server 2.9 fsyncs on its own
+ *              schedule: no sync_interval before 2.10, which favours NATS if anything)
+ *
+ * Before a row is reported, the count the server holds is checked: log end offsets (ListOffsets),
+ * XLEN of every stream, the stream's message count. Each row is the median of RUNS runs with min
+ * and max; ratios are median over median (bench/run.ts). CPU is the server process's alone (/proc).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTarget, partitionOffsets } from '../../src/perf/cluster.js';
+import { type BenchRow, SCALE, checkStored, emitRows, medianRow, withCost } from '../lib.js';
+import { cClient } from './cbuild.js';
+import { PARTITIONS, RECORD_SIZE, RECORDS } from './params.js';
+import { freePort, type Server, startBinary, which } from './procs.js';
+import { startStrand } from './strand.js';
+
+const RUNS = Math.max(1, Number(process.env.STRAND_BENCH_REPEATS ?? (SCALE < 1 ? '1' : '5')));
+const BYTES = RECORDS * RECORD_SIZE;
+const PIPELINE = 1000;
+const REDIS_CLIENTS = 10;
+const NATS_PENDING = 10_000;
+export const PRODUCER_SETTINGS = ['acks=1', 'linger.ms=5', 'batch.size=1048576', 'batch.num.messages=10000', 'compression.type=none', 'queue.buffering.max.messages=1000000', 'queue.buffering.max.kbytes=1048576'];
+
+interface ClientResult {
+  records: number; seconds: number; errors: number; avgMs: number; p50Ms: number; p95Ms: number; p99Ms: number; p999Ms: number; maxMs: number;
+  stored?: number; librdkafka?: string; nats?: string;
+}
+
+/** Run a C client to completion; its last stdout line is its JSON result. */
+function runClient(bin: string, args: string[]): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${bin.slice(bin.lastIndexOf('/') + 1)} exited ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}`));
+      else resolve(JSON.parse(line) as ClientResult);
+    });
+  });
+}
+
+const latencyOf = (r: ClientResult) => ({ avgMs: r.avgMs, p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs });
+const rate = (seconds: number) => ({ value: RECORDS / seconds, unit: ' rec/s', mbPerSec: BYTES / seconds / 1e6 });
+
+async function strandRun(): Promise<[BenchRow, BenchRow]> {
+  const producer = cClient('rdkafka-producer');
+  const consumer = cClient('rdkafka-consumer');
+  const dir = mkdtempSync(join(tmpdir(), 'strand-bench-clients-'));
+  const broker = await startStrand(dir);
+  try {
+    const t = await openTarget({ bootstrap: broker.address, topic: 'bench', partitions: PARTITIONS, topicConfigs: { 'flush.ms': '1000' } });
+    let cpu = broker.cpuSeconds();
+    const p = await runClient(producer, [broker.address, 'bench', String(RECORDS), String(RECORD_SIZE), ...PRODUCER_SETTINGS]);
+    const produceCpu = broker.cpuSeconds() - cpu;
+    const offsets = await partitionOffsets(t);
+    await t.client.close();
+    const stored = checkStored('strand (log end offsets)', [...offsets.values()].reduce((n, o) => n + o.end - o.start, 0), RECORDS);
+    cpu = broker.cpuSeconds();
+    const c = await runClient(consumer, [broker.address, 'bench', String(RECORDS), 'fetch.max.bytes=67108864', 'max.partition.fetch.bytes=8388608', 'queued.max.messages.kbytes=262144']);
+    const consumeCpu = broker.cpuSeconds() - cpu;
+    checkStored('the librdkafka consumer', c.records, RECORDS);
+    const config = `strand broker (bench/peers/strand-broker.ts), topic bench: ${PARTITIONS} partitions, flush.ms=1000`;
+    return [
+      withCost({
+        id: 'rdkafka-produce', group: 'headline', name: 'strand ← librdkafka C producer, acks=1 (fsync each 1 s)', ...rate(p.seconds), latency: latencyOf(p), stored,
+        peakRssMiB: broker.peakRssMiB(), config: `${config}\n# load: librdkafka ${p.librdkafka} rdkafka-producer ${PRODUCER_SETTINGS.join(' ')}; ${RECORDS} x ${RECORD_SIZE} B round-robin`,
+      }, produceCpu, RECORDS, BYTES),
+      withCost({
+        id: 'rdkafka-consume', group: 'headline', name: 'strand → librdkafka C consumer, from offset 0', ...rate(c.seconds), stored: c.records, peakRssMiB: broker.peakRssMiB(),
+      }, consumeCpu, RECORDS, BYTES),
+    ];
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function redisRun(): Promise<BenchRow> {
+  const bin = which('redis-server');
+  const tool = which('redis-benchmark');
+  const cli = which('redis-cli');
+  if (bin === null || tool === null || cli === null) throw new Error('redis-server / redis-tools are not installed (apt-get install -y redis-server redis-tools)');
+  const dir = mkdtempSync(join(tmpdir(), 'strand-bench-redis-'));
+  const port = await freePort();
+  const config = [
+    'bind 127.0.0.1', `port ${port}`, `dir ${dir}`, 'daemonize no', 'save ""', 'appendonly yes', 'appendfsync everysec',
+    'no-appendfsync-on-rewrite no', 'auto-aof-rewrite-percentage 0', 'maxmemory 0', 'loglevel warning',
+  ].join('\n');
+  writeFileSync(join(dir, 'redis.conf'), config + '\n');
+  const server = await startBinary(bin, [join(dir, 'redis.conf')], '127.0.0.1', port);
+  try {
+    const value = 'x'.repeat(RECORD_SIZE);
+    const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(REDIS_CLIENTS), '-n', String(RECORDS), '-P', String(PIPELINE), '-r', String(PARTITIONS), '--csv', 'XADD', 'bench-__rand_int__', '*', 'v', value];
+    const cpu = server.cpuSeconds();
+    const start = performance.now();
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    const seconds = (performance.now() - start) / 1000;
+    const used = server.cpuSeconds() - cpu;
+    if (r.code !== 0) throw new Error(`redis-benchmark exited ${r.code}`);
+    // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+    const csv = r.out.trim().split('\n').pop()!.split(',').map((c) => Number(c.replace(/"/g, '')));
+    const keys = spawnSync(cli, ['-p', String(port), '--scan', '--pattern', 'bench-*'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    let stored = 0;
+    for (const k of keys) stored += Number(spawnSync(cli, ['-p', String(port), 'XLEN', k], { encoding: 'utf8' }).stdout.trim());
+    checkStored('Redis (XLEN)', stored, RECORDS);
+    const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    return withCost({
+      id: 'redis-c', group: 'headline', name: 'Redis Streams ← redis-benchmark XADD pipelined (AOF everysec)', ...rate(seconds), stored,
+      latency: { avgMs: csv[2]!, p50Ms: csv[4]!, p95Ms: csv[5]!, p99Ms: csv[6]!, p999Ms: NaN, maxMs: csv[7]! },
+      peerOf: 'rdkafka-produce', baseline: 'strand librdkafka ÷ this', peakRssMiB: server.peakRssMiB(),
+      config: `${version}\n${config}\n# load: redis-benchmark ${args.slice(4).join(' ').replace(value, `<${RECORD_SIZE} bytes>`)} (latency per pipelined request)`,
+    }, used, RECORDS, BYTES);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function natsRun(): Promise<BenchRow> {
+  const bin = which('nats-server');
+  if (bin === null) throw new Error('nats-server is not installed (apt-get install -y nats-server)');
+  const publisher = cClient('nats-publisher');
+  const dir = mkdtempSync(join(tmpdir(), 'strand-bench-nats-'));
+  const port = await freePort();
+  const config = [`listen: 127.0.0.1:${port}`, 'max_payload: 1MB', 'jetstream {', `  store_dir: "${join(dir, 'js')}"`, '  max_memory_store: 256MB', '  max_file_store: 64GB', '}'].join('\n');
+  writeFileSync(join(dir, 'nats.conf'), config + '\n');
+  const server: Server = await startBinary(bin, ['-js', '-c', join(dir, 'nats.conf')], '127.0.0.1', port);
+  try {
+    const cpu = server.cpuSeconds();
+    const r = await runClient(publisher, [`nats://127.0.0.1:${port}`, String(RECORDS), String(RECORD_SIZE), String(PARTITIONS), String(NATS_PENDING)]);
+    const used = server.cpuSeconds() - cpu;
+    const stored = checkStored('NATS (stream info)', r.stored ?? -1, RECORDS);
+    const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    return withCost({
+      id: 'nats-c', group: 'headline', name: 'NATS JetStream ← C client js_PublishAsync (file storage)', ...rate(r.seconds), latency: latencyOf(r), stored,
+      peerOf: 'rdkafka-produce', baseline: 'strand librdkafka ÷ this', peakRssMiB: server.peakRssMiB(), note: 'nats-server 2.9 fsyncs on its own schedule (no sync_interval before 2.10)',
+      config: `${version}, cnats ${r.nats}\n${config}\n# stream BENCH: bench.>, file storage, limits, 1 replica\n# load: nats-publisher, ${NATS_PENDING} PubAcks outstanding, ${PARTITIONS} subjects`,
+    }, used, RECORDS, BYTES);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A system that fails (not installed, wrong count) gets one row saying why, instead of a figure. */
+async function attempt<T>(fn: () => Promise<T>, failed: Map<string, string>, key: string): Promise<T | null> {
+  if (failed.has(key)) return null;
+  try {
+    return await fn();
+  } catch (err) {
+    failed.set(key, (err as Error).message);
+    return null;
+  }
+}
+
+const produced: BenchRow[] = [];
+const consumed: BenchRow[] = [];
+const redis: BenchRow[] = [];
+const nats: BenchRow[] = [];
+const failed = new Map<string, string>();
+for (let i = 0; i < RUNS; i++) {
+  const s = await attempt(strandRun, failed, 'strand');
+  if (s !== null) {
+    produced.push(s[0]);
+    consumed.push(s[1]);
+  }
+  const r = await attempt(redisRun, failed, 'redis');
+  if (r !== null) redis.push(r);
+  const n = await attempt(natsRun, failed, 'nats');
+  if (n !== null) nats.push(n);
+}
+const skipped = (id: string, name: string, key: string): BenchRow => ({ id, group: 'headline', name, value: 0, unit: ' rec/s', peakRssMiB: NaN, note: `failed: ${failed.get(key)}` });
+const rows: BenchRow[] = [
+  produced.length === RUNS ? medianRow(produced) : skipped('rdkafka-produce', 'strand ← librdkafka C producer', 'strand'),
+  consumed.length === RUNS ? medianRow(consumed) : skipped('rdkafka-consume', 'strand → librdkafka C consumer', 'strand'),
+  redis.length === RUNS ? medianRow(redis) : { ...skipped('redis-c', 'Redis Streams ← redis-benchmark', 'redis'), peerOf: 'rdkafka-produce' },
+  nats.length === RUNS ? medianRow(nats) : { ...skipped('nats-c', 'NATS JetStream ← C client', 'nats'), peerOf: 'rdkafka-produce' },
+];
+emitRows(rows);
