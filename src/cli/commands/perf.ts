@@ -2,13 +2,16 @@
  * `strand perf produce|consume|e2e`: the load generator (src/perf), the counterpart of
  * kafka-producer-perf-test, kafka-consumer-perf-test and Kafka's end-to-end latency tool. Works
  * against any Kafka broker. Prints a progress bar on stderr while running, then records/s, MB/s
- * and latency percentiles; `--json` prints one JSON object instead.
+ * and latency percentiles; `--json` prints one JSON object instead. `strand perf workload FILE.yaml`
+ * runs an OpenMessaging Benchmark workload file and prints OMB's JSON result.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   COMPRESSIONS, formatReport, type ProducerSettings, type PerfCommon, perfConsume, perfE2e, perfProduce, STAMP_BYTES,
 } from '../../perf/index.js';
 import { progressBar } from '../../perf/progress.js';
+import { readWorkload } from '../../perf/workload.js';
+import { runWorkload } from '../../perf/workload-run.js';
 import { acksArg, addClientOptions, intArg, keyValueArg, pairsToRecord, UsageError, type ClientOptions } from '../args.js';
 
 interface CommonOptions extends ClientOptions {
@@ -124,5 +127,23 @@ Example:
       if (o.recordSize < STAMP_BYTES) throw new UsageError(`perf e2e needs --record-size of at least ${STAMP_BYTES} (each batch carries its send time)`);
       const result = await withProgress('e2e', o, (hooks) => perfE2e({ ...settings(o), ...hooks, numRecords: o.numRecords, recordSize: o.recordSize, throughput: o.throughput, acks: o.acks, batchSize: o.batchSize, lingerMs: o.lingerMs, compression: o.compression, maxInFlight: o.maxInFlight, maxWaitMs: o.maxWaitMs }));
       print(result, o.json);
+    });
+
+  addClientOptions(perf.command('workload'))
+    .description('run an OpenMessaging Benchmark workload file (topics, partitionsPerTopic, messageSize, producerRate, ...) and print OMB\'s JSON result')
+    .argument('<file>', 'workload YAML in OMB\'s format')
+    .option('--duration-seconds <s>', 'run this long instead of the file\'s testDurationMinutes', intArg('--duration-seconds', 1))
+    .addOption(new Option('--acks <acks>', 'all (-1), 1 or 0').default(1).argParser(acksArg))
+    .option('--topic-prefix <name>', 'topics are <prefix>-0, <prefix>-1, ... (default: omb-<time>, fresh each run)')
+    .option('--topic-config <key=value>', 'topic config for the topics this run creates, repeatable', keyValueArg('--topic-config flush.ms=1000'))
+    .addHelpText('after', `
+Example:
+  strand perf workload bench/workloads/1-topic-16-partitions-1kb.yaml --duration-seconds 60`)
+    .action(async (file: string, o: ClientOptions & { durationSeconds?: number; acks: ProducerSettings['acks']; topicPrefix?: string; topicConfig?: Array<[string, string]> }) => {
+      const result = await runWorkload(readWorkload(file), {
+        bootstrap: o.bootstrap, timeoutMs: o.timeout, durationSeconds: o.durationSeconds, acks: o.acks, topicPrefix: o.topicPrefix,
+        topicConfigs: pairsToRecord(o.topicConfig, '--topic-config'),
+      });
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     });
 }
