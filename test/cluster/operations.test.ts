@@ -171,4 +171,47 @@ describe.skipIf(ETCD_SKIPPED)('cluster operations: controlled shutdown, ElectLea
       await cluster.destroy();
     }
   }, 120_000);
+
+  it('the controller stopping gracefully with a partition no other replica can lead: its own shutdown settles at once, well within the bounded wait', async () => {
+    const cluster = await TestCluster.start(3, { 'auto.leader.rebalance.enable': 'false' });
+    try {
+      const admin = kafkajs(cluster.bootstrap).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'solo', numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const meta = async (node: number) => withMetadata(cluster.node(node).bootstrap);
+      const first = await until('a controller and three led partitions', async () => {
+        const m = await meta(1);
+        return m.controllerId > 0 && m.solo.every((p) => p.leader > 0) ? m : undefined;
+      });
+      const controller = first.controllerId;
+      const mine = first.solo.find((p) => p.leader === controller)!;
+      const t0 = Date.now();
+      await cluster.stopNode(controller);
+      const stopMs = Date.now() - t0;
+      // The default wait is 3 x 5000 ms; nothing could move, so nothing was waited for.
+      expect(stopMs).toBeLessThan(5000);
+      const other = [1, 2, 3].find((n) => n !== controller)!;
+      const after = await until('another controller, and the stopped broker\'s partition offline', async () => {
+        const m = await meta(other);
+        const p = m.solo.find((x) => x.partition === mine.partition);
+        return m.controllerId > 0 && m.controllerId !== controller && p?.leader === -1 ? { m, p } : undefined;
+      });
+      expect({ leader: after.p.leader, isr: after.p.isr }).toEqual({ leader: -1, isr: [controller] });
+      console.log(`controller with an unmovable partition stopped in ${stopMs} ms`);
+    } finally {
+      await cluster.destroy();
+    }
+  }, 120_000);
 });
+
+async function withMetadata(bootstrap: string): Promise<{ controllerId: number; solo: Array<{ partition: number; leader: number; isr: number[] }> }> {
+  const c = await RawClient.open(bootstrap);
+  try {
+    const m = await c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: 'solo', topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const t = m.topics.find((x) => x.name === 'solo');
+    return { controllerId: m.controllerId ?? -1, solo: (t?.partitions ?? []).map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, isr: [...p.isrNodes] })) };
+  } finally {
+    c.socket.destroy();
+  }
+}
