@@ -290,7 +290,8 @@ export class GroupCoordinator extends GroupMembership {
     const invalid = this.validateGroupId(groupId, true);
     const base: GroupDescription = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     if (invalid !== ErrorCode.NONE) return { ...base, errorCode: invalid, groupState: '' };
-    if (this.consumer.get(groupId) !== undefined) return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, groupState: '' };
+    // Kafka 3.9's describeGroups answers a group that is not classic like an unknown one: Dead.
+    if (this.consumer.get(groupId) !== undefined) return base;
     const group = this.groups.get(groupId);
     if (group === undefined) return base;
     // Kafka shows member metadata and assignments only for a Stable group.
