@@ -81,13 +81,20 @@ export class Broker implements BrokerCore {
   static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
     loadDynamicConfigs(config); // AlterConfigs' broker settings of the last run, over the static ones
     const security = prepareSecurity(config, config.dataDir); // fails closed before anything is opened or bound
+    // Before the data directory is opened: a cluster setting it cannot honour stops the start here.
+    const started: { broker?: Broker } = {};
+    let cluster: ClusterLink | null;
+    try {
+      cluster = clusterEndpoints(config) === null ? null : new ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
+    } catch (err) {
+      for (const l of security.listeners) l.sasl?.close(); // their key set watchers
+      throw err;
+    }
     const store = await Store.open(config.dataDir, {
       defaults: config.logDefaults(),
       checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
       cleaner: config.bool('log.cleaner.enable') && { backoffMs: config.int('log.cleaner.backoff.ms') },
     });
-    const started: { broker?: Broker } = {};
-    const cluster = clusterEndpoints(config) === null ? null : new ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
     let topics: TopicManager;
     try {
       topics = await TopicManager.open(store, config, logger, cluster ? { authority: cluster, clusterId: clusterIdOf(config) } : {});

@@ -128,8 +128,8 @@ export class ClusterLink implements TopicAuthority {
     return this.member?.liveBrokers().length ?? 0;
   }
 
-  async addPartitions(name: string, total: number): Promise<void> {
-    await this.requireMember().addPartitions(name, total);
+  async addPartitions(name: string, total: number, assignments?: number[][]): Promise<void> {
+    await this.requireMember().addPartitions(name, total, assignments);
   }
 
   async setConfigs(name: string, configs: Record<string, string>): Promise<void> {

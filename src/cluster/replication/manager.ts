@@ -63,7 +63,14 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     if (replica === null) return;
     replica.makeFollower(state);
     this.stopFetching(state.topic, state.partition);
-    if (state.leader !== NO_LEADER) this.fetcherFor(state.leader, state.topic, state.partition).add({ topic: state.topic, partition: state.partition, log: replica.log, leaderEpoch: state.leaderEpoch, topicId: () => this.logs.topicId(state.topic) });
+    // Appends this broker took as leader and still compresses in the worker pool land first: the
+    // truncation the fetcher starts with then sees them (Kafka takes the partition's lock here).
+    if (state.leader !== NO_LEADER) {
+      void replica.log.drainAppends().catch(() => undefined).then(() => {
+        if (this.closed || this.replicas.get(key(state.topic, state.partition)) !== replica || replica.isLeader || replica.state.leaderEpoch !== state.leaderEpoch) return;
+        this.fetcherFor(state.leader, state.topic, state.partition).add({ topic: state.topic, partition: state.partition, log: replica.log, leaderEpoch: state.leaderEpoch, topicId: () => this.logs.topicId(state.topic) });
+      });
+    }
     logger.info({ topic: state.topic, partition: state.partition, leader: state.leader, leaderEpoch: state.leaderEpoch }, `replication: following ${state.leader} for ${state.topic}-${state.partition} in epoch ${state.leaderEpoch}`);
     this.logs.notify(state.topic, state.partition);
   }
@@ -114,7 +121,10 @@ export class ReplicaManager implements Replication, PartitionStateListener {
   }
 
   controllerId(): number {
-    return this.meta?.controller()?.nodeId ?? -1;
+    // Admin requests go to the "controller" clients are told of; any strand broker takes them
+    // (it writes to etcd), so while no controller is elected this broker names itself, as a
+    // KRaft broker names a live broker to forward through.
+    return this.meta?.controller()?.nodeId ?? this.nodeId;
   }
 
   view(topic: string, partition: number): PartitionView | undefined {
