@@ -174,11 +174,13 @@ export function readmeBlock(res: Results, jsonFile: string): string {
   const picked = res.rows.filter((r) => r.group !== undefined || r.name.startsWith('crc32c native') || /^(append|appendBatch|sequential|baseline: fs)/.test(r.name));
   // The headline (real clients on every side) leads; the broker's own ceiling and the rest follow.
   const rows = [...picked.filter((r) => r.group === 'headline'), ...picked.filter((r) => r.group !== 'headline')];
+  const loads = res.rows.map((r) => r.loadAvg).filter((l): l is number => l !== undefined);
+  const load = loads.length === 0 ? '' : ` The machine's 1-minute load average ranged from ${Math.min(...loads)} to ${Math.max(...loads)} while the rows ran (${res.cpus ?? '?'} cores shared with other work): the figures are lower bounds of what each system does alone.`;
   return [
-    `Latest full run (${res.date.slice(0, 10)}, \`${res.command ?? 'npm run bench'}\`, ${res.cpus ?? '?'} × ${res.cpu ?? '?'}, Node ${res.node ?? '?'}; ` +
+    `Latest run (${res.date.slice(0, 10)}, scale ${res.scale}: ${Math.round(6_000_000 * res.scale).toLocaleString('en')} records per end-to-end run, \`${res.command ?? 'npm run bench'}\`, ${res.cpus ?? '?'} × ${res.cpu ?? '?'}, Node ${res.node ?? '?'}; ` +
       `a 2-core VM whose figures vary by ±30 % from run to run, mostly with how fast the host backs fresh page-cache memory (0.3 to 3 GB/s measured), so compare ratios within one run). ` +
       `Each row is the median of its runs (each against a fresh server) with min and max; "ratio" is median over median: the row's figure over the row named in "vs" (for Redis and NATS: strand's librdkafka figure over theirs). ` +
-      `"server CPU-s" is the server process's own CPU time (/proc) per million records and per GB of payload. ` +
+      `"server CPU-s" is the server process's own CPU time (/proc) per million records and per GB of payload.${load} ` +
       `Full table, latency curves and server configurations: \`${rel.replace(/\.json$/, '.html')}\`.`,
     '',
     formatTable(rows.filter((r) => r.group !== 'curve')),

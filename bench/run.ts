@@ -104,7 +104,7 @@ printTable(rows);
 const meta = {
   date: new Date().toISOString(), scale: SCALE, seconds: (Date.now() - started) / 1000, node: process.version, cpus: cpus().length,
   cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), backend: process.env.STRAND_BACKEND ?? 'native', peers: withPeers, peerSetup: setup,
-  command: `${SCALE !== 1 ? `STRAND_BENCH_SCALE=${SCALE} ` : ''}${withPeers ? '' : 'STRAND_BENCH_PEERS=0 '}npm run bench`,
+  command: `${SCALE !== 1 ? `STRAND_BENCH_SCALE=${SCALE} ` : ''}${['STRAND_BENCH_REPEATS', 'STRAND_BENCH_RUNS'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `).join('')}${withPeers ? '' : 'STRAND_BENCH_PEERS=0 '}npm run bench`,
 };
 const file = writeResults(rows, meta);
 const html = writeReport(file);
