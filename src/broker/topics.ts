@@ -63,7 +63,7 @@ export interface TopicAuthority {
   /** Brokers registered now: the largest replication factor that can be met. */
   liveBrokers(): number;
   /** CreatePartitions: resolves once the controller has assigned the new partitions and this broker knows them. */
-  addPartitions(name: string, total: number): Promise<void>;
+  addPartitions(name: string, total: number, assignments?: number[][]): Promise<void>;
   /** The topic's whole set of config overrides; resolves once this broker has applied them. */
   setConfigs(name: string, configs: Record<string, string>): Promise<void>;
 }
@@ -86,7 +86,7 @@ export interface TopicManagerOptions {
 /** What the admin handlers need beyond `Topics`. */
 export interface AdminTopics extends Topics {
   /** A promise in a cluster, where the change goes through the cluster's metadata store. */
-  addPartitions(name: string, total: number, options?: { validateOnly?: boolean }): TopicDescription | Promise<TopicDescription>;
+  addPartitions(name: string, total: number, options?: { validateOnly?: boolean; assignments?: number[][] }): TopicDescription | Promise<TopicDescription>;
   alterConfigs(name: string, changes: ReadonlyMap<string, string | null>, options?: AlterConfigsOptions): TopicDescription | Promise<TopicDescription>;
   /** The storage settings in force for a topic's logs. */
   logConfig(name: string): Partial<LogConfig>;
@@ -332,7 +332,7 @@ export class TopicManager implements AdminTopics {
     await Promise.all(renamed);
   }
 
-  addPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): TopicDescription | Promise<TopicDescription> {
+  addPartitions(name: string, total: number, options: { validateOnly?: boolean; assignments?: number[][] } = {}): TopicDescription | Promise<TopicDescription> {
     this.checkOpen();
     const entry = this.byName.get(name);
     if (entry === undefined) throw new UnknownTopicError(name);
@@ -346,7 +346,7 @@ export class TopicManager implements AdminTopics {
     const record = clone(TopicRecordSchema, entry.record);
     record.partitions = total;
     if (options.validateOnly) return describe(record);
-    if (this.authority !== null) return this.authority.addPartitions(name, total).then(() => this.get(name) ?? describe(record));
+    if (this.authority !== null) return this.authority.addPartitions(name, total, options.assignments).then(() => this.get(name) ?? describe(record));
     this.openLogs(record, current, this.logConfig(name));
     this.replace(entry, record);
     this.logger.info({ topic: name, from: current, to: total }, 'partitions added');

@@ -9,12 +9,13 @@
  * broker applies from its watch.
  */
 import type { Etcd3, IKeyValue } from 'etcd3';
-import { KafkaErrorCode } from '../errors.js';
+import { KafkaErrorCode, StrandError } from '../errors.js';
 import { keyOf, readPrefix } from './etcd-client.js';
 import type { ClusterKeys } from './keys.js';
 import { type ElectionOutcome, preferredElection, uncleanElection } from './leader-election.js';
 import { addingRemoving } from './reassignment.js';
 import { decodeBroker, decodePartition, decodeReassignment, decodeTopic, encodePartition, encodeReassignment, encodeTopic, type ReassignmentRecord } from './records.js';
+import { initialPartitionState } from './partition-change.js';
 import type { PartitionState, TopicRecord } from './types.js';
 
 /** ElectLeaders' election_type. */
@@ -144,4 +145,39 @@ export async function updateTopic(client: Etcd3, keys: ClusterKeys, name: string
     if (res.succeeded) return next;
   }
   throw new Error(`topic ${name} kept changing while it was being updated`);
+}
+
+function invalidAssignment(message: string): StrandError {
+  return new StrandError(message, 'ERR_STRAND_INVALID_REPLICA_ASSIGNMENT', KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT);
+}
+
+/**
+ * CreatePartitions with a manual assignment: each new partition's replicas must be registered
+ * brokers, given once each, as many as the topic's other partitions have (KRaft's
+ * ReplicationControlManager.createPartitions checks). The partitions and the topic record's new
+ * assignment are written in one transaction guarded by the topic record's mod revision.
+ */
+export async function addAssignedPartitions(client: Etcd3, keys: ClusterKeys, name: string, total: number, assignments: number[][], live: ReadonlySet<number>, controllerEpoch: number): Promise<TopicRecord> {
+  const key = keys.topic(name);
+  const kv = (await client.get(key).exec()).kvs[0] as IKeyValue | undefined;
+  if (kv === undefined) throw new StrandError(`unknown topic ${name}`, 'ERR_STRAND_UNKNOWN_TOPIC_OR_PARTITION', KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const topic = decodeTopic(kv);
+  const current = topic.assignment;
+  if (current === null) throw new StrandError(`topic ${name} is still being created`, 'ERR_STRAND_UNKNOWN_TOPIC_OR_PARTITION', KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (assignments.length !== total - current.length) throw invalidAssignment(`Attempted to add ${total - current.length} additional partition(s), but only ${assignments.length} assignment(s) were specified.`);
+  const rf = current[0]?.length ?? topic.replicationFactor;
+  for (const replicas of assignments) {
+    if (replicas.length === 0) throw invalidAssignment('The manual partition assignment includes an empty replica list.');
+    if (new Set(replicas).size !== replicas.length) throw invalidAssignment(`The manual partition assignment includes the broker ${replicas.find((b, i) => replicas.indexOf(b) !== i)} more than once.`);
+    const missing = replicas.find((b) => !live.has(b));
+    if (missing !== undefined) throw invalidAssignment(`The manual partition assignment includes broker ${missing}, but no such broker is registered.`);
+    if (replicas.length !== rf) throw invalidAssignment(`The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${rf} replica(s).`);
+  }
+  const next: TopicRecord = { ...topic, numPartitions: total, assignment: [...current, ...assignments] };
+  const puts = assignments.map((replicas, i) => client.put(keys.partition(name, current.length + i)).value(encodePartition(initialPartitionState(name, current.length + i, replicas, controllerEpoch))));
+  let txn = client.if(key, 'Mod', '==', Number(kv.mod_revision));
+  for (let i = 0; i < assignments.length; i++) txn = txn.and(keys.partition(name, current.length + i), 'Create', '==', 0);
+  const res = await txn.then(client.put(key).value(encodeTopic(next)), ...puts).commit();
+  if (!res.succeeded) throw new StrandError(`topic ${name} changed while its partitions were being added; try again`, 'ERR_STRAND_CONCURRENT_CHANGE', KafkaErrorCode.REASSIGNMENT_IN_PROGRESS);
+  return next;
 }

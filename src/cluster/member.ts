@@ -8,7 +8,7 @@ import type { Etcd3, Watcher } from 'etcd3';
 import { InvalidArgumentError } from '../errors.js';
 import { logger } from '../logger.js';
 import { type ClusterConfig, DEFAULT_SESSION_TIMEOUT_MS, leaseTtlSeconds, validateConfig } from './config.js';
-import { alterReassignment, electLeaders, listReassignments, type PartitionResult, type ReassignmentView, updateTopic } from './admin-ops.js';
+import { addAssignedPartitions, alterReassignment, electLeaders, listReassignments, type PartitionResult, type ReassignmentView, updateTopic } from './admin-ops.js';
 import { ActiveController, type RebalanceOptions } from './controller.js';
 import { campaign, type ControllerTerm } from './election.js';
 import { ClusterMetadataError, InvalidReplicationFactorError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from './errors.js';
@@ -202,12 +202,19 @@ export class ClusterMember implements ClusterMetadata {
     return listReassignments(this.client, this.keys, wanted);
   }
 
-  /** CreatePartitions: raises the topic's partition count; resolves once the controller has assigned the new ones and this broker knows them. */
-  async addPartitions(name: string, total: number): Promise<TopicRecord> {
-    const record = await updateTopic(this.client, this.keys, name, (t) => {
-      if (t.assignment === null) throw new UnknownTopicOrPartitionError(name);
-      return { ...t, numPartitions: total };
-    }, () => new UnknownTopicOrPartitionError(name));
+  /**
+   * CreatePartitions: raises the topic's partition count; resolves once the new partitions are
+   * assigned and this broker knows them. Without `assignments` the controller assigns them as a
+   * new topic's; with them (one replica list per new partition) they are checked as KRaft checks
+   * a manual assignment and written here, with the topic record, in one compare-and-swap.
+   */
+  async addPartitions(name: string, total: number, assignments?: number[][]): Promise<TopicRecord> {
+    const record = assignments === undefined
+      ? await updateTopic(this.client, this.keys, name, (t) => {
+        if (t.assignment === null) throw new UnknownTopicOrPartitionError(name);
+        return { ...t, numPartitions: total };
+      }, () => new UnknownTopicOrPartitionError(name))
+      : await addAssignedPartitions(this.client, this.keys, name, total, assignments, new Set(this.cache.brokers.keys()), this.cache.controller?.epoch ?? 0);
     return this.waitFor(`the new partitions of ${name} to be assigned by the controller`, () => {
       const t = this.cache.topics.get(name)?.value;
       return t && t.topicId === record.topicId && (t.assignment?.length ?? 0) >= total ? t : undefined;

@@ -21,12 +21,13 @@ export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePart
         if (added > 0 && t.assignments.length !== added) {
           return { name: t.name, ...itemError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${added} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`) };
         }
-        const bad = t.assignments.find((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== nodeId);
+        // In a cluster the assignment is checked against the registered brokers where it is written.
+        const bad = ctx.broker.replication.clustered ? undefined : t.assignments.find((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== nodeId);
         if (bad !== undefined) {
           return { name: t.name, ...itemError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `assignment [${bad.brokerIds.join(', ')}] is not possible: this single-node cluster has only broker ${nodeId}, so every partition must be assigned to [${nodeId}]`) };
         }
       }
-      await topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly });
+      await topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly, ...(ctx.broker.replication.clustered && t.assignments !== null ? { assignments: t.assignments.map((a) => [...a.brokerIds]) } : {}) });
       return { name: t.name, ...NO_ERROR };
     } catch (err) {
       return { name: t.name, ...errorOf(err, ctx, `create partitions of ${t.name}`) };
