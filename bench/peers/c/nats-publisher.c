@@ -48,6 +48,8 @@ int main(int argc, char **argv) {
   CHECK(jsOptions_Init(&jo));
   jo.PublishAsync.MaxPending = atol(argv[5]);
   jo.PublishAsync.AckHandler = on_ack;
+  // A publish that finds MAX_PENDING outstanding waits for acks (default 200 ms, then a timeout error).
+  jo.PublishAsync.StallWait = 120000;
   CHECK(natsConnection_JetStream(&js, nc, &jo));
 
   jsStreamConfig sc;
