@@ -81,6 +81,7 @@ async function strandRun(): Promise<[BenchRow, BenchRow]> {
     return [
       withCost({
         id: 'rdkafka-produce', group: 'headline', name: 'strand ← librdkafka C producer, acks=1 (fsync each 1 s)', ...rate(p.seconds), latency: latencyOf(p), stored,
+        note: 'latency from rd_kafka_produce() to the delivery report: at full speed mostly time queued in the client (up to 1 M messages)',
         peakRssMiB: broker.peakRssMiB(), config: `${config}\n# load: librdkafka ${p.librdkafka} rdkafka-producer ${PRODUCER_SETTINGS.join(' ')}; ${RECORDS} x ${RECORD_SIZE} B round-robin`,
       }, produceCpu, RECORDS, BYTES),
       withCost({
@@ -156,7 +157,7 @@ async function natsRun(): Promise<BenchRow> {
     const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
     return withCost({
       id: 'nats-c', group: 'headline', name: 'NATS JetStream ← C client js_PublishAsync (file storage)', ...rate(r.seconds), latency: latencyOf(r), stored,
-      peerOf: 'rdkafka-produce', baseline: 'strand librdkafka ÷ this', peakRssMiB: server.peakRssMiB(), note: 'nats-server 2.9 fsyncs on its own schedule (no sync_interval before 2.10)',
+      peerOf: 'rdkafka-produce', baseline: 'strand librdkafka ÷ this', peakRssMiB: server.peakRssMiB(), note: `nats-server 2.9 fsyncs on its own schedule (no sync_interval before 2.10); latency from js_PublishAsync() to its PubAck, up to ${NATS_PENDING} outstanding`,
       config: `${version}, cnats ${r.nats}\n${config}\n# stream BENCH: bench.>, file storage, limits, 1 replica\n# load: nats-publisher, ${NATS_PENDING} PubAcks outstanding, ${PARTITIONS} subjects`,
     }, used, RECORDS, BYTES);
   } finally {
