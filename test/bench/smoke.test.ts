@@ -34,7 +34,8 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
   expect(json, files.join(', ')).toBeDefined();
   const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as {
     scale: number;
-    rows: Array<{ name: string; value: number; id?: string; runs?: number[]; baseline?: string; ratio?: number; note?: string; stored?: number; cpuPerMRec?: number; cpuPerGB?: number }>;
+    rows: Array<{ name: string; value: number; id?: string; runs?: number[]; baseline?: string; ratio?: number; note?: string; stored?: number; cpuPerMRec?: number; cpuPerGB?: number;
+      rateAsked?: number; latency?: { p50Ms: number; p99Ms: number }; e2eLatency?: { p50Ms: number; p99Ms: number } }>;
   };
   expect(results.scale).toBe(0.02);
   expect(results.rows.length).toBeGreaterThan(5);
@@ -71,6 +72,16 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
     const rolling = results.rows.find((r) => r.id === `appendBatch-durable-rolling-${cadence}`);
     expect(rolling?.note, cadence).toMatch(/; 9 rolls per run/);
     expect(rolling!.ratio).toBe(rolling!.value / base!.value);
+  }
+  // Latency against rate: each fixed rate in its own fresh broker, a consumer long-polling, every
+  // record counted on the broker; 0.5 s of records per rate at this scale (20,000 at least).
+  for (const rate of [100_000, 500_000, 1_000_000, 2_000_000]) {
+    const row = results.rows.find((r) => r.id === `curve-${rate}`);
+    expect(row, String(rate)).toBeDefined();
+    expect(row!.rateAsked).toBe(rate);
+    expect(row!.stored).toBe(Math.max(20_000, rate / 2));
+    expect(row!.latency!.p99Ms).toBeGreaterThan(0);
+    expect(row!.e2eLatency!.p99Ms).toBeGreaterThanOrEqual(row!.e2eLatency!.p50Ms);
   }
   // Replication's cost, beside a single broker's acks=all of the same run (bench/cluster.ts).
   const single = results.rows.find((r) => r.id === 'single-acks-all');
