@@ -58,5 +58,9 @@ export class SingleNodeReplication implements Replication {
     return ErrorCode.NOT_LEADER_OR_FOLLOWER;
   }
 
+  onLeadershipChange(): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {}
 }

@@ -16,7 +16,7 @@ import { ClassicGroup, CONSUMER_PROTOCOL_TYPE, GROUP_STATES, type GroupState } f
 import { EMPTY_BYTES, Member } from './member.js';
 import { GroupMembership } from './membership.js';
 import { type CommitInput, type CommitResult, type FetchResult, expiredOffsets, fetched, noOffset, offsetStoreError } from './offsets.js';
-import { type LoadedGroup, OffsetsTopic } from './offsets-topic.js';
+import { type LoadedGroup, OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue, type OffsetCommitValue } from './records.js';
 import { TransactionalOffsets } from './txn-offsets.js';
 import { ConsumerGroups } from './consumer/manager.js';
@@ -49,13 +49,26 @@ export class GroupCoordinator extends GroupMembership {
   readonly transactionalOffsets = new TransactionalOffsets(this);
   /** Groups of the consumer protocol (KIP-848), beside the classic ones in `groups`. */
   readonly consumer = new ConsumerGroups(this);
+  /** In a cluster: `__consumer_offsets` partitions this broker leads and is still loading (placement.ts). */
+  readonly loading = new Set<number>();
+  /** Bumped at each change of leadership of a partition, so a load that leadership outran is dropped. */
+  private readonly partitionTerms = new Map<number, number>();
+  private stopListening: (() => void) | null = null;
 
   /** Load the groups from `__consumer_offsets` (if it exists) and start the expiry timer. */
   static async start(core: BrokerCore, logger: Logger = core.logger): Promise<GroupCoordinator> {
     const config = groupConfig(core.config);
     const log = logger.child({ component: 'groups' });
     const coordinator = new GroupCoordinator(core, config, new OffsetsTopic(core, config, log), log);
-    await coordinator.load();
+    // In a cluster a broker coordinates the groups of the partitions it leads, loaded when it
+    // becomes their leader (Kafka's onElection / onResignation); a single broker, all of them now.
+    if (core.replication.clustered) {
+      coordinator.stopListening = core.replication.onLeadershipChange((topic, partition, leading) => {
+        if (topic !== OFFSETS_TOPIC) return;
+        if (leading) void coordinator.loadPartition(partition);
+        else coordinator.unloadPartition(partition);
+      });
+    } else await coordinator.load();
     coordinator.expiryTimer = setInterval(() => coordinator.expire(Date.now()), Math.min(config.offsetsRetentionCheckIntervalMs, MAX_DELAY));
     coordinator.expiryTimer.unref();
     return coordinator;
@@ -65,6 +78,7 @@ export class GroupCoordinator extends GroupMembership {
   shutdown(): void {
     if (!this.active) return;
     this.active = false;
+    this.stopListening?.();
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
     for (const group of this.groups.values()) this.unload(group, ErrorCode.NOT_COORDINATOR);
@@ -439,8 +453,42 @@ export class GroupCoordinator extends GroupMembership {
 
   // ---- loading ---------------------------------------------------------------------------
 
-  private async load(): Promise<void> {
-    const { groups, stats } = await this.topic.load((producerId, records) => this.transactionalOffsets.restore(producerId, records));
+  /** This broker now leads `__consumer_offsets` partition `partition`: its groups, read from its log. */
+  private async loadPartition(partition: number): Promise<void> {
+    const term = (this.partitionTerms.get(partition) ?? 0) + 1;
+    this.partitionTerms.set(partition, term);
+    this.dropPartition(partition);
+    this.loading.add(partition);
+    try {
+      await this.load([partition], () => this.partitionTerms.get(partition) === term && this.active);
+    } catch (err) {
+      this.logger.error({ err, partition }, `cannot load the groups of ${OFFSETS_TOPIC}-${partition}`);
+    } finally {
+      if (this.partitionTerms.get(partition) === term) this.loading.delete(partition);
+    }
+  }
+
+  /** This broker no longer leads `__consumer_offsets` partition `partition`: its groups go (their parked requests get NOT_COORDINATOR). */
+  private unloadPartition(partition: number): void {
+    this.partitionTerms.set(partition, (this.partitionTerms.get(partition) ?? 0) + 1);
+    this.loading.delete(partition);
+    this.dropPartition(partition);
+  }
+
+  private dropPartition(partition: number): void {
+    const mine = (groupId: string): boolean => this.topic.partitionFor(groupId) === partition;
+    for (const group of [...this.groups.values()]) {
+      if (!mine(group.groupId)) continue;
+      this.unload(group, ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(group.groupId);
+    }
+    this.consumer.dropGroups(mine);
+  }
+
+  /** Load the groups of `partitions` (all when omitted); `current` false drops what was read (leadership moved meanwhile). */
+  private async load(partitions?: readonly number[], current: () => boolean = () => true): Promise<void> {
+    const { groups, stats } = await this.topic.load((producerId, records) => this.transactionalOffsets.restore(producerId, records), partitions);
+    if (!current()) return;
     const now = Date.now();
     for (const [groupId, loaded] of groups) {
       if (loaded.consumer !== null) {

@@ -14,6 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { StrandError } from '../../errors.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
 import { encodeBatch } from '../../format/record-batch.js';
 import type { RecordInput, StoredRecord } from '../../format/record.js';
 import type { BrokerCore } from '../context.js';
@@ -21,6 +22,9 @@ import type { GroupConfig } from './config.js';
 import { partitionForGroup } from './hash.js';
 import { type GroupMetadataValue, type OffsetCommitValue, decodeGroupMetadataValue, decodeKey, decodeOffsetCommitValue } from './records.js';
 import { DecidedRecordReader } from './txn-offsets.js';
+
+/** Kafka's offsets.commit.timeout.ms default: how long a group write waits for the in-sync replicas. */
+const COMMIT_TIMEOUT_MS = 5000;
 import { emptyLoadedConsumerGroup, type LoadedConsumerGroup, replayConsumerRecord } from './consumer/persist.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
@@ -85,23 +89,37 @@ export class OffsetsTopic {
   /**
    * Append `records` (one batch) to the group's partition, creating the topic if needed.
    * Throws a StrandError if the append fails (nothing was written then); the returned promise
-   * settles when the partition's flush policy is met.
+   * settles when the partition's flush policy is met and, in a cluster, when the in-sync
+   * replicas have the batch (Kafka writes group metadata with acks=all), and rejects with
+   * NOT_COORDINATOR when they cannot get it (leadership moved).
    */
   append(groupId: string, records: RecordInput[]): Promise<void> {
     this.ensure();
     const partition = this.partitionFor(groupId);
     const log = this.core.topics.log(OFFSETS_TOPIC, partition);
-    if (log === null) throw new StrandError(`${OFFSETS_TOPIC}-${partition} is not available`, 'ERR_STRAND_COORDINATOR', 15 /* COORDINATOR_NOT_AVAILABLE */);
-    log.appendValidated(encodeBatch(records));
+    if (log === null) throw new StrandError(`${OFFSETS_TOPIC}-${partition} is not available`, 'ERR_STRAND_COORDINATOR', ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    // Only the partition's leader writes it: a follower's log takes only its leader's batches.
+    if (this.core.replication.leaderCheck(OFFSETS_TOPIC, partition, -1) !== ErrorCode.NONE) {
+      throw new StrandError(`this broker does not lead ${OFFSETS_TOPIC}-${partition}, which holds group ${groupId}`, 'ERR_STRAND_COORDINATOR', ErrorCode.NOT_COORDINATOR);
+    }
+    const { lastOffset } = log.appendValidated(encodeBatch(records));
     this.core.notifyAppend(OFFSETS_TOPIC, partition);
-    return log.durable();
+    this.core.replication.leaderAppended(OFFSETS_TOPIC, partition, log);
+    const durable = log.durable();
+    if (!this.core.replication.clustered) return durable;
+    const replicated = this.core.replication.waitForIsr(OFFSETS_TOPIC, partition, lastOffset + 1, 1, Number(this.core.config.raw('offsets.commit.timeout.ms') ?? COMMIT_TIMEOUT_MS)).then((code) => {
+      if (code === ErrorCode.NONE) return;
+      // Kafka's GroupMetadataManager maps a failed append so: the client finds its coordinator again.
+      throw new StrandError(`${OFFSETS_TOPIC}-${partition}: the in-sync replicas did not take group ${groupId}'s records (error ${code})`, 'ERR_STRAND_COORDINATOR', code === ErrorCode.REQUEST_TIMED_OUT ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.NOT_COORDINATOR);
+    });
+    return Promise.all([durable, replicated]).then(() => undefined);
   }
 
   /**
    * Replay every partition; groups by id. Transactional offsets count once their transaction
    * committed; those of transactions still open go to `onOpenTxn` (see txn-offsets.ts).
    */
-  async load(onOpenTxn?: (producerId: number, records: StoredRecord[]) => void): Promise<{ groups: Map<string, LoadedGroup>; stats: LoadStats }> {
+  async load(onOpenTxn?: (producerId: number, records: StoredRecord[]) => void, only?: readonly number[]): Promise<{ groups: Map<string, LoadedGroup>; stats: LoadStats }> {
     const started = Date.now();
     const groups = new Map<string, LoadedGroup>();
     const stats: LoadStats = { partitions: 0, records: 0, skipped: 0, groups: 0, offsets: 0, ms: 0 };
@@ -112,6 +130,7 @@ export class OffsetsTopic {
       return g;
     };
     for (let p = 0; p < this.partitions; p++) {
+      if (only !== undefined && !only.includes(p)) continue;
       const log = this.core.topics.log(OFFSETS_TOPIC, p);
       if (log === null) continue;
       stats.partitions++;

@@ -32,6 +32,7 @@ export class ReplicaManager implements Replication, PartitionStateListener {
   private live: BrokerRegistration[] = [];
   private readonly shrinkTimer: NodeJS.Timeout;
   private closed = false;
+  private readonly leadershipListeners = new Set<(topic: string, partition: number, leading: boolean) => void>();
   /** Partitions whose state arrived before their topic was known here: applied when it is. */
   private readonly parked = new Map<string, PartitionState>();
 
@@ -56,13 +57,16 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     replica.makeLeader(state, Date.now());
     logger.info({ topic: state.topic, partition: state.partition, leaderEpoch: state.leaderEpoch, isr: state.isr }, `replication: leading ${state.topic}-${state.partition} in epoch ${state.leaderEpoch}`);
     this.logs.notify(state.topic, state.partition);
+    this.tellLeadership(state.topic, state.partition, true);
   }
 
   becomeFollower(state: PartitionState): void {
     const replica = this.replicaFor(state);
     if (replica === null) return;
+    const wasLeader = replica.role === 'leader';
     replica.makeFollower(state);
     this.stopFetching(state.topic, state.partition);
+    if (wasLeader) this.tellLeadership(state.topic, state.partition, false);
     // Appends this broker took as leader and still compresses in the worker pool land first: the
     // truncation the fetcher starts with then sees them (Kafka takes the partition's lock here).
     if (state.leader !== NO_LEADER) {
@@ -88,8 +92,10 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     this.parked.delete(key(topic, partition));
     this.stopFetching(topic, partition);
     const replica = this.replicas.get(key(topic, partition));
+    const wasLeader = replica?.role === 'leader';
     replica?.close();
     this.replicas.delete(key(topic, partition));
+    if (wasLeader) this.tellLeadership(topic, partition, false);
     // Reassigned away (the topic is still known here): the log goes, as Kafka's StopReplica with delete.
     if (replica !== undefined && this.logs.topicId(topic) !== undefined) this.logs.remove?.(topic, partition);
   }
@@ -182,6 +188,21 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     // Past the leader's end: Kafka answers OFFSET_OUT_OF_RANGE and records nothing.
     if (fetchOffset > replica.log.endOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
     return replica.followerFetched(replicaId, fetchOffset, Date.now());
+  }
+
+  onLeadershipChange(listener: (topic: string, partition: number, leading: boolean) => void): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  private tellLeadership(topic: string, partition: number, leading: boolean): void {
+    for (const l of this.leadershipListeners) {
+      try {
+        l(topic, partition, leading);
+      } catch (err) {
+        logger.error({ err, topic, partition }, 'replication: a leadership listener threw');
+      }
+    }
   }
 
   async close(): Promise<void> {

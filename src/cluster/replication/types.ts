@@ -76,6 +76,12 @@ export interface Replication {
    * when it sent none). 0, or the error the whole partition is answered with.
    */
   followerFetch(topic: string, partition: number, replicaId: number, replicaEpoch: number, fetchOffset: number, currentLeaderEpoch: number): ErrorCodeNumber;
+  /**
+   * Hear when this broker starts or stops leading a partition (the coordinators load and unload
+   * the state kept in their topics' partitions). A single broker leads everything from the start
+   * and never calls it.
+   */
+  onLeadershipChange(listener: (topic: string, partition: number, leading: boolean) => void): () => void;
   /** Stop fetchers and timers. */
   close(): Promise<void>;
 }

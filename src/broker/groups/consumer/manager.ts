@@ -374,6 +374,15 @@ export class ConsumerGroups {
     for (const g of this.groups.values()) for (const m of g.members.values()) this.clearTimers(m);
   }
 
+  /** Forget the groups `mine` names (their coordinator moved to another broker): timers stop, nothing is written. */
+  dropGroups(mine: (groupId: string) => boolean): void {
+    for (const g of [...this.groups.values()]) {
+      if (!mine(g.groupId)) continue;
+      for (const m of g.members.values()) this.clearTimers(m);
+      this.groups.delete(g.groupId);
+    }
+  }
+
   // ---- other protocols, offsets ------------------------------------------------------------
 
   /**

@@ -9,7 +9,7 @@ import type { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, Consu
 import { GROUP_OPERATIONS, OPERATIONS_NOT_REQUESTED } from '../../authorized-operations.js';
 import type { Handler, RequestContext } from '../../context.js';
 import { type Assignment, toTopicPartitions } from '../../groups/consumer/assignment.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 function described(a: Assignment, ctx: RequestContext): ConsumerGroupDescribeResponseAssignment {
   return { topicPartitions: toTopicPartitions(a).map((tp) => ({ ...tp, topicName: ctx.broker.topics.byId(tp.topicId)?.name ?? '' })) };
@@ -22,7 +22,7 @@ export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, 
   return {
     throttleTimeMs: 0,
     groups: req.groupIds.map((groupId) => {
-      if (c === undefined) return failed(groupId, ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
+      if (c === undefined || coordinator(ctx, groupId) === undefined) return failed(groupId, unavailable(ctx, groupId), null);
       if (groupId === '') return failed(groupId, ErrorCode.INVALID_GROUP_ID, null);
       const g = c.consumer.get(groupId);
       if (g === undefined) return failed(groupId, ErrorCode.GROUP_ID_NOT_FOUND, c.groups.has(groupId) ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`);

@@ -17,7 +17,7 @@ import type { Reader } from '../../../protocol/reader.js';
 import type { ApiCodec, Complete } from '../../../protocol/types.js';
 import type { Writer } from '../../../protocol/writer.js';
 import type { Handler } from '../../context.js';
-import { clientHost, coordinator } from './common.js';
+import { clientHost, coordinator, unavailable } from './common.js';
 
 export interface ConsumerGroupHeartbeatRequestV1 extends ConsumerGroupHeartbeatRequest {
   /** v1+: null if not used or unchanged since the last heartbeat. */
@@ -89,8 +89,8 @@ export const ConsumerGroupHeartbeatV1Api: ApiCodec<ConsumerGroupHeartbeatRequest
 };
 
 export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequestV1, ConsumerGroupHeartbeatResponse> = async (req, ctx) => {
-  const c = coordinator(ctx);
-  if (c === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  const c = coordinator(ctx, req.groupId);
+  if (c === undefined) return { throttleTimeMs: 0, errorCode: unavailable(ctx, req.groupId), errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   const r = await c.consumer.heartbeat({
     groupId: req.groupId,
     memberId: req.memberId,

@@ -5,7 +5,7 @@
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../../protocol/messages/delete-groups.js';
 import type { Handler } from '../../context.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = (req, ctx) => {
   const c = coordinator(ctx);
@@ -16,7 +16,7 @@ export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsRespon
       // A name given twice is deleted once; the repeat sees the first answer.
       let errorCode = done.get(groupId);
       if (errorCode === undefined) {
-        errorCode = c === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c.deleteGroup(groupId);
+        errorCode = c === undefined || coordinator(ctx, groupId) === undefined ? unavailable(ctx, groupId) : c.deleteGroup(groupId);
         done.set(groupId, errorCode);
       }
       return { groupId, errorCode };

@@ -8,7 +8,7 @@ import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../../../protocol/messages/describe-groups.js';
 import { GROUP_OPERATIONS, OPERATIONS_NOT_REQUESTED } from '../../authorized-operations.js';
 import type { Handler } from '../../context.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (req, ctx) => {
   const c = coordinator(ctx);
@@ -17,7 +17,7 @@ export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroups
     throttleTimeMs: 0,
     groups: req.groups.map((groupId) => {
       // As Kafka, a group answered with an error keeps the default (no operations).
-      if (c === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+      if (c === undefined || coordinator(ctx, groupId) === undefined) return { errorCode: unavailable(ctx, groupId), groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
       const group = c.describeGroup(groupId);
       return { ...group, authorizedOperations: group.errorCode === ErrorCode.NONE ? ops : OPERATIONS_NOT_REQUESTED };
     }),

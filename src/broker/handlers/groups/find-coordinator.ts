@@ -1,12 +1,13 @@
 /**
- * FindCoordinator (10), v0-6: this broker coordinates every group (and every transactional
- * id: one node is the whole cluster). v4+ asks for a batch of keys. A group lookup creates
+ * FindCoordinator (10), v0-6: a single broker coordinates every group (and every transactional
+ * id); in a cluster a group's coordinator is the leader of its `__consumer_offsets` partition. v4+ asks for a batch of keys. A group lookup creates
  * `__consumer_offsets` if it does not exist yet, as in Kafka; share-group keys (type 2, v6)
  * get INVALID_REQUEST since strand has no share groups.
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { FindCoordinatorRequest, FindCoordinatorResponse, FindCoordinatorResponseCoordinator } from '../../../protocol/messages/find-coordinator.js';
 import type { Handler, RequestContext } from '../../context.js';
+import { placeGroup } from '../../groups/placement.js';
 import { coordinator } from './common.js';
 
 const GROUP = 0;
@@ -20,6 +21,13 @@ function lookup(key: string, keyType: number, ctx: RequestContext): FindCoordina
     if (c === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
     const ready = c.prepareCoordinator();
     if (ready.errorCode !== ErrorCode.NONE) return fail(ready.errorCode, ready.message ?? 'The coordinator is not available.');
+    // In a cluster: the leader of the group's __consumer_offsets partition (groups/placement.ts).
+    const place = placeGroup(b, key);
+    if (place !== null) {
+      const at = place.leader < 0 ? undefined : b.replication.brokers(ctx.listenerName).find((e) => e.nodeId === place.leader);
+      if (at === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+      return { key, nodeId: at.nodeId, host: at.host, port: at.port, errorCode: ErrorCode.NONE, errorMessage: null };
+    }
   } else if (keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}: expected 0 (group) or 1 (transaction)`);
   } else if (b.replication.clustered) {

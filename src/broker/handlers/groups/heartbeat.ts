@@ -5,10 +5,10 @@
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { HeartbeatRequest, HeartbeatResponse } from '../../../protocol/messages/heartbeat.js';
 import type { Handler } from '../../context.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleHeartbeat: Handler<HeartbeatRequest, HeartbeatResponse> = (req, ctx) => {
-  const c = coordinator(ctx);
-  const errorCode = c === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId);
+  const c = coordinator(ctx, req.groupId);
+  const errorCode = c === undefined ? unavailable(ctx, req.groupId) : c.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId);
   return { throttleTimeMs: 0, errorCode };
 };

@@ -9,7 +9,7 @@ import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { JoinGroupRequest, JoinGroupResponse } from '../../../protocol/messages/join-group.js';
 import type { Handler } from '../../context.js';
 import type { JoinResult } from '../../groups/member.js';
-import { clientHost, coordinator } from './common.js';
+import { clientHost, coordinator, unavailable } from './common.js';
 
 function response(r: JoinResult, version: number): JoinGroupResponse {
   return {
@@ -27,9 +27,9 @@ function response(r: JoinResult, version: number): JoinGroupResponse {
 
 export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponse> = async (req, ctx) => {
   const v = ctx.apiVersion;
-  const c = coordinator(ctx);
+  const c = coordinator(ctx, req.groupId);
   if (c === undefined) {
-    return response({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
+    return response({ errorCode: unavailable(ctx, req.groupId), memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
   }
   // A consumer-protocol group under this id: an empty one turns classic, a live one refuses (KIP-848 coexistence).
   const crossProtocol = c.consumer.downgradeForClassicJoin(req.groupId);

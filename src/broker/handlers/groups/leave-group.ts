@@ -6,13 +6,13 @@
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../../../protocol/messages/leave-group.js';
 import type { Handler } from '../../context.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleLeaveGroup: Handler<LeaveGroupRequest, LeaveGroupResponse> = (req, ctx) => {
   const v = ctx.apiVersion;
   const members = v >= 3 ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })) : [{ memberId: req.memberId, groupInstanceId: null }];
-  const c = coordinator(ctx);
-  if (c === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+  const c = coordinator(ctx, req.groupId);
+  if (c === undefined) return { throttleTimeMs: 0, errorCode: unavailable(ctx, req.groupId), members: [] };
   const r = c.leave(req.groupId, members);
   if (v >= 3) return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
   const first = r.members.find((m) => m.errorCode !== ErrorCode.NONE);

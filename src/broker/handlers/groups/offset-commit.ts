@@ -8,13 +8,13 @@
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../../protocol/messages/offset-commit.js';
 import type { Handler } from '../../context.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (req, ctx) => {
   const v = ctx.apiVersion;
-  const c = coordinator(ctx);
+  const c = coordinator(ctx, req.groupId);
   if (c === undefined) {
-    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE })) })) };
+    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: unavailable(ctx, req.groupId) })) })) };
   }
   const topics = await c.commitOffsets({
     groupId: req.groupId,

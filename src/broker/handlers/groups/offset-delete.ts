@@ -6,11 +6,11 @@
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../../protocol/messages/offset-delete.js';
 import type { Handler } from '../../context.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleOffsetDelete: Handler<OffsetDeleteRequest, OffsetDeleteResponse> = (req, ctx) => {
-  const c = coordinator(ctx);
-  if (c === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, throttleTimeMs: 0, topics: [] };
+  const c = coordinator(ctx, req.groupId);
+  if (c === undefined) return { errorCode: unavailable(ctx, req.groupId), throttleTimeMs: 0, topics: [] };
   const r = c.deleteOffsets(req.groupId, req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionIndex) })));
   return { errorCode: r.errorCode, throttleTimeMs: 0, topics: r.topics };
 };

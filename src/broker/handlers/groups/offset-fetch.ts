@@ -11,7 +11,7 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../../../protocol/
 import type { Handler } from '../../context.js';
 import type { FetchResult } from '../../groups/offsets.js';
 import { noOffset } from '../../groups/offsets.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 type Topics = ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null;
 
@@ -24,8 +24,8 @@ export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse>
     return r;
   };
   const fetch = (groupId: string, topics: Topics, member?: { memberId: string | null; memberEpoch: number }): FetchResult => {
-    if (c !== undefined) return unstable(c.fetchOffsets(groupId, topics, member), groupId);
-    const code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (c !== undefined && coordinator(ctx, groupId) !== undefined) return unstable(c.fetchOffsets(groupId, topics, member), groupId);
+    const code = unavailable(ctx, groupId);
     return { errorCode: code, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, code)) })) };
   };
   if (v >= 8) {

@@ -7,11 +7,11 @@ import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { SyncGroupRequest, SyncGroupResponse } from '../../../protocol/messages/sync-group.js';
 import type { Handler } from '../../context.js';
 import { EMPTY_BYTES } from '../../groups/member.js';
-import { coordinator } from './common.js';
+import { coordinator, unavailable } from './common.js';
 
 export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = async (req, ctx) => {
-  const c = coordinator(ctx);
-  if (c === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+  const c = coordinator(ctx, req.groupId);
+  if (c === undefined) return { throttleTimeMs: 0, errorCode: unavailable(ctx, req.groupId), protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
   const r = await c.sync({
     groupId: req.groupId,
     generationId: req.generationId,
