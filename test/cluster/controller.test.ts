@@ -48,6 +48,9 @@ describe.skipIf(ETCD_SKIPPED)('controller election (real etcd)', () => {
     const stoppedAt = Date.now();
     await until('broker 2 to be elected', () => b.isController(), 10_000);
     expect(Date.now() - stoppedAt).toBeLessThanOrEqual(2000 + 1000);
+    // Its own copy of the state shows the election once the watch delivers the controller key,
+    // a moment after the campaign won.
+    await until('broker 2 to see its own election', () => b.controller()?.epoch === 2);
     expect(b.controller()).toEqual({ nodeId: 2, epoch: 2 });
     // Broker 1 is gone, so the new controller made broker 2 the leader (or kept it) and shrank the ISR.
     const after = await until('the ISR without broker 1', () => (b.partition('fenced', 0)!.isr.includes(1) ? undefined : b.partition('fenced', 0)));
