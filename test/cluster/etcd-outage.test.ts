@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
+import { type PartitionState, partitionState } from '../helpers/cluster-metadata.js';
 import { kafkajs as kafkajsOn } from '../helpers/kafkajs.js';
 import { kcat } from '../helpers/kcat-cli.js';
 import { sleep, until } from '../helpers/until.js';
@@ -15,17 +16,6 @@ const SESSION_MS = 3000;
 
 function client(cluster: TestCluster): Kafka {
   return new Kafka({ clientId: 'etcd-outage-test', brokers: cluster.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 60, initialRetryTime: 100, maxRetryTime: 500 } });
-}
-
-async function partitionState(cluster: TestCluster, topic: string): Promise<{ leader: number; isr: number[] }> {
-  const admin = client(cluster).admin();
-  await admin.connect();
-  try {
-    const p = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions[0]!;
-    return { leader: p.leader, isr: [...p.isr].sort() };
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** An idempotent acks=all producer sending numbered records until stopped; what was acknowledged. */
@@ -50,20 +40,6 @@ function sendUntilStopped(cluster: TestCluster, topic: string): { acked: number[
   return { acked, stop: async () => { sending = false; await done; } };
 }
 
-/** Leader and ISR of partition 0 of `topic` as broker `bootstrap` alone says. */
-async function partitionOf(bootstrap: string, topic: string): Promise<{ leader: number; isr: number[] } | undefined> {
-  const admin = kafkajsOn(bootstrap).admin();
-  try {
-    await admin.connect();
-    const p = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions[0]!;
-    return { leader: p.leader, isr: [...p.isr].sort() };
-  } catch {
-    return undefined;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function consumed(cluster: TestCluster, topic: string): Promise<number[]> {
   const r = await kcat(['-b', cluster.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%s\\n'], undefined, 60_000);
   expect(r.code, r.stderr).toBe(0);
@@ -78,11 +54,14 @@ function expectExactlyOnce(values: number[], acked: number[]): void {
 }
 
 async function createTopic(cluster: TestCluster, topic: string): Promise<void> {
-  const admin = client(cluster).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
-  await admin.disconnect();
-  await until(`${topic}'s ISR complete`, async () => (await partitionState(cluster, topic)).isr.length === 3);
+  await cluster.createTopic(topic, { configs: { 'min.insync.replicas': '2' } });
+}
+
+/** Leader and ISR of partition 0 of `topic` as broker `nodeId` alone says. */
+async function stateOn(cluster: TestCluster, nodeId: number, topic: string): Promise<PartitionState> {
+  const p = await partitionState(cluster.node(nodeId).bootstrap, topic);
+  if (p === undefined) throw new Error(`broker ${nodeId} has no state for ${topic}-0`);
+  return p;
 }
 
 describe.skipIf(ETCD_SKIPPED)('etcd outages (three broker processes, real etcd)', () => {
@@ -104,7 +83,8 @@ describe.skipIf(ETCD_SKIPPED)('etcd outages (three broker processes, real etcd)'
       expectExactlyOnce(await consumed(cluster, 'during-outage'), load.acked);
       // The metadata works again: a new topic gets its replicas and leaders on all three brokers.
       await createTopic(cluster, 'after-outage');
-      expect((await partitionState(cluster, 'during-outage')).isr).toEqual([1, 2, 3]);
+      await until('during-outage whole again on broker 1', async () => (await stateOn(cluster, 1, 'during-outage')).isr.length === 3, 30_000);
+      expect((await stateOn(cluster, 1, 'during-outage')).isr).toEqual([1, 2, 3]);
     } finally {
       await cluster.destroy();
     }
@@ -114,7 +94,7 @@ describe.skipIf(ETCD_SKIPPED)('etcd outages (three broker processes, real etcd)'
     const cluster = await TestCluster.start(3, { 'broker.session.timeout.ms': String(SESSION_MS) });
     try {
       await createTopic(cluster, 'session-loss');
-      const { leader } = await partitionState(cluster, 'session-loss');
+      const { leader } = await stateOn(cluster, 1, 'session-loss');
       const load = sendUntilStopped(cluster, 'session-loss');
       await until('records acknowledged first', () => load.acked.length >= 100);
       cluster.cutFromEtcd(leader);
@@ -122,7 +102,7 @@ describe.skipIf(ETCD_SKIPPED)('etcd outages (three broker processes, real etcd)'
       // broker's is when it cannot reach its controller).
       const healthy = [1, 2, 3].find((n) => n !== leader)!;
       const next = await until('another leader', async () => {
-        const s = await partitionOf(cluster.node(healthy).bootstrap, 'session-loss');
+        const s = await partitionState(cluster.node(healthy).bootstrap, 'session-loss');
         return s !== undefined && s.leader >= 0 && s.leader !== leader ? s : undefined;
       }, 20_000);
       expect(next.isr).not.toContain(leader);
@@ -135,7 +115,7 @@ describe.skipIf(ETCD_SKIPPED)('etcd outages (three broker processes, real etcd)'
       cluster.reconnectToEtcd(leader);
       const healed = load.acked.length;
       await until('records acknowledged after the reconnection', () => load.acked.length >= healed + 100, 60_000);
-      await until(`broker ${leader} back in the ISR`, async () => (await partitionState(cluster, 'session-loss')).isr.length === 3, 60_000);
+      await until(`broker ${leader} back in the ISR`, async () => (await partitionState(cluster.node(healthy).bootstrap, 'session-loss'))?.isr.length === 3, 60_000);
       await load.stop();
       const values = await consumed(cluster, 'session-loss');
       expect(values.filter((v) => v === -1)).toEqual([-1]);

@@ -7,32 +7,18 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { FetchApi, ListOffsetsApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
-import type { FetchResponse, ListOffsetsResponse, MetadataResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
+import { FetchApi, ListOffsetsApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import type { FetchResponse, ListOffsetsResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
-import { kafkajs } from '../helpers/kafkajs.js';
+import { metadataOf, type PartitionState, partitionState } from '../helpers/cluster-metadata.js';
 import { kcat } from '../helpers/kcat-cli.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { until } from '../helpers/until.js';
 
 const TOPIC = 'orders';
 
-async function metadata(bootstrap: string): Promise<MetadataResponse> {
-  const c = await RawClient.open(bootstrap);
-  try {
-    return await c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: TOPIC, topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-  } finally {
-    c.socket.destroy();
-  }
-}
-
-/** Leader, leader epoch and ISR of partition 0 as broker `bootstrap` sees them. */
-async function partition0(bootstrap: string): Promise<{ leader: number; leaderEpoch: number; isr: number[] } | undefined> {
-  const m = await metadata(bootstrap);
-  const p = m.topics.find((t) => t.name === TOPIC)?.partitions.find((x) => x.partitionIndex === 0);
-  return p && p.errorCode === 0 ? { leader: p.leaderId, leaderEpoch: p.leaderEpoch, isr: [...p.isrNodes].sort() } : undefined;
-}
+const partition0 = (bootstrap: string): Promise<PartitionState | undefined> => partitionState(bootstrap, TOPIC);
 
 async function produce(bootstrap: string, acks: number, values: string[]): Promise<ProduceResponse['responses'][number]['partitionResponses'][number]> {
   const c = await RawClient.open(bootstrap);
@@ -48,11 +34,7 @@ async function produce(bootstrap: string, acks: number, values: string[]): Promi
 }
 
 async function createTopic(cluster: TestCluster, minIsr: number): Promise<void> {
-  const admin = kafkajs(cluster.bootstrap).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }] }], waitForLeaders: true });
-  await admin.disconnect();
-  await until('partition 0 with its three replicas in the ISR', async () => (await partition0(cluster.node(1).bootstrap))?.isr.length === 3);
+  await cluster.createTopic(TOPIC, { configs: { 'min.insync.replicas': String(minIsr) } });
 }
 
 async function consumeAll(bootstrap: string): Promise<string[]> {
@@ -170,7 +152,7 @@ describe.skipIf(ETCD_SKIPPED)('leadership and replication rules (three broker pr
       // The followers are cut off: nothing but the forged fetches below could move the high watermark.
       cluster.isolate(leader);
       expect((await produce(cluster.node(leader).bootstrap, 1, ['d'])).errorCode).toBe(0);
-      const topicId = (await metadata(cluster.node(leader).bootstrap)).topics[0]!.topicId;
+      const topicId = (await metadataOf(cluster.node(leader).bootstrap, [TOPIC])).topics[0]!.topicId;
 
       const c = await RawClient.open(cluster.node(leader).bootstrap);
       const fetchAs = async (version: number, replicaId: number, replicaEpoch: bigint, fetchOffset: bigint, currentLeaderEpoch: number): Promise<number> => {

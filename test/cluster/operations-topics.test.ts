@@ -6,31 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { CreatePartitionsApi, DescribeLogDirsApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
-import type { CreatePartitionsResponse, DescribeLogDirsResponse, MetadataResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
+import { CreatePartitionsApi, DescribeLogDirsApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import type { CreatePartitionsResponse, DescribeLogDirsResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
+import { type PartitionState, partitionStates, withClient } from '../helpers/cluster-metadata.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
 import { kafkajs } from '../helpers/kafkajs.js';
-import { RawClient } from '../helpers/raw-client.js';
 import { until } from '../helpers/until.js';
 
 const TOPIC = 'grow';
 
-async function withClient<T>(bootstrap: string, fn: (c: RawClient) => Promise<T>): Promise<T> {
-  const c = await RawClient.open(bootstrap);
-  try {
-    return await fn(c);
-  } finally {
-    c.socket.destroy();
-  }
-}
-
-async function partitions(bootstrap: string): Promise<Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>> {
-  const m = await withClient(bootstrap, (c) => c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: TOPIC, topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
-  return (m.topics.find((t) => t.name === TOPIC)?.partitions ?? []).filter((p) => p.errorCode === 0)
-    .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() }))
-    .sort((a, b) => a.partition - b.partition);
-}
+const partitions = (bootstrap: string): Promise<PartitionState[]> => partitionStates(bootstrap, TOPIC);
 
 describe.skipIf(ETCD_SKIPPED)('topic operations in a cluster (three broker processes, real etcd)', () => {
   it('CreatePartitions, topic configs and DescribeLogDirs per broker', async () => {

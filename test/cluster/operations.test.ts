@@ -7,49 +7,27 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { ElectLeadersApi, MetadataApi } from '../../src/protocol/messages/index.js';
-import type { ElectLeadersResponse, MetadataResponse } from '../../src/protocol/messages/index.js';
+import { ElectLeadersApi } from '../../src/protocol/messages/index.js';
+import type { ElectLeadersResponse } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
+import { metadataOf, type PartitionState, partitionState, withClient } from '../helpers/cluster-metadata.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
-import { kafkajs } from '../helpers/kafkajs.js';
 import { kcat } from '../helpers/kcat-cli.js';
-import { RawClient } from '../helpers/raw-client.js';
 import { sleep, until } from '../helpers/until.js';
 
 const TOPIC = 'ops';
 
-interface P0 { leader: number; leaderEpoch: number; replicas: number[]; isr: number[] }
+type P0 = PartitionState;
 
-async function partition0(bootstrap: string): Promise<P0 | undefined> {
-  const c = await RawClient.open(bootstrap);
-  try {
-    const m = await c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: TOPIC, topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-    const p = m.topics.find((t) => t.name === TOPIC)?.partitions.find((x) => x.partitionIndex === 0);
-    return p && p.errorCode === 0 ? { leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() } : undefined;
-  } finally {
-    c.socket.destroy();
-  }
-}
+const partition0 = (bootstrap: string): Promise<P0 | undefined> => partitionState(bootstrap, TOPIC);
 
 async function createTopic(cluster: TestCluster, minIsr: number): Promise<P0> {
-  const admin = kafkajs(cluster.bootstrap).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }] }], waitForLeaders: true });
-  await admin.disconnect();
-  return until('partition 0 with its three replicas in the ISR', async () => {
-    const p = await partition0(cluster.node(1).bootstrap);
-    return p?.isr.length === 3 ? p : undefined;
-  });
+  return (await cluster.createTopic(TOPIC, { configs: { 'min.insync.replicas': String(minIsr) } }))[0]!;
 }
 
 async function elect(bootstrap: string, electionType: number, partitions: number[] | null): Promise<Array<{ partitionId: number; errorCode: number; errorMessage: string | null }>> {
-  const c = await RawClient.open(bootstrap);
-  try {
-    const res = await c.request<ElectLeadersResponse>(ElectLeadersApi, 2, { electionType, topicPartitions: partitions === null ? null : [{ topic: TOPIC, partitions }], timeoutMs: 10_000 });
-    return res.replicaElectionResults.flatMap((t) => t.partitionResult);
-  } finally {
-    c.socket.destroy();
-  }
+  const res = await withClient(bootstrap, (c) => c.request<ElectLeadersResponse>(ElectLeadersApi, 2, { electionType, topicPartitions: partitions === null ? null : [{ topic: TOPIC, partitions }], timeoutMs: 10_000 }));
+  return res.replicaElectionResults.flatMap((t) => t.partitionResult);
 }
 
 describe.skipIf(ETCD_SKIPPED)('cluster operations: controlled shutdown, ElectLeaders, automatic rebalancing (three broker processes, real etcd)', () => {
@@ -175,10 +153,7 @@ describe.skipIf(ETCD_SKIPPED)('cluster operations: controlled shutdown, ElectLea
   it('the controller stopping gracefully with a partition no other replica can lead: its own shutdown settles at once, well within the bounded wait', async () => {
     const cluster = await TestCluster.start(3, { 'auto.leader.rebalance.enable': 'false' });
     try {
-      const admin = kafkajs(cluster.bootstrap).admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'solo', numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-      await admin.disconnect();
+      await cluster.createTopic('solo', { partitions: 3, replicationFactor: 1 });
       const meta = async (node: number) => withMetadata(cluster.node(node).bootstrap);
       const first = await until('a controller and three led partitions', async () => {
         const m = await meta(1);
@@ -206,12 +181,8 @@ describe.skipIf(ETCD_SKIPPED)('cluster operations: controlled shutdown, ElectLea
 });
 
 async function withMetadata(bootstrap: string): Promise<{ controllerId: number; solo: Array<{ partition: number; leader: number; isr: number[] }> }> {
-  const c = await RawClient.open(bootstrap);
-  try {
-    const m = await c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: 'solo', topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-    const t = m.topics.find((x) => x.name === 'solo');
-    return { controllerId: m.controllerId ?? -1, solo: (t?.partitions ?? []).map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, isr: [...p.isrNodes] })) };
-  } finally {
-    c.socket.destroy();
-  }
+  // Offline partitions too (leader -1, with their error): what the controller left of them.
+  const m = await metadataOf(bootstrap, ['solo']);
+  const t = m.topics.find((x) => x.name === 'solo');
+  return { controllerId: m.controllerId ?? -1, solo: (t?.partitions ?? []).map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, isr: [...p.isrNodes] })) };
 }

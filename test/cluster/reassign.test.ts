@@ -9,33 +9,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { AlterPartitionReassignmentsApi, ListPartitionReassignmentsApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
-import type { AlterPartitionReassignmentsResponse, ListPartitionReassignmentsResponse, MetadataResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
+import { AlterPartitionReassignmentsApi, ListPartitionReassignmentsApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import type { AlterPartitionReassignmentsResponse, ListPartitionReassignmentsResponse, ProduceResponse } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
+import { type PartitionState, partitionState, withClient } from '../helpers/cluster-metadata.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
-import { kafkajs } from '../helpers/kafkajs.js';
-import { RawClient } from '../helpers/raw-client.js';
 import { until } from '../helpers/until.js';
 
 const TOPIC = 'moves';
 const RATE = 100_000;
 
-interface P0 { leader: number; leaderEpoch: number; replicas: number[]; isr: number[] }
+type P0 = PartitionState;
 
-async function withClient<T>(bootstrap: string, fn: (c: RawClient) => Promise<T>): Promise<T> {
-  const c = await RawClient.open(bootstrap);
-  try {
-    return await fn(c);
-  } finally {
-    c.socket.destroy();
-  }
-}
-
-async function partition0(bootstrap: string): Promise<P0 | undefined> {
-  const m = await withClient(bootstrap, (c) => c.request<MetadataResponse>(MetadataApi, 12, { topics: [{ name: TOPIC, topicId: undefined }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
-  const p = m.topics.find((t) => t.name === TOPIC)?.partitions.find((x) => x.partitionIndex === 0);
-  return p && p.errorCode === 0 ? { leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() } : undefined;
-}
+const partition0 = (bootstrap: string): Promise<P0 | undefined> => partitionState(bootstrap, TOPIC);
 
 function alter(bootstrap: string, partitions: Array<{ partitionIndex: number; replicas: number[] | null }>): Promise<Array<{ partitionIndex: number; errorCode: number; errorMessage: string | null }>> {
   return withClient(bootstrap, async (c) => {
@@ -65,14 +51,7 @@ async function fill(bootstrap: string, count: number): Promise<void> {
 }
 
 async function setup(cluster: TestCluster): Promise<P0> {
-  const admin = kafkajs(cluster.bootstrap).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
-  await admin.disconnect();
-  return until('partition 0 with both replicas in the ISR', async () => {
-    const p = await partition0(cluster.node(1).bootstrap);
-    return p?.isr.length === 2 ? p : undefined;
-  });
+  return (await cluster.createTopic(TOPIC, { replicationFactor: 2 }))[0]!;
 }
 
 describe.skipIf(ETCD_SKIPPED)('partition reassignment (three broker processes, real etcd)', () => {

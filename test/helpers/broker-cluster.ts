@@ -15,8 +15,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleScript } from './bundle.js';
 import { type BrokerProcess, spawnBroker } from './broker-process.js';
+import { metadataOf, type PartitionState, partitionStates } from './cluster-metadata.js';
 import { EtcdServer, freePort } from './etcd.js';
+import { kafkajs } from './kafkajs.js';
 import { tmpDir } from './tmp.js';
+import { until } from './until.js';
 
 const mainSource = fileURLToPath(new URL('../fault/fixtures/broker-main.ts', import.meta.url));
 
@@ -107,7 +110,40 @@ export class TestCluster {
       });
     }
     await Promise.all(cluster.nodes.map((n) => cluster.startNode(n.nodeId)));
+    // A broker registers in etcd after its listeners are bound, and the others learn of it
+    // through their watch: until every broker lists every other, a topic with replication
+    // factor `size` is refused (INVALID_REPLICATION_FACTOR), as Kafka refuses it.
+    await until('every broker to see all the others and a controller', async () => {
+      for (const n of cluster.nodes) {
+        const m = await metadataOf(n.bootstrap, []);
+        if (m.brokers.length !== size || (m.controllerId ?? -1) < 0) return false;
+      }
+      return true;
+    }, 30_000);
     return cluster;
+  }
+
+  /**
+   * Creates `topic` through kafkajs (replication factor 3 unless `configs` or `replicationFactor`
+   * says otherwise) and waits until a live broker lists every partition with all its replicas
+   * in the ISR; returns the partitions as that broker has them.
+   */
+  async createTopic(topic: string, options: { partitions?: number; replicationFactor?: number; configs?: Record<string, string> } = {}): Promise<PartitionState[]> {
+    const partitions = options.partitions ?? 1;
+    const replicationFactor = options.replicationFactor ?? 3;
+    const admin = kafkajs(this.bootstrap).admin();
+    await admin.connect();
+    try {
+      const configEntries = Object.entries(options.configs ?? {}).map(([name, value]) => ({ name, value }));
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const asked = this.nodes.find((n) => n.process !== null)!;
+    return until(`${topic}: ${partitions} partition(s) with all ${replicationFactor} replicas in the ISR`, async () => {
+      const ps = await partitionStates(asked.bootstrap, topic);
+      return ps.length === partitions && ps.every((p) => p.isr.length === replicationFactor) ? ps : undefined;
+    }, 30_000);
   }
 
   node(nodeId: number): ClusterNode {
