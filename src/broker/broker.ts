@@ -36,6 +36,7 @@ import type { Replication } from '../cluster/replication/types.js';
 import { ClusterLink, clusterEndpoints, clusterIdOf } from './cluster-link.js';
 import type { ClusterMember } from '../cluster/member.js';
 import { SingleNodeReplication } from './single-node-replication.js';
+import type { AdminHttp } from '../http/server.js';
 
 export class Broker implements BrokerCore {
   readonly nodeId: number;
@@ -53,6 +54,8 @@ export class Broker implements BrokerCore {
   private stopping: Promise<void> | null = null;
   private readonly listenerClosers: Array<() => void> = [];
   private readonly endpoints: Array<{ name: string; securityProtocol: string; host: string; port: number; listening: string }> = [];
+  /** The admin HTTP listener (`http.listeners`), started before recovery so `/ready` can say 503 meanwhile. */
+  private admin: AdminHttp | null = null;
 
   private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger, private readonly cluster: ClusterLink | null) {
     this.nodeId = config.nodeId;
@@ -90,21 +93,31 @@ export class Broker implements BrokerCore {
       for (const l of security.listeners) l.sasl?.close(); // their key set watchers
       throw err;
     }
-    const store = await Store.open(config.dataDir, {
-      defaults: config.logDefaults(),
-      checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
-      cleaner: config.bool('log.cleaner.enable') && { backoffMs: config.int('log.cleaner.backoff.ms') },
-    });
+    // Loaded only when configured: the HTTP layer sits above the broker and costs nothing otherwise.
+    const admin = (config.raw('http.listeners') ?? '').trim() === '' ? null : await (await import('../http/server.js')).startAdminHttp(config, logger);
+    let store: Store;
     let topics: TopicManager;
+    try {
+      store = await Store.open(config.dataDir, {
+        defaults: config.logDefaults(),
+        checkpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
+        cleaner: config.bool('log.cleaner.enable') && { backoffMs: config.int('log.cleaner.backoff.ms') },
+      });
+    } catch (err) {
+      await admin?.close();
+      throw err;
+    }
     try {
       topics = await TopicManager.open(store, config, logger, cluster ? { authority: cluster, clusterId: clusterIdOf(config) } : {});
       cluster?.bind(topics);
     } catch (err) {
       await store.close();
+      await admin?.close();
       throw err;
     }
     const broker = new Broker(config, store, topics, logger, cluster);
     started.broker = broker;
+    broker.admin = admin;
     try {
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
@@ -115,6 +128,7 @@ export class Broker implements BrokerCore {
       await broker.stop();
       throw err;
     }
+    admin?.attach(broker);
     const every = config.int('log.retention.check.interval.ms');
     broker.retentionTimer = setInterval(() => broker.applyRetention(), every);
     broker.retentionTimer.unref();
@@ -211,6 +225,11 @@ export class Broker implements BrokerCore {
     }
   }
 
+  /** `http://host:port` of each admin HTTP listener as bound (none without `http.listeners`). */
+  httpAddresses(): string[] {
+    return this.admin?.addresses() ?? [];
+  }
+
   /** Each listener: name, security protocol, the address it advertises and the one it is bound to. */
   listenerEndpoints(): ReadonlyArray<{ name: string; securityProtocol: string; host: string; port: number; listening: string }> {
     return this.endpoints;
@@ -223,6 +242,7 @@ export class Broker implements BrokerCore {
 
   private async doStop(): Promise<void> {
     // Controlled shutdown first, while this broker still serves: clients move to the new leaders.
+    this.admin?.draining(); // /ready 503 from here on
     await this.cluster?.controlledShutdown();
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     for (const s of this.servers) s.close();
@@ -238,6 +258,7 @@ export class Broker implements BrokerCore {
     await stopTransactionCoordinator(this); // timeout aborts in progress finish before the logs close
     await this.topics.close();
     await this.store.close();
+    await this.admin?.close();
     this.logger.info({ dataDir: this.config.dataDir }, 'broker stopped cleanly');
   }
 }

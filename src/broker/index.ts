@@ -61,6 +61,8 @@ export interface RunningBroker {
   readonly dataDir: string;
   /** Every listener, in the order of `listeners`: its name, security protocol and the address it advertises. */
   readonly listeners: ReadonlyArray<{ name: string; securityProtocol: string; host: string; port: number; bootstrap: string }>;
+  /** `http://host:port` of each admin HTTP listener (`http.listeners`: metrics, health, console); empty without one. */
+  readonly http: ReadonlyArray<string>;
   /** Graceful stop; removes the data directory if `startBroker` made it. */
   stop(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     port: broker.advertisedPort,
     listening: broker.addresses()[0]!,
     dataDir,
+    http: broker.httpAddresses(),
     listeners: broker.listenerEndpoints().map((l) => ({ name: l.name, securityProtocol: l.securityProtocol, host: l.host, port: l.port, bootstrap: `${l.host}:${l.port}` })),
     async stop() {
       await broker.stop();
