@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { KafkaErrorCode, StrandError } from '../errors.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { CLUSTER_CONFIG } from './cluster-config.js';
+import { QUOTA_CONFIG } from '../security/quotas/config.js';
 import { flushPolicy } from './topic-config.js';
 
 export class ConfigError extends StrandError {
@@ -29,6 +30,7 @@ interface Definition {
 /** The broker settings strand understands, with Kafka's defaults unless noted. */
 export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   ...CLUSTER_CONFIG,
+  ...QUOTA_CONFIG,
   'node.id': { kind: 'int', default: '0', min: 0, doc: 'this broker id (broker.id is accepted too)' },
   'broker.id': { kind: 'int', default: '-1', min: -1, doc: 'alias of node.id' },
   'listeners': { kind: 'list', default: 'PLAINTEXT://127.0.0.1:9092', doc: 'where to listen, e.g. PLAINTEXT://0.0.0.0:9092' },

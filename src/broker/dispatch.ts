@@ -11,6 +11,8 @@ import { ApiKey } from '../protocol/messages/index.js';
 import type { Connection, FrameHandler } from './connection.js';
 import type { BrokerCore, RequestContext } from './context.js';
 import type { ApiRegistry } from './handlers/registry.js';
+import { clientQuotasOf } from './handlers/quotas/state.js';
+import { charge, hold } from '../security/quotas/index.js';
 
 /** `endpoint`: the advertised address of the listener this dispatcher serves (the broker's first by default). */
 export function createDispatcher(core: BrokerCore, registry: ApiRegistry, endpoint: { readonly host: string; readonly port: number } = { get host() { return core.advertisedHost; }, get port() { return core.advertisedPort; } }): FrameHandler {
@@ -24,10 +26,17 @@ export function createDispatcher(core: BrokerCore, registry: ApiRegistry, endpoi
     const body = served.api.decodeRequest(req.body, req.apiVersion);
     req.body.complete();
     const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name, endpoint };
+    const quotas = clientQuotasOf(core);
+    const startedMs = quotas.active ? performance.now() : 0;
     const result = served.handler(body, ctx);
-    if (result instanceof Promise) {
-      return result.then((res) => (res === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, res)));
-    }
-    return result === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, result);
+    // The handler's own time on the event loop (Kafka's request thread time), not its waits.
+    const handledMs = quotas.active ? performance.now() - startedMs : 0;
+    const respond = (res: unknown) => {
+      // Quotas (KIP-219): the answer carries throttle_time_ms and the connection is muted meanwhile.
+      const throttle = quotas.active ? charge(quotas, conn, { apiKey: req.apiKey, apiVersion: req.apiVersion, principal: ctx.principal, clientId: req.clientId, requestBytes: frame.length, request: body, handledMs }, res) : 0;
+      const encoded = res === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, res);
+      return throttle === 0 ? encoded : hold(conn, req.apiKey, req.apiVersion, throttle, encoded);
+    };
+    return result instanceof Promise ? result.then(respond) : respond(result);
   };
 }

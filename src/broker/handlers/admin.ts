@@ -19,6 +19,8 @@ import { handleDescribeConfigs } from './admin/describe-configs.js';
 import { handleDescribeLogDirs } from './admin/describe-log-dirs.js';
 import { handleIncrementalAlterConfigs } from './admin/incremental-alter-configs.js';
 import { handleOffsetForLeaderEpoch } from './admin/offset-for-leader-epoch.js';
+import { handleAlterClientQuotas } from './quotas/alter-client-quotas.js';
+import { handleDescribeClientQuotas } from './quotas/describe-client-quotas.js';
 
 export const ADMIN_HANDLERS: Readonly<Record<number, Handler>> = Object.freeze({
   [ApiKey.CreateTopics]: handleCreateTopics,
@@ -34,4 +36,6 @@ export const ADMIN_HANDLERS: Readonly<Record<number, Handler>> = Object.freeze({
   [ApiKey.ElectLeaders]: handleElectLeaders,
   [ApiKey.AlterPartitionReassignments]: handleAlterPartitionReassignments,
   [ApiKey.ListPartitionReassignments]: handleListPartitionReassignments,
+  [ApiKey.DescribeClientQuotas]: handleDescribeClientQuotas,
+  [ApiKey.AlterClientQuotas]: handleAlterClientQuotas,
 });
