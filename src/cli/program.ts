@@ -19,6 +19,7 @@ import { register as registerProducers } from './commands/producers.js';
 import { register as registerTopics } from './commands/topics.js';
 import { register as registerTransactions } from './commands/transactions.js';
 import { register as registerUsers } from './commands/users.js';
+import { register as registerVersion } from './commands/version.js';
 
 export const VERSION = '0.1.0';
 
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerUsers(program);
   registerPerf(program);
   registerDumpLog(program);
+  registerVersion(program, VERSION);
   return program;
 }
 
