@@ -5,3 +5,4 @@ export { charge, hold, type Charge, type Throttleable } from './enforce.js';
 export { describeMatching, entityOf, opsOf, InvalidQuotaRequestError } from './admin.js';
 export { entityParts, describeEntity, type QuotaEntity } from './entity.js';
 export { SampledRate, throttleTimeMs, type RateWindows } from './sampled-rate.js';
+export { ConnectionQuotas } from './connection-quotas.js';
