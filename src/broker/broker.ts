@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
 import { createListenerServer, type PreparedSecurity, prepareSecurity } from '../security/index.js';
+import { ConnectionQuotas } from '../security/quotas/index.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
@@ -50,6 +51,8 @@ export class Broker implements BrokerCore {
   private readonly waiters = new AppendWaiters();
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
+  /** max.connections, max.connections.per.ip, max.connection.creation.rate (set when listening). */
+  private connectionQuotas: ConnectionQuotas | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private readonly listenerClosers: Array<() => void> = [];
@@ -186,6 +189,8 @@ export class Broker implements BrokerCore {
       maxQueuedResponseBytes: this.config.int('queued.max.response.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
     };
+    const connectionQuotas = new ConnectionQuotas(this.config, { samples: this.config.int('quota.window.num'), windowMs: this.config.int('quota.window.size.seconds') * 1000 }, this.logger);
+    this.connectionQuotas = connectionQuotas;
     for (const prepared of security.listeners) {
       const l = prepared.spec;
       const first = this.servers.length === 0;
@@ -197,8 +202,10 @@ export class Broker implements BrokerCore {
           socket.destroy();
           return;
         }
-        const conn = new Connection(socket, limits, dispatch, this.logger, (c) => this.connections.delete(c), auth, tls);
-        this.connections.add(conn);
+        connectionQuotas.admit(l.name, socket, (release) => {
+          const conn = new Connection(socket, limits, dispatch, this.logger, (c) => { this.connections.delete(c); release(); }, auth, tls);
+          this.connections.add(conn);
+        });
       });
       this.listenerClosers.push(close);
       await new Promise<void>((resolve, reject) => {
@@ -247,6 +254,7 @@ export class Broker implements BrokerCore {
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     for (const s of this.servers) s.close();
     for (const close of this.listenerClosers) close();
+    this.connectionQuotas?.close();
     for (const c of this.connections) c.stopReading();
     // Long polls end now; what is in flight is answered.
     this.waiters.close();

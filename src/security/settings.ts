@@ -63,7 +63,7 @@ export const OAUTH_VALIDATORS: ReadonlySet<string> = new Set([
 ]);
 
 /** Other keys of listeners and security strand reads; they may carry a listener prefix too. */
-const OTHER_LISTENER_KEYS: ReadonlySet<string> = new Set(['connections.max.reauth.ms', 'connection.failed.authentication.delay.ms']);
+const OTHER_LISTENER_KEYS: ReadonlySet<string> = new Set(['connections.max.reauth.ms', 'connection.failed.authentication.delay.ms', 'max.connections', 'max.connection.creation.rate']);
 
 /** The SASL mechanisms strand serves. */
 export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
