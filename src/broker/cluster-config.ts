@@ -17,6 +17,7 @@ export const CLUSTER_CONFIG = {
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'whether a replica out of the ISR may become leader, losing data (topics: unclean.leader.election.enable)' },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', min: 1, doc: 'replication factor of __consumer_offsets in a cluster (capped at the live brokers when it is created)' },
   'transaction.state.log.replication.factor': { kind: 'int', default: '3', min: 1, doc: 'replication factor of __transaction_state in a cluster (capped at the live brokers when it is created)' },
+  'transaction.state.log.min.isr': { kind: 'int', default: '2', min: 1, doc: 'min.insync.replicas of __transaction_state in a cluster (capped at its replication factor): a transaction state write waits for this many in-sync replicas' },
   'controlled.shutdown.enable': { kind: 'bool', default: 'true', doc: 'a graceful stop first moves leadership away and leaves the ISRs (controlled shutdown)' },
   'controlled.shutdown.max.retries': { kind: 'int', default: '3', min: 0, doc: 'controlled shutdown waits at most this many rounds of controlled.shutdown.retry.backoff.ms for the controller, then stops anyway' },
   'controlled.shutdown.retry.backoff.ms': { kind: 'long', default: '5000', min: 0, doc: 'length of one round of waiting in a controlled shutdown' },

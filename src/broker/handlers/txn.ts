@@ -2,7 +2,7 @@
  * The producer-id and transaction APIs, by API key, for the dispatcher's table: InitProducerId
  * (idempotent and transactional producers), AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, and the
  * TxnOffsetCommit (with the group coordinator), and the admin APIs DescribeProducers,
- * ListTransactions and DescribeTransactions. They are served by the broker's
+ * ListTransactions and DescribeTransactions, and WriteTxnMarkers (between brokers). They are served by the broker's
  * TransactionCoordinator (src/broker/txn), at every version their codecs have.
  */
 import { ApiKey } from '../../protocol/messages/index.js';
@@ -15,6 +15,7 @@ import { handleEndTxn } from './txn/end-txn.js';
 import { handleInitProducerId } from './txn/init-producer-id.js';
 import { handleListTransactions } from './txn/list-transactions.js';
 import { handleTxnOffsetCommit } from './txn/txn-offset-commit.js';
+import { handleWriteTxnMarkers } from './txn/write-txn-markers.js';
 
 export const TXN_HANDLERS: Readonly<Record<number, Handler>> = Object.freeze({
   [ApiKey.InitProducerId]: handleInitProducerId,
@@ -25,4 +26,5 @@ export const TXN_HANDLERS: Readonly<Record<number, Handler>> = Object.freeze({
   [ApiKey.DescribeProducers]: handleDescribeProducers,
   [ApiKey.ListTransactions]: handleListTransactions,
   [ApiKey.DescribeTransactions]: handleDescribeTransactions,
+  [ApiKey.WriteTxnMarkers]: handleWriteTxnMarkers,
 });

@@ -13,17 +13,28 @@
  * are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for versions that predate it.
  *
  * Single node: this broker coordinates every transactional id; the coordinator epoch is 0.
+ *
+ * Cluster: as in Kafka, a transactional id's coordinator is the leader of its `__transaction_state`
+ * partition (placement.ts). A broker loads a partition's transactions when it becomes its leader
+ * (with the partition's leader epoch as its coordinator epoch, which the partitions' logs use to
+ * refuse markers from a deposed coordinator), resumes the markers of transactions found decided
+ * (PrepareCommit / PrepareAbort), and drops them when it stops leading; requests for ids it does
+ * not coordinate get NOT_COORDINATOR, for ids of a partition still loading
+ * COORDINATOR_LOAD_IN_PROGRESS. Ongoing transactions carry on at the new coordinator (or time out
+ * there: their start time is in the log).
  */
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { BrokerCore } from '../context.js';
 import { groupCoordinatorOf } from '../groups/index.js';
+import { StrandError } from '../../errors.js';
 import { ProducerIdManager } from '../producer-ids.js';
 import { partitionForKey } from './hash.js';
 import { MAX_EPOCH, TXN_STATE_NAMES, TxnState, type TxnMetadata, hasPartition, isEpochExhausted, partitionList } from './metadata.js';
-import { type MarkerListener, MarkerWriter } from './markers.js';
+import { COORDINATOR_EPOCH, type MarkerListener, MarkerWriter } from './markers.js';
+import { txnCoordinationError } from './placement.js';
 import { type TxnSettings, txnSettings } from './settings.js';
-import { TransactionStateTopic } from './state-topic.js';
+import { TRANSACTION_STATE_TOPIC, TransactionStateTopic } from './state-topic.js';
 
 const OFFSETS_TOPIC = '__consumer_offsets';
 const MAX_DELAY = 2 ** 31 - 1;
@@ -57,8 +68,15 @@ export class TransactionCoordinator {
   private readonly pending = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly markers: MarkerWriter;
+  readonly markers: MarkerWriter;
   private active = true;
+  /** In a cluster: `__transaction_state` partitions this broker leads and is still loading. */
+  readonly loading = new Set<number>();
+  /** Bumped at each change of leadership of a partition, so work that leadership outran stops. */
+  private readonly partitionTerms = new Map<number, number>();
+  /** In a cluster: the leader epoch of each led partition, as loaded: the coordinator epoch of its markers. */
+  private readonly coordinatorEpochs = new Map<number, number>();
+  private stopListening: (() => void) | null = null;
 
   private constructor(
     private readonly core: BrokerCore,
@@ -77,17 +95,21 @@ export class TransactionCoordinator {
     const topic = new TransactionStateTopic(core, { partitions: settings.statePartitions, segmentBytes: settings.stateSegmentBytes }, log);
     const ids = core.producerIdBlocks === null ? ProducerIdManager.open(core.config.dataDir) : ProducerIdManager.fromCluster(core.producerIdBlocks);
     const c = new TransactionCoordinator(core, ids, topic, settings, log);
-    const { txns, stats } = await topic.load();
-    for (const [id, m] of txns) c.txns.set(id, m);
-    if (stats.records > 0) log.info(stats, 'loaded transaction state');
     // Markers in __consumer_offsets decide the group coordinator's pending transactional offsets.
     const groups = groupCoordinatorOf(core);
     if (groups !== undefined) c.onMarker(OFFSETS_TOPIC, (partition, producerId, _epoch, commit) => groups.transactionalOffsets.complete(partition, producerId, commit));
-    for (const m of c.txns.values()) {
-      if (m.state !== TxnState.PrepareCommit && m.state !== TxnState.PrepareAbort) continue;
-      const commit = m.state === TxnState.PrepareCommit;
-      log.info({ transactionalId: m.transactionalId, producerId: m.producerId, commit }, 'completing a transaction decided before the restart');
-      await c.withPending(m.transactionalId, () => c.complete(m, commit));
+    if (core.replication.clustered) {
+      // Kafka's onElection / onResignation for __transaction_state partitions.
+      c.stopListening = core.replication.onLeadershipChange((t, partition, leading) => {
+        if (t !== TRANSACTION_STATE_TOPIC) return;
+        if (leading) void c.loadPartition(partition);
+        else c.unloadPartition(partition);
+      });
+    } else {
+      const { txns, stats } = await topic.load();
+      for (const [id, m] of txns) c.txns.set(id, m);
+      if (stats.records > 0) log.info(stats, 'loaded transaction state');
+      await Promise.all(c.resumeDecided(txns.values(), 0));
     }
     c.every(settings.abortCheckIntervalMs, () => c.abortTimedOut(Date.now()));
     c.every(settings.idExpirationCheckIntervalMs, () => c.expireIds(Date.now()));
@@ -97,8 +119,84 @@ export class TransactionCoordinator {
   /** Stop the timers and wait for transitions in progress; nothing more is written. */
   async shutdown(): Promise<void> {
     this.active = false;
+    this.stopListening?.();
     for (const t of this.timers.splice(0)) clearInterval(t);
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.markers.close();
+  }
+
+  /** 0 when this broker may serve `transactionalId` now, else NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or COORDINATOR_NOT_AVAILABLE. */
+  coordinationError(transactionalId: string): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return txnCoordinationError(this.core, transactionalId, this.loading);
+  }
+
+  // ---- loading (cluster) -----------------------------------------------------------------
+
+  /** This broker now leads `__transaction_state` partition `partition`: its transactions, read from its log. */
+  private async loadPartition(partition: number): Promise<void> {
+    const term = this.bumpTerm(partition);
+    this.dropPartition(partition);
+    this.loading.add(partition);
+    try {
+      const { txns, stats } = await this.stateTopic.load([partition]);
+      if (this.partitionTerms.get(partition) !== term || !this.active) return;
+      const epoch = this.core.replication.leaderEpoch(TRANSACTION_STATE_TOPIC, partition);
+      this.coordinatorEpochs.set(partition, epoch);
+      for (const [id, m] of txns) this.txns.set(id, m);
+      this.logger.info({ partition, coordinatorEpoch: epoch, ...stats }, `loaded the transactions of ${TRANSACTION_STATE_TOPIC}-${partition}`);
+      // Not awaited: the ids are pending (CONCURRENT_TRANSACTIONS) until their markers are written.
+      for (const p of this.resumeDecided(txns.values(), partition)) p.catch(() => undefined);
+    } catch (err) {
+      this.logger.error({ err, partition }, `cannot load the transactions of ${TRANSACTION_STATE_TOPIC}-${partition}`);
+    } finally {
+      if (this.partitionTerms.get(partition) === term) this.loading.delete(partition);
+    }
+  }
+
+  /** This broker no longer leads `__transaction_state` partition `partition`: its transactions go; markers being sent stop. */
+  private unloadPartition(partition: number): void {
+    this.bumpTerm(partition);
+    this.loading.delete(partition);
+    this.coordinatorEpochs.delete(partition);
+    this.dropPartition(partition);
+  }
+
+  private bumpTerm(partition: number): number {
+    const term = (this.partitionTerms.get(partition) ?? 0) + 1;
+    this.partitionTerms.set(partition, term);
+    return term;
+  }
+
+  private dropPartition(partition: number): void {
+    for (const id of [...this.txns.keys()]) if (this.stateTopic.partitionFor(id) === partition) this.txns.delete(id);
+  }
+
+  /**
+   * Complete the transactions found decided but not complete (the coordinator stopped between
+   * PrepareCommit/PrepareAbort and CompleteCommit/CompleteAbort): their markers again (a
+   * partition that already has one takes a second, which changes nothing), as Kafka's
+   * TransactionMarkerChannelManager does on loading.
+   */
+  private resumeDecided(txns: Iterable<TxnMetadata>, partition: number): Array<Promise<void>> {
+    const out: Array<Promise<void>> = [];
+    for (const m of txns) {
+      if (m.state !== TxnState.PrepareCommit && m.state !== TxnState.PrepareAbort) continue;
+      const commit = m.state === TxnState.PrepareCommit;
+      this.logger.info({ transactionalId: m.transactionalId, producerId: m.producerId, partition, commit }, 'completing a transaction decided before this coordinator took over');
+      out.push(this.withPending(m.transactionalId, () => this.complete(m, commit)).catch((err: unknown) => {
+        this.logger.warn({ transactionalId: m.transactionalId, err: (err as Error).message }, 'could not complete a decided transaction');
+      }));
+    }
+    return out;
+  }
+
+  /** The coordinator epoch markers of `transactionalId` carry, and whether this broker still coordinates it. */
+  private coordinatorTerm(transactionalId: string): { epoch: number; current: () => boolean } {
+    if (!this.core.replication.clustered) return { epoch: COORDINATOR_EPOCH, current: () => this.active };
+    const partition = this.stateTopic.partitionFor(transactionalId);
+    const term = this.partitionTerms.get(partition);
+    return { epoch: this.coordinatorEpochs.get(partition) ?? COORDINATOR_EPOCH, current: () => this.active && this.partitionTerms.get(partition) === term };
   }
 
   /** Be told of the markers written to `topic` (one listener per topic). */
@@ -121,7 +219,8 @@ export class TransactionCoordinator {
    */
   async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; epoch: number } | null): Promise<InitResult> {
     const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
-    if (!this.active) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const placement = this.coordinationError(transactionalId);
+    if (placement !== ErrorCode.NONE) return fail(placement);
     if (timeoutMs <= 0 || timeoutMs > this.settings.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     if (this.pending.has(transactionalId)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     let m = this.txns.get(transactionalId);
@@ -132,7 +231,17 @@ export class TransactionCoordinator {
         this.logger.error({ err }, 'cannot create the transaction state topic');
         return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       }
-      m = { transactionalId, producerId: await this.producerIds.allocate(), lastProducerId: -1, producerEpoch: -1, lastProducerEpoch: -1, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: Date.now() };
+      let producerId: number;
+      try {
+        producerId = await this.producerIds.allocate();
+      } catch (err) {
+        // The cluster could not reserve a block (etcd unreachable): retriable, as for idempotent producers.
+        this.logger.warn({ transactionalId, err: (err as Error).message }, 'cannot allocate a producer id');
+        return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+      // Another request for the id may have created it meanwhile.
+      if (this.pending.has(transactionalId) || this.txns.has(transactionalId)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      m = { transactionalId, producerId, lastProducerId: -1, producerEpoch: -1, lastProducerEpoch: -1, timeoutMs, state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: Date.now() };
       this.txns.set(transactionalId, m);
     }
     const txn = m;
@@ -140,10 +249,7 @@ export class TransactionCoordinator {
       return fail(ErrorCode.PRODUCER_FENCED);
     }
     if (txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
-    return this.withPending(transactionalId, () => this.bumpEpoch(txn, timeoutMs, expected)).catch((err: unknown) => {
-      this.logger.error({ err, transactionalId }, 'cannot write the transaction state');
-      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    });
+    return this.withPending(transactionalId, () => this.bumpEpoch(txn, timeoutMs, expected)).catch((err: unknown) => fail(this.writeError(err, transactionalId)));
   }
 
   /** InitProducerId's transition, with the id pending: abort what is open, then a new epoch (or producer id). */
@@ -184,7 +290,7 @@ export class TransactionCoordinator {
   /** Add partitions to the producer's transaction (starting it). Returns the error code for all of them. */
   async addPartitions(transactionalId: string, producerId: number, epoch: number, partitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): Promise<number> {
     const m = this.txns.get(transactionalId);
-    const error = this.checkProducer(m, producerId, epoch);
+    const error = this.checkProducer(m, producerId, epoch, transactionalId);
     if (error !== ErrorCode.NONE) return error;
     const txn = m!;
     if (this.pending.has(transactionalId) || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
@@ -201,8 +307,7 @@ export class TransactionCoordinator {
     try {
       await this.withPending(transactionalId, () => this.persist(txn, { state: TxnState.Ongoing, partitions: next, startTimestamp: starting ? now : txn.startTimestamp, lastUpdateTimestamp: now }));
     } catch (err) {
-      this.logger.error({ err, transactionalId }, 'cannot write the transaction state');
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return this.writeError(err, transactionalId);
     }
     return ErrorCode.NONE;
   }
@@ -214,7 +319,7 @@ export class TransactionCoordinator {
   verifyPartitions(transactionalId: string, producerId: number, epoch: number, partitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): { errorCode: number; partitions: Map<string, Map<number, number>> } {
     const out = new Map<string, Map<number, number>>();
     const m = this.txns.get(transactionalId);
-    let errorCode = this.checkProducer(m, producerId, epoch);
+    let errorCode = this.checkProducer(m, producerId, epoch, transactionalId);
     if (errorCode === ErrorCode.NONE && (m!.state === TxnState.PrepareCommit || m!.state === TxnState.PrepareAbort)) errorCode = ErrorCode.CONCURRENT_TRANSACTIONS;
     for (const t of partitions) {
       const byP = new Map<number, number>();
@@ -239,7 +344,7 @@ export class TransactionCoordinator {
   /** EndTxn from the producer: commit or abort its transaction. */
   async endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<number> {
     const m = this.txns.get(transactionalId);
-    const error = this.checkProducer(m, producerId, epoch);
+    const error = this.checkProducer(m, producerId, epoch, transactionalId);
     if (error !== ErrorCode.NONE) return error;
     const txn = m!;
     if (this.pending.has(transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
@@ -260,8 +365,7 @@ export class TransactionCoordinator {
     try {
       await this.withPending(transactionalId, () => this.end(txn, commit, false));
     } catch (err) {
-      this.logger.error({ err, transactionalId }, 'cannot end the transaction');
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return this.writeError(err, transactionalId);
     }
     return ErrorCode.NONE;
   }
@@ -287,7 +391,7 @@ export class TransactionCoordinator {
   /** May the producer write transactional offsets for `groupId` (TxnOffsetCommit)? */
   checkOffsetCommit(transactionalId: string, producerId: number, epoch: number, groupId: string): number {
     const m = this.txns.get(transactionalId);
-    const error = this.checkProducer(m, producerId, epoch);
+    const error = this.checkProducer(m, producerId, epoch, transactionalId);
     if (error !== ErrorCode.NONE) return error === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : error;
     if (m!.state !== TxnState.Ongoing || !hasPartition(m!, OFFSETS_TOPIC, this.offsetsPartitionFor(groupId))) return ErrorCode.INVALID_TXN_STATE;
     return ErrorCode.NONE;
@@ -308,6 +412,8 @@ export class TransactionCoordinator {
   }
 
   describe(transactionalId: string): TxnDescription {
+    const placement = this.coordinationError(transactionalId);
+    if (placement !== ErrorCode.NONE) return { errorCode: placement, transactionalId, state: '', timeoutMs: 0, startTimestamp: -1, producerId: -1, producerEpoch: -1, topics: [] };
     const m = this.txns.get(transactionalId);
     if (m === undefined) {
       return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, state: '', timeoutMs: 0, startTimestamp: -1, producerId: -1, producerEpoch: -1, topics: [] };
@@ -317,8 +423,26 @@ export class TransactionCoordinator {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private checkProducer(m: TxnMetadata | undefined, producerId: number, epoch: number): number {
+  /**
+   * The answer to a transition that could not be written: NOT_COORDINATOR when leadership of the
+   * state partition moved (the client finds the new coordinator), else COORDINATOR_NOT_AVAILABLE,
+   * as Kafka's TransactionCoordinator maps a failed append.
+   */
+  private writeError(err: unknown, transactionalId: string): number {
+    if (err instanceof StrandError && err.kafkaCode === ErrorCode.NOT_COORDINATOR) {
+      this.logger.info({ transactionalId, err: err.message }, 'no longer the transaction coordinator');
+      return ErrorCode.NOT_COORDINATOR;
+    }
+    this.logger.error({ err, transactionalId }, 'cannot write the transaction state');
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+
+  private checkProducer(m: TxnMetadata | undefined, producerId: number, epoch: number, transactionalId?: string): number {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (transactionalId !== undefined) {
+      const placement = txnCoordinationError(this.core, transactionalId, this.loading);
+      if (placement !== ErrorCode.NONE) return placement;
+    }
     if (m === undefined || m.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (epoch !== m.producerEpoch) return ErrorCode.PRODUCER_FENCED;
     return ErrorCode.NONE;
@@ -366,7 +490,8 @@ export class TransactionCoordinator {
 
   /** Write the markers of a decided transaction to its partitions, then record it complete. */
   private async complete(m: TxnMetadata, commit: boolean): Promise<void> {
-    await Promise.all(this.markers.write(m, commit));
+    const { epoch, current } = this.coordinatorTerm(m.transactionalId);
+    await this.markers.write(m, commit, epoch, current);
     await this.persist(m, { state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort, partitions: new Map(), lastUpdateTimestamp: Date.now() });
   }
 

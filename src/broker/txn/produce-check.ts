@@ -2,7 +2,8 @@
  * What the produce path asks of transactions before appending a batch: a control batch never
  * comes from a client (INVALID_RECORD, as Kafka's LogValidator says), and a transactional batch
  * must come from the producer id and epoch the coordinator holds for the request's
- * transactional id, to a partition added to its ongoing transaction (else INVALID_TXN_STATE).
+ * transactional id, to a partition added to its ongoing transaction (else INVALID_TXN_STATE);
+ * on a single broker, where the coordinator is local.
  */
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import { ATTRIBUTES, CONTROL_MASK, PRODUCER_EPOCH, PRODUCER_ID, TRANSACTIONAL_MASK, readInt64 } from '../../format/batch-header.js';
@@ -25,6 +26,11 @@ export function checkTransactionalBatch(core: BrokerCore, transactionalId: strin
     throw new StrandError(`${topic}-${partition}: control batches are written by the transaction coordinator, not by clients`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
   }
   if ((attributes & TRANSACTIONAL_MASK) === 0) return;
+  // In a cluster the transaction's coordinator is usually on another broker: the partition's
+  // leader checks only the producer epoch (its log refuses an epoch older than the partition has
+  // seen, which the markers of a fencing abort raise), as Kafka does without KIP-890's
+  // verification (transaction.partition.verification.enable=false).
+  if (core.replication.clustered) return;
   const coordinator = transactionCoordinatorOf(core);
   if (coordinator === undefined) throw new StrandError('the transaction coordinator is not available', 'ERR_STRAND_COORDINATOR', KafkaErrorCode.NOT_ENOUGH_REPLICAS);
   const producerId = readInt64(batch, PRODUCER_ID);

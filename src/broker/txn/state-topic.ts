@@ -6,15 +6,18 @@
  * by the id so the latest record is the state.
  *
  * Every state change is one uncompressed batch of one record, appended synchronously so the
- * in-memory state follows the log exactly; callers wait for the partition's flush policy before
- * acting on the change (Kafka writes this topic with acks=-1).
+ * in-memory state follows the log exactly; callers wait for the partition's flush policy and, in a
+ * cluster, for the in-sync replicas before acting on the change (Kafka writes this topic with
+ * acks=-1, and creates it with min.insync.replicas = transaction.state.log.min.isr). Only the
+ * partition's leader writes it.
  *
- * Loading replays every partition from its start: the last value of a key wins, a null value
+ * Loading replays partitions from their start: the last value of a key wins, a null value
  * (tombstone) removes the id.
  */
 import type { Logger } from 'pino';
 import { KafkaErrorCode, StrandError } from '../../errors.js';
 import { encodeBatch } from '../../format/record-batch.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
 import type { BrokerCore } from '../context.js';
 import { partitionForKey } from './hash.js';
 import { type TxnMetadata, fromLogValue, toLogValue } from './metadata.js';
@@ -22,6 +25,8 @@ import { decodeTxnLogKey, decodeTxnLogValue, encodeTxnLogKey, encodeTxnLogValue 
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 const LOAD_READ_BYTES = 4 * 1024 * 1024;
+/** Kafka's request.timeout.ms default: how long a state write waits for the in-sync replicas (TransactionConfig.requestTimeoutMs). */
+const WRITE_TIMEOUT_MS = 30_000;
 
 export interface TxnStateTopicConfig {
   /** transaction.state.log.num.partitions */
@@ -65,33 +70,67 @@ export class TransactionStateTopic {
       // must never be lost to age.
       ['retention.ms', '-1'],
     ]);
+    if (this.core.replication.clustered) configs.set('min.insync.replicas', String(this.minIsr()));
     const t = this.core.topics.create(TRANSACTION_STATE_TOPIC, this.config.partitions, configs, { internal: true });
     this.logger.info({ topic: TRANSACTION_STATE_TOPIC, partitions: t.partitions }, 'created the transaction state topic');
   }
 
   /**
+   * transaction.state.log.min.isr, capped at the replication factor the topic gets (Kafka would
+   * instead refuse to create the topic until enough brokers are up).
+   */
+  private minIsr(): number {
+    const c = this.core.config;
+    const rf = Math.min(c.int('transaction.state.log.replication.factor'), Math.max(1, this.core.replication.brokers().length));
+    return Math.min(c.int('transaction.state.log.min.isr'), rf);
+  }
+
+  /**
    * Append the state of `m` (or a tombstone when null) to its partition. Throws a StrandError if
    * the append fails (nothing was written then); the promise settles when the partition's flush
-   * policy is met.
+   * policy is met and, in a cluster, once the in-sync replicas have the record, and rejects with
+   * NOT_COORDINATOR (leadership moved) or COORDINATOR_NOT_AVAILABLE (too few in-sync replicas,
+   * or none answered in time) as Kafka's TransactionStateManager maps a failed append.
    */
   write(transactionalId: string, m: TxnMetadata | null): Promise<void> {
     this.ensure();
     const partition = this.partitionFor(transactionalId);
     const log = this.core.topics.log(TRANSACTION_STATE_TOPIC, partition);
-    if (log === null) throw new StrandError(`${TRANSACTION_STATE_TOPIC}-${partition} is not available`, 'ERR_STRAND_COORDINATOR', KafkaErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const where = `${TRANSACTION_STATE_TOPIC}-${partition}`;
+    if (log === null) throw new StrandError(`${where} is not available`, 'ERR_STRAND_COORDINATOR', KafkaErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const clustered = this.core.replication.clustered;
+    const topicMinIsr = Number(this.core.topics.get(TRANSACTION_STATE_TOPIC)?.configs.get('min.insync.replicas') ?? '1');
+    if (clustered) {
+      // Only the partition's leader writes it: a follower's log takes only its leader's batches.
+      if (this.core.replication.leaderCheck(TRANSACTION_STATE_TOPIC, partition, -1) !== ErrorCode.NONE) {
+        throw new StrandError(`this broker does not lead ${where}, which holds transactional id ${transactionalId}`, 'ERR_STRAND_COORDINATOR', KafkaErrorCode.NOT_COORDINATOR);
+      }
+      if (this.core.replication.checkEnoughReplicas(TRANSACTION_STATE_TOPIC, partition, topicMinIsr) !== ErrorCode.NONE) {
+        throw new StrandError(`${where}: fewer in-sync replicas than min.insync.replicas=${topicMinIsr}`, 'ERR_STRAND_COORDINATOR', KafkaErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+    }
     const value = m === null ? null : encodeTxnLogValue(toLogValue(m));
-    log.appendValidated(encodeBatch([{ key: encodeTxnLogKey(transactionalId), value }]));
+    const { lastOffset } = log.appendValidated(encodeBatch([{ key: encodeTxnLogKey(transactionalId), value }]));
     this.core.notifyAppend(TRANSACTION_STATE_TOPIC, partition);
-    return log.durable();
+    if (!clustered) return log.durable();
+    this.core.replication.leaderAppended(TRANSACTION_STATE_TOPIC, partition, log);
+    const timeoutMs = Number(this.core.config.raw('request.timeout.ms') ?? WRITE_TIMEOUT_MS);
+    const replicated = this.core.replication.waitForIsr(TRANSACTION_STATE_TOPIC, partition, lastOffset + 1, topicMinIsr, timeoutMs).then((code) => {
+      if (code === ErrorCode.NONE) return;
+      const mapped = code === ErrorCode.NOT_LEADER_OR_FOLLOWER ? KafkaErrorCode.NOT_COORDINATOR : KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
+      throw new StrandError(`${where}: the in-sync replicas did not take the state of transactional id ${transactionalId} (error ${code})`, 'ERR_STRAND_COORDINATOR', mapped);
+    });
+    return Promise.all([log.durable(), replicated]).then(() => undefined);
   }
 
-  /** Replay every partition: the state of every transactional id, by id. */
-  async load(): Promise<{ txns: Map<string, TxnMetadata>; stats: TxnLoadStats }> {
+  /** Replay the partitions `only` (every partition when omitted): the state of their transactional ids, by id. */
+  async load(only?: readonly number[]): Promise<{ txns: Map<string, TxnMetadata>; stats: TxnLoadStats }> {
     const started = Date.now();
     const txns = new Map<string, TxnMetadata>();
     const stats: TxnLoadStats = { partitions: 0, records: 0, skipped: 0, transactionalIds: 0, ms: 0 };
     if (!this.exists) return { txns, stats };
     for (let p = 0; p < this.partitions; p++) {
+      if (only !== undefined && !only.includes(p)) continue;
       const log = this.core.topics.log(TRANSACTION_STATE_TOPIC, p);
       if (log === null) continue;
       stats.partitions++;

@@ -1,6 +1,7 @@
 /**
  * FindCoordinator (10), v0-6: a single broker coordinates every group (and every transactional
- * id); in a cluster a group's coordinator is the leader of its `__consumer_offsets` partition. v4+ asks for a batch of keys. A group lookup creates
+ * id); in a cluster a group's coordinator is the leader of its `__consumer_offsets` partition, a
+ * transactional id's the leader of its `__transaction_state` partition. v4+ asks for a batch of keys. A group lookup creates
  * `__consumer_offsets` if it does not exist yet, as in Kafka; share-group keys (type 2, v6)
  * get INVALID_REQUEST since strand has no share groups.
  */
@@ -8,6 +9,8 @@ import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { FindCoordinatorRequest, FindCoordinatorResponse, FindCoordinatorResponseCoordinator } from '../../../protocol/messages/find-coordinator.js';
 import type { Handler, RequestContext } from '../../context.js';
 import { placeGroup } from '../../groups/placement.js';
+import { transactionCoordinatorOf } from '../../txn/index.js';
+import { placeTransactionalId } from '../../txn/placement.js';
 import { coordinator } from './common.js';
 
 const GROUP = 0;
@@ -31,9 +34,19 @@ function lookup(key: string, keyType: number, ctx: RequestContext): FindCoordina
   } else if (keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}: expected 0 (group) or 1 (transaction)`);
   } else if (b.replication.clustered) {
-    // The transaction coordinator writes its markers into the partitions' logs on this broker;
-    // in a cluster they live on their leaders (Kafka's WriteTxnMarkers), which strand does not send yet.
-    return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported by a strand cluster yet; idempotent producers are');
+    // In a cluster: the leader of the id's __transaction_state partition (txn/placement.ts). The
+    // first lookup creates the topic, as in Kafka.
+    const txn = transactionCoordinatorOf(b);
+    if (txn === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    try {
+      txn.stateTopic.ensure();
+    } catch (err) {
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `__transaction_state is not available yet: ${(err as Error).message}`);
+    }
+    const place = placeTransactionalId(b, key);
+    const at = place === null || place.leader < 0 ? undefined : b.replication.brokers(ctx.listenerName).find((e) => e.nodeId === place.leader);
+    if (at === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    return { key, nodeId: at.nodeId, host: at.host, port: at.port, errorCode: ErrorCode.NONE, errorMessage: null };
   }
   return { key, nodeId: b.nodeId, host: ctx.endpoint.host, port: ctx.endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }

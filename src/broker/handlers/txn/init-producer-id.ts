@@ -8,7 +8,9 @@
  *
  * Transactional producers: the coordinator's producer id for the transactional id, at a new
  * epoch, which fences every older instance; a transaction the previous instance left open is
- * aborted first. An empty transactional id is INVALID_REQUEST, as in Kafka.
+ * aborted first. An empty transactional id is INVALID_REQUEST, as in Kafka. In a cluster only the
+ * id's coordinator answers (NOT_COORDINATOR elsewhere, txn/placement.ts); its producer ids come
+ * from the cluster's blocks.
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../../protocol/messages/init-producer-id.js';
@@ -33,8 +35,6 @@ export const handleInitProducerId: Handler<InitProducerIdRequest, InitProducerId
     }
   }
   if (req.transactionalId === '') return answer(ErrorCode.INVALID_REQUEST, -1n, -1);
-  // See find-coordinator.ts: no transaction coordinator in a cluster yet.
-  if (ctx.broker.replication.clustered) return answer(ErrorCode.COORDINATOR_NOT_AVAILABLE, -1n, -1);
   // -1/-1 means a first initialisation (Kafka treats it as no expected id and epoch).
   const expected = currentId >= 0n || currentEpoch >= 0 ? { producerId: Number(currentId), epoch: currentEpoch } : null;
   const r = await c.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
