@@ -10,6 +10,7 @@ import { StrandError } from '../errors.js';
 import { UsageError } from './args.js';
 import { register as registerBroker } from './commands/broker.js';
 import { register as registerCluster } from './commands/cluster.js';
+import { register as registerConfig } from './commands/config.js';
 import { register as registerConsume } from './commands/consume.js';
 import { register as registerDumpLog } from './commands/dump-log.js';
 import { register as registerGroups } from './commands/groups.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerUsers(program);
   registerPerf(program);
   registerDumpLog(program);
+  registerConfig(program);
   registerVersion(program, VERSION);
   return program;
 }

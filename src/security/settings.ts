@@ -34,7 +34,7 @@ export const SECURITY_DEFAULTS: Readonly<Record<string, string>> = {
 };
 
 /** ssl.* keys strand reads (per listener or bare). */
-const SSL_KEYS: ReadonlySet<string> = new Set([
+export const SSL_KEYS: ReadonlySet<string> = new Set([
   'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key', 'ssl.keystore.certificate.chain',
   'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password', 'ssl.truststore.certificates',
   'ssl.client.auth', 'ssl.principal.mapping.rules', 'ssl.enabled.protocols', 'ssl.protocol', 'ssl.cipher.suites',
@@ -48,7 +48,7 @@ const SSL_KEYS: ReadonlySet<string> = new Set([
 const SSL_JVM_ONLY: ReadonlySet<string> = new Set(['ssl.keymanager.algorithm', 'ssl.trustmanager.algorithm', 'ssl.secure.random.implementation', 'ssl.endpoint.identification.algorithm']);
 
 /** sasl.* keys strand reads. `sasl.mechanism.inter.broker.protocol` is for the broker's own client connections. */
-const SASL_KEYS: ReadonlySet<string> = new Set([
+export const SASL_KEYS: ReadonlySet<string> = new Set([
   'sasl.enabled.mechanisms', 'sasl.jaas.config', 'sasl.mechanism.inter.broker.protocol',
   // OAUTHBEARER's secured validator (KIP-768); the retry settings only pace fetches of a remote key set.
   'sasl.oauthbearer.jwks.endpoint.url', 'sasl.oauthbearer.expected.audience', 'sasl.oauthbearer.expected.issuer', 'sasl.oauthbearer.sub.claim.name',
@@ -63,7 +63,7 @@ export const OAUTH_VALIDATORS: ReadonlySet<string> = new Set([
 ]);
 
 /** Other keys of listeners and security strand reads; they may carry a listener prefix too. */
-const OTHER_LISTENER_KEYS: ReadonlySet<string> = new Set(['connections.max.reauth.ms', 'connection.failed.authentication.delay.ms', 'max.connections', 'max.connection.creation.rate']);
+export const OTHER_LISTENER_KEYS: ReadonlySet<string> = new Set(['connections.max.reauth.ms', 'connection.failed.authentication.delay.ms', 'max.connections', 'max.connection.creation.rate']);
 
 /** The SASL mechanisms strand serves. */
 export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
