@@ -10,6 +10,7 @@
 import { StrandError, KafkaErrorCode } from '../errors.js';
 import { type CleanupPolicy, DEFAULT_LOG_CONFIG, type FlushPolicy, type LogConfig } from '../storage/log-config.js';
 import type { BrokerConfig } from './config.js';
+import { checkPlacement } from '../cluster/placement.js';
 import { checkMessageFormatVersion } from './message-format-version.js';
 
 /** A bad topic config: Kafka's INVALID_CONFIG (40), with what is wrong and what is accepted. */
@@ -58,6 +59,8 @@ export interface TopicConfigDef {
   readonly check?: (value: string) => string | null;
   /** Kafka's own check of a value given under `name` (the topic config or a broker synonym): its whole message, or null if fine. */
   readonly kafkaCheck?: (name: string, value: string) => string | null;
+  /** Listed by DescribeConfigs only where the topic sets it (not one of the configs Kafka 3.9 lists for every topic). */
+  readonly describedOnlyWhenSet?: boolean;
 }
 
 const LONG_MAX = '9223372036854775807';
@@ -80,6 +83,7 @@ const DEFS: readonly TopicConfigDef[] = [
   { name: 'compression.lz4.level', kind: 'int', default: '9', min: 1n, max: 17n, synonyms: [syn('compression.lz4.level', '9')], doc: 'lz4 level used when compression.type is lz4' },
   { name: 'compression.type', kind: 'string', default: 'producer', oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], synonyms: [syn('compression.type', 'producer')], doc: 'final compression of the topic\'s data; "producer" keeps what the producer sent' },
   { name: 'compression.zstd.level', kind: 'int', default: '3', min: -131072n, max: 22n, synonyms: [syn('compression.zstd.level', '3')], doc: 'zstd level used when compression.type is zstd' },
+  { name: 'confluent.placement.constraints', kind: 'string', default: '', check: checkPlacement, describedOnlyWhenSet: true, synonyms: [], doc: 'replica placement by rack with observers, as Confluent Server takes it (JSON; a strand cluster only)' },
   { name: 'delete.retention.ms', kind: 'long', default: '86400000', min: 0n, synonyms: [syn('log.cleaner.delete.retention.ms', '86400000')], doc: 'how long delete tombstones are kept in compacted topics' },
   { name: 'file.delete.delay.ms', kind: 'long', default: '60000', min: 0n, synonyms: [syn('log.segment.delete.delay.ms', '60000')], doc: 'time to wait before deleting a file from the filesystem' },
   { name: 'flush.messages', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.flush.interval.messages', LONG_MAX)], doc: 'fsync after this many messages; 1 makes every append durable before it is acknowledged (strand: as a group commit); above 1 the fsync runs in the background and appends are acknowledged at once, as in Kafka (with flush.ms set too, they are acknowledged after the next fsync, whichever started it)' },
@@ -303,7 +307,7 @@ export function describeTopicConfig(name: string, overrides: ReadonlyMap<string,
 
 /** Every topic config (or those of `keys` that exist; null or empty: all, as Kafka), described. */
 export function describeTopicConfigs(overrides: ReadonlyMap<string, string>, broker: BrokerSettings, keys?: readonly string[] | null): DescribedConfig[] {
-  const names = keys === undefined || keys === null || keys.length === 0 ? [...TOPIC_CONFIGS.keys()] : keys.filter((k) => TOPIC_CONFIGS.has(k));
+  const names = keys === undefined || keys === null || keys.length === 0 ? [...TOPIC_CONFIGS.values()].filter((d) => !d.describedOnlyWhenSet || overrides.has(d.name)).map((d) => d.name) : keys.filter((k) => TOPIC_CONFIGS.has(k));
   return names.map((n) => describeTopicConfig(n, overrides, broker));
 }
 

@@ -15,6 +15,7 @@ import { NotControllerError } from './errors.js';
 import type { ClusterKeys } from './keys.js';
 import { controlledShutdownChange, imbalancedPartitions, preferredElection } from './leader-election.js';
 import { initialPartitionState, reconcilePartition } from './partition-change.js';
+import { assignByPlacement, PLACEMENT_CONFIG, type Placement, PlacementError, parsePlacement, placementRoles } from './placement.js';
 import { reassignmentStep } from './reassignment.js';
 import { decodeBroker, decodePartition, decodeReassignment, decodeTopic, encodePartition, encodeTopic, type ReassignmentRecord } from './records.js';
 import type { BrokerRegistration, PartitionState, TopicRecord } from './types.js';
@@ -144,9 +145,12 @@ export class ActiveController {
     const rebalance = this.rebalanceDue;
     this.rebalanceDue = false;
     const toRebalance = rebalance ? new Set(imbalancedPartitions(snap.partitions.map((p) => p.value), eligible, this.rebalance.imbalancePercentage).map((s) => `${s.topic}/${s.partition}`)) : new Set<string>();
+    const racks = new Map(snap.brokers.map((b) => [b.nodeId, b.rack]));
     for (const p of snap.partitions) {
-      const unclean = (topics.get(p.value.topic)?.configs['unclean.leader.election.enable'] ?? String(this.uncleanDefault)) === 'true';
+      const topic = topics.get(p.value.topic);
+      const unclean = (topic?.configs['unclean.leader.election.enable'] ?? String(this.uncleanDefault)) === 'true';
       let next = reconcilePartition(p.value, live, unclean, this.term.epoch);
+      if (topic !== undefined) next = this.applyPlacement(next ?? p.value, topic, racks) ?? next;
       if (snap.shutting.size > 0) next = controlledShutdownChange(next ?? p.value, live, snap.shutting, this.term.epoch) ?? next;
       const ops: TermOp[] = [];
       const r = snap.reassignments.get(this.keys.reassignment(p.value.topic, p.value.partition));
@@ -175,6 +179,24 @@ export class ActiveController {
     return clean;
   }
 
+  /**
+   * Observers promoted or demoted by a change of the topic's placement (placement.ts): the
+   * partition's replicas take the roles it asks for; without a placement there are no observers.
+   */
+  private applyPlacement(state: PartitionState, topic: TopicRecord, racks: ReadonlyMap<number, string | null>): PartitionState | null {
+    const placement = placementOf(topic);
+    if (placement === null) {
+      if ((state.observers ?? []).length === 0) return null;
+      const { observers: _dropped, ...rest } = state;
+      return { ...rest, partitionEpoch: state.partitionEpoch + 1, controllerEpoch: this.term.epoch };
+    }
+    if (placement instanceof PlacementError) return null;
+    const { state: next, reason } = placementRoles(state, placement, racks, this.term.epoch);
+    if (reason !== undefined) logger.debug({ topic: state.topic, partition: state.partition, reason }, 'cluster: placement not applied');
+    if (next !== null) logger.info({ topic: next.topic, partition: next.partition, replicas: next.replicas, observers: next.observers ?? [], leader: next.leader }, 'cluster: replica roles changed by the placement');
+    return next;
+  }
+
   private async snapshot(): Promise<Snapshot> {
     const { kvs } = await readPrefix(this.client, this.keys.prefix);
     const snap: Snapshot = { brokers: [], topics: [], partitions: [], shutting: new Set(), reassignments: new Map() };
@@ -196,16 +218,21 @@ export class ActiveController {
    */
   private async assign(topic: TopicRecord, modRevision: number, brokers: BrokerRegistration[], existing: Map<string, PartitionState>): Promise<boolean> {
     const what = `the creation of topic ${topic.name}`;
-    if (topic.replicationFactor > brokers.length) {
+    const placed = this.placed(topic, brokers);
+    if (placed instanceof PlacementError) {
+      const error = { code: placed.kafkaCode, message: placed.message };
+      return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, error }) }], what)).ok;
+    }
+    if (placed === null && topic.replicationFactor > brokers.length) {
       const error = { code: KafkaErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${topic.replicationFactor} is larger than the ${brokers.length} live broker(s)` };
       return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, error }) }], what)).ok;
     }
-    const computed = assignReplicas(topic.numPartitions, topic.replicationFactor, brokers, topicStartIndex(topic.name, brokers.length));
-    const assignment = computed.map((replicas, p) => existing.get(this.keys.partition(topic.name, p))?.replicas ?? replicas);
+    const computed = placed ?? assignReplicas(topic.numPartitions, topic.replicationFactor, brokers, topicStartIndex(topic.name, brokers.length)).map((replicas) => ({ replicas, observers: [] }));
+    const assignment = computed.map((c, p) => existing.get(this.keys.partition(topic.name, p))?.replicas ?? c.replicas);
     const ops: TermOp[] = [];
     assignment.forEach((replicas, p) => {
       const key = this.keys.partition(topic.name, p);
-      if (!existing.has(key)) ops.push({ key, expectModRevision: 0, value: encodePartition(initialPartitionState(topic.name, p, replicas, this.term.epoch)) });
+      if (!existing.has(key)) ops.push({ key, expectModRevision: 0, value: encodePartition(initialPartitionState(topic.name, p, replicas, this.term.epoch, computed[p]!.observers)) });
     });
     for (let i = 0; i < ops.length; i += MAX_PARTITIONS_PER_TXN) {
       const chunk = ops.slice(i, i + MAX_PARTITIONS_PER_TXN);
@@ -229,13 +256,15 @@ export class ActiveController {
   private async extend(topic: TopicRecord, modRevision: number, brokers: BrokerRegistration[], existing: Map<string, PartitionState>): Promise<boolean> {
     const current = topic.assignment!;
     const rf = current[0]?.length ?? topic.replicationFactor;
-    if (rf > brokers.length) return true; // waits for brokers; the request's caller times out
-    const all = assignReplicas(topic.numPartitions, rf, brokers, topicStartIndex(topic.name, brokers.length));
-    const assignment = [...current, ...all.slice(current.length).map((replicas, i) => existing.get(this.keys.partition(topic.name, current.length + i))?.replicas ?? replicas)];
+    const placed = this.placed(topic, brokers);
+    if (placed instanceof PlacementError) return true; // waits for brokers of the right racks; the request's caller times out
+    if (placed === null && rf > brokers.length) return true; // waits for brokers; the request's caller times out
+    const all = placed ?? assignReplicas(topic.numPartitions, rf, brokers, topicStartIndex(topic.name, brokers.length)).map((replicas) => ({ replicas, observers: [] }));
+    const assignment = [...current, ...all.slice(current.length).map((c, i) => existing.get(this.keys.partition(topic.name, current.length + i))?.replicas ?? c.replicas)];
     const ops: TermOp[] = [];
     for (let p = current.length; p < topic.numPartitions; p++) {
       const key = this.keys.partition(topic.name, p);
-      if (!existing.has(key)) ops.push({ key, expectModRevision: 0, value: encodePartition(initialPartitionState(topic.name, p, assignment[p]!, this.term.epoch)) });
+      if (!existing.has(key)) ops.push({ key, expectModRevision: 0, value: encodePartition(initialPartitionState(topic.name, p, assignment[p]!, this.term.epoch, all[p]!.observers)) });
     }
     const what = `the new partitions of topic ${topic.name}`;
     // Chunks as in assign(): partitions written by an interrupted run keep their replicas.
@@ -249,5 +278,28 @@ export class ActiveController {
     }
     if (ops.length > 0) return true;
     return (await this.term.commit([{ key: this.keys.topic(topic.name), expectModRevision: modRevision, value: encodeTopic({ ...topic, assignment }) }], what)).ok;
+  }
+
+  /** Replicas and observers by the topic's placement; null without one; the error when it cannot be met. */
+  private placed(topic: TopicRecord, brokers: BrokerRegistration[]): Array<{ replicas: number[]; observers: number[] }> | PlacementError | null {
+    const placement = placementOf(topic);
+    if (placement === null || placement instanceof PlacementError) return placement;
+    try {
+      return assignByPlacement(placement, topic.numPartitions, brokers, topicStartIndex(topic.name, brokers.length));
+    } catch (err) {
+      if (err instanceof PlacementError) return err;
+      throw err;
+    }
+  }
+}
+
+function placementOf(topic: TopicRecord): Placement | PlacementError | null {
+  const value = topic.configs[PLACEMENT_CONFIG];
+  if (value === undefined || value === '') return null;
+  try {
+    return parsePlacement(value);
+  } catch (err) {
+    if (err instanceof PlacementError) return err;
+    throw err;
   }
 }

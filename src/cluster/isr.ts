@@ -37,7 +37,8 @@ export async function alterPartition(client: Etcd3, keys: ClusterKeys, req: IsrC
   // A broker in controlled shutdown may not join an ISR (KRaft: INELIGIBLE_REPLICA), so the
   // controller's moving it out is not undone by its leader.
   const shutting = new Set((await readPrefix(client, keys.shutdowns)).kvs.map((kv) => keys.parse(keyOf(kv))).flatMap((k) => (k?.kind === 'shutdown' ? [k.nodeId] : [])));
-  const ineligible = newIsr.filter((b) => !state.replicas.includes(b) || !registrations.has(b) || (shutting.has(b) && !state.isr.includes(b)));
+  // An observer never joins the ISR (placement.ts).
+  const ineligible = newIsr.filter((b) => !state.replicas.includes(b) || (state.observers ?? []).includes(b) || !registrations.has(b) || (shutting.has(b) && !state.isr.includes(b)));
   if (ineligible.length > 0) throw new IneligibleReplicaError(topic, partition, ineligible);
 
   const next: PartitionState = { ...state, isr: newIsr, partitionEpoch: state.partitionEpoch + 1 };

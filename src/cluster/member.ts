@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Etcd3, Watcher } from 'etcd3';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, type KafkaErrorCode } from '../errors.js';
 import { logger } from '../logger.js';
 import { type ClusterConfig, DEFAULT_SESSION_TIMEOUT_MS, leaseTtlSeconds, validateConfig } from './config.js';
 import { addAssignedPartitions, alterReassignment, electLeaders, listReassignments, type PartitionResult, type ReassignmentView, updateTopic } from './admin-ops.js';
@@ -14,6 +14,7 @@ import { campaign, type ControllerTerm } from './election.js';
 import { ClusterMetadataError, InvalidReplicationFactorError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from './errors.js';
 import { connectEtcd, keyOf, readPrefix } from './etcd-client.js';
 import { alterPartition } from './isr.js';
+import { PLACEMENT_CONFIG, PlacementError } from './placement.js';
 import { allocateProducerIdBlock } from './producer-ids.js';
 import { ClusterKeys } from './keys.js';
 import { type ChangeSet, MetadataCache, partitionId } from './metadata-cache.js';
@@ -125,6 +126,8 @@ export class ClusterMember implements ClusterMetadata {
     });
     if (done.value.error) {
       await this.client.if(key, 'Mod', '==', done.modRevision).then(this.client.delete().key(key)).commit();
+      // A placement the live brokers' racks cannot meet: the controller's words.
+      if (spec.configs?.[PLACEMENT_CONFIG]) throw new PlacementError(`topic ${spec.name}: ${done.value.error.message}`, done.value.error.code as KafkaErrorCode);
       throw new InvalidReplicationFactorError(spec.name, spec.replicationFactor, this.cache.brokers.size);
     }
     return done.value;

@@ -22,7 +22,8 @@ export function reconcilePartition(state: PartitionState, live: ReadonlySet<numb
   if (leader === NO_LEADER || !live.has(leader)) {
     leader = state.replicas.find((b) => live.has(b) && isr.includes(b)) ?? NO_LEADER;
     if (leader === NO_LEADER && uncleanLeaderElection) {
-      const unclean = state.replicas.find((b) => live.has(b));
+      // An observer is never elected, not even uncleanly: it is promoted by its placement first.
+      const unclean = state.replicas.find((b) => live.has(b) && !(state.observers ?? []).includes(b));
       if (unclean !== undefined) {
         leader = unclean;
         isr = [unclean];
@@ -42,9 +43,10 @@ export function reconcilePartition(state: PartitionState, live: ReadonlySet<numb
   };
 }
 
-/** The first state of a new partition: every replica in the ISR, the first one leading, epochs 0. */
-export function initialPartitionState(topic: string, partition: number, replicas: number[], controllerEpoch: number): PartitionState {
-  return { topic, partition, replicas: [...replicas], isr: [...replicas], leader: replicas[0] ?? NO_LEADER, leaderEpoch: 0, partitionEpoch: 0, controllerEpoch };
+/** The first state of a new partition: every replica but the observers in the ISR, the first one leading, epochs 0. */
+export function initialPartitionState(topic: string, partition: number, replicas: number[], controllerEpoch: number, observers: readonly number[] = []): PartitionState {
+  const state: PartitionState = { topic, partition, replicas: [...replicas], isr: replicas.filter((r) => !observers.includes(r)), leader: replicas[0] ?? NO_LEADER, leaderEpoch: 0, partitionEpoch: 0, controllerEpoch };
+  return observers.length > 0 ? { ...state, observers: [...observers] } : state;
 }
 
 export function sameMembers(a: readonly number[], b: readonly number[]): boolean {

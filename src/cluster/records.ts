@@ -56,12 +56,14 @@ export function decodePartition(kv: IKeyValue): PartitionState {
   for (const f of ['partition', 'leader', 'leaderEpoch', 'partitionEpoch', 'controllerEpoch']) if (!isInt(v[f])) bad(kv, f);
   if (!isIntArray(v.replicas)) bad(kv, 'replicas');
   if (!isIntArray(v.isr)) bad(kv, 'isr');
+  if (v.observers !== undefined && !isIntArray(v.observers)) bad(kv, 'observers');
   return v as unknown as PartitionState;
 }
 
 /** Field order fixed, so equal states are equal strings. */
 export function encodePartition(s: PartitionState): string {
-  return JSON.stringify({ topic: s.topic, partition: s.partition, replicas: s.replicas, isr: s.isr, leader: s.leader, leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch, controllerEpoch: s.controllerEpoch });
+  const observers = s.observers !== undefined && s.observers.length > 0 ? { observers: s.observers } : {};
+  return JSON.stringify({ topic: s.topic, partition: s.partition, replicas: s.replicas, isr: s.isr, leader: s.leader, leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch, controllerEpoch: s.controllerEpoch, ...observers });
 }
 
 export function encodeTopic(t: TopicRecord): string {

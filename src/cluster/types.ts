@@ -62,6 +62,11 @@ export interface PartitionState {
   partitionEpoch: number;
   /** The epoch of the controller that wrote this record last (an ISR change by the leader keeps it). */
   controllerEpoch: number;
+  /**
+   * Replicas that copy asynchronously and never join the ISR (placement.ts), listed last in
+   * `replicas`; absent when there are none.
+   */
+  observers?: number[];
 }
 
 /** What a broker is told about the partitions it holds a replica of. */

@@ -84,13 +84,14 @@ class TcpProxy {
 }
 
 export class TestCluster {
-  private constructor(readonly etcd: EtcdServer, readonly nodes: ClusterNode[], private readonly main: string, private readonly config: Record<string, string>) {}
+  private constructor(readonly etcd: EtcdServer, readonly nodes: ClusterNode[], private readonly main: string, private readonly config: Record<string, string>, private readonly nodeConfig: (nodeId: number) => Record<string, string>) {}
 
   /**
    * `size` brokers with node ids 1..size. `config` is added to every broker's settings; short
    * session and lag timeouts by default so that failures are seen quickly.
    */
-  static async start(size: number, config: Record<string, string> = {}): Promise<TestCluster> {
+  /** `nodeConfig` adds settings of one broker (e.g. its `broker.rack`), kept across its restarts. */
+  static async start(size: number, config: Record<string, string> = {}, nodeConfig: (nodeId: number) => Record<string, string> = () => ({})): Promise<TestCluster> {
     const etcd = await EtcdServer.start();
     const main = await bundleScript(mainSource);
     const cluster = new TestCluster(etcd, [], main, {
@@ -101,7 +102,7 @@ export class TestCluster {
       'replica.fetch.backoff.ms': '100',
       'group.initial.rebalance.delay.ms': '0',
       ...config,
-    });
+    }, nodeConfig);
     for (let i = 1; i <= size; i++) {
       const replicationPort = await freePort();
       cluster.nodes.push({
@@ -165,7 +166,7 @@ export class TestCluster {
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT',
       'inter.broker.listener.name': 'REPLICATION',
     };
-    const config = { ...this.config, ...listeners, 'cluster.etcd': `etcd://127.0.0.1:${n.etcdProxy.port}`, 'node.id': String(nodeId), ...extra };
+    const config = { ...this.config, ...listeners, 'cluster.etcd': `etcd://127.0.0.1:${n.etcdProxy.port}`, 'node.id': String(nodeId), ...this.nodeConfig(nodeId), ...extra };
     n.process = await spawnBroker(n.dataDir, { main: this.main, env: { STRAND_TEST_BROKER_CONFIG: JSON.stringify(config), STRAND_LOG_LEVEL: process.env.STRAND_TEST_CLUSTER_LOG ?? 'silent' } });
     n.bootstrap = n.process.bootstrap;
     return n;

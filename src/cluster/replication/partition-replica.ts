@@ -177,7 +177,8 @@ export class PartitionReplica {
   }
 
   private maybeExpandIsr(replicaId: number, f: FollowerState): void {
-    if (this.isrInFlight || this.state.isr.includes(replicaId)) return;
+    // Observers copy asynchronously and never join the ISR (src/cluster/placement.ts).
+    if (this.isrInFlight || this.state.isr.includes(replicaId) || (this.state.observers ?? []).includes(replicaId)) return;
     if (f.logEnd < this.log.highWatermark || f.logEnd < this.epochStartOffset) return;
     const newIsr = [...this.state.isr, replicaId];
     logger.info({ topic: this.topic, partition: this.partition, isr: this.state.isr, newIsr }, `replication: expanding the ISR of ${this.topic}-${this.partition}: ${replicaId} caught up`);

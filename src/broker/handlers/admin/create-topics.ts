@@ -6,6 +6,7 @@
  * are validated; validate_only changes nothing.
  * v5+ answers with the topic's partition count, replication factor and configs, v7 its id.
  */
+import { parsePlacement, PLACEMENT_CONFIG, placementSize } from '../../../cluster/placement.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type {
   CreateTopicsRequest, CreateTopicsRequestCreatableTopic, CreateTopicsResponse, CreateTopicsResponseCreatableTopicResult,
@@ -69,8 +70,21 @@ function planTopic(t: Complete<CreateTopicsRequestCreatableTopic>, ctx: RequestC
     }
     return { partitions: sorted.length, replicationFactor: 1 };
   }
-  const rf = t.replicationFactor === -1 ? config.int('default.replication.factor') : t.replicationFactor;
   if (t.replicationFactor === 0 || t.replicationFactor < -1) return itemError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
+  // Replicas placed by rack with observers: the placement says how many (Confluent Server's rule).
+  const placementValue = t.configs.find((c) => c.name === PLACEMENT_CONFIG)?.value;
+  let placed: number | undefined;
+  if (placementValue) {
+    try {
+      placed = placementSize(parsePlacement(placementValue));
+    } catch (err) {
+      return itemError(ErrorCode.INVALID_CONFIG, (err as Error).message);
+    }
+    if (t.replicationFactor !== -1 && t.replicationFactor !== placed) {
+      return itemError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} and ${PLACEMENT_CONFIG} (${placed} replicas and observers) disagree; give -1 or leave the replication factor out`);
+    }
+  }
+  const rf = placed ?? (t.replicationFactor === -1 ? config.int('default.replication.factor') : t.replicationFactor);
   if (rf !== 1 && !clustered) {
     return itemError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered.`);
   }
