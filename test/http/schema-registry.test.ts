@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker } from '../../src/broker/index.js';
 import { type Answer, call, serve, type Served } from './serve.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -175,6 +176,20 @@ describe('schema registry restart', () => {
       expect((await call(second.url, 'POST', '/subjects/c/versions', { schema: '"bytes"' })).body).toEqual({ id: 4 });
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('schema registry on the broker admin listener', () => {
+  it('serves /subjects at the root of http.listeners, Kafka clients reaching the schemas it stores', async () => {
+    const broker = await startBroker({ logLevel: 'silent', config: { 'http.listeners': 'http://127.0.0.1:0' } });
+    try {
+      const url = broker.http[0]!;
+      expect(await call(url, 'POST', '/subjects/t-value/versions', { schema: JSON.stringify(userV1) })).toEqual({ status: 200, type: CT, body: { id: 1 } });
+      expect(await call(url, 'GET', '/subjects')).toEqual({ status: 200, type: CT, body: ['t-value'] });
+      expect((await call(url, 'GET', '/nope/versions')).status).toBe(404);
+    } finally {
+      await broker.stop();
     }
   });
 });

@@ -1,15 +1,14 @@
 /**
  * The Schema Registry as a fastify plugin. It reaches the broker as a Kafka client of the
  * broker's own listener (so in a cluster `_schemas` lives on whichever broker leads it, with its
- * replicas), opens lazily on the first request (creating `_schemas` and reading it to its end),
- * and closes its client with the app.
+ * replicas), opens on the first request (creating `_schemas` and reading it to its end), and
+ * lets go of the registry when the app closes.
  */
 import type { FastifyInstance } from 'fastify';
-import { KafkaClient } from '../../client/client.js';
-import { Registry } from './registry.js';
 import { registryRoutes } from './routes.js';
-import { SCHEMAS_TOPIC, SchemasTopic } from './schemas-topic.js';
-import { RegistryState } from './state.js';
+import { registryHandle } from './shared.js';
+
+export { registryHandle, type RegistryHandle } from './shared.js';
 
 export interface SchemaRegistryOptions {
   /** `host:port` of a PLAINTEXT Kafka listener of the broker (asked for on the first request). */
@@ -21,25 +20,7 @@ export interface SchemaRegistryOptions {
 
 export async function schemaRegistry(app: FastifyInstance, opts: SchemaRegistryOptions): Promise<void> {
   const warn = opts.warn ?? (() => undefined);
-  let client: KafkaClient | null = null;
-  let opening: Promise<Registry> | null = null;
-  const registry = (): Promise<Registry> => {
-    opening ??= (async () => {
-      client = new KafkaClient({ bootstrap: opts.bootstrap(), clientId: 'strand-schema-registry' });
-      const state = new RegistryState((m) => warn(m));
-      const topic = new SchemasTopic(client, state, opts.topic ?? SCHEMAS_TOPIC);
-      await topic.open();
-      return new Registry(state, topic);
-    })().catch(async (err: unknown) => {
-      // The next request tries again (the broker may still be electing `_schemas`' leader).
-      opening = null;
-      await client?.close();
-      throw err;
-    });
-    return opening;
-  };
-  registryRoutes(app, registry, (err) => warn('schema registry: request failed', err));
-  app.addHook('onClose', async () => {
-    await client?.close();
-  });
+  const handle = registryHandle(opts.bootstrap, opts.topic, (m) => warn(m));
+  registryRoutes(app, () => handle.get(), (err) => warn('schema registry: request failed', err));
+  app.addHook('onClose', () => handle.release());
 }
