@@ -47,10 +47,10 @@ async function coordinatorOf(cluster: TestCluster, id: string, not?: number): Pr
   }, 30_000);
 }
 
-/** Every value of TOPIC a read_committed librdkafka consumer reads to the end, sorted. */
-async function readCommitted(cluster: TestCluster): Promise<string[]> {
+/** Every value of `topic` a read_committed librdkafka consumer reads to the end, sorted. */
+async function readCommitted(cluster: TestCluster, topic = TOPIC): Promise<string[]> {
   const bootstrap = cluster.nodes.filter((n) => n.process !== null).map((n) => `127.0.0.1:${n.port}`).join(',');
-  const r = await kcat(['-C', '-b', bootstrap, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s\\n'], undefined, 30_000);
+  const r = await kcat(['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s\\n'], undefined, 30_000);
   expect(r.code).toBe(0);
   return r.stdout.split('\n').filter((l) => l !== '').sort();
 }
@@ -175,12 +175,68 @@ describe.skipIf(ETCD_SKIPPED)('transactions across brokers (three broker process
     expect(await readCommitted(cluster)).toEqual([...committed].sort());
   };
 
-  it('commits and aborts across leaders; a coordinator SIGKILLed mid-transaction or between prepare and complete: read_committed sees each committed record once, no aborted one', async () => {
+  /**
+   * Consume-transform-produce: kafkajs reads `orders` in a group and, in one transaction per
+   * record, writes to `shipments` and commits the group's offset (sendOffsets) through a group
+   * coordinator on another broker than the transaction's.
+   */
+  const consumeTransformProduce = async (): Promise<void> => {
+    const id = 'shipper';
+    await cluster.createTopic('orders', { partitions: 3 });
+    await cluster.createTopic('shipments', { partitions: 3 });
+    const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    producers.push(plain);
+    await plain.connect();
+    await plain.send({ topic: 'orders', acks: -1, messages: Array.from({ length: 9 }, (_, i) => ({ partition: i % 3, value: `o${i}` })) });
+    const txnCoordinator = await coordinatorOf(cluster, id);
+    const candidates = Array.from({ length: 20 }, (_, i) => `transformer-${i}`);
+    const live = cluster.nodes.find((n) => n.process !== null)!.bootstrap;
+    await until('__consumer_offsets', async () => (await findCoordinator(live, candidates[0]!, 0)).errorCode === ErrorCode.NONE, 30_000);
+    const offsets = await until('__consumer_offsets led', async () => {
+      const ps = await partitionStates(live, '__consumer_offsets');
+      return ps.length === 4 && ps.every((p) => p.leader > 0) ? ps : undefined;
+    }, 30_000);
+    const groupId = candidates.find((g) => offsets[partitionForKey(g, 4)]!.leader !== txnCoordinator)!;
+    expect((await findCoordinator(live, groupId, 0)).nodeId).not.toBe(txnCoordinator);
+
+    const producer = await transactional(id);
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'orders', fromBeginning: true });
+    let processed = 0;
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        const t = await producer.transaction();
+        await t.send({ topic: 'shipments', acks: -1, messages: [{ partition, value: `ship-${message.value!.toString()}` }] });
+        await t.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: String(Number(message.offset) + 1) }] }] });
+        await t.commit();
+        processed++;
+      },
+    });
+    try {
+      await until('9 records transformed', () => processed === 9, 60_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const committedOffsets = await admin.fetchOffsets({ groupId, topics: ['orders'] });
+      expect(committedOffsets[0]!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([[0, '3'], [1, '3'], [2, '3']]);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await readCommitted(cluster, 'shipments')).toEqual(Array.from({ length: 9 }, (_, i) => `ship-o${i}`).sort());
+  };
+
+  it('commits and aborts across leaders; a coordinator SIGKILLed mid-transaction or between prepare and complete: read_committed sees each committed record once, no aborted one; consume-transform-produce with sendOffsets across brokers', async () => {
     try {
       await start();
       await commitsAndAborts();
       await killedMidTransaction();
       await killedAfterPrepare();
+      await consumeTransformProduce();
     } finally {
       for (const p of producers) await p.disconnect().catch(() => undefined);
       await cluster?.destroy();
