@@ -29,6 +29,10 @@ import { TXN_HANDLERS } from './handlers/txn.js';
 import { SECURITY_HANDLERS } from './handlers/security/index.js';
 import { saslGate } from './handlers/security/sasl-gate.js';
 import { setScramCredentials } from './handlers/security/state.js';
+import { openAclManager } from './handlers/security/authorizer-setup.js';
+import { aclManagerOf } from './handlers/security/enforce/guard.js';
+import { installAuthorizer } from './handlers/security/enforce/index.js';
+import { authorizerPolicy } from '../security/acl/index.js';
 import { ApiRegistry } from './handlers/registry.js';
 import { TopicManager } from './topics.js';
 import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/index.js';
@@ -86,6 +90,7 @@ export class Broker implements BrokerCore {
   /** Open the data directory and start listening. */
   static async start(config: BrokerConfig, logger: Logger = rootLogger): Promise<Broker> {
     loadDynamicConfigs(config); // AlterConfigs' broker settings of the last run, over the static ones
+    const aclPolicy = authorizerPolicy(config); // authorizer.class.name, super.users: checked before anything is opened
     const security = prepareSecurity(config, config.dataDir); // fails closed before anything is opened or bound
     // Before the data directory is opened: a cluster setting it cannot honour stops the start here.
     const started: { broker?: Broker } = {};
@@ -122,6 +127,8 @@ export class Broker implements BrokerCore {
     started.broker = broker;
     broker.admin = admin;
     try {
+      const acls = await openAclManager(aclPolicy, config.dataDir);
+      if (acls !== null) installAuthorizer(broker, broker.registry, acls);
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
       await broker.listen(security);
@@ -265,6 +272,7 @@ export class Broker implements BrokerCore {
     await this.cluster?.close(); // fetchers stop before the logs close; the registration goes at once
     await stopTransactionCoordinator(this); // timeout aborts in progress finish before the logs close
     await this.topics.close();
+    await aclManagerOf(this)?.close();
     await this.store.close();
     await this.admin?.close();
     this.logger.info({ dataDir: this.config.dataDir }, 'broker stopped cleanly');

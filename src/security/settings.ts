@@ -71,7 +71,7 @@ export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256'
 /** Settings with no effect when left empty, and that strand cannot honour when set (a class of Java code to load, say). */
 const MUST_BE_EMPTY: ReadonlySet<string> = new Set([
   'ssl.engine.factory.class', 'ssl.provider', 'sasl.server.callback.handler.class', 'sasl.client.callback.handler.class', 'sasl.login.class',
-  'sasl.login.callback.handler.class', 'principal.builder.class', 'authorizer.class.name',
+  'sasl.login.callback.handler.class', 'principal.builder.class',
 ]);
 
 /** Values of those settings that name what strand does anyway (Kafka's defaults, written out). */
@@ -110,7 +110,7 @@ export function checkSecurityKeys(src: SettingsSource, listenerNames: readonly s
   for (const [key, value] of src.entries()) {
     if (value === '') continue;
     if (MUST_BE_EMPTY.has(key) && !HONOURED_CLASSES.has(value)) {
-      refused.push(`${key}=${value} (strand loads no Java classes${key === 'authorizer.class.name' ? ' and has no authorizer' : ''})`);
+      refused.push(`${key}=${value} (strand loads no Java classes)`);
       continue;
     }
     const m = LISTENER_PREFIX.exec(key);
