@@ -252,12 +252,12 @@ describe.skipIf(ETCD_SKIPPED)('transactions across brokers (three broker process
 
   it('commits and aborts across leaders; a coordinator SIGKILLed mid-transaction or between prepare and complete: read_committed sees each committed record once, no aborted one; consume-transform-produce with sendOffsets across brokers; librdkafka', async () => {
     try {
-      { const t0 = Date.now(); await start(); console.log('PHASE start', Date.now() - t0); }
-      { const t0 = Date.now(); await commitsAndAborts(); console.log('PHASE commitsAndAborts', Date.now() - t0); }
-      { const t0 = Date.now(); await killedMidTransaction(); console.log('PHASE killedMidTransaction', Date.now() - t0); }
-      { const t0 = Date.now(); await killedAfterPrepare(); console.log('PHASE killedAfterPrepare', Date.now() - t0); }
-      { const t0 = Date.now(); await consumeTransformProduce(); console.log('PHASE consumeTransformProduce', Date.now() - t0); }
-      { const t0 = Date.now(); await librdkafka(); console.log('PHASE librdkafka', Date.now() - t0); }
+      await start();
+      await commitsAndAborts();
+      await killedMidTransaction();
+      await killedAfterPrepare();
+      await consumeTransformProduce();
+      await librdkafka();
     } finally {
       for (const p of producers) await p.disconnect().catch(() => undefined);
       await cluster?.destroy();
