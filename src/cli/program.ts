@@ -12,6 +12,7 @@ import { register as registerBroker } from './commands/broker.js';
 import { register as registerCluster } from './commands/cluster.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerConsume } from './commands/consume.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerDumpLog } from './commands/dump-log.js';
 import { register as registerGroups } from './commands/groups.js';
 import { register as registerPerf } from './commands/perf.js';
@@ -19,6 +20,7 @@ import { register as registerProduce } from './commands/produce.js';
 import { register as registerProducers } from './commands/producers.js';
 import { register as registerTopics } from './commands/topics.js';
 import { register as registerTransactions } from './commands/transactions.js';
+import { register as registerQuotas } from './commands/quotas.js';
 import { register as registerUsers } from './commands/users.js';
 import { register as registerVersion } from './commands/version.js';
 
@@ -41,9 +43,11 @@ export function buildProgram(): Command {
   registerTransactions(program);
   registerProducers(program);
   registerUsers(program);
+  registerQuotas(program);
   registerPerf(program);
   registerDumpLog(program);
   registerConfig(program);
+  registerDoctor(program);
   registerVersion(program, VERSION);
   return program;
 }
