@@ -20,6 +20,7 @@ import { register as registerProduce } from './commands/produce.js';
 import { register as registerProducers } from './commands/producers.js';
 import { register as registerTopics } from './commands/topics.js';
 import { register as registerTransactions } from './commands/transactions.js';
+import { register as registerQuotas } from './commands/quotas.js';
 import { register as registerUsers } from './commands/users.js';
 import { register as registerVersion } from './commands/version.js';
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerTransactions(program);
   registerProducers(program);
   registerUsers(program);
+  registerQuotas(program);
   registerPerf(program);
   registerDumpLog(program);
   registerConfig(program);

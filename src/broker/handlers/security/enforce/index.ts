@@ -44,7 +44,6 @@ export const GUARDS: Readonly<Record<number, Guard>> = Object.freeze({
   [ApiKey.TxnOffsetCommit]: txn.guardTxnOffsetCommit,
   [ApiKey.DescribeTransactions]: txn.guardDescribeTransactions,
   [ApiKey.ListTransactions]: txn.guardListTransactions,
-  [ApiKey.WriteTxnMarkers]: txn.guardWriteTxnMarkers,
   [ApiKey.CreateTopics]: admin.guardCreateTopics,
   [ApiKey.DeleteTopics]: admin.guardDeleteTopics,
   [ApiKey.CreatePartitions]: admin.guardCreatePartitions,
