@@ -1,0 +1,53 @@
+/**
+ * Hardening settings, each over a real socket: socket.request.max.bytes closes only the
+ * connection that sends a larger frame; connection.failed.authentication.delay.ms holds back the
+ * answer to a failed SASL authentication, then closes the connection.
+ */
+import { describe, expect, it } from 'vitest';
+import { startBroker } from '../../src/broker/index.js';
+import { ApiVersionsApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { PLAIN_JAAS } from './sasl-helpers.js';
+
+const apiVersions = (c: RawClient) => c.request(ApiVersionsApi, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+
+describe('hardening', () => {
+  it('socket.request.max.bytes: a frame above it closes that connection only', async () => {
+    const broker = await startBroker({ dataDir: tmpDir(), config: { 'socket.request.max.bytes': '1024' } });
+    const other = await RawClient.open(broker.bootstrap);
+    expect((await apiVersions(other)).errorCode).toBe(0);
+    const c = await RawClient.open(broker.bootstrap);
+    // A size prefix of 1025: closed on the prefix alone, before any body is sent or buffered.
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(1025);
+    c.write(size);
+    expect(await c.closedByBroker(10_000)).toBe(true);
+    // The other connection is untouched.
+    expect((await apiVersions(other)).errorCode).toBe(0);
+    other.close();
+    await broker.stop();
+  });
+
+  it('connection.failed.authentication.delay.ms: the failed SaslAuthenticate is answered after the delay, then the connection closes', async () => {
+    const delayMs = 700;
+    const broker = await startBroker({
+      dataDir: tmpDir(),
+      config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': PLAIN_JAAS, 'connection.failed.authentication.delay.ms': String(delayMs) },
+    });
+    const c = await RawClient.open(broker.bootstrap);
+    expect((await c.request(SaslHandshakeApi, 1, { mechanism: 'PLAIN' })).errorCode).toBe(0);
+    const sent = Date.now();
+    const res = await c.request(SaslAuthenticateApi, 2, { authBytes: Buffer.from('\0alice\0wrong-password') });
+    const waited = Date.now() - sent;
+    expect(res.errorCode).toBe(58); // SASL_AUTHENTICATION_FAILED
+    expect(waited).toBeGreaterThanOrEqual(delayMs - 5);
+    expect(await c.closedByBroker(10_000)).toBe(true);
+    // The right password is answered at once (no delay on success).
+    const ok = await RawClient.open(broker.bootstrap);
+    await ok.request(SaslHandshakeApi, 1, { mechanism: 'PLAIN' });
+    expect((await ok.request(SaslAuthenticateApi, 2, { authBytes: Buffer.from('\0alice\0alice-secret') })).errorCode).toBe(0);
+    ok.close();
+    await broker.stop();
+  });
+});
