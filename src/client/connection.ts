@@ -11,13 +11,25 @@
  * connection (its late answer would otherwise be matched to the next request); a closed or
  * broken socket fails every request in flight with ConnectionError. A closed Connection is
  * never reused; the KafkaClient opens a new one.
+ *
+ * Security (Kafka's security.protocol): `tls` wraps the socket in TLS (SSL, SASL_SSL); `sasl`
+ * authenticates after ApiVersions with SaslHandshake v1 and SaslAuthenticate (SASL_PLAINTEXT,
+ * SASL_SSL). When the broker gives the session a lifetime (KIP-368 connections.max.reauth.ms),
+ * the connection retires itself at 85% of it: `closed` turns true so its owner opens a fresh,
+ * freshly authenticated one, and it closes once its requests in flight are answered (where
+ * Kafka's clients re-authenticate in place). A failed authentication delays the next attempt
+ * at the same broker with the same credentials (100 ms doubling to 1 s, Kafka's
+ * reconnect.backoff.ms and reconnect.backoff.max.ms) so that no caller retries in a tight loop.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { decodeResponseFrame, encodeRequestFrame } from '../protocol/frame.js';
-import { ApiVersionsApi, type ApiVersionsResponse, type ApiVersionsResponseApiVersion } from '../protocol/messages/index.js';
+import { ApiVersionsApi, type ApiVersionsResponse, type ApiVersionsResponseApiVersion, SaslAuthenticateApi, SaslHandshakeApi } from '../protocol/messages/index.js';
+import { errorName } from '../protocol/error-codes.js';
 import type { ApiCodec, Complete } from '../protocol/types.js';
-import { ConnectionError, formatAddress, KafkaResponseError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+import { AuthenticationError, ConnectionError, formatAddress, KafkaResponseError, RequestTimeoutError, SaslAuthenticationError, SslAuthenticationError, UnsupportedApiError } from './errors.js';
+import { SaslClientFailure, type SaslClientOptions, saslExchange } from './sasl-client.js';
+import { type ClientTlsOptions, openSocket } from './secure-socket.js';
 import { capVersions, CLIENT_VERSIONS, FIRST_API_VERSIONS_VERSION, negotiateVersions } from './versions.js';
 
 export interface ConnectionOptions {
@@ -35,7 +47,13 @@ export interface ConnectionOptions {
   skipNegotiation?: boolean;
   /** Highest version to use per API key, below what the client supports (e.g. to test old versions). */
   maxVersions?: Readonly<Record<number, number>>;
+  /** TLS (security.protocol SSL or SASL_SSL); absent: plaintext. */
+  tls?: ClientTlsOptions;
+  /** SASL authentication (security.protocol SASL_PLAINTEXT or SASL_SSL). */
+  sasl?: SaslClientOptions;
 }
+
+export type { ClientTlsOptions, SaslClientOptions };
 
 export interface SendOptions {
   /** Version to send; default the negotiated one. */
@@ -54,6 +72,14 @@ interface InFlight {
 }
 
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
+
+/** Share of a SASL session's lifetime after which the connection retires (Kafka re-authenticates at 85-95%). */
+const SESSION_RETIRE_SHARE = 0.85;
+const AUTH_BACKOFF_MS = 100;
+const AUTH_BACKOFF_MAX_MS = 1000;
+
+/** Failed authentications per broker and credentials: when the next attempt may start. */
+const authFailures = new Map<string, { count: number; notBefore: number }>();
 
 export class Connection {
   readonly host: string;
@@ -75,6 +101,10 @@ export class Connection {
   private readonly closedPromise: Promise<void>;
   private _versions = new Map<number, number>();
   private _brokerVersions: Complete<ApiVersionsResponseApiVersion>[] = [];
+  private readonly tls: boolean;
+  private retired = false;
+  private retireTimer: NodeJS.Timeout | null = null;
+  private _sessionLifetimeMs = 0;
 
   private constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -85,6 +115,7 @@ export class Connection {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024 * 1024;
     this.maxVersions = options.maxVersions;
+    this.tls = options.tls !== undefined;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -92,45 +123,42 @@ export class Connection {
     });
     this.closedPromise = new Promise((resolve) => {
       socket.once('close', () => {
+        if (this.retireTimer !== null) clearTimeout(this.retireTimer);
         this.fail(this.closedWith ?? this.brokenError());
         resolve();
       });
     });
   }
 
-  /** Connect, then negotiate API versions (unless `skipNegotiation`). */
+  /** Connect (TLS when `tls`), negotiate API versions (unless `skipNegotiation`), then authenticate (when `sasl`). */
   static async connect(options: ConnectionOptions): Promise<Connection> {
-    const address = formatAddress(options.host, options.port);
-    const timeoutMs = options.connectTimeoutMs ?? 10_000;
-    const conn = await new Promise<Connection>((resolve, reject) => {
-      const s = netConnect({ host: options.host, port: options.port });
-      const onError = (err: NodeJS.ErrnoException): void => {
-        clearTimeout(timer);
-        const reason = err.code ?? err.message;
-        reject(new ConnectionError(options.host, options.port, `cannot connect to ${address}: ${reason}`, { cause: err, syscallCode: err.code, duringConnect: true }));
-      };
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ConnectionError(options.host, options.port, `cannot connect to ${address}: ETIMEDOUT after ${timeoutMs} ms`, { syscallCode: 'ETIMEDOUT', duringConnect: true }));
-      }, timeoutMs);
-      s.once('error', onError);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        // The Connection installs its own error handler before this one goes.
-        const c = new Connection(s, options);
-        s.off('error', onError);
-        resolve(c);
-      });
-    });
-    if (!options.skipNegotiation) {
-      try {
-        await conn.negotiate();
-      } catch (err) {
-        conn.destroy();
-        throw err;
+    const failureKey = authFailureKey(options);
+    const backoff = authFailures.get(failureKey);
+    if (backoff !== undefined && backoff.notBefore > Date.now()) await new Promise((resolve) => setTimeout(resolve, backoff.notBefore - Date.now()));
+    let conn: Connection | null = null;
+    try {
+      const socket = await openSocket(options.host, options.port, options.connectTimeoutMs ?? 10_000, options.tls);
+      conn = new Connection(socket, options);
+      if (!options.skipNegotiation || options.sasl !== undefined) await conn.negotiate();
+      if (options.sasl !== undefined) await conn.authenticate(options.sasl);
+    } catch (err) {
+      conn?.destroy();
+      // A TLS alert refusing our certificate (TLS 1.3) arrives after the handshake, as a broken first request.
+      const failure = err instanceof AuthenticationError ? err : conn?.closedWith instanceof AuthenticationError ? conn.closedWith : null;
+      if (failure !== null) {
+        const count = (authFailures.get(failureKey)?.count ?? 0) + 1;
+        authFailures.set(failureKey, { count, notBefore: Date.now() + Math.min(AUTH_BACKOFF_MS * 2 ** (count - 1), AUTH_BACKOFF_MAX_MS) });
+        throw failure;
       }
+      throw err;
     }
+    authFailures.delete(failureKey);
     return conn;
+  }
+
+  /** The SASL session's lifetime the broker gave (KIP-368), 0 when none. */
+  get sessionLifetimeMs(): number {
+    return this._sessionLifetimeMs;
   }
 
   /** The negotiated version per API key (only APIs with a version both sides support). */
@@ -143,8 +171,9 @@ export class Connection {
     return this._brokerVersions;
   }
 
+  /** True once closed, and once retired (its SASL session is about to end): open a new one. */
   get closed(): boolean {
-    return this.closedWith !== null || this.socket.destroyed;
+    return this.retired || this.closedWith !== null || this.socket.destroyed;
   }
 
   /** Requests sent and not answered yet. */
@@ -205,6 +234,44 @@ export class Connection {
     if (this.closedWith === null) this.closedWith = reason ?? new ConnectionError(this.host, this.port, `connection to ${this.address} was closed by the client`);
     this.socket.destroy();
   }
+
+  /** SaslHandshake v1, then the mechanism's tokens in SaslAuthenticate until it completes. */
+  private async authenticate(sasl: SaslClientOptions): Promise<void> {
+    const mechanism = sasl.mechanism;
+    const refused = (code: number, brokerMessage: string | null, detail: string, cause?: Error) => new SaslAuthenticationError(this.address, mechanism, code, brokerMessage, detail, cause === undefined ? undefined : { cause });
+    if (!this._versions.has(SaslHandshakeApi.apiKey) || !this._versions.has(SaslAuthenticateApi.apiKey)) throw refused(0, null, 'the broker does not offer SaslHandshake and SaslAuthenticate (is this a SASL listener?)');
+    const hs = await this.send(SaslHandshakeApi, { mechanism }, { version: 1 });
+    if (hs.errorCode !== ErrorCode.NONE) throw refused(hs.errorCode, null, `SaslHandshake answered ${errorName(hs.errorCode) ?? hs.errorCode}; the listener enables ${hs.mechanisms.join(', ') || 'no mechanism'}`);
+    const exchange = saslExchange(sasl);
+    let token: Buffer | null = await exchange.first();
+    while (token !== null) {
+      const res = await this.send(SaslAuthenticateApi, { authBytes: token });
+      if (res.errorCode !== ErrorCode.NONE) throw refused(res.errorCode, res.errorMessage, `${errorName(res.errorCode) ?? res.errorCode}${res.errorMessage ? `: ${res.errorMessage}` : ''}`);
+      try {
+        token = await exchange.next(res.authBytes);
+      } catch (err) {
+        if (err instanceof SaslClientFailure) throw refused(0, null, err.message, err);
+        throw err;
+      }
+      if (token === null) this.startSession(Number(res.sessionLifetimeMs ?? 0n));
+    }
+  }
+
+  private startSession(lifetimeMs: number): void {
+    this._sessionLifetimeMs = lifetimeMs;
+    if (lifetimeMs <= 0) return;
+    this.retireTimer = setTimeout(() => this.retire(), Math.floor(lifetimeMs * SESSION_RETIRE_SHARE));
+    this.retireTimer.unref();
+  }
+
+  /** Stop taking new work: owners see `closed` and reconnect; close once the requests in flight are answered. */
+  private retire(): void {
+    this.retired = true;
+    if (this.inFlight.length === 0) void this.close();
+    else this.onIdle = () => void this.close();
+  }
+
+  private onIdle: (() => void) | null = null;
 
   private async negotiate(): Promise<void> {
     const first = Math.min(FIRST_API_VERSIONS_VERSION, this.maxVersions?.[ApiVersionsApi.apiKey] ?? FIRST_API_VERSIONS_VERSION);
@@ -315,6 +382,7 @@ export class Connection {
     }
     this.inFlight.shift();
     clearTimeout(head.timer);
+    if (this.onIdle !== null && this.inFlight.length === 0) queueMicrotask(this.onIdle);
     let value: unknown;
     try {
       value = head.decode(frame);
@@ -325,9 +393,11 @@ export class Connection {
     head.resolve(value);
   }
 
-  private brokenError(): ConnectionError {
+  private brokenError(): ConnectionError | SslAuthenticationError {
     const err = this.lastSocketError;
     const reason = err?.code ?? err?.message ?? 'closed by the broker';
+    // TLS 1.3 sends the broker's refusal of a client certificate after the client's handshake is done.
+    if (this.tls && err?.code !== undefined && /^ERR_SSL_/.test(err.code)) return new SslAuthenticationError(this.address, `${err.code} (${err.message})`, { cause: err });
     return new ConnectionError(this.host, this.port, `connection to ${this.address} lost: ${reason}`, { cause: err ?? undefined, syscallCode: err?.code });
   }
 
@@ -339,4 +409,9 @@ export class Connection {
     }
     for (const listener of this.closeListeners.splice(0)) listener();
   }
+}
+
+function authFailureKey(o: ConnectionOptions): string {
+  const who = o.sasl === undefined ? '' : o.sasl.mechanism === 'OAUTHBEARER' ? 'OAUTHBEARER' : `${o.sasl.mechanism}:${o.sasl.username}`;
+  return `${formatAddress(o.host, o.port)} ${o.tls === undefined ? 'plain' : 'tls'} ${who}`;
 }

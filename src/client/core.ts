@@ -12,7 +12,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { MetadataApi, type MetadataResponse } from '../protocol/messages/index.js';
 import { ZERO_UUID } from '../protocol/reader.js';
 import type { ApiCodec, Complete } from '../protocol/types.js';
-import { Connection, type SendOptions } from './connection.js';
+import { type ClientTlsOptions, Connection, type SaslClientOptions, type SendOptions } from './connection.js';
 import { ConnectionError, KafkaResponseError } from './errors.js';
 
 export interface KafkaClientOptions {
@@ -32,6 +32,10 @@ export interface KafkaClientOptions {
   allowAutoTopicCreation?: boolean;
   /** Highest version to use per API key (e.g. `{ [ApiKey.Fetch]: 4 }` to test old versions). */
   maxVersions?: Readonly<Record<number, number>>;
+  /** TLS to every broker (security.protocol SSL or SASL_SSL). */
+  tls?: ClientTlsOptions;
+  /** SASL authentication with every broker (security.protocol SASL_PLAINTEXT or SASL_SSL). */
+  sasl?: SaslClientOptions;
 }
 
 export interface BrokerInfo {
@@ -93,7 +97,7 @@ const RETRY_METADATA_CODES: ReadonlySet<number> = new Set([
 
 export class ClientCore {
   readonly bootstrap: ReadonlyArray<{ host: string; port: number }>;
-  protected readonly options: Required<Omit<KafkaClientOptions, 'bootstrap' | 'maxVersions'>> & Pick<KafkaClientOptions, 'maxVersions'>;
+  protected readonly options: Required<Omit<KafkaClientOptions, 'bootstrap' | 'maxVersions' | 'tls' | 'sasl'>> & Pick<KafkaClientOptions, 'maxVersions' | 'tls' | 'sasl'>;
   private readonly pool = new Map<number, Promise<Connection>>();
   private bootstrapConn: Promise<Connection> | null = null;
   private readonly brokers = new Map<number, BrokerInfo>();
@@ -114,6 +118,8 @@ export class ClientCore {
       retryBackoffMs: options.retryBackoffMs ?? 100,
       allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
       maxVersions: options.maxVersions,
+      tls: options.tls,
+      sasl: options.sasl,
     };
   }
 
@@ -313,6 +319,8 @@ export class ClientCore {
       connectTimeoutMs: this.options.connectTimeoutMs,
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxVersions: this.options.maxVersions,
+      tls: this.options.tls,
+      sasl: this.options.sasl,
     });
   }
 

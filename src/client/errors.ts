@@ -104,3 +104,45 @@ export class UnsupportedApiError extends StrandError {
 export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * The broker did not accept this client (Kafka's AuthenticationException): its credentials, its
+ * mechanism, or its TLS peer. Not retriable as such: retrying with the same credentials fails
+ * the same way, so connections back off (see Connection.connect).
+ */
+export class AuthenticationError extends StrandError {
+  constructor(
+    readonly address: string,
+    /** The SASL mechanism, or `SSL` for a TLS handshake. */
+    readonly mechanism: string,
+    message: string,
+    code: string,
+    kafkaCode: KafkaErrorCode,
+    options?: ErrorOptions,
+  ) {
+    super(message, code, kafkaCode, options);
+  }
+}
+
+/** A SASL exchange failed: the broker refused the credentials or the mechanism, or could not prove it holds the credential. */
+export class SaslAuthenticationError extends AuthenticationError {
+  constructor(
+    address: string,
+    mechanism: string,
+    /** The broker's error code (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), or 0 when the client refused the broker. */
+    readonly errorCode: number,
+    /** What the broker said, when it said something. */
+    readonly brokerMessage: string | null,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(address, mechanism, `SASL ${mechanism} authentication with ${address} failed: ${detail}`, 'ERR_STRAND_SASL_AUTHENTICATION', (errorCode || ErrorCode.SASL_AUTHENTICATION_FAILED) as KafkaErrorCode, options);
+  }
+}
+
+/** The TLS handshake failed: an untrusted or misnamed broker certificate, or a client certificate the broker refused. */
+export class SslAuthenticationError extends AuthenticationError {
+  constructor(address: string, detail: string, options?: ErrorOptions) {
+    super(address, 'SSL', `TLS handshake with ${address} failed: ${detail}`, 'ERR_STRAND_SSL_AUTHENTICATION', ErrorCode.NETWORK_EXCEPTION as KafkaErrorCode, options);
+  }
+}
