@@ -3,27 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { fetchAll } from '../helpers/kafkajs.js';
 import { PLAIN_JAAS } from '../security/sasl-helpers.js';
+import { errorType } from './security-acl-helpers.js';
 
 const JAAS = PLAIN_JAAS.replace(/;$/, ' user_bob="bob-secret";');
 
-/** kafkajs's messages of the authorization errors (its producer rethrows them without their type). */
-const KAFKAJS_MESSAGES: Record<string, string> = {
-  'Not authorized to access topics: [Topic authorization failed]': 'TOPIC_AUTHORIZATION_FAILED',
-  'Not authorized to access group: Group authorization failed': 'GROUP_AUTHORIZATION_FAILED',
-  'Cluster authorization failed': 'CLUSTER_AUTHORIZATION_FAILED',
-  'Transactional Id authorization failed': 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-};
-
-/** The Kafka error name of a failed kafkajs promise. */
-export async function errorType(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { type?: string; errors?: Array<{ type?: string }>; name: string; message: string };
-    return e.type ?? e.errors?.[0]?.type ?? KAFKAJS_MESSAGES[e.message] ?? `${e.name}: ${e.message}`;
-  }
-  return 'no error';
-}
 
 describe('ACLs enforced per API through kafkajs (SASL/PLAIN principals, super user admin)', () => {
   let broker: RunningBroker;

@@ -1,0 +1,53 @@
+/** Shared by the ACL interop tests: the Kafka error name of a failed kafkajs call. */
+
+/** kafkajs's messages of the authorization errors (its producer rethrows them without their type). */
+const KAFKAJS_MESSAGES: Record<string, string> = {
+  'Not authorized to access topics: [Topic authorization failed]': 'TOPIC_AUTHORIZATION_FAILED',
+  'Not authorized to access group: Group authorization failed': 'GROUP_AUTHORIZATION_FAILED',
+  'Cluster authorization failed': 'CLUSTER_AUTHORIZATION_FAILED',
+  'Transactional Id authorization failed': 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+};
+
+interface KafkaJsError {
+  type?: string;
+  errors?: KafkaJsError[];
+  cause?: KafkaJsError;
+  originalError?: KafkaJsError;
+  /** KafkaJSDeleteGroupsError: each group with its error. */
+  groups?: Array<{ error?: KafkaJsError }>;
+  name: string;
+  message: string;
+}
+
+function nameOf(e: KafkaJsError): string | undefined {
+  return e.type ?? KAFKAJS_MESSAGES[e.message] ?? (e.errors?.[0] && nameOf(e.errors[0])) ?? (e.cause && nameOf(e.cause)) ?? (e.originalError && nameOf(e.originalError)) ?? (e.groups?.[0]?.error && nameOf(e.groups[0].error));
+}
+
+/** The Kafka error name of a failed kafkajs promise (looking through kafkajs's wrappers), or 'no error'. */
+export async function errorType(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as KafkaJsError;
+    return nameOf(e) ?? `${e.name}: ${e.message}`;
+  }
+  return 'no error';
+}
+
+/**
+ * FindCoordinator through kafkajs's own broker object: kafkajs's consumer and producer report a
+ * refused FindCoordinator only as "Failed to find group coordinator", so the code is read here.
+ */
+export async function findCoordinatorError(kafka: import('kafkajs').Kafka, key: string, coordinatorType: 0 | 1): Promise<string> {
+  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')!;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const cluster = (kafka as any)[sym]({ allowAutoTopicCreation: false });
+  await cluster.connect();
+  try {
+    await cluster.refreshMetadata();
+    const broker = await cluster.findControllerBroker();
+    return await errorType(broker.findGroupCoordinator({ groupId: key, coordinatorType }));
+  } finally {
+    await cluster.disconnect();
+  }
+}
