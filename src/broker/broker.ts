@@ -42,6 +42,7 @@ import { ClusterLink, clusterEndpoints, clusterIdOf } from './cluster-link.js';
 import type { ClusterMember } from '../cluster/member.js';
 import { SingleNodeReplication } from './single-node-replication.js';
 import type { AdminHttp } from '../http/server.js';
+import { BrokerStats } from './stats.js';
 
 export class Broker implements BrokerCore {
   readonly nodeId: number;
@@ -49,6 +50,7 @@ export class Broker implements BrokerCore {
   /** Who leads what: the cluster's replica manager, or a single broker's own. */
   readonly replication: Replication;
   readonly producerIdBlocks: ((size: number) => Promise<number>) | null;
+  readonly stats = new BrokerStats();
   advertisedHost = '127.0.0.1';
   advertisedPort = 0;
   private readonly registry = new ApiRegistry();
@@ -210,8 +212,9 @@ export class Broker implements BrokerCore {
           return;
         }
         connectionQuotas.admit(l.name, socket, (release) => {
-          const conn = new Connection(socket, limits, dispatch, this.logger, (c) => { this.connections.delete(c); release(); }, auth, tls);
+          const conn = new Connection(socket, limits, dispatch, this.logger, (c) => { this.connections.delete(c); release(); }, auth, tls, this.stats.requests);
           this.connections.add(conn);
+          this.stats.connectionsAccepted++;
         });
       });
       this.listenerClosers.push(close);
@@ -237,6 +240,11 @@ export class Broker implements BrokerCore {
         this.advertisedPort = port;
       }
     }
+  }
+
+  /** Client connections open now. */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   /** `http://host:port` of each admin HTTP listener as bound (none without `http.listeners`). */

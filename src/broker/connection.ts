@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import { FrameReader } from '../protocol/frame-reader.js';
 import type { ConnectionAuth } from '../security/index.js';
 import { readInto } from './socket-reads.js';
+import type { RequestStats } from './stats.js';
 
 export interface ConnectionLimits {
   maxFrameBytes: number;
@@ -43,6 +44,11 @@ interface Pending {
   /** The reusable buffer the request was assembled in, returned once it is answered. */
   recycle: Buffer | null;
   fetch: boolean;
+  /** For the request metrics: the API key and performance.now() as it was read, started and answered. */
+  apiKey: number;
+  read: number;
+  started: number;
+  answered: number;
 }
 
 /** A Fetch read but not started yet (one runs at a time; see the top of this file). */
@@ -119,7 +125,7 @@ export class Connection {
    * or is a TLS socket whose handshake is done: those are read through their `'data'` events,
    * the decrypted bytes existing only in Node's TLS layer.
    */
-  constructor(accepted: Socket, private readonly limits: ConnectionLimits, private readonly handle: FrameHandler, private readonly logger: Logger, private readonly onClose: (c: Connection) => void, readonly auth: ConnectionAuth, tls = false) {
+  constructor(accepted: Socket, private readonly limits: ConnectionLimits, private readonly handle: FrameHandler, private readonly logger: Logger, private readonly onClose: (c: Connection) => void, readonly auth: ConnectionAuth, tls = false, private readonly stats: RequestStats | null = null) {
     this.remote = `${accepted.remoteAddress}:${accepted.remotePort}`;
     const reader = new FrameReader({
       maxFrameBytes: limits.maxFrameBytes,
@@ -217,8 +223,10 @@ export class Connection {
     if (this.closed) return;
     const recycle = this.assembling !== null && frame.buffer === this.assembling.buffer ? this.assembling : null;
     this.assembling = null;
-    const fetch = frame.length >= 2 && frame.readInt16BE(0) === FETCH;
-    const slot: Pending = { bytes: frame.length, done: false, chunks: null, recycle, fetch };
+    const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+    const fetch = apiKey === FETCH;
+    const now = performance.now();
+    const slot: Pending = { bytes: frame.length, done: false, chunks: null, recycle, fetch, apiKey, read: now, started: now, answered: now };
     this.pending.push(slot);
     this.queuedBytes += frame.length;
     if (this.pending.length >= this.limits.maxQueuedRequests || this.queuedBytes >= this.limits.maxQueuedBytes) this.pause();
@@ -252,6 +260,7 @@ export class Connection {
 
   private run(slot: Pending, frame: Buffer): void {
     if (slot.fetch) this.fetching = true;
+    slot.started = performance.now();
     let result: Promise<Buffer[] | null> | Buffer[] | null;
     try {
       result = this.handle(frame, this);
@@ -267,6 +276,7 @@ export class Connection {
   private complete(slot: Pending, chunks: Buffer[] | null): void {
     slot.done = true;
     slot.chunks = chunks;
+    slot.answered = performance.now();
     if (slot.fetch) this.fetching = false;
     if (chunks !== null) for (const c of chunks) this.heldBytes += c.length;
     if (slot.recycle !== null) {
@@ -276,9 +286,11 @@ export class Connection {
     if (this.closed) return;
     // Answer in request order: flush every finished response at the head of the queue.
     let corked = false;
+    const written = this.stats === null ? 0 : performance.now();
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const head = this.pending.shift()!;
       this.queuedBytes -= head.bytes;
+      this.stats?.observe(head.apiKey, head.started - head.read, head.answered - head.started, written - head.answered);
       if (head.chunks === null) continue;
       if (!corked) {
         this.socket.cork();

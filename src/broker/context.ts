@@ -9,6 +9,7 @@ import type { Replication } from '../cluster/replication/types.js';
 import type { Log } from '../storage/log.js';
 import type { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
+import type { BrokerStats } from './stats.js';
 
 /** A topic as the broker knows it. */
 export interface TopicDescription {
@@ -58,6 +59,8 @@ export interface BrokerCore {
   readonly replication: Replication;
   /** A cluster member's source of producer id blocks (unique across the cluster); null on a single broker, which keeps its own. */
   readonly producerIdBlocks: ((size: number) => Promise<number>) | null;
+  /** Counters of the request paths, read by /metrics (plain additions, nothing per record). */
+  readonly stats: BrokerStats;
   /** What ApiVersions advertises: exactly the APIs and versions served. */
   apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
   /** Wake fetches waiting on this partition (called after every append). */

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError, ClosedError, InvalidArgumentError, StorageIOError } from '../errors.js';
 import { makeAtomicWriter } from './atomic-write.js';
 import { skippedFsync } from './fault.js';
+import { timedSync } from './sync-stats.js';
 import type { FileSyncKind, IoBackend, OpenSegmentFileOptions, SegmentFile } from './types.js';
 
 const RESOLVED = Promise.resolve();
@@ -221,7 +222,7 @@ class NativeSegmentFileImpl implements NativeSegmentFile {
     if (this.#closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
     if (skippedFsync === kind) return RESOLVED;
     try {
-      return this.#file.sync();
+      return timedSync(this.#file.sync());
     } catch (err) {
       return Promise.reject(err);
     }

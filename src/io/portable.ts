@@ -30,6 +30,7 @@ import { crc32cJs } from './crc32c-js.js';
 import { skippedFsync } from './fault.js';
 import { loadWasmCrc32c } from './crc32c-wasm.js';
 import { GroupCommit } from './group-commit.js';
+import { timedSync } from './sync-stats.js';
 import type { FileSyncKind, IoBackend, OpenSegmentFileOptions, SegmentFile } from './types.js';
 
 /**
@@ -232,7 +233,7 @@ class PortableSegmentFile implements SegmentFile {
   sync(kind: FileSyncKind = 'active'): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`segment file ${this.path}`));
     if (skippedFsync === kind) return RESOLVED;
-    return this.commits.sync();
+    return timedSync(this.commits.sync());
   }
 
   closeAndSync(kind: FileSyncKind = 'active'): Promise<void> {

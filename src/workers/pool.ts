@@ -106,6 +106,8 @@ export interface PoolStats {
   copiedBytes: number;
   /** Most tasks ever in the pool at once (never above threads + maxQueued). */
   peakInFlight: number;
+  /** Seconds the offloaded tasks took, admission to answer (for their mean, with `offloaded`). */
+  offloadedSeconds: number;
 }
 
 interface Waiter {
@@ -133,7 +135,7 @@ export class BatchPool {
   private drained: (() => void) | null = null;
   private inFlight = 0;
   private inFlightBytes = 0;
-  private counters = { inline: 0, offloaded: 0, copiedBytes: 0, peakInFlight: 0 };
+  private counters = { inline: 0, offloaded: 0, copiedBytes: 0, peakInFlight: 0, offloadedSeconds: 0 };
   readonly threads: number;
 
   private constructor(options: BatchPoolOptions) {
@@ -289,7 +291,9 @@ export class BatchPool {
         transferList = [copy];
       }
       this.counters.offloaded++;
+      const started = performance.now();
       const result = (await piscina.run({ ...task, bytes }, { transferList })) as TaskResult;
+      this.counters.offloadedSeconds += (performance.now() - started) / 1000;
       if (result.error) throw rebuildError(result.error);
       return { result, out: toBuffer(result.bytes!) };
     } finally {
@@ -345,6 +349,11 @@ let shared: BatchPool | null = null;
 export function defaultBatchPool(): BatchPool {
   if (shared === null || shared.closed) shared = BatchPool.open();
   return shared;
+}
+
+/** The shared pool's figures, or null when it was not started (for /metrics, which must not start it). */
+export function defaultBatchPoolStats(): PoolStats | null {
+  return shared === null || shared.closed ? null : shared.stats;
 }
 
 /** Close the shared pool if it was started (tests, graceful shutdown). */

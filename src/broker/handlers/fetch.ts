@@ -181,6 +181,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     const replicaId = v <= 14 ? req.replicaId ?? -1 : req.replicaState?.replicaId ?? -1;
     const replicaEpoch = v >= 15 ? Number(req.replicaState?.replicaEpoch ?? -1n) : -1;
     const follower = replicaId >= 0;
+    if (!follower) countFetchRequest(core, requested);
     if (follower) {
       // Recorded once, as the request arrives (Kafka's updateFollowerFetchState), before anything is read.
       for (const w of wanted) {
@@ -219,6 +220,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     const byTopic = new Map<string, FetchResponse['responses'][number]>();
     const responses: FetchResponse['responses'] = [];
     for (const r of answered) {
+      if (r.bytes > 0 && r.data.records !== null) core.stats.fetched(r.wanted.topic, r.data.records, follower);
       let t = byTopic.get(r.wanted.topic + '\u0000' + r.wanted.topicId);
       if (t === undefined) {
         t = { topic: r.wanted.topic, topicId: r.wanted.topicId, partitions: [] };
@@ -229,6 +231,16 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: session?.id ?? INVALID_SESSION, responses };
   };
+}
+
+/** Kafka's TotalFetchRequestsPerSec per topic: once per request for each known topic it names (partitions come grouped by topic). */
+function countFetchRequest(core: BrokerCore, requested: Wanted[]): void {
+  let last = '';
+  for (const w of requested) {
+    if (w.topic === last || w.topic === '') continue;
+    last = w.topic;
+    if (core.topics.get(w.topic) !== undefined) core.stats.topic(w.topic).fetchRequests++;
+  }
 }
 
 /** The error for a partition with no log here: unknown, or known in the cluster but not on this broker. */

@@ -65,6 +65,8 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
   for (const topic of req.topicData) {
     const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
     responses.push({ name: topic.name, partitionResponses });
+    const counters = core.topics.get(topic.name) === undefined ? null : core.stats.topic(topic.name);
+    if (counters !== null) counters.produceRequests++;
     for (const p of topic.partitionData) {
       if (acks !== 0 && acks !== 1 && acks !== -1) {
         partitionResponses.push(partitionError(p.index, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks=${acks} is not 0, 1 or -1`));
@@ -115,6 +117,8 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         const result = appending instanceof Promise ? await appending : appending;
         // A retried idempotent batch is answered with its original offsets; nothing was written.
         if (!result.duplicate) {
+          counters!.bytesIn += records.length;
+          counters!.messagesIn += result.lastOffset - result.baseOffset + 1;
           core.notifyAppend(topic.name, p.index);
           core.replication.leaderAppended(topic.name, p.index, log);
         }
@@ -147,6 +151,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         if (!(err instanceof StrandError)) core.logger.error({ topic: topic.name, partition: p.index, err }, 'produce failed');
         // Kafka answers a batch its validator refused with the partition's log start offset (ReplicaManager.processFailedRecord).
         const refused = err instanceof InvalidRecordError;
+        if (counters !== null) counters.failedProduceRequests++;
         partitionResponses.push(partitionError(p.index, code, (err as Error).message, recordErrorsOf(err), refused ? log.startOffset : -1));
       }
     }
