@@ -13,9 +13,11 @@ import type { BrokerCore, RequestContext } from './context.js';
 import type { ApiRegistry } from './handlers/registry.js';
 import { clientQuotasOf } from './handlers/quotas/state.js';
 import { charge, hold } from '../security/quotas/index.js';
+import { checkRequestPartitions } from '../security/limits/request-partitions.js';
 
 /** `endpoint`: the advertised address of the listener this dispatcher serves (the broker's first by default). */
 export function createDispatcher(core: BrokerCore, registry: ApiRegistry, endpoint: { readonly host: string; readonly port: number } = { get host() { return core.advertisedHost; }, get port() { return core.advertisedPort; } }): FrameHandler {
+  const partitionLimit = core.config.int('max.request.partition.size.limit');
   return (frame: Buffer, conn: Connection) => {
     const req = readRequestFrame(frame);
     const served = registry.get(req.apiKey);
@@ -25,6 +27,7 @@ export function createDispatcher(core: BrokerCore, registry: ApiRegistry, endpoi
     }
     const body = served.api.decodeRequest(req.body, req.apiVersion);
     req.body.complete();
+    checkRequestPartitions(req.apiKey, served.api.name, body, partitionLimit);
     const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name, endpoint };
     const quotas = clientQuotasOf(core);
     const startedMs = quotas.active ? performance.now() : 0;

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/broker/index.js';
-import { ApiVersionsApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
+import { ApiVersionsApi, FetchApi, ProduceApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
+import { encodeBatch } from '../../src/format/record-batch.js';
+import { encodeRequestFrame } from '../../src/protocol/frame.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { PLAIN_JAAS } from './sasl-helpers.js';
@@ -26,6 +28,23 @@ describe('hardening', () => {
     // The other connection is untouched.
     expect((await apiVersions(other)).errorCode).toBe(0);
     other.close();
+    await broker.stop();
+  });
+
+  it('max.request.partition.size.limit: a Produce or Fetch naming more partitions closes its connection', async () => {
+    const broker = await startBroker({ dataDir: tmpDir(), config: { 'max.request.partition.size.limit': '3' } });
+    const records = encodeBatch([{ value: Buffer.from('v') }]);
+    const produce = (n: number) => ({ transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'a', partitionData: Array.from({ length: n - 1 }, (_, index) => ({ index, records })) }, { name: 'b', partitionData: [{ index: 0, records }] }] });
+    const c = await RawClient.open(broker.bootstrap);
+    expect((await c.request(ProduceApi, 9, produce(3))).responses.map((r) => r.partitionResponses.length)).toEqual([2, 1]);
+    c.write(encodeRequestFrame(ProduceApi, 9, 99, 'raw-test', produce(4)));
+    expect(await c.closedByBroker(10_000)).toBe(true);
+    const f = await RawClient.open(broker.bootstrap);
+    const partition = (p: number) => ({ partition: p, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 });
+    const fetch = (n: number) => ({ replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'a', partitions: Array.from({ length: n }, (_, p) => partition(p)) }], forgottenTopicsData: [], rackId: '' });
+    expect((await f.request(FetchApi, 12, fetch(3))).responses[0]!.partitions.length).toBe(3);
+    f.write(encodeRequestFrame(FetchApi, 12, 99, 'raw-test', fetch(4)));
+    expect(await f.closedByBroker(10_000)).toBe(true);
     await broker.stop();
   });
 
