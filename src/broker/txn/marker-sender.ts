@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import { Connection } from '../../client/connection.js';
 import { WriteTxnMarkersApi, type WriteTxnMarkersRequest } from '../../protocol/messages/index.js';
 import type { BrokerCore } from '../context.js';
-import { interBrokerConnectOptions } from '../inter-broker-security.js';
 
 /** request.timeout.ms, Kafka's default: a marker request unanswered this long fails. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -59,7 +58,7 @@ export class MarkerSender {
     const at = this.core.replication.brokers().find((b) => b.nodeId === nodeId);
     if (at === undefined) return Promise.reject(new Error(`broker ${nodeId} is not live`));
     const timeoutMs = Number(this.core.config.raw('request.timeout.ms') ?? REQUEST_TIMEOUT_MS);
-    const opening = Connection.connect({ ...interBrokerConnectOptions(this.core.config), host: at.host, port: at.port, clientId: `strand-txn-markers-${this.core.nodeId}`, requestTimeoutMs: timeoutMs + 5_000 });
+    const opening = Connection.connect({ host: at.host, port: at.port, clientId: `strand-txn-markers-${this.core.nodeId}`, requestTimeoutMs: timeoutMs + 5_000 });
     this.connections.set(nodeId, opening);
     opening.catch((err: Error) => {
       if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
