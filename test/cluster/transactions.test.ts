@@ -12,6 +12,7 @@ import { partitionForKey } from '../../src/broker/txn/hash.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import {
   DescribeTransactionsApi, type DescribeTransactionsResponse, FindCoordinatorApi, type FindCoordinatorResponse, InitProducerIdApi, type InitProducerIdResponse,
+  WriteTxnMarkersApi, type WriteTxnMarkersResponse,
 } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
 import { partitionStates, withClient } from '../helpers/cluster-metadata.js';
@@ -107,8 +108,21 @@ describe.skipIf(ETCD_SKIPPED)('transactions across brokers (three broker process
     await t3.send({ topic: TOPIC, acks: -1, messages: messages('c3') });
     await t3.commit();
     committed.push(...values('c1'), ...values('c3'));
+    const done = await describeTxn(cluster.node(coordinator).bootstrap, id);
+    expect(done.transactionState).toBe('CompleteCommit');
+
+    // WriteTxnMarkers as a coordinator sends it: a follower refuses it; the leader refuses a
+    // deposed coordinator's epoch and a fenced producer epoch.
+    const leader = (await partitionStates(cluster.node(coordinator).bootstrap, TOPIC))[0]!.leader;
+    const writeMarker = async (node: number, coordinatorEpoch: number, producerEpoch: number): Promise<number> => {
+      const body = { markers: [{ producerId: done.producerId, producerEpoch, transactionResult: false, coordinatorEpoch, topics: [{ name: TOPIC, partitionIndexes: [0] }] }] };
+      const r = await withClient(cluster.node(node).bootstrap, (c) => c.request<WriteTxnMarkersResponse>(WriteTxnMarkersApi, 1, body));
+      return r.markers[0]!.topics[0]!.partitions[0]!.errorCode;
+    };
+    expect(await writeMarker([1, 2, 3].find((n) => n !== leader)!, 0, done.producerEpoch)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(await writeMarker(leader, -1, done.producerEpoch)).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
+    expect(await writeMarker(leader, 0, done.producerEpoch - 1)).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
     expect(await readCommitted(cluster)).toEqual([...committed].sort());
-    expect((await describeTxn(cluster.node(coordinator).bootstrap, id)).transactionState).toBe('CompleteCommit');
   };
 
   /** The coordinator's broker is SIGKILLed mid-transaction: the new coordinator has it, and a new producer instance fences and aborts it. */
