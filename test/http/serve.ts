@@ -1,9 +1,10 @@
 /**
- * A broker started in-process with the HTTP layers under test served by a fastify app of their
+ * A broker started in-process with the HTTP layers under test (Schema Registry, REST Proxy) served by a fastify app of their
  * own on a free port, reached over real HTTP with `fetch`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import { restProxy } from '../../src/http/rest-proxy/index.js';
 import { schemaRegistry } from '../../src/http/schema-registry/index.js';
 
 export interface Served {
@@ -18,6 +19,7 @@ export async function serve(options: { dataDir?: string } = {}): Promise<Served>
   const broker = await startBroker({ logLevel: 'silent', ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}) });
   const app = Fastify({ logger: false });
   await app.register(schemaRegistry, { bootstrap: () => broker.bootstrap });
+  await app.register(restProxy, { bootstrap: () => broker.bootstrap });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     broker, app, url,

@@ -1,0 +1,14 @@
+/** The REST Proxy on the broker's admin HTTP listener, at the root as Confluent serves it (`/topics`, `/consumers`, `/v3/clusters`, ...). */
+import { plaintextBootstrap } from '../schema-registry/plugin.js';
+import type { HttpPlugin } from '../server.js';
+import { restProxy } from './index.js';
+
+export const restProxyPlugin: HttpPlugin = {
+  name: 'rest-proxy',
+  plugin: async (app, { broker }) => {
+    await restProxy(app, {
+      bootstrap: () => plaintextBootstrap(broker()),
+      warn: (msg, err) => broker().logger.warn({ err }, msg),
+    });
+  },
+};
