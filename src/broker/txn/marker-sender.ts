@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Connection } from '../../client/connection.js';
 import { WriteTxnMarkersApi, type WriteTxnMarkersRequest } from '../../protocol/messages/index.js';
 import type { BrokerCore } from '../context.js';
+import { interBrokerConnectOptions } from '../inter-broker-security.js';
 
 /** request.timeout.ms, Kafka's default: a marker request unanswered this long fails. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -49,7 +50,8 @@ export class MarkerSender {
     if (open !== undefined) {
       return open.then((c) => {
         if (!c.closed) return c;
-        this.drop(nodeId, c);
+        // Gone (the broker died or timed out a request): a new one.
+        if (this.connections.get(nodeId) === open) this.connections.delete(nodeId);
         return this.connection(nodeId);
       });
     }
@@ -58,7 +60,7 @@ export class MarkerSender {
     const at = this.core.replication.brokers().find((b) => b.nodeId === nodeId);
     if (at === undefined) return Promise.reject(new Error(`broker ${nodeId} is not live`));
     const timeoutMs = Number(this.core.config.raw('request.timeout.ms') ?? REQUEST_TIMEOUT_MS);
-    const opening = Connection.connect({ host: at.host, port: at.port, clientId: `strand-txn-markers-${this.core.nodeId}`, requestTimeoutMs: timeoutMs + 5_000 });
+    const opening = Connection.connect({ ...interBrokerConnectOptions(this.core.config), host: at.host, port: at.port, clientId: `strand-txn-markers-${this.core.nodeId}`, requestTimeoutMs: timeoutMs + 5_000 });
     this.connections.set(nodeId, opening);
     opening.catch((err: Error) => {
       if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
