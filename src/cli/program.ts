@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ConnectionError } from '../client/errors.js';
 import { StrandError } from '../errors.js';
 import { UsageError } from './args.js';
+import { register as registerAcls } from './commands/acls.js';
 import { register as registerBroker } from './commands/broker.js';
 import { register as registerCluster } from './commands/cluster.js';
 import { register as registerConfig } from './commands/config.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerTransactions(program);
   registerProducers(program);
   registerUsers(program);
+  registerAcls(program);
   registerQuotas(program);
   registerPerf(program);
   registerDumpLog(program);
