@@ -64,8 +64,8 @@ export interface TxnDescription {
 
 export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMetadata>();
-  /** Ids with a transition being written. */
-  private readonly pending = new Set<string>();
+  /** Ids with a transition being written, each with the token of that transition. */
+  private readonly pending = new Map<string, object>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
   readonly markers: MarkerWriter;
@@ -450,9 +450,12 @@ export class TransactionCoordinator {
 
   /** Run a transition of `id` with the id pending (other requests get CONCURRENT_TRANSACTIONS), tracked for shutdown. */
   private withPending<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    this.pending.add(id);
+    // A transition of a partition that was unloaded and loaded again may still be finishing: only
+    // the latest one clears the id.
+    const token = {};
+    this.pending.set(id, token);
     const run = fn().finally(() => {
-      this.pending.delete(id);
+      if (this.pending.get(id) === token) this.pending.delete(id);
       this.inflight.delete(run);
     });
     this.inflight.add(run);
