@@ -75,6 +75,7 @@ for (const [file, spec] of suites) {
 }
 // Three brokers and etcd on this machine (needs etcd-server); a failure gets a row saying so.
 rows.push(...runOne('cluster.ts', ['replicated'], false));
+rows.push(...runOne('cluster.ts', ['failover'], false));
 let setup: string | undefined;
 if (withPeers) {
   // Install the peers' servers (Debian packages) once, before any of them runs.

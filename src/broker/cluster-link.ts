@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { ClusterMember, parseClusterUrl, type PartitionStateListener, type TopicRecord } from '../cluster/index.js';
 import { ReplicaManager } from '../cluster/replication/manager.js';
 import { ByteRateThrottle } from '../cluster/throttle.js';
-import { resolveListeners } from '../security/listeners.js';
-import { type BrokerConfig, ConfigError, type Listener } from './config.js';
+import { type BrokerConfig, type Listener } from './config.js';
+import { interBrokerConnectOptions, interBrokerSecurity } from './inter-broker-security.js';
 import type { TopicAuthority, TopicManager } from './topics.js';
 
 /** The cluster id brokers use when `cluster.id` is not set: brokers of one cluster must agree on it. */
@@ -30,13 +30,11 @@ export class ClusterLink implements TopicAuthority {
   private topicsManager: TopicManager | null = null;
 
   constructor(private readonly config: BrokerConfig, private readonly logger: Logger, notify: (topic: string, partition: number) => void) {
-    // Kafka's inter-broker listener (inter.broker.listener.name / security.inter.broker.protocol).
-    const layout = resolveListeners(config);
-    const listenerName = layout.interBrokerListener;
-    const protocol = layout.listeners.find((l) => l.name === listenerName)?.securityProtocol;
-    // Fail closed: the replica fetchers speak plaintext only, so replication over an SSL or SASL
-    // listener would silently not happen.
-    if (protocol !== 'PLAINTEXT') throw new ConfigError(`inter-broker listener ${listenerName} uses ${protocol ?? 'no known protocol'}; strand's replication between brokers speaks PLAINTEXT only for now: set inter.broker.listener.name to a PLAINTEXT listener`);
+    // Kafka's inter-broker listener (inter.broker.listener.name / security.inter.broker.protocol),
+    // and the inter-broker client's TLS and SASL: checked here so a broker that could not
+    // replicate stops at start (fail closed).
+    const security = interBrokerSecurity(config);
+    const listenerName = security.listener;
     this.replication = new ReplicaManager(config.nodeId, {
       open: (t, p) => this.topicsManager?.openReplica(t, p) ?? null,
       get: (t, p) => this.topicsManager?.log(t, p) ?? null,
@@ -53,6 +51,7 @@ export class ClusterLink implements TopicAuthority {
       backoffMs: config.int('replica.fetch.backoff.ms'),
       requestTimeoutMs: config.int('replica.socket.timeout.ms'),
       listenerName,
+      security: interBrokerConnectOptions(config),
       // A replica being added by a reassignment fetches at most follower.replication.throttled.rate.
       throttle: new ByteRateThrottle(Number(config.raw('follower.replication.throttled.rate') ?? Number.MAX_SAFE_INTEGER)),
       throttled: (t, p) => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(config.nodeId) ?? false),

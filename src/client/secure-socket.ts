@@ -16,7 +16,9 @@ export interface ClientTlsOptions {
   cert?: string | Buffer;
   /** Client private key (PEM). */
   key?: string | Buffer;
-  /** Password of an encrypted `key` (Kafka's ssl.key.password). */
+  /** Client key and certificate as PKCS12 (instead of `key` and `cert`). */
+  pfx?: Buffer;
+  /** Password of an encrypted `key` or of `pfx` (Kafka's ssl.key.password, ssl.keystore.password). */
   passphrase?: string;
   /** Check the broker's certificate names this host (ssl.endpoint.identification.algorithm=https). Default true. */
   endpointIdentification?: boolean;
@@ -63,6 +65,7 @@ function tlsOptions(host: string, port: number, t: ClientTlsOptions): NodeTlsOpt
   if (t.ca !== undefined) o.ca = t.ca;
   if (t.cert !== undefined) o.cert = t.cert;
   if (t.key !== undefined) o.key = t.key;
+  if (t.pfx !== undefined) o.pfx = t.pfx;
   if (t.passphrase !== undefined) o.passphrase = t.passphrase;
   if (t.minVersion !== undefined) o.minVersion = t.minVersion;
   if (t.maxVersion !== undefined) o.maxVersion = t.maxVersion;

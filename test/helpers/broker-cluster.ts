@@ -84,14 +84,18 @@ class TcpProxy {
 }
 
 export class TestCluster {
-  private constructor(readonly etcd: EtcdServer, readonly nodes: ClusterNode[], private readonly main: string, private readonly config: Record<string, string>, private readonly nodeConfig: (nodeId: number) => Record<string, string>) {}
+  private constructor(readonly etcd: EtcdServer, readonly nodes: ClusterNode[], private readonly main: string, private readonly config: Record<string, string>, private readonly nodeConfig: (nodeId: number) => Record<string, string>, private readonly replicationProtocol: string) {}
 
   /**
    * `size` brokers with node ids 1..size. `config` is added to every broker's settings; short
    * session and lag timeouts by default so that failures are seen quickly.
    */
   /** `nodeConfig` adds settings of one broker (e.g. its `broker.rack`), kept across its restarts. */
-  static async start(size: number, config: Record<string, string> = {}, nodeConfig: (nodeId: number) => Record<string, string> = () => ({})): Promise<TestCluster> {
+  /**
+   * `options.replicationProtocol`: the security protocol of the REPLICATION (inter-broker)
+   * listener, default PLAINTEXT; its settings (`listener.name.replication.ssl.*`, SASL) go in `config`.
+   */
+  static async start(size: number, config: Record<string, string> = {}, nodeConfig: (nodeId: number) => Record<string, string> = () => ({}), options: { replicationProtocol?: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' } = {}): Promise<TestCluster> {
     const etcd = await EtcdServer.start();
     const main = await bundleScript(mainSource);
     const cluster = new TestCluster(etcd, [], main, {
@@ -102,7 +106,7 @@ export class TestCluster {
       'replica.fetch.backoff.ms': '100',
       'group.initial.rebalance.delay.ms': '0',
       ...config,
-    }, nodeConfig);
+    }, nodeConfig, options.replicationProtocol ?? 'PLAINTEXT');
     for (let i = 1; i <= size; i++) {
       const replicationPort = await freePort();
       cluster.nodes.push({
@@ -163,7 +167,7 @@ export class TestCluster {
     const listeners = {
       'listeners': `PLAINTEXT://127.0.0.1:${n.port},REPLICATION://127.0.0.1:${n.replicationPort}`,
       'advertised.listeners': `PLAINTEXT://127.0.0.1:${n.port},REPLICATION://127.0.0.1:${n.proxy.port}`,
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT',
+      'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,REPLICATION:${this.replicationProtocol}`,
       'inter.broker.listener.name': 'REPLICATION',
     };
     const config = { ...this.config, ...listeners, 'cluster.etcd': `etcd://127.0.0.1:${n.etcdProxy.port}`, 'node.id': String(nodeId), ...this.nodeConfig(nodeId), ...extra };

@@ -12,7 +12,7 @@
  * One request at a time per connection: a slow disk or a slow leader slows this fetcher, it never
  * queues; the response size is bounded by replica.fetch.response.max.bytes.
  */
-import { Connection } from '../../client/connection.js';
+import { Connection, type ConnectionOptions } from '../../client/connection.js';
 import { batchSizeAt } from '../../format/record-batch.js';
 import { logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -38,6 +38,8 @@ export interface FetcherOptions {
   /** follower.replication.throttled.rate, applied to partitions `throttled` says are being reassigned here. */
   throttle?: ByteRateThrottle;
   throttled?: (topic: string, partition: number) => boolean;
+  /** TLS and SASL of the inter-broker listener (absent: PLAINTEXT). */
+  security?: Pick<ConnectionOptions, 'tls' | 'sasl'>;
 }
 
 export interface FetchedPartition {
@@ -146,7 +148,7 @@ export class ReplicaFetcher {
     if (this.conn !== null && !this.conn.closed) return this.conn;
     const at = this.endpoint();
     if (at === undefined) return null;
-    this.conn = await Connection.connect({ host: at.host, port: at.port, clientId: `strand-replica-fetcher-${this.options.nodeId}`, requestTimeoutMs: this.options.requestTimeoutMs });
+    this.conn = await Connection.connect({ ...this.options.security, host: at.host, port: at.port, clientId: `strand-replica-fetcher-${this.options.nodeId}`, requestTimeoutMs: this.options.requestTimeoutMs });
     return this.conn;
   }
 

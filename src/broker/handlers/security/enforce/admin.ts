@@ -3,7 +3,8 @@
  * CREATE on the cluster or the topic to create it, DELETE to delete it, ALTER to add partitions,
  * DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or the cluster for
  * broker settings (CLUSTER_AUTHORIZATION_FAILED), and on the cluster: DESCRIBE for log dirs,
- * reassignments and SCRAM users, ALTER for leader elections, reassignments and SCRAM users.
+ * reassignments and SCRAM users, ALTER for leader elections, reassignments and SCRAM users,
+ * DESCRIBE_CONFIGS / ALTER_CONFIGS for client quotas.
  */
 import { KafkaErrorCode } from '../../../../errors.js';
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../../../protocol/messages/alter-configs.js';
@@ -125,4 +126,9 @@ export const guardDescribeUserScramCredentials = clusterOnly(Op.DESCRIBE, () => 
 export const guardAlterUserScramCredentials = clusterOnly<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse>(Op.ALTER, (req) => ({
   throttleTimeMs: 0,
   results: [...new Set([...req.deletions, ...req.upsertions].map((x) => x.name))].map((user) => ({ user, errorCode: CLUSTER_DENIED, errorMessage: CLUSTER_DENIED_MESSAGE })),
+}));
+export const guardDescribeClientQuotas = clusterOnly(Op.DESCRIBE_CONFIGS, () => ({ throttleTimeMs: 0, errorCode: CLUSTER_DENIED, errorMessage: CLUSTER_DENIED_MESSAGE, entries: null }));
+export const guardAlterClientQuotas = clusterOnly<{ entries: Array<{ entity: Array<{ entityType: string; entityName: string | null }> }> }, unknown>(Op.ALTER_CONFIGS, (req) => ({
+  throttleTimeMs: 0,
+  entries: req.entries.map((e) => ({ errorCode: CLUSTER_DENIED, errorMessage: CLUSTER_DENIED_MESSAGE, entity: e.entity.map((x) => ({ entityType: x.entityType, entityName: x.entityName })) })),
 }));

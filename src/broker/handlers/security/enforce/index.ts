@@ -44,6 +44,7 @@ export const GUARDS: Readonly<Record<number, Guard>> = Object.freeze({
   [ApiKey.TxnOffsetCommit]: txn.guardTxnOffsetCommit,
   [ApiKey.DescribeTransactions]: txn.guardDescribeTransactions,
   [ApiKey.ListTransactions]: txn.guardListTransactions,
+  [ApiKey.WriteTxnMarkers]: txn.guardWriteTxnMarkers,
   [ApiKey.CreateTopics]: admin.guardCreateTopics,
   [ApiKey.DeleteTopics]: admin.guardDeleteTopics,
   [ApiKey.CreatePartitions]: admin.guardCreatePartitions,
@@ -56,6 +57,8 @@ export const GUARDS: Readonly<Record<number, Guard>> = Object.freeze({
   [ApiKey.ListPartitionReassignments]: admin.guardListPartitionReassignments,
   [ApiKey.DescribeUserScramCredentials]: admin.guardDescribeUserScramCredentials,
   [ApiKey.AlterUserScramCredentials]: admin.guardAlterUserScramCredentials,
+  [ApiKey.DescribeClientQuotas]: admin.guardDescribeClientQuotas,
+  [ApiKey.AlterClientQuotas]: admin.guardAlterClientQuotas,
 });
 
 /** The APIs served that have no check here: each must need none (tested). */

@@ -14,6 +14,7 @@ import type { EndTxnRequest, EndTxnResponse } from '../../../../protocol/message
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../../../protocol/messages/init-producer-id.js';
 import type { ListTransactionsRequest, ListTransactionsResponse } from '../../../../protocol/messages/list-transactions.js';
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../../../protocol/messages/txn-offset-commit.js';
+import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../../../protocol/messages/write-txn-markers.js';
 import type { Handler } from '../../../context.js';
 import { accessOf, Op, split } from './guard.js';
 
@@ -91,4 +92,16 @@ export const guardListTransactions = (inner: Handler<ListTransactionsRequest, Li
   const res = await inner(req, ctx);
   if (a === null || res === null) return res;
   return { ...res, transactionStates: res.transactionStates.filter((t) => a.txn(Op.DESCRIBE, t.transactionalId)) };
+};
+
+/** WriteTxnMarkers comes from another broker's transaction coordinator: CLUSTER_ACTION, else every partition CLUSTER_AUTHORIZATION_FAILED (Kafka's handleWriteTxnMarkersRequest). */
+export const guardWriteTxnMarkers = (inner: Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>): Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponse> => (req, ctx) => {
+  const a = accessOf(ctx);
+  if (a === null || a.cluster(Op.CLUSTER_ACTION)) return inner(req, ctx);
+  return {
+    markers: req.markers.map((m) => ({
+      producerId: m.producerId,
+      topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
+    })),
+  };
 };
