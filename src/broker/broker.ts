@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
 import { createListenerServer, type PreparedSecurity, prepareSecurity } from '../security/index.js';
 import { ConnectionQuotas } from '../security/quotas/index.js';
+import { RequestMemory } from '../security/limits/request-memory.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
@@ -194,7 +195,8 @@ export class Broker implements BrokerCore {
     const limits = {
       maxFrameBytes: this.config.int('socket.request.max.bytes'),
       maxQueuedRequests: this.config.int('queued.max.requests'),
-      maxQueuedBytes: this.config.int('queued.max.request.bytes'),
+      maxQueuedBytes: this.config.int('queued.max.request.bytes.per.connection'),
+      memory: new RequestMemory(this.config.int('queued.max.request.bytes')),
       maxQueuedResponseBytes: this.config.int('queued.max.response.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
     };

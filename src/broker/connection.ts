@@ -23,12 +23,15 @@ import type { Logger } from 'pino';
 import { FrameReader } from '../protocol/frame-reader.js';
 import type { ConnectionAuth } from '../security/index.js';
 import { readInto } from './socket-reads.js';
+import type { RequestMemory } from '../security/limits/request-memory.js';
 import type { RequestStats } from './stats.js';
 
 export interface ConnectionLimits {
   maxFrameBytes: number;
   maxQueuedRequests: number;
   maxQueuedBytes: number;
+  /** Unanswered request bytes across the broker's connections (queued.max.request.bytes). */
+  memory?: RequestMemory;
   /** Response bytes not yet taken by the client above which no further Fetch is started. */
   maxQueuedResponseBytes: number;
   idleMs: number;
@@ -131,7 +134,7 @@ export class Connection {
       maxFrameBytes: limits.maxFrameBytes,
       onFrame: (frame) => this.dispatch(frame),
       onFail: (err) => this.close(`frame of ${err.size} bytes is outside [0, socket.request.max.bytes=${err.maxFrameBytes}]`),
-      paused: () => this.paused,
+      paused: () => this.paused || this.memoryFull(),
       allocate: (size, apiKey) => {
         if (apiKey !== PRODUCE || size < RECYCLE_MIN_BYTES || size > RECYCLE_MAX_BYTES) return Buffer.allocUnsafe(size);
         this.assembling = this.frameBuffers.take(size);
@@ -184,6 +187,10 @@ export class Connection {
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.limits.memory !== undefined) {
+      this.limits.memory.forget(this.onMemory);
+      this.limits.memory.release(this.queuedBytes); // unanswered requests are dropped
+    }
     if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
     if (reason !== undefined) this.logger.info({ remote: this.remote, reason }, 'closing connection');
     this.socket.destroy();
@@ -229,6 +236,7 @@ export class Connection {
     const slot: Pending = { bytes: frame.length, done: false, chunks: null, recycle, fetch, apiKey, read: now, started: now, answered: now };
     this.pending.push(slot);
     this.queuedBytes += frame.length;
+    this.limits.memory?.add(frame.length);
     if (this.pending.length >= this.limits.maxQueuedRequests || this.queuedBytes >= this.limits.maxQueuedBytes) this.pause();
     if (fetch && (this.deferred.length > 0 || !this.mayStartFetch(slot))) {
       this.deferred.push({ slot, frame });
@@ -286,10 +294,12 @@ export class Connection {
     if (this.closed) return;
     // Answer in request order: flush every finished response at the head of the queue.
     let corked = false;
+    let released = 0;
     const written = this.stats === null ? 0 : performance.now();
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const head = this.pending.shift()!;
       this.queuedBytes -= head.bytes;
+      released += head.bytes;
       this.stats?.observe(head.apiKey, head.started - head.read, head.answered - head.started, written - head.answered);
       if (head.chunks === null) continue;
       if (!corked) {
@@ -302,6 +312,8 @@ export class Connection {
       }
     }
     if (corked) this.socket.uncork();
+    // After the answers are written: freed memory may resume other connections at once.
+    if (released > 0) this.limits.memory?.release(released);
     this.endIfDone();
     this.startDeferred();
     // A slow reader: stop taking requests until what we wrote has drained.
@@ -314,6 +326,17 @@ export class Connection {
     this.close(`${e.code ?? e.name}: ${e.message}`);
   }
 
+  private readonly onMemory = (): void => this.maybeResume();
+
+  /** The broker's request memory is at its bound: stop reading until it is freed. */
+  private memoryFull(): boolean {
+    const memory = this.limits.memory;
+    if (memory === undefined || !memory.full) return false;
+    this.pause();
+    memory.wait(this.onMemory);
+    return true;
+  }
+
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
@@ -321,7 +344,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed || this.stopped || this.throttleTimer !== null) return;
+    if (!this.paused || this.closed || this.stopped || this.throttleTimer !== null || this.memoryFull()) return;
     if (this.pending.length < this.limits.maxQueuedRequests && this.queuedBytes < this.limits.maxQueuedBytes && !this.socket.writableNeedDrain) {
       this.paused = false;
       // Requests read before the pause come first (they may pause us again).

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/broker/index.js';
-import { ApiVersionsApi, FetchApi, ProduceApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
+import { ApiVersionsApi, CreateTopicsApi, FetchApi, ProduceApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { encodeRequestFrame } from '../../src/protocol/frame.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -45,6 +45,28 @@ describe('hardening', () => {
     expect((await f.request(FetchApi, 12, fetch(3))).responses[0]!.partitions.length).toBe(3);
     f.write(encodeRequestFrame(FetchApi, 12, 99, 'raw-test', fetch(4)));
     expect(await f.closedByBroker(10_000)).toBe(true);
+    await broker.stop();
+  });
+
+  it('queued.max.request.bytes: while requests read on one connection hold the broker-wide bound, another connection is not read', async () => {
+    const broker = await startBroker({ dataDir: tmpDir(), config: { 'queued.max.request.bytes': '1' } });
+    const admin = await RawClient.open(broker.bootstrap);
+    await admin.request(CreateTopicsApi, 5, { topics: [{ name: 'idle', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    admin.close();
+    const a = await RawClient.open(broker.bootstrap);
+    const b = await RawClient.open(broker.bootstrap);
+    // A long poll on an empty partition: read, unanswered for max_wait_ms, holding the bound.
+    const fetch = { replicaId: -1, maxWaitMs: 1500, minBytes: 1, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'idle', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 }] }], forgottenTopicsData: [], rackId: '' };
+    const sent = Date.now();
+    const polled = a.request(FetchApi, 12, fetch);
+    await new Promise((r) => setTimeout(r, 200));
+    // The other connection's request is read only once the long poll is answered (1500 ms
+    // after the broker read it, so no earlier than 1500 ms after it was sent).
+    await apiVersions(b);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(1500 - 2);
+    expect((await polled).responses[0]!.partitions[0]!.records?.length ?? 0).toBe(0);
+    a.close();
+    b.close();
     await broker.stop();
   });
 
