@@ -11,13 +11,16 @@ import { describe, expect, it } from 'vitest';
 import { BASE_OFFSET, PARTITION_LEADER_EPOCH, readInt64 } from '../../src/format/batch-header.js';
 import { openStore } from '../../src/index.js';
 import type { Log } from '../../src/storage/log.js';
+import { bundleScript } from '../helpers/bundle.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-const writer = fileURLToPath(new URL('./fixtures/epoch-writer.ts', import.meta.url));
+const writerSource = fileURLToPath(new URL('./fixtures/epoch-writer.ts', import.meta.url));
 
-function runAndKill(dir: string, ms: number): Promise<number> {
+async function runAndKill(dir: string, ms: number): Promise<number> {
+  // Bundled: `--import tsx` would compile the sources at each of the 15 starts.
+  const writer = await bundleScript(writerSource);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [writer, dir], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let acked = -1;
