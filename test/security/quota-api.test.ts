@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/broker/index.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/frame.js';
-import { AlterClientQuotasApi, ApiVersionsApi, CreateTopicsApi, DescribeClientQuotasApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import { AlterClientQuotasApi, ApiVersionsApi, CreateTopicsApi, DescribeClientQuotasApi, FetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -113,3 +113,31 @@ describe('a Produce over producer_byte_rate', () => {
     await broker.stop();
   });
 });
+
+describe('a Fetch over consumer_byte_rate, a request over request_percentage', () => {
+  it('gets the exact throttle for the records it returns; request time is throttled at most one window', async () => {
+    const broker = await startBroker({ dataDir: tmpDir(), config: { 'quota.window.num': '2', 'quota.window.size.seconds': '1' } });
+    const c = await RawClient.open(broker.bootstrap);
+    await c.request(CreateTopicsApi, 5, { topics: [{ name: 'f', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    const records = encodeBatch([{ value: Buffer.alloc(3000, 'f') }]);
+    await c.request(ProduceApi, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'f', partitionData: [{ index: 0, records }] }] });
+    const bound = 1000;
+    await c.request(AlterClientQuotasApi, 1, { entries: [{ entity: ent(['client-id', 'raw-test']), ops: [op('consumer_byte_rate', bound)] }], validateOnly: false });
+    const fetch = { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'f', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' };
+    const res = await c.request(FetchApi, 12, fetch);
+    // Kafka counts the response; strand the record bytes in it (the batch here): over one full window.
+    expect(res.responses[0]!.partitions[0]!.records!.length).toBe(records.length);
+    expect(res.throttleTimeMs).toBe(Math.round(((records.length - bound) / bound) * 1000));
+    c.close();
+
+    // request_percentage: a tiny share of one second; the throttle never exceeds one window (ClientRequestQuotaManager).
+    const r = await RawClient.open(broker.bootstrap);
+    await r.request(AlterClientQuotasApi, 1, { entries: [{ entity: ent(['client-id', 'raw-test']), ops: [op('consumer_byte_rate', 0, true), op('request_percentage', 0.000001)] }], validateOnly: false });
+    const throttles: number[] = [];
+    for (let i = 0; i < 3; i++) throttles.push((await r.request(FetchApi, 12, fetch)).throttleTimeMs);
+    expect(throttles.every((t) => t > 0 && t <= 1000), throttles.join(',')).toBe(true);
+    r.close();
+    await broker.stop();
+  });
+});
+
