@@ -2,10 +2,14 @@
  * The broker settings of cluster mode, with Kafka's names and defaults where Kafka has the
  * setting. `cluster.etcd` is strand's own: where the cluster's metadata store is.
  */
+/** Kafka's replica selector that sends consumers to a replica in their rack (KIP-392). */
+export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector';
+
 export const CLUSTER_CONFIG = {
   'cluster.etcd': { kind: 'string', default: '', doc: 'strand only: etcd://HOST:PORT[,HOST:PORT] of the cluster metadata store (strand broker --cluster); empty runs a single broker' },
   'broker.rack': { kind: 'string', default: '', doc: 'rack of this broker; replicas of a partition go to distinct racks when they can' },
   'broker.session.timeout.ms': { kind: 'int', default: '9000', min: 1000, doc: 'a broker not heard from this long leaves the cluster (its etcd lease TTL, rounded up to seconds)' },
+  'replica.selector.class': { kind: 'string', default: '', oneOf: [RACK_AWARE_REPLICA_SELECTOR, 'org.apache.kafka.common.replica.LeaderSelector'], doc: 'KIP-392: with RackAwareReplicaSelector a leader sends a consumer that gives its client.rack to a replica in that rack that has what it asks for (fetching from the closest replica); unset, consumers read from leaders' },
   'num.replica.fetchers': { kind: 'int', default: '1', min: 1, doc: 'fetcher connections per source broker; partitions are spread over them' },
   'replica.lag.time.max.ms': { kind: 'long', default: '30000', min: 1, doc: 'a follower not caught up this long leaves the ISR' },
   'replica.fetch.max.bytes': { kind: 'int', default: '1048576', min: 0, doc: 'bytes a follower asks for per partition' },

@@ -24,6 +24,8 @@ interface Definition {
   kind: Kind;
   default: string;
   min?: number;
+  /** The values a string setting accepts (besides empty: unset). */
+  oneOf?: readonly string[];
   doc: string;
 }
 
@@ -278,6 +280,9 @@ function validate(key: string, value: string, d: Definition): void {
     }
     case 'bool':
       if (value !== 'true' && value !== 'false') throw bad('expected true or false');
+      break;
+    case 'string':
+      if (d.oneOf !== undefined && !d.oneOf.includes(value)) throw bad(`expected one of ${d.oneOf.join(', ')}`);
       break;
     default:
       break;

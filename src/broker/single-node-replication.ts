@@ -34,6 +34,14 @@ export class SingleNodeReplication implements Replication {
     return ErrorCode.NONE;
   }
 
+  readCheck(topic: string, partition: number, currentLeaderEpoch: number): number {
+    return this.leaderCheck(topic, partition, currentLeaderEpoch);
+  }
+
+  preferredReadReplica(): number {
+    return -1;
+  }
+
   leaderEpoch(): number {
     return SINGLE_NODE_LEADER_EPOCH;
   }

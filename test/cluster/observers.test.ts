@@ -2,10 +2,11 @@
  * Observers (confluent.placement.constraints) in a cluster of broker processes on a real etcd:
  * an observer in another rack copies the log byte for byte but never joins the ISR, so acks=all
  * writes go on while it is stopped; changing the placement promotes it, and it joins the ISR.
+ * Consumers in its rack read from it (KIP-392, replica.selector.class=RackAwareReplicaSelector).
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { CreateTopicsApi, type CreateTopicsResponse, DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../src/protocol/messages/index.js';
+import { CreateTopicsApi, type CreateTopicsResponse, DescribeLogDirsApi, type DescribeLogDirsResponse, FetchApi, type FetchResponse } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
 import { partitionState, withClient } from '../helpers/cluster-metadata.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
@@ -32,12 +33,25 @@ async function sameAsLeader(cluster: TestCluster, nodeId: number, leader: number
   return mine > 0 && mine === theirs && cluster.segmentBytes(nodeId, TOPIC, 0).subarray(0, mine).equals(cluster.segmentBytes(leader, TOPIC, 0).subarray(0, mine));
 }
 
+/** A consumer's Fetch of partition 0 from broker `nodeId` at `version`, from a consumer in `rack`. */
+async function fetchAt(cluster: TestCluster, nodeId: number, version: number, rack: string, fetchOffset: bigint): Promise<{ errorCode: number; preferredReadReplica: number; highWatermark: bigint; records: number }> {
+  const res = await withClient(cluster.node(nodeId).bootstrap, (c) => c.request<FetchResponse>(FetchApi, version, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: rack,
+  }));
+  const p = res.responses[0]!.partitions[0]!;
+  return { errorCode: p.errorCode, preferredReadReplica: p.preferredReadReplica ?? -1, highWatermark: p.highWatermark, records: p.records?.length ?? 0 };
+}
+
 describe.skipIf(ETCD_SKIPPED)('observers (three broker processes, real etcd)', () => {
-  it('an observer copies asynchronously outside the ISR, acks=all does not wait for it, and a new placement promotes it into the ISR; placements that cannot be met are refused', async () => {
+  it('an observer copies asynchronously outside the ISR, acks=all does not wait for it, and a new placement promotes it into the ISR; placements that cannot be met are refused; a consumer reads from the replica in its rack', async () => {
     // Brokers 1 and 2 in rack east, broker 3 in rack west.
-    const cluster = await TestCluster.start(3, { 'replica.lag.time.max.ms': '2000' }, (n) => ({ 'broker.rack': n === 3 ? 'west' : 'east' }));
+    const cluster = await TestCluster.start(3, { 'replica.lag.time.max.ms': '2000', 'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector' }, (n) => ({ 'broker.rack': n === 3 ? 'west' : 'east' }));
     try {
-      const admin = kafkajs(cluster.bootstrap).admin();
+      // Clients bootstrap from the east brokers: kafkajs asks its seed broker for metadata, which
+      // must not be broker 3 while it is paused below.
+      const east = `${cluster.node(1).bootstrap},${cluster.node(2).bootstrap}`;
+      const admin = kafkajs(east).admin();
       await admin.connect();
       // No replication factor: the placement says three (two replicas and an observer).
       await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, configEntries: [{ name: 'confluent.placement.constraints', value: placement(true) }, { name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
@@ -60,7 +74,7 @@ describe.skipIf(ETCD_SKIPPED)('observers (three broker processes, real etcd)', (
       expect(await create(-1, twoWest)).toEqual({ errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'topic nowhere: confluent.placement.constraints needs 2 broker(s) in rack west, 1 live broker(s) are there' });
       expect(await create(2, placement(true))).toEqual({ errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'replication factor 2 and confluent.placement.constraints (3 replicas and observers) disagree; give -1 or leave the replication factor out' });
 
-      const producer = kafkajs(cluster.bootstrap).producer({ idempotent: true });
+      const producer = kafkajs(east).producer({ idempotent: true });
       await producer.connect();
       const send = (from: number, n: number) => producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: n }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` })) });
       await send(0, 50);
@@ -92,9 +106,24 @@ describe.skipIf(ETCD_SKIPPED)('observers (three broker processes, real etcd)', (
       await producer.disconnect();
       await admin.disconnect();
 
-      const r = await kcat(['-b', cluster.bootstrap, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%k=%s\\n'], undefined, 30_000);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.split('\n').filter((l) => l !== '')).toEqual(Array.from({ length: 110 }, (_, i) => `k${i}=v${i}`));
+      // Fetching from the closest replica (KIP-392): the leader sends a consumer in rack west to
+      // broker 3, which serves it up to the high watermark; one in rack east reads at the leader.
+      await until('broker 3 to know the high watermark', async () => (await fetchAt(cluster, 3, 12, 'west', 0n)).highWatermark === 110n, 20_000);
+      expect(await fetchAt(cluster, leader, 12, 'west', 5n)).toEqual({ errorCode: 0, preferredReadReplica: 3, highWatermark: 110n, records: 0 });
+      const inEast = await fetchAt(cluster, leader, 12, 'east', 5n);
+      expect({ errorCode: inEast.errorCode, preferredReadReplica: inEast.preferredReadReplica }).toEqual({ errorCode: 0, preferredReadReplica: -1 });
+      expect(inEast.records).toBeGreaterThan(0);
+      const fromFollower = await fetchAt(cluster, 3, 12, 'west', 5n);
+      expect({ errorCode: fromFollower.errorCode, preferredReadReplica: fromFollower.preferredReadReplica, highWatermark: fromFollower.highWatermark }).toEqual({ errorCode: 0, preferredReadReplica: -1, highWatermark: 110n });
+      expect(fromFollower.records).toBeGreaterThan(0);
+      // Before v11 a consumer reads from leaders only.
+      expect((await fetchAt(cluster, 3, 10, '', 5n)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+
+      for (const rack of ['west', 'east']) {
+        const r = await kcat(['-b', cluster.bootstrap, '-X', `client.rack=${rack}`, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%k=%s\\n'], undefined, 30_000);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout.split('\n').filter((l) => l !== ''), rack).toEqual(Array.from({ length: 110 }, (_, i) => `k${i}=v${i}`));
+      }
     } finally {
       await cluster.destroy();
     }

@@ -29,6 +29,7 @@ import { KafkaErrorCode, StrandError } from '../../errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../../protocol/messages/fetch.js';
 import { EMPTY_BUFFER, type Complete } from '../../protocol/types.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
+import { RACK_AWARE_REPLICA_SELECTOR } from '../cluster-config.js';
 import type { BrokerCore, Handler } from '../context.js';
 import { type FetchSession, type FetchSessionCache, type SessionPartition, partitionKey } from '../fetch-sessions.js';
 
@@ -61,8 +62,12 @@ function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
   return { throttleTimeMs: 0, errorCode, sessionId, responses: [] };
 }
 
-/** Read every wanted partition once, within `budget` bytes of records (see the top of this file). */
-function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number, follower: boolean): Result[] {
+/**
+ * Read every wanted partition once, within `budget` bytes of records (see the top of this file).
+ * `reads` is set for a consumer that may fetch from a follower (KIP-392, Fetch v11+): its rack,
+ * and whether this broker's leaders send it to a replica in that rack.
+ */
+function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number, follower: boolean, reads?: { rack: string; select: boolean }): Result[] {
   const out: Result[] = [];
   // Kafka's limitBytes: negative when max_bytes is, then at least 0 after the first partition read.
   let remaining = budget;
@@ -75,7 +80,7 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
     };
     let bytes = 0;
     const log = core.topics.log(w.topic, w.partition);
-    const leadership = log === null ? KafkaErrorCode.NONE : w.replicaError ?? core.replication.leaderCheck(w.topic, w.partition, w.currentLeaderEpoch);
+    const leadership = log === null ? KafkaErrorCode.NONE : w.replicaError ?? (reads !== undefined ? core.replication.readCheck(w.topic, w.partition, w.currentLeaderEpoch) : core.replication.leaderCheck(w.topic, w.partition, w.currentLeaderEpoch));
     if (log === null) data.errorCode = missing(core, w);
     else if (leadership !== KafkaErrorCode.NONE) data.errorCode = leadership;
     else {
@@ -89,7 +94,10 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
       data.lastStableOffset = BigInt(lso);
       data.logStartOffset = BigInt(log.startOffset);
       const limit = Math.min(w.maxBytes, remaining);
-      if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
+      // KIP-392: a leader names the replica in the consumer's rack to read from, with no records.
+      const preferred = reads?.select === true ? core.replication.preferredReadReplica(w.topic, w.partition, reads.rack, w.fetchOffset) : -1;
+      if (preferred >= 0) data.preferredReadReplica = preferred;
+      else if (w.fetchOffset < log.startOffset || w.fetchOffset > end) {
         data.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
       } else if (limit < 0 && w.fetchOffset < readable) {
         // A negative partition_max_bytes (or max_bytes, for the first partition read): Kafka's
@@ -190,14 +198,18 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
         if (code !== KafkaErrorCode.NONE) w.replicaError = code;
       }
     }
-    let results = collect(core, wanted, budget, isolationLevel, follower);
+    // KIP-392: from v11 a consumer's fetch may be served by a follower; with Kafka's rack-aware
+    // selector set, leaders send a consumer that names its rack to a replica in it.
+    const reads = !follower && v >= 11 ? { rack: req.rackId ?? '', select: core.config.raw('replica.selector.class') === RACK_AWARE_REPLICA_SELECTOR } : undefined;
+    let results = collect(core, wanted, budget, isolationLevel, follower, reads);
     for (;;) {
       const total = results.reduce((n, r) => n + r.bytes, 0);
-      const hasError = results.some((r) => r.data.errorCode !== 0);
+      // As Kafka, a partition sent elsewhere (a preferred read replica) is answered at once.
+      const hasError = results.some((r) => r.data.errorCode !== 0 || (r.data.preferredReadReplica ?? -1) >= 0);
       const left = deadline - Date.now();
       if (total >= minBytes || hasError || left <= 0 || wanted.length === 0) break;
       if (!(await core.waitForAppend(wanted, left))) break;
-      results = collect(core, wanted, budget, isolationLevel, follower);
+      results = collect(core, wanted, budget, isolationLevel, follower, reads);
     }
 
     // Incremental responses carry only partitions with news (KIP-227).
@@ -205,7 +217,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     if (incremental) {
       answered = results.filter((r) => {
         const s = r.wanted.session!;
-        return r.bytes > 0 || r.data.errorCode !== 0 || s.sentHighWatermark !== Number(r.data.highWatermark) || s.sentStartOffset !== Number(r.data.logStartOffset);
+        return r.bytes > 0 || r.data.errorCode !== 0 || (r.data.preferredReadReplica ?? -1) >= 0 || s.sentHighWatermark !== Number(r.data.highWatermark) || s.sentStartOffset !== Number(r.data.logStartOffset);
       });
     }
     if (session !== undefined) {

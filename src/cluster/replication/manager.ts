@@ -152,6 +152,23 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     return replica?.isLeader ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
   }
 
+  readCheck(topic: string, partition: number, currentLeaderEpoch: number): number {
+    const check = this.leaderCheck(topic, partition, currentLeaderEpoch);
+    if (check !== ErrorCode.NOT_LEADER_OR_FOLLOWER) return check;
+    // A follower serves what it has up to the high watermark its leader told it (KIP-392).
+    const replica = this.replicas.get(key(topic, partition));
+    return replica !== undefined && replica.role === 'follower' && replica.state.leader >= 0 && replica.state.replicas.includes(this.nodeId) ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  }
+
+  preferredReadReplica(topic: string, partition: number, clientRack: string, fetchOffset: number): number {
+    const replica = this.replicas.get(key(topic, partition));
+    if (clientRack === '' || replica === undefined || !replica.isLeader) return -1;
+    const rackOf = new Map(this.live.map((b) => [b.nodeId, b.rack]));
+    // Kafka's RackAwareReplicaSelector: the leader when it is in the consumer's rack.
+    if (rackOf.get(this.nodeId) === clientRack) return -1;
+    return replica.readReplicaIn((r) => rackOf.get(r) === clientRack, fetchOffset);
+  }
+
   leaderEpoch(topic: string, partition: number): number {
     return this.replicas.get(key(topic, partition))?.state.leaderEpoch ?? this.meta?.partition(topic, partition)?.leaderEpoch ?? -1;
   }

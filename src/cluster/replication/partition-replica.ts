@@ -133,6 +133,26 @@ export class PartitionReplica {
     return ErrorCode.NONE;
   }
 
+  /**
+   * KIP-392 on the leader: among followers `eligible` says yes to that have `fetchOffset` (their
+   * log end is at or past it), the most caught up (Kafka's RackAwareReplicaSelector: largest log
+   * end, then the most recently caught up); -1 when none.
+   */
+  readReplicaIn(eligible: (replicaId: number) => boolean, fetchOffset: number): number {
+    let best = -1;
+    let bestEnd = -1;
+    let bestCaughtUp = -1;
+    for (const [r, f] of this.followers) {
+      if (!eligible(r) || f.logEnd < fetchOffset) continue;
+      if (f.logEnd > bestEnd || (f.logEnd === bestEnd && f.lastCaughtUpMs > bestCaughtUp)) {
+        best = r;
+        bestEnd = f.logEnd;
+        bestCaughtUp = f.lastCaughtUpMs;
+      }
+    }
+    return best;
+  }
+
   /** After a leader append: with an ISR of one, the high watermark is the log end. */
   appended(): void {
     this.maybeAdvanceHighWatermark();

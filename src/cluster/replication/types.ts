@@ -56,6 +56,18 @@ export interface Replication {
    * client's epoch is older), UNKNOWN_LEADER_EPOCH (newer than this broker knows).
    */
   leaderCheck(topic: string, partition: number, currentLeaderEpoch: number): ErrorCodeNumber;
+  /**
+   * Whether this broker may serve a consumer's fetch that allows fetching from a follower
+   * (KIP-392: Fetch v11+), as its leader or as one of its followers, with the epoch checks of
+   * `leaderCheck`.
+   */
+  readCheck(topic: string, partition: number, currentLeaderEpoch: number): ErrorCodeNumber;
+  /**
+   * KIP-392 on the leader: the replica a consumer in rack `clientRack` at `fetchOffset` should read
+   * from instead (Kafka's RackAwareReplicaSelector: one in the consumer's rack that has the offset,
+   * the most caught up), or -1 to read here.
+   */
+  preferredReadReplica(topic: string, partition: number, clientRack: string, fetchOffset: number): number;
   /** The leader epoch this broker leads the partition in (0 on a single broker). */
   leaderEpoch(topic: string, partition: number): number;
   /** The high watermark: what consumers may read up to. */
