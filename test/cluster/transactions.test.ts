@@ -97,12 +97,18 @@ describe.skipIf(ETCD_SKIPPED)('transactions across brokers (three broker process
       expect(r.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
     }
 
+    // Two replicas of three partitions on three brokers: the coordinator holds no replica of one
+    // of them, and adds and marks it all the same.
+    await cluster.createTopic('audit', { partitions: 3, replicationFactor: 2 });
+
     const producer = await transactional(id);
     const t1 = await producer.transaction();
     await t1.send({ topic: TOPIC, acks: -1, messages: messages('c1') });
+    await t1.send({ topic: 'audit', acks: -1, messages: messages('audit-c1') });
     await t1.commit();
     const t2 = await producer.transaction();
     await t2.send({ topic: TOPIC, acks: -1, messages: messages('a2') });
+    await t2.send({ topic: 'audit', acks: -1, messages: messages('audit-a2') });
     await t2.abort();
     const t3 = await producer.transaction();
     await t3.send({ topic: TOPIC, acks: -1, messages: messages('c3') });
@@ -123,6 +129,7 @@ describe.skipIf(ETCD_SKIPPED)('transactions across brokers (three broker process
     expect(await writeMarker(leader, -1, done.producerEpoch)).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
     expect(await writeMarker(leader, 0, done.producerEpoch - 1)).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
     expect(await readCommitted(cluster)).toEqual([...committed].sort());
+    expect(await readCommitted(cluster, 'audit')).toEqual(values('audit-c1'));
   };
 
   /** The coordinator's broker is SIGKILLed mid-transaction: the new coordinator has it, and a new producer instance fences and aborts it. */

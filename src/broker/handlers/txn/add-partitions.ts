@@ -22,7 +22,12 @@ function results(topics: Topics, code: (topic: string, partition: number) => num
 
 async function one(c: TransactionCoordinator | undefined, ctx: RequestContext, id: string, producerId: bigint, epoch: number, topics: Topics, verifyOnly: boolean): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> {
   if (c === undefined) return results(topics, () => ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  const missing = (topic: string, p: number) => ctx.broker.topics.log(topic, p) === null;
+  // The cluster's metadata, not this broker's logs: in a cluster the coordinator need not hold a
+  // replica of the partitions (Kafka checks its metadata cache).
+  const missing = (topic: string, p: number) => {
+    const described = ctx.broker.topics.get(topic);
+    return described === undefined || p < 0 || p >= described.partitions;
+  };
   if (topics.some((t) => t.partitions.some((p) => missing(t.name, p)))) {
     return results(topics, (topic, p) => (missing(topic, p) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
   }
