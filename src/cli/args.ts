@@ -64,13 +64,16 @@ export function hostPortArg(value: string): string {
 export interface ClientOptions {
   bootstrap: string;
   timeout: number;
+  /** `--command-config`: Kafka client properties securing the connection (see ./command-config.ts). */
+  commandConfig?: string;
 }
 
-/** `--bootstrap` (env STRAND_BOOTSTRAP) and `--timeout`, for commands that talk to a broker. */
+/** `--bootstrap` (env STRAND_BOOTSTRAP), `--timeout` and `--command-config`, for commands that talk to a broker. */
 export function addClientOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-b, --bootstrap <host:port>', 'broker(s) to connect to, comma-separated').default('127.0.0.1:9092').env('STRAND_BOOTSTRAP').argParser(hostPortArg))
-    .addOption(new Option('--timeout <ms>', 'connect and request timeout').default(30_000).argParser(intArg('--timeout', 1)));
+    .addOption(new Option('--timeout <ms>', 'connect and request timeout').default(30_000).argParser(intArg('--timeout', 1)))
+    .addOption(new Option('--command-config <file>', 'Kafka client properties for TLS and SASL (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.ca.location, ...)'));
 }
 
 /** Turn collected `key=value` pairs into a record, refusing a key given twice. */

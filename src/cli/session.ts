@@ -6,6 +6,7 @@ import { KafkaClient } from '../client/client.js';
 import { KafkaResponseError } from '../client/errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientOptions } from './args.js';
+import { readCommandConfig } from './command-config.js';
 
 export async function withClient<T>(options: ClientOptions, fn: (client: KafkaClient) => Promise<T>, extra: { allowAutoTopicCreation?: boolean } = {}): Promise<T> {
   const client = new KafkaClient({
@@ -14,6 +15,7 @@ export async function withClient<T>(options: ClientOptions, fn: (client: KafkaCl
     connectTimeoutMs: Math.min(options.timeout, 10_000),
     requestTimeoutMs: options.timeout,
     allowAutoTopicCreation: extra.allowAutoTopicCreation ?? false,
+    ...readCommandConfig(options.commandConfig),
   });
   try {
     await client.connect();
