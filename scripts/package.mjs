@@ -130,7 +130,7 @@ const seaConfig = {
   output: join(work, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
   useSnapshot: false,
-  useCodeCache: false,
+  useCodeCache: true,
   assets: Object.fromEntries([['manifest.json', join(work, 'manifest.json')], ...manifestFiles.map((f) => [f.path, assets.get(f.path)])]),
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));

@@ -5,7 +5,7 @@
  * broker that kcat produces to and consumes from (zstd, so a codec addon carried as an asset
  * loads, and a batch large enough for the worker pool), and as the tools against it.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,24 +22,39 @@ const runtime = join(work, 'tmp');
 const emptyBin = join(work, 'bin');
 const cleanEnv = (extra: Record<string, string> = {}) => ({ HOME: home, PATH: emptyBin, TMPDIR: runtime, ...extra });
 
-function runBinary(args: string[], env: Record<string, string> = {}, input = ''): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(binary, args, { cwd: work, env: cleanEnv(env), input, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Run a program to its end without blocking the test worker (vitest's own messages must flow). */
+function run(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
 }
 
-beforeAll(() => {
+const runBinary = (args: string[], env: Record<string, string> = {}, input = '') => run(binary, args, { cwd: work, env: cleanEnv(env), input, timeoutMs: 30_000 });
+
+beforeAll(async () => {
   for (const dir of [home, runtime, emptyBin]) mkdirSync(dir);
   // The build writes beside the repository's dist/sea; the binary itself goes to this test's folder.
-  const r = spawnSync(process.execPath, ['scripts/package.mjs', '--out', binary], { cwd: ROOT, encoding: 'utf8', timeout: 110_000 });
-  if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const r = await run(process.execPath, ['scripts/package.mjs', '--out', binary], { cwd: ROOT, env: process.env, timeoutMs: 110_000 });
+  if (r.code !== 0) throw new Error(`npm run package failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
 }, 120_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the single-file binary', () => {
-  it('is one executable file that names its versions and storage backend', () => {
+  it('is one executable file that names its versions and storage backend', async () => {
     expect(statSync(binary).mode & 0o111).toBe(0o111);
-    const r = runBinary(['version']);
+    const r = await runBinary(['version']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const [strand, node, backend] = r.stdout.trimEnd().split('\n');
@@ -50,7 +65,7 @@ describe('the single-file binary', () => {
     expect(statSync(base).mode & 0o777).toBe(0o700);
     const [copy] = readdirSync(base);
     expect(backend).toMatch(new RegExp(`^storage backend native \\(CRC-32C (sse4\\.2|armv8-crc|software), ${join(base, copy!, 'build/Release/strand_native.node').replace(/[.+]/g, '\\$&')}\\)$`));
-    expect(runBinary(['version'], { STRAND_BACKEND: 'portable' }).stdout.trimEnd().split('\n')[2]).toBe('storage backend portable (node:fs, WebAssembly CRC-32C)');
+    expect((await runBinary(['version'], { STRAND_BACKEND: 'portable' })).stdout.trimEnd().split('\n')[2]).toBe('storage backend portable (node:fs, WebAssembly CRC-32C)');
   });
 
   it('runs a broker that kcat and the tools talk to, and stops cleanly on SIGTERM', async () => {
@@ -71,11 +86,11 @@ describe('the single-file binary', () => {
       const consumed = await kcat(['-C', '-b', bootstrap, '-t', 'binary', '-e', '-q']);
       expect(consumed.stdout.trimEnd().split('\n')).toEqual(lines);
 
-      const topics = runBinary(['topics', 'list', '-b', bootstrap]);
+      const topics = await runBinary(['topics', 'list', '-b', bootstrap]);
       expect(topics.code).toBe(0);
       expect(topics.stdout.split('\n')).toContain('binary');
-      expect(runBinary(['produce', 'binary', '-b', bootstrap], {}, 'from-the-tools\n').code).toBe(0);
-      const tail = runBinary(['consume', 'binary', '-b', bootstrap, '-o', '-1', '-e']);
+      expect((await runBinary(['produce', 'binary', '-b', bootstrap], {}, 'from-the-tools\n')).code).toBe(0);
+      const tail = await runBinary(['consume', 'binary', '-b', bootstrap, '-o', '-1', '-e']);
       expect(tail).toMatchObject({ code: 0, stdout: 'from-the-tools\n' });
       expect(err).toContain('"msg":"storage backend: native addon"');
     } finally {
