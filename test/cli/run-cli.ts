@@ -1,8 +1,13 @@
-/** Runs the `strand` CLI as a child process (`node --import tsx src/cli/main.ts ...`). */
+/**
+ * Runs the `strand` CLI as a child process: src/cli/main.ts bundled (test/helpers/bundle.ts), as
+ * `node --import tsx` would compile the sources again at each of the hundreds of starts.
+ */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundleScriptSync } from '../helpers/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +30,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 
 /** Start the CLI; `done` resolves when it exits, `child` allows signals and reading as it runs. */
 export function startCli(args: readonly string[], options: CliOptions = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [bundleScriptSync(MAIN), ...args], {
     cwd: ROOT,
     env: { ...process.env, STRAND_LOG_LEVEL: 'error', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, buildSync } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cacheDir = join(root, 'node_modules/.cache/strand-test-bundles');
@@ -17,6 +17,7 @@ const outDir = join(cacheDir, String(process.pid));
 const workerSource = join(root, 'src/workers/worker.ts');
 const made = new Map<string, Promise<string>>();
 let worker: Promise<void> | undefined;
+const built = new Set<string>();
 // Each test process bundles into a folder named by its pid; the folders of processes gone
 // (vitest may end its workers with a signal, so no exit hook runs) are removed here.
 const alive = (pid: number): boolean => {
@@ -33,8 +34,10 @@ try {
   // no cache folder yet
 }
 
+const options = (entry: string, outfile: string) => ({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' }) as const;
+
 function bundle(entry: string, outfile: string): Promise<void> {
-  return build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' }).then(() => {});
+  return build(options(entry, outfile)).then(() => {});
 }
 
 /** Path of a bundle of `entry` (a .ts file), made once per test process. */
@@ -48,4 +51,22 @@ export function bundleScript(entry: string): Promise<string> {
     made.set(entry, out);
   }
   return out;
+}
+
+/**
+ * bundleScript for a caller that must stay synchronous (a helper returning the child process it
+ * starts): the first call per entry blocks for the build (a few hundred ms), later ones do not.
+ */
+export function bundleScriptSync(entry: string): string {
+  const file = join(outDir, `${basename(entry, '.ts')}.sync.mjs`);
+  if (!built.has(entry)) {
+    mkdirSync(outDir, { recursive: true });
+    buildSync(options(entry, file));
+    if (worker === undefined) {
+      buildSync(options(workerSource, join(outDir, 'worker.js')));
+      worker = Promise.resolve();
+    }
+    built.add(entry);
+  }
+  return file;
 }

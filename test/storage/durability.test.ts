@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openLog, openStore } from '../../src/index.js';
 import { io } from '../../src/io/index.js';
+import { bundleScriptSync } from '../helpers/bundle.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const value = Buffer.alloc(100, 7);
@@ -91,7 +92,8 @@ describe('indexes that do not fit their log', () => {
 
 describe('STRAND_FAULT_SKIP_FSYNC (test-only)', () => {
   function rollFsyncs(env: Record<string, string>): string {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', ROLL_CHILD, tmpDir()], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 60_000 });
+    // Bundled: `--import tsx` would compile the sources at each of the starts.
+    const r = spawnSync(process.execPath, [bundleScriptSync(ROLL_CHILD), tmpDir()], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
     return r.stdout.trim();
   }
@@ -109,7 +111,7 @@ describe('STRAND_FAULT_SKIP_FSYNC (test-only)', () => {
   });
 
   it('refuses a kind it does not know', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', ROLL_CHILD, tmpDir()], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent', STRAND_FAULT_SKIP_FSYNC: 'everything' }, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [bundleScriptSync(ROLL_CHILD), tmpDir()], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent', STRAND_FAULT_SKIP_FSYNC: 'everything' }, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('STRAND_FAULT_SKIP_FSYNC=everything is not an fsync kind; use one of active, roll, index, dir, snapshot, checkpoint');
   });
