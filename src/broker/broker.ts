@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
 import { createListenerServer, type PreparedSecurity, prepareSecurity } from '../security/index.js';
 import { ConnectionQuotas } from '../security/quotas/index.js';
+import { clientQuotasOf } from './handlers/quotas/state.js';
 import { RequestMemory } from '../security/limits/request-memory.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { Store } from '../storage/store.js';
@@ -200,7 +201,8 @@ export class Broker implements BrokerCore {
       maxQueuedResponseBytes: this.config.int('queued.max.response.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
     };
-    const connectionQuotas = new ConnectionQuotas(this.config, { samples: this.config.int('quota.window.num'), windowMs: this.config.int('quota.window.size.seconds') * 1000 }, this.logger);
+    const clientQuotas = clientQuotasOf(this);
+    const connectionQuotas = new ConnectionQuotas(this.config, { samples: this.config.int('quota.window.num'), windowMs: this.config.int('quota.window.size.seconds') * 1000 }, this.logger, (ip) => clientQuotas.ipConnectionRate(ip));
     this.connectionQuotas = connectionQuotas;
     for (const prepared of security.listeners) {
       const l = prepared.spec;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/broker/index.js';
-import { ApiVersionsApi } from '../../src/protocol/messages/index.js';
+import { AlterClientQuotasApi, ApiVersionsApi } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -55,6 +55,22 @@ describe('connection limits', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
     a.close();
     b.close();
+    await broker.stop();
+  });
+
+  it('an ip entity connection_creation_rate quota (KIP-612) closes the connection over it after its throttle', async () => {
+    const broker = await startBroker({ dataDir: tmpDir(), config: { 'quota.window.num': '2', 'quota.window.size.seconds': '1' } });
+    const admin = await RawClient.open(broker.bootstrap);
+    const set = await admin.request(AlterClientQuotasApi, 1, { entries: [{ entity: [{ entityType: 'ip', entityName: '127.0.0.1' }], ops: [{ key: 'connection_creation_rate', value: 1, remove: false }] }], validateOnly: false });
+    expect(set.entries[0]!.errorCode).toBe(0);
+    // The first connection since: 1 per (at least) 1 s, within the quota; the second is over it.
+    const a = await RawClient.open(broker.bootstrap);
+    expect((await apiVersions(a)).errorCode).toBe(0);
+    const b = await RawClient.open(broker.bootstrap);
+    expect(await b.closedByBroker(10_000)).toBe(true);
+    expect((await apiVersions(a)).errorCode).toBe(0);
+    a.close();
+    admin.close();
     await broker.stop();
   });
 

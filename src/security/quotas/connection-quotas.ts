@@ -8,7 +8,10 @@
  * - `max.connection.creation.rate` broker-wide and `listener.name.<l>.max.connection.creation.rate`:
  *   each accepted connection is recorded in a rate over Kafka's quota windows; one that takes
  *   the rate over its bound holds back that listener's accepting for the throttle time.
- * Per-IP connection_creation_rate quotas (KIP-612) are not enforced yet.
+ * - the `connection_creation_rate` client quota of an IP entity (KIP-612, AlterClientQuotas with
+ *   entity type ip, or its `<default>`): a connection that takes its address's rate over the
+ *   quota is held unread for the throttle time and then closed, as Kafka closes it after the
+ *   throttle so the client backs off.
  */
 import { isIP, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -56,7 +59,10 @@ export class ConnectionQuotas {
   private total = 0;
   private closed = false;
 
-  constructor(private readonly config: ConnectionQuotaConfig, private readonly windows: RateWindows, private readonly logger: Logger) {
+  private readonly ipRates = new Map<string, SampledRate>();
+
+  /** `ipQuota(ip)`: the connection_creation_rate quota of an address, if any. */
+  constructor(private readonly config: ConnectionQuotaConfig, private readonly windows: RateWindows, private readonly logger: Logger, private readonly ipQuota: (ip: string) => number | undefined = () => undefined) {
     this.maxTotal = config.int('max.connections');
     this.perIp = config.int('max.connections.per.ip');
     for (const item of (config.raw('max.connections.per.ip.overrides') ?? '').split(',')) {
@@ -89,6 +95,23 @@ export class ConnectionQuotas {
       this.logger.info({ listener, remote: ip, limit }, 'closing a connection: max.connections.per.ip reached for its address');
       socket.destroy();
       return;
+    }
+    const rateQuota = this.ipQuota(ip);
+    if (rateQuota !== undefined) {
+      const now = Date.now();
+      let rate = this.ipRates.get(ip);
+      if (rate === undefined) {
+        rate = new SampledRate(this.windows);
+        this.ipRates.set(ip, rate);
+      }
+      rate.record(1, now);
+      const throttle = throttleTimeMs(rate, rateQuota, now);
+      if (throttle > 0) {
+        this.logger.info({ listener, remote: ip, throttleMs: throttle, quota: rateQuota }, 'closing a connection after its throttle: connection_creation_rate of its address exceeded');
+        const t = setTimeout(() => socket.destroy(), throttle);
+        t.unref();
+        return;
+      }
     }
     this.byIp.set(ip, fromIp + 1);
     const l = this.listener(listener);

@@ -6,7 +6,7 @@
  * the throttle time Kafka would give it. The resolution is cached per connection and redone
  * only when its user or client id, or the configuration, changes: one map lookup per request.
  */
-import { CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, precedence, REQUEST_PERCENTAGE } from './entity.js';
+import { CONNECTION_CREATION_RATE, CONSUMER_BYTE_RATE, entityKey, PRODUCER_BYTE_RATE, precedence, REQUEST_PERCENTAGE } from './entity.js';
 import { type RateWindows, SampledRate, throttleTimeMs } from './sampled-rate.js';
 import type { QuotaConfigs } from './store.js';
 
@@ -73,6 +73,12 @@ export class ClientQuotas {
   recordRequestTime(resolved: Resolved, ms: number, now: number): number {
     const t = ClientQuotas.record(resolved.request, ms * PERCENT_PER_MS, now);
     return Math.min(t, this.windows.windowMs);
+  }
+
+  /** The connection_creation_rate of an address: its own entity's, else the ip `<default>`'s (KIP-612). */
+  ipConnectionRate(ip: string): number | undefined {
+    if (this.configs.size === 0) return undefined;
+    return this.configs.value(entityKey({ ip }), CONNECTION_CREATION_RATE) ?? this.configs.value(entityKey({ ip: null }), CONNECTION_CREATION_RATE);
   }
 
   private limit(order: ReadonlyArray<{ key: string; sensor: string }>, quotaKey: string): Limit | null {
