@@ -131,7 +131,7 @@ export class Broker implements BrokerCore {
     started.broker = broker;
     broker.admin = admin;
     try {
-      const acls = await openAclManager(aclPolicy, config.dataDir);
+      const acls = await openAclManager(aclPolicy, config, logger);
       if (acls !== null) installAuthorizer(broker, broker.registry, acls);
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions

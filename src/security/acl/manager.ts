@@ -7,7 +7,7 @@
 import { KafkaErrorCode } from '../../errors.js';
 import { Authorizer } from './authorizer.js';
 import type { DecisionPolicy } from './decide.js';
-import type { AclPersistence } from './file-store.js';
+import type { AclChange, AclPersistence } from './file-store.js';
 import { unknownPart } from './filter.js';
 import { AclStore, bindingKey } from './store.js';
 import {
@@ -45,9 +45,12 @@ export class AclManager {
     this.authorizer = new Authorizer(this.store, policy);
   }
 
-  static async open(policy: DecisionPolicy, persistence: AclPersistence): Promise<AclManager> {
-    const m = new AclManager(policy, persistence);
-    for (const b of await persistence.load()) m.store.add(b);
+  /** `persistence` may call back with every binding when another broker changed them (a cluster's etcd). */
+  static async open(policy: DecisionPolicy, persistence: AclPersistence | ((applyAll: (bindings: readonly AclBinding[]) => void) => AclPersistence)): Promise<AclManager> {
+    let m: AclManager | null = null;
+    const p = typeof persistence === 'function' ? persistence((bindings) => m?.replaceAll(bindings)) : persistence;
+    m = new AclManager(policy, p);
+    for (const b of await p.load()) m.store.add(b);
     return m;
   }
 
@@ -69,7 +72,7 @@ export class AclManager {
       bindings.forEach((b, i) => {
         if (results[i] === OK && this.store.add(b)) added.push(b);
       });
-      if (added.length > 0) await this.persistOrUndo(() => { for (const b of added) this.store.remove(b); });
+      if (added.length > 0) await this.persistOrUndo({ added, removed: [] }, () => { for (const b of added) this.store.remove(b); });
       return results;
     });
   }
@@ -93,7 +96,7 @@ export class AclManager {
         for (const b of matched) if (this.store.remove(b)) removed.push(b);
         return { ...OK, bindings: matched };
       });
-      if (removed.length > 0) await this.persistOrUndo(() => { for (const b of removed) this.store.add(b); });
+      if (removed.length > 0) await this.persistOrUndo({ added: [], removed }, () => { for (const b of removed) this.store.add(b); });
       return results;
     });
   }
@@ -109,9 +112,9 @@ export class AclManager {
   }
 
   /** Make the store durable; if that fails, undo the change in memory so memory never runs ahead of disk. */
-  private async persistOrUndo(undo: () => void): Promise<void> {
+  private async persistOrUndo(change: AclChange, undo: () => void): Promise<void> {
     try {
-      await this.persistence.save(this.store.bindings());
+      await this.persistence.save(this.store.bindings(), change);
     } catch (err) {
       undo();
       throw err;
