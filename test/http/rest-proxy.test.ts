@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopics, fetchAll, kafkajs } from '../helpers/kafkajs.js';
@@ -21,6 +22,20 @@ function kcatValues(bootstrap: string, topic: string, count: number): Promise<Bu
       clearTimeout(timer);
       resolve(Buffer.concat(out));
     });
+  });
+}
+
+/** Confluent's GET /offsets takes a body, which fetch() cannot send with a GET. */
+function getWithBody(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const r = request(url, { method: 'GET', headers: { 'content-type': 'application/vnd.kafka.v2+json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as unknown }));
+    });
+    r.on('error', reject);
+    r.end(data);
   });
 }
 
@@ -88,6 +103,9 @@ describe('REST proxy v2', () => {
     });
     expect((await req('POST', '/topics/typed', { value_schema_id: 1, records: [{ value: { id: 'x' } }] }, AVRO)).body).toMatchObject({ error_code: 42203 });
     expect((await req('POST', '/topics/typed', { records: [] }, 'text/plain')).status).toBe(415);
+    expect(await req('POST', '/topics/typed', '{"records": [', AVRO)).toMatchObject({ status: 400, body: { error_code: 400 } });
+    const huge = await fetch(`${s.url}/topics/typed`, { method: 'POST', headers: { 'content-type': BINARY }, body: JSON.stringify({ records: [{ value: 'A'.repeat(2 * 1024 * 1024) }] }) });
+    expect(huge.status).toBe(413);
   });
 
   it('runs a consumer instance: create, subscribe, records, commit, offsets, delete', async () => {
@@ -116,6 +134,9 @@ describe('REST proxy v2', () => {
     } finally {
       await admin.disconnect();
     }
+    expect(await getWithBody(`${s.url}${base}/offsets`, { partitions: [{ topic: 'events', partition: 0 }] })).toEqual({
+      status: 200, body: { offsets: [{ topic: 'events', partition: 0, offset: 2, metadata: '' }] },
+    });
     expect((await req('DELETE', base)).status).toBe(204);
     expect((await req('GET', `${base}/subscription`)).body).toEqual({ error_code: 40403, message: 'Consumer instance not found.' });
     // A new instance of the group starts at the committed offset.

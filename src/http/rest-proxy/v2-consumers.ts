@@ -41,6 +41,24 @@ function acceptedFormat(accept: string | undefined): EmbeddedFormat | null {
   return m === null ? null : (m[1] as EmbeddedFormat);
 }
 
+/** The JSON body of a request fastify did not parse (a GET), at most 1 MiB. */
+async function rawJson(req: FastifyRequest): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.raw) {
+    size += (chunk as Buffer).length;
+    if (size > 1 << 20) throw Object.assign(new Error('Request body is too large'), { statusCode: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw Object.assign(new Error(`Unexpected character in the request body: ${(err as Error).message}`), { statusCode: 400 });
+  }
+}
+
 export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instanceTimeoutMs: number): void {
   const p = (req: FastifyRequest): Params => req.params as Params;
   const q = (req: FastifyRequest): Query => req.query as Query;
@@ -115,7 +133,9 @@ export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instan
   });
   app.get('/consumers/:group/instances/:name/offsets', async (req) => {
     const c = instance(req);
-    return { offsets: await c.serial(() => c.committed(partitionsOf(body(req).partitions))) };
+    // Confluent's API takes a body on this GET; fastify parses none for GET, so it is read here.
+    const b = (await rawJson(req)) as Record<string, unknown> | null;
+    return { offsets: await c.serial(() => c.committed(partitionsOf(b?.partitions))) };
   });
   app.post('/consumers/:group/instances/:name/positions', async (req, reply) => {
     instance(req).seek(offsetsOf(body(req).offsets));
