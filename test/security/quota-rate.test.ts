@@ -61,4 +61,18 @@ describe("Kafka's sampled rate and throttle time", () => {
     await configs.alter([{ entity: { user: 'alice', clientId: 'app' }, set: new Map([['producer_byte_rate', null]]) }]);
     expect(q.lookup(conn, 'alice', 'app').produce?.bound).toBe(200);
   });
+
+  it('forgets rates unused for an hour, as Kafka expires quota sensors', async () => {
+    const configs = new QuotaConfigs(null);
+    await configs.alter([{ entity: { clientId: null }, set: new Map([['producer_byte_rate', 100]]) }]);
+    const q = new ClientQuotas(configs, { samples: 11, windowMs: 1000 });
+    const old = q.resolve('u', 'old').produce!;
+    old.rate.record(10, 1_000_000);
+    const recent = q.resolve('u', 'recent').produce!;
+    recent.rate.record(10, 1_000_000 + 3_000_000);
+    expect(q.rateCount).toBe(2);
+    q.sweep(1_000_000 + 3_600_000);
+    expect(q.rateCount).toBe(1);
+    expect(q.resolve('u', 'recent').produce!.rate).toBe(recent.rate);
+  });
 });

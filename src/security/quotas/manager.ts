@@ -26,12 +26,17 @@ export interface Resolved {
   readonly request: Limit | null;
 }
 
+/** Kafka drops a quota sensor unused this long (ClientQuotaManager's InactiveSensorExpirationTimeSeconds). */
+const INACTIVE_MS = 3600_000;
+
 /** Kafka's ClientRequestQuotaManager records request time in percent of a second. */
 const PERCENT_PER_MS = 100 / 1000;
 
 export class ClientQuotas {
   private readonly rates = new Map<string, SampledRate>();
   private readonly cache = new WeakMap<object, Resolved>();
+  /** Rates made since the last sweep of inactive ones. */
+  private made = 0;
 
   constructor(readonly configs: QuotaConfigs, readonly windows: RateWindows) {}
 
@@ -81,6 +86,17 @@ export class ClientQuotas {
     return this.configs.value(entityKey({ ip }), CONNECTION_CREATION_RATE) ?? this.configs.value(entityKey({ ip: null }), CONNECTION_CREATION_RATE);
   }
 
+  /** Forget rates not recorded for an hour (one client id per short-lived client would otherwise grow the map for ever). */
+  sweep(now: number): void {
+    this.made = 0;
+    for (const [id, rate] of this.rates) if (now - rate.lastWindowMs >= INACTIVE_MS) this.rates.delete(id);
+  }
+
+  /** Rates kept (one per user and client id counted). */
+  get rateCount(): number {
+    return this.rates.size;
+  }
+
   private limit(order: ReadonlyArray<{ key: string; sensor: string }>, quotaKey: string): Limit | null {
     for (const { key, sensor } of order) {
       const bound = this.configs.value(key, quotaKey);
@@ -90,6 +106,7 @@ export class ClientQuotas {
       if (rate === undefined) {
         rate = new SampledRate(this.windows);
         this.rates.set(id, rate);
+        if (++this.made >= 1000) this.sweep(Date.now());
       }
       return { bound, rate };
     }

@@ -26,6 +26,11 @@ export class SampledRate {
     this.values = new Array<number>(windows.samples).fill(0);
   }
 
+  /** When the current window began (ms); 0 before the first record. */
+  get lastWindowMs(): number {
+    return this.used === 0 ? 0 : this.starts[this.current]!;
+  }
+
   /** Add `value` at `now` (ms). */
   record(value: number, now: number): void {
     if (this.used === 0) {
