@@ -19,6 +19,7 @@ import { register as registerGroups } from './commands/groups.js';
 import { register as registerPerf } from './commands/perf.js';
 import { register as registerProduce } from './commands/produce.js';
 import { register as registerProducers } from './commands/producers.js';
+import { register as registerTop } from './commands/top.js';
 import { register as registerTopics } from './commands/topics.js';
 import { register as registerTransactions } from './commands/transactions.js';
 import { register as registerQuotas } from './commands/quotas.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerQuotas(program);
   registerPerf(program);
   registerDumpLog(program);
+  registerTop(program);
   registerConfig(program);
   registerDoctor(program);
   registerVersion(program, VERSION);
