@@ -6,6 +6,13 @@ import { cutRepeatedly } from '../helpers/powercut-log.js';
 import type { PowercutScenario } from './fixtures/powercut-scenario.js';
 
 const SMALL_SEGMENTS = { segmentBytes: 16 * 1024, indexIntervalBytes: 1024 };
+// npm test's second pass (the portable backend) cuts a third as often, except under flush
+// 'always', whose check that a torn tail was seen needs its 20 torn cuts: the portable backend's
+// fsyncs (node:fs's, issued from the same storage code) are still cut some 110 times across these
+// scenarios, each checked as thoroughly; the native pass, with the addon's own flusher thread,
+// keeps every round.
+const portable = process.env.STRAND_BACKEND === 'portable';
+const rounds = (name: string, cuts: number): number => (portable && !name.startsWith("flush 'always'") ? Math.ceil(cuts / 3) : cuts);
 
 describe.skipIf(powercutFsSkipped)('power cuts during embedded appends', () => {
   it.each<[string, PowercutScenario, number]>([
@@ -17,7 +24,8 @@ describe.skipIf(powercutFsSkipped)('power cuts during embedded appends', () => {
     ['retention deleting segments', { config: { flush: 'always', ...SMALL_SEGMENTS, retentionBytes: 64 * 1024, retentionMs: -1 }, mode: 'append', retentionEveryMs: 5 }, 30],
     ['compaction swapping segments', { config: { flush: 'always', ...SMALL_SEGMENTS, cleanupPolicy: 'compact', minCompactionLagMs: 0 }, mode: 'append', keySpace: 40, compactEveryMs: 20 }, 30],
     ['idempotent batches with producer snapshots at every roll', { config: { flush: 'always', ...SMALL_SEGMENTS }, mode: 'append', idempotent: true }, 30],
-  ])('%s: every acknowledged record survives', { timeout: 600_000 }, async (name, scenario, cuts) => {
+  ])('%s: every acknowledged record survives', { timeout: 600_000 }, async (name, scenario, allCuts) => {
+    const cuts = rounds(name, allCuts);
     const { acked, warnings, torn } = await cutRepeatedly(scenario, cuts);
     // The writer got far enough for the cuts to have hit rolls.
     expect(acked).toBeGreaterThan(200);

@@ -11,12 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DirectoryLockedError, openStore } from '../../src/index.js';
 import { io } from '../../src/io/index.js';
+import { bundleScript } from '../helpers/bundle.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/lock-holder.ts', import.meta.url));
 
 async function holdInChild(dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, dir], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Bundled: `--import tsx` would compile the sources at every start.
+  const child = spawn(process.execPath, [await bundleScript(HOLDER), dir], { env: { ...process.env, STRAND_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
