@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/broker/txn/hash.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import {
-  DescribeTransactionsApi, type DescribeTransactionsResponse, FindCoordinatorApi, type FindCoordinatorResponse, InitProducerIdApi, type InitProducerIdResponse,
+  DescribeProducersApi, type DescribeProducersResponse, DescribeTransactionsApi, type DescribeTransactionsResponse, FindCoordinatorApi, type FindCoordinatorResponse, InitProducerIdApi, type InitProducerIdResponse,
   WriteTxnMarkersApi, type WriteTxnMarkersResponse,
 } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
@@ -128,6 +128,12 @@ describe.skipIf(ETCD_SKIPPED)('transactions across brokers (three broker process
     expect(await writeMarker([1, 2, 3].find((n) => n !== leader)!, 0, done.producerEpoch)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect(await writeMarker(leader, -1, done.producerEpoch)).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
     expect(await writeMarker(leader, 0, done.producerEpoch - 1)).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    // The partition's leader describes its producers; a follower refers the client to the leader.
+    const describeProducers = (node: number) => withClient(cluster.node(node).bootstrap, (c) => c.request<DescribeProducersResponse>(DescribeProducersApi, 0, { topics: [{ name: TOPIC, partitionIndexes: [0] }] }));
+    expect((await describeProducers([1, 2, 3].find((n) => n !== leader)!)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const described = (await describeProducers(leader)).topics[0]!.partitions[0]!;
+    const entry = described.activeProducers.find((a) => a.producerId === done.producerId);
+    expect({ errorCode: described.errorCode, epoch: entry?.producerEpoch, openTxn: entry?.currentTxnStartOffset }).toEqual({ errorCode: ErrorCode.NONE, epoch: done.producerEpoch, openTxn: -1n });
     expect(await readCommitted(cluster)).toEqual([...committed].sort());
     expect(await readCommitted(cluster, 'audit')).toEqual(values('audit-c1'));
   };
