@@ -99,6 +99,24 @@ describe('REST proxy v3 on the broker admin listener', () => {
     expect((await call(url, 'GET', '/subjects/rec-value/versions/1')).body).toEqual({ subject: 'rec-value', version: 1, id: 1, schema });
   });
 
+  it('streams: records back to back in one request get one result line each, in order', async () => {
+    await req('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'streamed', partitions_count: 1 });
+    const body = [
+      { value: { type: 'STRING', data: 'a' } },
+      { partition_id: 9, value: { type: 'STRING', data: 'lost' } },
+      { value: { type: 'STRING', data: 'b' } },
+    ].map((o) => JSON.stringify(o)).join('');
+    const res = await fetch(`${url}/v3/clusters/${cluster}/topics/streamed/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.error_code, l.offset ?? null, l.message ?? null])).toEqual([
+      [200, 0, null],
+      [404, null, 'This server does not host this topic-partition.'],
+      [200, 1, null],
+    ]);
+    expect((await fetchAll(kafkajs(broker.bootstrap), 'streamed', 0)).map((m) => m.value!.toString())).toEqual(['a', 'b']);
+  });
+
   it('reports a group committed through the v2 consumer with its lag', async () => {
     const v2 = 'application/vnd.kafka.v2+json';
     await call(url, 'POST', '/consumers/lagging', { name: 'c', format: 'binary', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' }, v2);

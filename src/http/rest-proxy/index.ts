@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { acceptJson, confluentErrors } from '../schema-registry/http-common.js';
 import { registryHandle } from '../schema-registry/shared.js';
 import { KAFKA_V2_JSON, ProxyContext } from './context.js';
+import { parseJsonOrStream } from './json-stream.js';
 import { v2ConsumerRoutes } from './v2-consumers.js';
 import { v2TopicRoutes } from './v2-topics.js';
 import { v3Routes } from './v3.js';
@@ -25,6 +26,17 @@ export async function restProxy(app: FastifyInstance, opts: RestProxyOptions): P
   const registry = registryHandle(opts.bootstrap);
   const ctx = new ProxyContext(opts.bootstrap, registry);
   acceptJson(app, [/^application\/vnd\.kafka\.[a-z]+\.v[23]\+json/, /^application\/vnd\.kafka\.v[23]\+json/]);
+  // Plain JSON bodies may also be v3's streamed records (JSON objects back to back).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, parseJsonOrStream(text));
+    } catch (err) {
+      done(Object.assign(new Error(`Unexpected character in the request body: ${(err as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
   // v3 answers plain JSON; v2 answers its own content type (set per response below).
   confluentErrors(app, 'application/json', (err) => warn('rest proxy: request failed', err));
   app.addHook('onSend', async (req, reply, payload) => {

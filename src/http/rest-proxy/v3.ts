@@ -5,11 +5,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeGroups, fetchOffsets, listGroups } from '../../client/groups.js';
+import type { TopicInfo } from '../../client/core.js';
 import { KafkaResponseError } from '../../client/errors.js';
 import type { Registry } from '../schema-registry/registry.js';
 import type { ProxyContext } from './context.js';
 import { notFound, RestProxyError, unprocessableEntity } from './errors.js';
 import { type EmbeddedFormat } from './formats.js';
+import { StreamedObjects } from './json-stream.js';
 import { produceRecords } from './produce.js';
 import { V3Links } from './v3-json.js';
 
@@ -183,7 +185,23 @@ export function v3Routes(app: FastifyInstance, ctx: ProxyContext): void {
   app.post('/v3/clusters/:cluster/topics/:topic/records', async (req, reply: FastifyReply) => {
     const { links: l } = await links(req);
     const t = await topic(p(req).topic!);
-    const b = (req.body ?? {}) as { partition_id?: number; key?: Data; value?: Data; headers?: Array<{ name: string; value: string | null }>; timestamp?: string };
+    if (!(req.body instanceof StreamedObjects)) return reply.code(200).send(await produceOne(l, t, req.body));
+    // Streamed: one result per record, in order, each a JSON object on its own line; a failed
+    // record answers its error and the stream goes on, as Confluent's streaming produce does.
+    const lines: string[] = [];
+    for (const body of req.body.objects) {
+      try {
+        lines.push(JSON.stringify(await produceOne(l, t, body)));
+      } catch (err) {
+        const status = err instanceof RestProxyError ? err.errorCode : 500;
+        lines.push(JSON.stringify({ error_code: status, message: (err as Error).message }));
+      }
+    }
+    return reply.code(200).header('content-type', 'application/json').send(lines.join('\n') + '\n');
+  });
+
+  async function produceOne(l: V3Links, t: TopicInfo, body: unknown): Promise<Record<string, unknown>> {
+    const b = (body ?? {}) as { partition_id?: number; key?: Data; value?: Data; headers?: Array<{ name: string; value: string | null }>; timestamp?: string };
     if (b.partition_id !== undefined && !t.partitions.some((x) => x.partition === b.partition_id)) throw topicNotHosted();
     const key = await v3Bytes(ctx, t.name, 'key', b.key);
     const value = await v3Bytes(ctx, t.name, 'value', b.value);
@@ -197,7 +215,7 @@ export function v3Routes(app: FastifyInstance, ctx: ProxyContext): void {
     }]);
     if (result!.offset === null) throw new RestProxyError(result!.error_code === 1 ? 503 : 500, result!.error ?? 'produce failed');
     const size = (d: typeof key) => (d === null ? null : { type: d.type, size: d.bytes?.length ?? 0, ...(d.schemaId !== null ? { schema_id: d.schemaId } : {}) });
-    return reply.code(200).send({
+    return {
       error_code: 200,
       cluster_id: l.clusterId,
       topic_name: t.name,
@@ -206,8 +224,8 @@ export function v3Routes(app: FastifyInstance, ctx: ProxyContext): void {
       timestamp: new Date(timestamp).toISOString(),
       key: size(key),
       value: size(value),
-    });
-  });
+    };
+  }
 }
 
 async function groupLags(ctx: ProxyContext, group: string): Promise<Array<{ topic: string; partition: number; current: number; end: number }>> {
