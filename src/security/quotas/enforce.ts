@@ -8,10 +8,11 @@
  * exempt, as replication has its own throttle), every request its handling time
  * (request_percentage); the throttle is the largest of them.
  *
- * Unlike Kafka, a throttled Fetch keeps its records: Kafka unrecords them and answers empty, but
- * here the handler has already moved the client's incremental fetch session past them, so an
- * empty answer would lose them for that session. The bytes stay counted, so the rate is held
- * all the same, one response later. Kafka counts a Fetch's whole response size; this counts its
+ * Unlike Kafka, a throttled Fetch keeps its records: Kafka unrecords them and answers empty
+ * without touching the fetch session, but here the handler has already recorded in the client's
+ * incremental session what this answer tells it (high watermarks, start offsets), and an empty
+ * answer could leave those partitions out of the next incremental answers. The bytes stay
+ * counted, so the rate is held all the same. Kafka counts a Fetch's whole response size; this counts its
  * record bytes, which are nearly all of it.
  */
 import { ApiKey } from '../../protocol/messages/index.js';
