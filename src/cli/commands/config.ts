@@ -45,10 +45,11 @@ export interface CheckResult {
 
 /** What `config check` finds in `file`: the broker's error message, or the keys it would ignore. */
 export async function checkConfigFile(file: string): Promise<CheckResult> {
-  const [{ BrokerConfig, BROKER_CONFIG, parseProperties }, { isDynamicBrokerConfig }, { clusterEndpoints }, { prepareSecurity }, { parseHttpListeners }] = await Promise.all([
+  const [{ BrokerConfig, BROKER_CONFIG, parseProperties }, { isDynamicBrokerConfig }, { clusterEndpoints }, { interBrokerSecurity }, { prepareSecurity }, { parseHttpListeners }] = await Promise.all([
     import('../../broker/config.js'),
     import('../../broker/dynamic-config.js'),
     import('../../broker/cluster-link.js'),
+    import('../../broker/inter-broker-security.js'),
     import('../../security/index.js'),
     import('../../http/server.js'),
   ]);
@@ -57,7 +58,8 @@ export async function checkConfigFile(file: string): Promise<CheckResult> {
     const config = BrokerConfig.fromFile(file);
     const security = prepareSecurity(config, config.dataDir);
     for (const l of security.listeners) l.sasl?.close();
-    clusterEndpoints(config);
+    // A cluster member's inter-broker client: its mechanism, credentials and trust store.
+    if (clusterEndpoints(config) !== null) interBrokerSecurity(config);
     const http = config.raw('http.listeners');
     if (http !== undefined) parseHttpListeners(http);
     const keys = [...parseProperties((await import('node:fs')).readFileSync(file, 'utf8'), file).keys()];
