@@ -22,6 +22,10 @@ const mainSource = fileURLToPath(new URL('./fixtures/broker-main.ts', import.met
 /** Few internal partitions, so a start on the power-cut file system is quick; the check's broker uses the same. */
 const INTERNAL = { 'offsets.topic.num.partitions': '2', 'transaction.state.log.num.partitions': '2' };
 const PARTITIONS = 2;
+// npm test's second pass (the portable backend) runs 10 cuts a scenario instead of 25: the
+// portable backend's fsyncs are still cut 20 times under a broker here (and about 90 times in
+// powercut-log.test.ts); the native pass keeps every round.
+const CUTS = process.env.STRAND_BACKEND === 'portable' ? 10 : 25;
 const GROUP = 'powercut-group';
 
 /** What the clients had acknowledged when the power went, and how far they tried. */
@@ -176,8 +180,8 @@ describe.skipIf(powercutFsSkipped)('power cuts under a broker with acks=all', ()
   it.each<[string, [Record<string, string>, Record<string, string>]]>([
     ['flush.messages=1', ALWAYS],
     ['flush.ms=5', EVERY_5_MS],
-  ])('%s: acknowledged records, offsets and transactions survive 25 cuts', { timeout: 600_000 }, async (_name, [topicConfig, brokerConfig]) => {
-    const ack = await cutRepeatedly(topicConfig, brokerConfig, 25);
+  ])(`%s: acknowledged records, offsets and transactions survive ${CUTS} cuts`, { timeout: 600_000 }, async (_name, [topicConfig, brokerConfig]) => {
+    const ack = await cutRepeatedly(topicConfig, brokerConfig, CUTS);
     expect(ack.produced[0]! + ack.produced[1]!).toBeGreaterThan(50);
     expect(ack.committedTxns.length).toBeGreaterThan(3);
     expect(ack.committedOffset).toBeGreaterThan(3);
