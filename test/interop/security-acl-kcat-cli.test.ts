@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { kcat } from '../helpers/kcat-cli.js';
+import { createTopics } from '../helpers/kafkajs.js';
 import { PLAIN_JAAS } from '../security/sasl-helpers.js';
 
 /**
@@ -37,8 +38,7 @@ describe('ACLs with kcat and strand acls, kept across a restart', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strand-acl-')); // outlives each test: the broker restarts inside one
     broker = await start();
-    const made = await runCli(['topics', 'create', 'events', '--partitions', '1', '--bootstrap', broker.listeners[0]!.bootstrap]);
-    expect(made.code, made.stderr).toBe(0);
+    await createTopics(broker.listeners[0]!.bootstrap, [{ topic: 'events', numPartitions: 1 }]);
   });
   afterAll(async () => {
     await broker?.stop();
@@ -80,13 +80,6 @@ describe('ACLs with kcat and strand acls, kept across a restart', () => {
     );
     const again = await asAlice('-C', '-t', 'events', '-e', '-o', 'beginning');
     expect(again.stderr).toMatch(/Topic authorization failed/);
-  });
-
-  it('refuses options that make no ACL, before connecting', async () => {
-    const r = await runCli(['acls', 'add', '--topic', 'x', '--bootstrap', broker.listeners[0]!.bootstrap]);
-    expect([r.code, r.stderr.trim()]).toEqual([2, 'error: give --allow-principal or --deny-principal\n(add --help for usage)']);
-    const h = await runCli(['acls', 'add', '--allow-principal', 'User:a', '--allow-host', 'example.com', '--topic', 'x', '--bootstrap', broker.listeners[0]!.bootstrap]);
-    expect([h.code, h.stderr.trim()]).toEqual([2, 'error: --allow-host example.com: a host is * or an IP address\n(add --help for usage)']);
   });
 });
 
