@@ -15,9 +15,10 @@
  * Security (Kafka's security.protocol): `tls` wraps the socket in TLS (SSL, SASL_SSL); `sasl`
  * authenticates after ApiVersions with SaslHandshake v1 and SaslAuthenticate (SASL_PLAINTEXT,
  * SASL_SSL). When the broker gives the session a lifetime (KIP-368 connections.max.reauth.ms),
- * the connection retires itself at 85% of it: `closed` turns true so its owner opens a fresh,
- * freshly authenticated one, and it closes once its requests in flight are answered (where
- * Kafka's clients re-authenticate in place). A failed authentication delays the next attempt
+ * the connection re-authenticates in place at a random point between 85% and 95% of it, as
+ * Kafka's clients do; requests asked for meanwhile wait until it is done (the requests already
+ * in flight are answered first), and a refused re-authentication closes the connection with the
+ * SaslAuthenticationError. A failed authentication delays the next attempt
  * at the same broker with the same credentials (100 ms doubling to 1 s, Kafka's
  * reconnect.backoff.ms and reconnect.backoff.max.ms) so that no caller retries in a tight loop.
  */
@@ -73,8 +74,9 @@ interface InFlight {
 
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 
-/** Share of a SASL session's lifetime after which the connection retires (Kafka re-authenticates at 85-95%). */
-const SESSION_RETIRE_SHARE = 0.85;
+/** Kafka's clients re-authenticate at a random point between 85% and 95% of the session's lifetime. */
+const REAUTH_AT = 0.85;
+const REAUTH_JITTER = 0.1;
 const AUTH_BACKOFF_MS = 100;
 const AUTH_BACKOFF_MAX_MS = 1000;
 
@@ -102,9 +104,12 @@ export class Connection {
   private _versions = new Map<number, number>();
   private _brokerVersions: Complete<ApiVersionsResponseApiVersion>[] = [];
   private readonly tls: boolean;
-  private retired = false;
-  private retireTimer: NodeJS.Timeout | null = null;
+  private sasl: SaslClientOptions | null = null;
+  private reauthTimer: NodeJS.Timeout | null = null;
+  /** Set while re-authenticating: other requests wait for it. */
+  private reauthenticating: Promise<void> | null = null;
   private _sessionLifetimeMs = 0;
+  private _authentications = 0;
 
   private constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -123,7 +128,7 @@ export class Connection {
     });
     this.closedPromise = new Promise((resolve) => {
       socket.once('close', () => {
-        if (this.retireTimer !== null) clearTimeout(this.retireTimer);
+        if (this.reauthTimer !== null) clearTimeout(this.reauthTimer);
         this.fail(this.closedWith ?? this.brokenError());
         resolve();
       });
@@ -161,6 +166,11 @@ export class Connection {
     return this._sessionLifetimeMs;
   }
 
+  /** Completed SASL authentications on this connection: 1 after connecting, one more per re-authentication. */
+  get authentications(): number {
+    return this._authentications;
+  }
+
   /** The negotiated version per API key (only APIs with a version both sides support). */
   get versions(): ReadonlyMap<number, number> {
     return this._versions;
@@ -171,9 +181,8 @@ export class Connection {
     return this._brokerVersions;
   }
 
-  /** True once closed, and once retired (its SASL session is about to end): open a new one. */
   get closed(): boolean {
-    return this.retired || this.closedWith !== null || this.socket.destroyed;
+    return this.closedWith !== null || this.socket.destroyed;
   }
 
   /** Requests sent and not answered yet. */
@@ -204,6 +213,7 @@ export class Connection {
 
   /** Send a request and resolve with its decoded response body. */
   async send<Req, Res>(api: ApiCodec<Req, Res>, body: Req, options: SendOptions = {}): Promise<Complete<Res>> {
+    if (this.reauthenticating !== null && !isSaslApi(api)) await this.reauthenticating;
     const version = options.version ?? this.versionOf(api);
     return this.request(api, version, body, (frame) => decodeResponseFrame(api, version, frame).body, options.timeoutMs) as Promise<Complete<Res>>;
   }
@@ -211,6 +221,7 @@ export class Connection {
   /** Send a request that the broker does not answer (Produce with acks=0). Resolves once written. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async sendNoResponse<Req>(api: ApiCodec<Req, any>, body: Req, options: SendOptions = {}): Promise<void> {
+    if (this.reauthenticating !== null) await this.reauthenticating;
     const version = options.version ?? this.versionOf(api);
     if (this.closedWith !== null) throw this.closedWith;
     const correlationId = this.takeCorrelationId();
@@ -237,6 +248,7 @@ export class Connection {
 
   /** SaslHandshake v1, then the mechanism's tokens in SaslAuthenticate until it completes. */
   private async authenticate(sasl: SaslClientOptions): Promise<void> {
+    this.sasl = sasl;
     const mechanism = sasl.mechanism;
     const refused = (code: number, brokerMessage: string | null, detail: string, cause?: Error) => new SaslAuthenticationError(this.address, mechanism, code, brokerMessage, detail, cause === undefined ? undefined : { cause });
     if (!this._versions.has(SaslHandshakeApi.apiKey) || !this._versions.has(SaslAuthenticateApi.apiKey)) throw refused(0, null, 'the broker does not offer SaslHandshake and SaslAuthenticate (is this a SASL listener?)');
@@ -258,20 +270,25 @@ export class Connection {
   }
 
   private startSession(lifetimeMs: number): void {
+    this._authentications++;
     this._sessionLifetimeMs = lifetimeMs;
     if (lifetimeMs <= 0) return;
-    this.retireTimer = setTimeout(() => this.retire(), Math.floor(lifetimeMs * SESSION_RETIRE_SHARE));
-    this.retireTimer.unref();
+    this.reauthTimer = setTimeout(() => this.reauthenticate(), Math.floor(lifetimeMs * (REAUTH_AT + Math.random() * REAUTH_JITTER)));
+    this.reauthTimer.unref();
   }
 
-  /** Stop taking new work: owners see `closed` and reconnect; close once the requests in flight are answered. */
-  private retire(): void {
-    this.retired = true;
-    if (this.inFlight.length === 0) void this.close();
-    else this.onIdle = () => void this.close();
+  /** KIP-368: a new SaslHandshake and exchange on this connection, for the same principal and mechanism. */
+  private reauthenticate(): void {
+    this.reauthTimer = null;
+    if (this.closedWith !== null || this.sasl === null) return;
+    this.reauthenticating = this.authenticate(this.sasl).then(() => {
+      this.reauthenticating = null;
+    }, (err: unknown) => {
+      this.reauthenticating = null;
+      // Requests that waited fail with the reason; the owner opens a new connection (which backs off if refused again).
+      this.destroy(err instanceof Error ? err : new ConnectionError(this.host, this.port, `re-authentication with ${this.address} failed`));
+    });
   }
-
-  private onIdle: (() => void) | null = null;
 
   private async negotiate(): Promise<void> {
     const first = Math.min(FIRST_API_VERSIONS_VERSION, this.maxVersions?.[ApiVersionsApi.apiKey] ?? FIRST_API_VERSIONS_VERSION);
@@ -382,7 +399,6 @@ export class Connection {
     }
     this.inFlight.shift();
     clearTimeout(head.timer);
-    if (this.onIdle !== null && this.inFlight.length === 0) queueMicrotask(this.onIdle);
     let value: unknown;
     try {
       value = head.decode(frame);
@@ -414,4 +430,8 @@ export class Connection {
 function authFailureKey(o: ConnectionOptions): string {
   const who = o.sasl === undefined ? '' : o.sasl.mechanism === 'OAUTHBEARER' ? 'OAUTHBEARER' : `${o.sasl.mechanism}:${o.sasl.username}`;
   return `${formatAddress(o.host, o.port)} ${o.tls === undefined ? 'plain' : 'tls'} ${who}`;
+}
+
+function isSaslApi(api: ApiCodec): boolean {
+  return api.apiKey === SaslHandshakeApi.apiKey || api.apiKey === SaslAuthenticateApi.apiKey;
 }
