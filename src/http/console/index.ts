@@ -3,19 +3,22 @@
  * over the JSON of api.ts. The page and script are checked in (assets/); uPlot is served from
  * its npm package as `npm install` put it, so there is no build step.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpPlugin } from '../server.js';
 import { registerConsoleApi } from './api.js';
 
-/** The checked-in assets: beside this file in src/, and found from dist/ through the package root. */
+/** The checked-in assets: beside this file in src/, and found from a build (dist/) through the package root above it. */
 function assetsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const parts = here.split('/');
-  const dist = parts.lastIndexOf('dist');
-  return dist >= 0 ? join(parts.slice(0, dist).join('/'), 'src/http/console/assets') : join(here, 'assets');
+  if (existsSync(join(here, 'assets', 'index.html'))) return join(here, 'assets');
+  for (let dir = dirname(here); dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'src/http/console/assets');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+  }
+  throw new Error(`the console's assets (src/http/console/assets) are not found above ${here}`);
 }
 
 function loadAssets(): Map<string, { type: string; body: Buffer }> {
