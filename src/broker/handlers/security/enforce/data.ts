@@ -45,17 +45,23 @@ export const guardFetch = (inner: Handler<FetchRequest, FetchResponse>): Handler
   // A follower needs CLUSTER_ACTION; a consumer READ on each topic (an unknown topic id is the handler's to answer).
   const ok = replicaId >= 0
     ? (() => { const c = a.cluster(Op.CLUSTER_ACTION); return () => c; })()
-    : (t: Complete<FetchRequest>['topics'][number]) => { const n = nameOf(t); return n === undefined || a.topic(Op.READ, n); };
+    : (t: { topic?: string; topicId?: string }) => { const n = nameOf(t); return n === undefined || a.topic(Op.READ, n); };
   const [allowed, denied] = split(req.topics, ok);
-  if (denied.length === 0) return inner(req, ctx);
+  // An incremental fetch (KIP-227) names only what changed; the session's other partitions are
+  // answered too, so their READ is checked on the way out (an ACL removed mid-session applies).
+  const incremental = replicaId < 0 && (req.sessionEpoch ?? -1) > 0;
+  if (denied.length === 0 && !incremental) return inner(req, ctx);
   // Answer at once: a long poll must not hold the errors back.
-  const res = await inner({ ...req, topics: allowed, maxWaitMs: 0 }, ctx);
+  const res = await inner(denied.length === 0 ? req : { ...req, topics: allowed, maxWaitMs: 0 }, ctx);
   if (res === null) return null;
-  const deniedTopics = denied.map((t) => ({
-    topic: t.topic ?? nameOf(t) ?? '', topicId: t.topicId ?? '',
-    partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: TOPIC_DENIED, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.alloc(0) })),
-  }));
-  return { ...res, responses: [...res.responses, ...deniedTopics] };
+  const deniedPartition = (partitionIndex: number) => ({ partitionIndex, errorCode: TOPIC_DENIED, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.alloc(0) });
+  // The session may answer a denied topic too: it is answered once, below.
+  const deniedNames = new Set(denied.map((t) => nameOf(t)));
+  const responses = !incremental ? res.responses : res.responses
+    .filter((t) => !deniedNames.has(nameOf(t)))
+    .map((t) => (ok(t) ? t : { ...t, partitions: t.partitions.map((p) => deniedPartition(p.partitionIndex)) }));
+  const deniedTopics = denied.map((t) => ({ topic: t.topic ?? nameOf(t) ?? '', topicId: t.topicId ?? '', partitions: t.partitions.map((p) => deniedPartition(p.partition)) }));
+  return { ...res, responses: [...responses, ...deniedTopics] };
 };
 
 /** A request with topics by `name` and a per-partition answer: denied topics answered `code` without the handler. */
