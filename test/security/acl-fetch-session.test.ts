@@ -1,7 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
-import { CreateAclsApi, DeleteAclsApi, FetchApi } from '../../src/protocol/messages/index.js';
+import { FetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import { encodeRequestFrame } from '../../src/protocol/frame.js';
 import { AclOperation as Op, PatternType as P, PermissionType as Perm, ResourceType as R } from '../../src/security/acl/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -9,7 +10,7 @@ import { RawClient } from '../helpers/raw-client.js';
  * A fetch session (KIP-227) as User:ANONYMOUS on a PLAINTEXT listener: READ taken away mid-session
  * applies to the session's partitions even when an incremental fetch does not name them.
  */
-describe('ACLs and incremental fetch sessions', () => {
+describe('ACLs and incremental fetch sessions; acks=0 produce', () => {
   let broker: RunningBroker;
   let admin: RawClient;
   const acl = { resourceType: R.TOPIC, resourceName: 's', resourcePatternType: P.LITERAL, principal: 'User:ANONYMOUS', host: '*', operation: Op.READ, permissionType: Perm.ALLOW };
@@ -57,5 +58,11 @@ describe('ACLs and incremental fetch sessions', () => {
     } finally {
       await a.disconnect();
     }
+  });
+
+  it('an acks=0 produce to a topic the principal may not write closes its connection, as Kafka does', async () => {
+    const c = await RawClient.open(broker.listeners[0]!.bootstrap);
+    c.write(encodeRequestFrame(ProduceApi, 9, 5, 'acks0', { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 's', partitionData: [{ index: 0, records: null }] }] }));
+    expect(await c.closedByBroker()).toBe(true);
   });
 });

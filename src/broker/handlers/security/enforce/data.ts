@@ -6,7 +6,7 @@
  * DescribeProducers READ. Denied topics get TOPIC_AUTHORIZATION_FAILED per partition; the
  * others go to the handler.
  */
-import { KafkaErrorCode } from '../../../../errors.js';
+import { KafkaErrorCode, StrandError } from '../../../../errors.js';
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../../../protocol/messages/delete-records.js';
 import type { DescribeProducersRequest, DescribeProducersResponse } from '../../../../protocol/messages/describe-producers.js';
 import type { FetchRequest, FetchResponse } from '../../../../protocol/messages/fetch.js';
@@ -19,6 +19,15 @@ import { accessOf, type Guard, Op, split } from './guard.js';
 
 const TOPIC_DENIED = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
 
+/**
+ * An acks=0 producer gets no answer to carry the error: Kafka closes its connection instead
+ * (KafkaApis.handleProduceRequest), so the client refreshes its metadata. A handler error closes
+ * this connection only.
+ */
+function unanswerable(principal: string, what: string): StrandError {
+  return new StrandError(`acks=0 produce refused: ${principal} may not write to ${what}`, 'ERR_STRAND_AUTHORIZATION', KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED);
+}
+
 export const guardProduce = (inner: Handler<ProduceRequest, ProduceResponse>): Handler<ProduceRequest, ProduceResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
@@ -27,12 +36,13 @@ export const guardProduce = (inner: Handler<ProduceRequest, ProduceResponse>): H
     partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode: code, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null })),
   });
   if (req.transactionalId !== null && req.transactionalId !== undefined && !a.txn(Op.WRITE, req.transactionalId)) {
-    return req.acks === 0 ? null : { responses: req.topicData.map(deniedAs(KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)), throttleTimeMs: 0 };
+    if (req.acks === 0) throw unanswerable(ctx.principal, `transactional id ${req.transactionalId}`);
+    return { responses: req.topicData.map(deniedAs(KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)), throttleTimeMs: 0 };
   }
   const [allowed, denied] = split(req.topicData, (t) => a.topic(Op.WRITE, t.name));
   if (denied.length === 0) return inner(req, ctx);
   const res = allowed.length > 0 ? await inner({ ...req, topicData: allowed }, ctx) : null;
-  if (req.acks === 0) return null;
+  if (req.acks === 0) throw unanswerable(ctx.principal, `topics ${denied.map((t) => t.name).join(', ')}`);
   return { ...(res ?? { throttleTimeMs: 0 }), responses: [...(res?.responses ?? []), ...denied.map(deniedAs(TOPIC_DENIED))] };
 };
 
