@@ -8,7 +8,7 @@
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { partitionForKey } from '../../src/broker/txn/hash.js';
+import { partitionForKey } from '../../src/java-hash.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import {
   DescribeProducersApi, type DescribeProducersResponse, DescribeTransactionsApi, type DescribeTransactionsResponse, FindCoordinatorApi, type FindCoordinatorResponse, InitProducerIdApi, type InitProducerIdResponse,

@@ -29,7 +29,7 @@ import type { BrokerCore } from '../context.js';
 import { groupCoordinatorOf } from '../groups/index.js';
 import { StrandError } from '../../errors.js';
 import { ProducerIdManager } from '../producer-ids.js';
-import { partitionForKey } from './hash.js';
+import { partitionForKey } from '../../java-hash.js';
 import { MAX_EPOCH, TXN_STATE_NAMES, TxnState, type TxnMetadata, hasPartition, isEpochExhausted, partitionList } from './metadata.js';
 import { COORDINATOR_EPOCH, type MarkerListener, MarkerWriter } from './markers.js';
 import { txnCoordinationError } from './placement.js';

@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { BrokerCore } from '../context.js';
-import { partitionForKey } from './hash.js';
+import { partitionForKey } from '../../java-hash.js';
 import { TRANSACTION_STATE_TOPIC } from './state-topic.js';
 
 export interface TxnPlacement {

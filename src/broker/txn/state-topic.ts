@@ -19,7 +19,7 @@ import { KafkaErrorCode, StrandError } from '../../errors.js';
 import { encodeBatch } from '../../format/record-batch.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { BrokerCore } from '../context.js';
-import { partitionForKey } from './hash.js';
+import { partitionForKey } from '../../java-hash.js';
 import { type TxnMetadata, fromLogValue, toLogValue } from './metadata.js';
 import { decodeTxnLogKey, decodeTxnLogValue, encodeTxnLogKey, encodeTxnLogValue } from './records.js';
 

@@ -12,6 +12,7 @@ import { ReplicaFetcher, type FetcherOptions } from './fetcher.js';
 import { PartitionReplica } from './partition-replica.js';
 import type { BrokerEndpoint, PartitionView, ReplicaLogs, Replication } from './types.js';
 import type { Log } from '../../storage/log.js';
+import { javaStringHashCode, kafkaAbs } from '../../java-hash.js';
 
 export interface ReplicaManagerOptions extends Omit<FetcherOptions, 'brokerEpoch'> {
   /** `replica.lag.time.max.ms` */
@@ -260,7 +261,8 @@ export class ReplicaManager implements Replication, PartitionStateListener {
   }
 
   private fetcherFor(leader: number, topic: string, partition: number): ReplicaFetcher {
-    const index = hash(`${topic}-${partition}`) % Math.max(1, this.options.numFetchers);
+    // Kafka's AbstractFetcherManager.getFetcherId: Utils.abs(31 * topic.hashCode + partition) % num.replica.fetchers.
+    const index = kafkaAbs((Math.imul(31, javaStringHashCode(topic)) + partition) | 0) % Math.max(1, this.options.numFetchers);
     const id = `${leader}/${index}`;
     let f = this.fetchers.get(id);
     if (f === undefined) {
@@ -273,11 +275,4 @@ export class ReplicaManager implements Replication, PartitionStateListener {
   private stopFetching(topic: string, partition: number): void {
     for (const f of this.fetchers.values()) f.remove(topic, partition);
   }
-}
-
-/** Kafka's Utils.abs(hashCode) spread, any stable string hash will do. */
-function hash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h & 0x7fffffff;
 }
