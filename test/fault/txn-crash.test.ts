@@ -39,7 +39,8 @@ describe('transactions across a broker crash (SIGKILL)', () => {
     let { b, c } = await start(dir);
     await createTopic(c, 'acct', 2);
     // Committed history, including a plain idempotent batch to resend after the crash.
-    const { producer: p } = await c.init('open-at-crash', { timeoutMs: 1500 });
+    // Long enough for the transaction to outlive a SIGKILL and a restart on a loaded machine.
+    const { producer: p } = await c.init('open-at-crash', { timeoutMs: 6000 });
     expect(await c.addPartitions(p, 'acct', [0, 1])).toEqual([0, 0]);
     expect((await c.produce(p, 'acct', 0, ['c0'])).errorCode).toBe(0);
     expect((await c.produce(p, 'acct', 1, ['c1'])).errorCode).toBe(0);
@@ -59,7 +60,7 @@ describe('transactions across a broker crash (SIGKILL)', () => {
     expect(await c.values('acct', 1, 1)).toEqual(['c1']);
     expect(await state(c, 'open-at-crash')).toBe('Ongoing');
     // The timeout runs from the transaction's start, which survived the crash.
-    for (let i = 0; i < 100 && (await state(c, 'open-at-crash')) !== 'CompleteAbort'; i++) await sleep(100);
+    for (let i = 0; i < 300 && (await state(c, 'open-at-crash')) !== 'CompleteAbort'; i++) await sleep(100);
     expect(await state(c, 'open-at-crash')).toBe('CompleteAbort');
     for (const partition of [0, 1]) {
       const f = await c.fetch('acct', partition, 0, 1);
