@@ -9,6 +9,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { CreateTopicsApi, type CreateTopicsResponse, DescribeLogDirsApi, type DescribeLogDirsResponse, FetchApi, type FetchResponse } from '../../src/protocol/messages/index.js';
 import { TestCluster } from '../helpers/broker-cluster.js';
 import { partitionState, withClient } from '../helpers/cluster-metadata.js';
+import { runCli } from '../cli/run-cli.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
 import { kafkajs } from '../helpers/kafkajs.js';
 import { kcat } from '../helpers/kcat-cli.js';
@@ -82,6 +83,12 @@ describe.skipIf(ETCD_SKIPPED)('observers (three broker processes, real etcd)', (
       // Caught up, it still stays out of the ISR (a follower would have joined at its first caught-up fetch).
       await sleep(500);
       expect((await partitionState(cluster.node(leader).bootstrap, TOPIC))!.isr).toEqual([1, 2]);
+
+      // `strand cluster describe` does not count the observer as missing from the ISR, and names it.
+      const described = await runCli(['cluster', 'describe', '--bootstrap', east]);
+      expect(described.code, described.stderr).toBe(0);
+      expect(described.stdout).toContain('(1, 0 under-replicated)');
+      expect(described.stdout).toContain('Observers (copy asynchronously, never in the ISR): sites-0: 3\n');
 
       // The observer stopped: acks=all with min.insync.replicas=2 goes on, answered by the two replicas.
       const before = await logSize(cluster, leader);

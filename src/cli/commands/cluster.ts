@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { KafkaClient } from '../../client/client.js';
 import { KafkaResponseError } from '../../client/errors.js';
+import { parsePlacement, PLACEMENT_CONFIG } from '../../cluster/placement.js';
 import { AlterPartitionReassignmentsApi, DescribeClusterApi, ListPartitionReassignmentsApi, MetadataApi } from '../../protocol/messages/index.js';
 import { addClientOptions, type ClientOptions, UsageError } from '../args.js';
 import { withClient, writeOut } from '../session.js';
@@ -97,6 +98,30 @@ async function partitions(c: KafkaClient, topics: string[] | null): Promise<{ br
   return { brokers: res.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })), controllerId: res.controllerId ?? -1, clusterId: res.clusterId ?? null, partitions: out };
 }
 
+/**
+ * The observers of partitions whose ISR is short of their replicas: Metadata lists them last
+ * among the replicas, as many as the topic's confluent.placement.constraints names.
+ */
+async function observersOf(c: KafkaClient, rows: readonly PartitionInfo[]): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const topics = [...new Set(rows.filter((p) => p.isr.length < p.replicas.length).map((p) => p.topic))];
+  if (topics.length === 0) return out;
+  const described = await c.describeConfigs(topics.map((name) => ({ type: 'topic' as const, name, keys: [PLACEMENT_CONFIG] })));
+  for (const d of described) {
+    const value = d.configs.find((x) => x.name === PLACEMENT_CONFIG)?.value;
+    if (d.error !== null || !value) continue;
+    let count: number;
+    try {
+      count = parsePlacement(value).observers.reduce((n, g) => n + g.count, 0);
+    } catch {
+      continue;
+    }
+    if (count === 0) continue;
+    for (const p of rows) if (p.topic === d.name) out.set(`${p.topic}-${p.partition}`, p.replicas.slice(-count));
+  }
+  return out;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
@@ -106,7 +131,10 @@ async function describe(c: KafkaClient, underOnly: boolean): Promise<void> {
   const dc = await c.request(DescribeClusterApi, { includeClusterAuthorizedOperations: false, endpointType: 1 });
   KafkaResponseError.check(dc.errorCode, { api: 'DescribeCluster' }, dc.errorMessage);
   const meta = await partitions(c, null);
-  const under = meta.partitions.filter((p) => p.isr.length < p.replicas.length);
+  const observers = await observersOf(c, meta.partitions);
+  // Observers stay out of the ISR by design: a partition is under-replicated when a synchronous replica is missing from it.
+  const isUnder = (p: PartitionInfo): boolean => p.replicas.some((r) => !p.isr.includes(r) && !(observers.get(`${p.topic}-${p.partition}`) ?? []).includes(r));
+  const under = meta.partitions.filter(isUnder);
   let text = `Cluster ${dc.clusterId}, controller ${dc.controllerId}\n\nBrokers (${dc.brokers.length}):\n`;
   text += table([['ID', 'HOST:PORT', 'RACK'], ...[...dc.brokers].sort((a, b) => a.brokerId - b.brokerId).map((b) => [String(b.brokerId), `${b.host}:${b.port}`, b.rack ?? '-'])]);
   const shown = underOnly ? under : meta.partitions;
@@ -114,9 +142,11 @@ async function describe(c: KafkaClient, underOnly: boolean): Promise<void> {
   if (shown.length > 0) {
     text += table([['TOPIC', 'PARTITION', 'LEADER', 'EPOCH', 'REPLICAS', 'ISR', 'OFFLINE', 'STATUS'], ...shown.map((p) => [
       p.topic, String(p.partition), p.leader < 0 ? 'none' : String(p.leader), String(p.leaderEpoch), p.replicas.join(','), p.isr.join(','), p.offline.length === 0 ? '-' : p.offline.join(','),
-      p.leader < 0 ? 'offline' : p.isr.length < p.replicas.length ? 'under-replicated' : 'ok',
+      p.leader < 0 ? 'offline' : isUnder(p) ? 'under-replicated' : 'ok',
     ])]);
   }
+  const observed = shown.filter((p) => observers.has(`${p.topic}-${p.partition}`));
+  if (observed.length > 0) text += `\nObservers (copy asynchronously, never in the ISR): ${observed.map((p) => `${p.topic}-${p.partition}: ${observers.get(`${p.topic}-${p.partition}`)!.join(',')}`).join('; ')}\n`;
   await writeOut(text);
 }
 
