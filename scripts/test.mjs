@@ -71,7 +71,7 @@ for (const backend of backends) {
   // benchmark smoke run, librdkafka's transaction and group protocol suites and the fuzzing of
   // request frames (the broker's parsing, not its storage) do not depend on it, and they ran in
   // the first.
-  const notStorage = ['test/protocol/**', 'test/cluster/**', 'test/security/**', 'test/broker/groups/**', 'test/cli/**', 'test/bench/**', 'test/perf/**', 'test/interop/rdkafka-*', 'test/interop/security-*', 'test/http/**', 'test/client/sasl-client.test.ts', 'test/broker/fuzz.test.ts'];
+  const notStorage = ['test/protocol/**', 'test/cluster/**', 'test/security/**', 'test/broker/groups/**', 'test/cli/**', 'test/bench/**', 'test/perf/**', 'test/interop/rdkafka-*', 'test/interop/security-*', 'test/http/**', 'test/client/sasl-client.test.ts', 'test/broker/fuzz.test.ts', 'test/broker/cluster-state/**'];
   const portableOnly = backend === 'portable' ? notStorage.flatMap((g) => ['--exclude', g]) : [];
   const r = run(join(root, 'node_modules/.bin/vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...portableOnly, ...extra], { STRAND_BACKEND: backend, STRAND_LOG_LEVEL: process.env.STRAND_LOG_LEVEL ?? 'warn' });
   if (r.status !== 0) status = 1;

@@ -32,6 +32,7 @@ import { SECURITY_HANDLERS } from './handlers/security/index.js';
 import { saslGate } from './handlers/security/sasl-gate.js';
 import { setScramCredentials } from './handlers/security/state.js';
 import { openAclManager } from './handlers/security/authorizer-setup.js';
+import { shareSecurityState } from './cluster-state/security.js';
 import { aclManagerOf } from './handlers/security/enforce/guard.js';
 import { installAuthorizer } from './handlers/security/enforce/index.js';
 import { authorizerPolicy } from '../security/acl/index.js';
@@ -67,6 +68,7 @@ export class Broker implements BrokerCore {
   private readonly endpoints: Array<{ name: string; securityProtocol: string; host: string; port: number; listening: string }> = [];
   /** The admin HTTP listener (`http.listeners`), started before recovery so `/ready` can say 503 meanwhile. */
   private admin: AdminHttp | null = null;
+  private unshareSecurityState: () => Promise<void> = async () => {};
 
   private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger, private readonly cluster: ClusterLink | null) {
     this.nodeId = config.nodeId;
@@ -133,6 +135,8 @@ export class Broker implements BrokerCore {
     try {
       const acls = await openAclManager(aclPolicy, config, logger);
       if (acls !== null) installAuthorizer(broker, broker.registry, acls);
+      // In a cluster, SCRAM users and client quotas are the cluster's (shared in etcd).
+      broker.unshareSecurityState = await shareSecurityState(config, logger, security.credentials, clientQuotasOf(broker).configs);
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
       await broker.listen(security);
@@ -285,6 +289,7 @@ export class Broker implements BrokerCore {
     await stopTransactionCoordinator(this); // timeout aborts in progress finish before the logs close
     await this.topics.close();
     await aclManagerOf(this)?.close();
+    await this.unshareSecurityState();
     await this.store.close();
     await this.admin?.close();
     this.logger.info({ dataDir: this.config.dataDir }, 'broker stopped cleanly');

@@ -2,8 +2,10 @@
  * SCRAM credentials of the broker's users, salted and hashed (salt, iterations, StoredKey,
  * ServerKey per user and mechanism; never a password), kept in
  * `<data-dir>/__strand_metadata/scram-credentials` (JSON, replaced atomically on each change)
- * and changed with AlterUserScramCredentials or `strand users`. The checks and error messages
- * follow Kafka's handling of AlterUserScramCredentials / DescribeUserScramCredentials.
+ * and changed with AlterUserScramCredentials or `strand users`. In a cluster they are cluster
+ * state, as in Kafka: the same JSON in a document every broker shares (`share`), so a user added
+ * through one broker authenticates on all of them. The checks and error messages follow Kafka's
+ * handling of AlterUserScramCredentials / DescribeUserScramCredentials.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -11,6 +13,37 @@ import { join } from 'node:path';
 import { KafkaErrorCode, StorageIOError } from '../errors.js';
 import { io } from '../io/index.js';
 import { credentialOf, mechanismOfType, SCRAM_PARAMS, type ScramCredential, type ScramMechanism } from './sasl/scram-formatter.js';
+import type { SharedDocument } from './shared-document.js';
+
+type Users = Map<string, Map<ScramMechanism, ScramCredential>>;
+
+function decodeCredentials(text: string, source: string): Users {
+  let file: CredentialsFile;
+  try {
+    file = JSON.parse(text) as CredentialsFile;
+  } catch (err) {
+    throw new StorageIOError(`cannot read SCRAM credentials ${source}: ${(err as Error).message}`, source, { cause: err });
+  }
+  if (file.version !== FILE_VERSION) throw new StorageIOError(`SCRAM credentials ${source} have version ${file.version}; this strand reads version ${FILE_VERSION}`, source);
+  const users: Users = new Map();
+  for (const [user, creds] of Object.entries(file.users)) {
+    const m = new Map<ScramMechanism, ScramCredential>();
+    for (const [mech, c] of Object.entries(creds) as Array<[ScramMechanism, StoredCredential]>) {
+      m.set(mech, { salt: Buffer.from(c.salt, 'base64'), iterations: c.iterations, storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64') });
+    }
+    users.set(user, m);
+  }
+  return users;
+}
+
+function encodeCredentials(from: Users): string {
+  const users: CredentialsFile['users'] = {};
+  for (const [user, m] of [...from].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    users[user] = {};
+    for (const [mech, c] of m) users[user]![mech] = { salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64') };
+  }
+  return JSON.stringify({ version: FILE_VERSION, users } satisfies CredentialsFile, null, 2) + '\n';
+}
 
 export const SCRAM_CREDENTIALS_FILE = join('__strand_metadata', 'scram-credentials');
 const FILE_VERSION = 1;
@@ -47,28 +80,35 @@ export interface Deletion {
 }
 
 export class ScramCredentials {
-  private users = new Map<string, Map<ScramMechanism, ScramCredential>>();
+  private users: Users = new Map();
   private readonly path: string;
   /** Changes are written one at a time, in order. */
   private writing: Promise<void> = Promise.resolve();
+  /** The cluster's document, once shared: it replaces the data directory's file. */
+  private shared: SharedDocument | null = null;
 
   constructor(dataDir: string) {
     this.path = join(dataDir, SCRAM_CREDENTIALS_FILE);
     if (!existsSync(this.path)) return;
-    let file: CredentialsFile;
-    try {
-      file = JSON.parse(readFileSync(this.path, 'utf8')) as CredentialsFile;
-    } catch (err) {
-      throw new StorageIOError(`cannot read SCRAM credentials ${this.path}: ${(err as Error).message}`, this.path, { cause: err });
-    }
-    if (file.version !== FILE_VERSION) throw new StorageIOError(`SCRAM credentials ${this.path} have version ${file.version}; this strand reads version ${FILE_VERSION}`, this.path);
-    for (const [user, creds] of Object.entries(file.users)) {
-      const m = new Map<ScramMechanism, ScramCredential>();
-      for (const [mech, c] of Object.entries(creds) as Array<[ScramMechanism, StoredCredential]>) {
-        m.set(mech, { salt: Buffer.from(c.salt, 'base64'), iterations: c.iterations, storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64') });
-      }
-      this.users.set(user, m);
-    }
+    this.users = decodeCredentials(readFileSync(this.path, 'utf8'), this.path);
+  }
+
+  /**
+   * From now on the credentials are the cluster's: `doc`'s, and `replace` is to be called with
+   * each new value of it. A cluster that has none yet starts from this broker's file.
+   */
+  async share(doc: SharedDocument): Promise<void> {
+    const value = await doc.load();
+    if (value === null && this.users.size > 0) {
+      const local = encodeCredentials(this.users);
+      this.users = decodeCredentials(await doc.update((current) => current ?? local), 'the cluster');
+    } else if (value !== null) this.users = decodeCredentials(value, 'the cluster');
+    this.shared = doc;
+  }
+
+  /** Another broker changed the cluster's credentials (null: none left). */
+  replace(value: string | null): void {
+    this.users = value === null ? new Map() : decodeCredentials(value, 'the cluster');
   }
 
   get(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
@@ -117,33 +157,40 @@ export class ScramCredentials {
       else if (u.iterations > SCRAM_PARAMS[mech].maxIterations) fail(u.name, KafkaErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too many iterations');
       else if (u.salt.length === 0 || u.saltedPassword.length !== SCRAM_PARAMS[mech].bytes) fail(u.name, KafkaErrorCode.UNACCEPTABLE_CREDENTIAL, `Salt must not be empty and the salted password must be ${SCRAM_PARAMS[mech].bytes} bytes for ${mech}`);
     }
-    let changed = false;
-    for (const d of deletions) {
-      if (failed.has(d.name)) continue;
-      const m = this.users.get(d.name)!;
-      m.delete(mechanismOfType(d.mechanism)!);
-      if (m.size === 0) this.users.delete(d.name);
-      changed = true;
-    }
-    for (const u of upsertions) {
-      if (failed.has(u.name)) continue;
-      const mech = mechanismOfType(u.mechanism)!;
-      let m = this.users.get(u.name);
-      if (m === undefined) this.users.set(u.name, (m = new Map()));
-      m.set(mech, credentialOf(mech, Buffer.from(u.saltedPassword), Buffer.from(u.salt), u.iterations));
-      changed = true;
-    }
-    if (changed) await this.persist();
+    const apply = (to: Users): boolean => {
+      let changed = false;
+      for (const d of deletions) {
+        if (failed.has(d.name)) continue;
+        const m = to.get(d.name);
+        if (m === undefined) continue; // another broker deleted it meanwhile
+        m.delete(mechanismOfType(d.mechanism)!);
+        if (m.size === 0) to.delete(d.name);
+        changed = true;
+      }
+      for (const u of upsertions) {
+        if (failed.has(u.name)) continue;
+        const mech = mechanismOfType(u.mechanism)!;
+        let m = to.get(u.name);
+        if (m === undefined) to.set(u.name, (m = new Map()));
+        m.set(mech, credentialOf(mech, Buffer.from(u.saltedPassword), Buffer.from(u.salt), u.iterations));
+        changed = true;
+      }
+      return changed;
+    };
+    if (this.shared !== null) {
+      // Applied to the cluster's credentials as they are when written, other brokers' changes kept.
+      const written = await this.shared.update((current) => {
+        const all = current === null ? new Map() : decodeCredentials(current, 'the cluster');
+        apply(all);
+        return encodeCredentials(all);
+      });
+      this.users = decodeCredentials(written, 'the cluster');
+    } else if (apply(this.users)) await this.persist();
     return [...users].map((user) => failed.get(user) ?? { user, errorCode: 0, errorMessage: null });
   }
 
   private persist(): Promise<void> {
-    const users: CredentialsFile['users'] = {};
-    for (const [user, m] of [...this.users].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      users[user] = {};
-      for (const [mech, c] of m) users[user]![mech] = { salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64') };
-    }
-    const text = JSON.stringify({ version: FILE_VERSION, users } satisfies CredentialsFile, null, 2) + '\n';
+    const text = encodeCredentials(this.users);
     const dir = join(this.path, '..');
     this.writing = this.writing.catch(() => {}).then(async () => {
       if ((await mkdir(dir, { recursive: true })) !== undefined) await io.syncDirectory(join(dir, '..'));

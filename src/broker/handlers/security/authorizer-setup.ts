@@ -8,11 +8,11 @@ import type { AclManager, DecisionPolicy } from '../../../security/acl/index.js'
 import { AclFile, AclManager as Manager } from '../../../security/acl/index.js';
 import { clusterEndpoints, clusterIdOf } from '../../cluster-link.js';
 import type { BrokerConfig } from '../../config.js';
-import { AclEtcd } from './acl-etcd.js';
+import { ClusterAcls } from '../../cluster-state/acls.js';
 
 export async function openAclManager(policy: DecisionPolicy | null, config: BrokerConfig, logger: Logger): Promise<AclManager | null> {
   if (policy === null) return null;
   const endpoints = clusterEndpoints(config);
   if (endpoints === null) return Manager.open(policy, new AclFile(config.dataDir));
-  return Manager.open(policy, (applyAll) => new AclEtcd(endpoints, clusterIdOf(config), applyAll, logger));
+  return Manager.open(policy, (applyAll) => new ClusterAcls(endpoints, clusterIdOf(config), applyAll, logger));
 }

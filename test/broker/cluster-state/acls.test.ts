@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AclEtcd } from '../../src/broker/handlers/security/acl-etcd.js';
-import { type AclBinding, AclManager, AclOperation as Op, PatternType, PermissionType, ResourceType } from '../../src/security/acl/index.js';
-import { ETCD_SKIPPED, EtcdServer } from '../helpers/etcd.js';
-import { until } from '../helpers/until.js';
+import { ClusterAcls } from '../../../src/broker/cluster-state/acls.js';
+import { type AclBinding, AclManager, AclOperation as Op, PatternType, PermissionType, ResourceType } from '../../../src/security/acl/index.js';
+import { ETCD_SKIPPED, EtcdServer } from '../../helpers/etcd.js';
+import { until } from '../../helpers/until.js';
 
 const policy = { superUsers: new Set<string>(), allowEveryoneIfNoAclFound: false };
 const read = (topic: string, principal = 'User:alice'): AclBinding => ({ resourceType: ResourceType.TOPIC, resourceName: topic, patternType: PatternType.LITERAL, principal, host: '*', operation: Op.READ, permissionType: PermissionType.ALLOW });
@@ -13,7 +13,7 @@ describe.skipIf(ETCD_SKIPPED)('cluster ACLs in etcd (real etcd, two brokers\' ma
   let etcd: EtcdServer;
   const managers: AclManager[] = [];
   const open = async () => {
-    const m = await AclManager.open(policy, (applyAll) => new AclEtcd([etcd.endpoint], 'acl-test', applyAll, pino({ level: 'silent' })));
+    const m = await AclManager.open(policy, (applyAll) => new ClusterAcls([etcd.endpoint], 'acl-test', applyAll, pino({ level: 'silent' })));
     managers.push(m);
     return m;
   };
