@@ -14,6 +14,9 @@
  *              with 10,000 PubAcks outstanding, file storage (nats-server 2.9 fsyncs on its own
  *              schedule: no sync_interval before 2.10, which favours NATS if anything)
  *
+ * The same strand rows again with the clients on a TLS listener and on SASL_SSL (PLAIN), in the
+ * same runs, each compared with its plaintext row (issue 12: TLS should cost at most 35%).
+ *
  * Before a row is reported, the count the server holds is checked: log end offsets (ListOffsets),
  * XLEN of every stream, the stream's message count. Each row is the median of RUNS runs with min
  * and max; ratios are median over median (bench/run.ts). CPU is the server process's alone (/proc).
@@ -28,6 +31,7 @@ import { cClient } from './cbuild.js';
 import { PARTITIONS, RECORD_SIZE, RECORDS } from './params.js';
 import { freePort, type Server, startBinary, which } from './procs.js';
 import { startStrand } from './strand.js';
+import { makePki, type TestPki } from '../../test/security/certs.js';
 
 const RUNS = Math.max(1, Number(process.env.STRAND_BENCH_REPEATS ?? (SCALE < 1 ? '1' : '5')));
 const BYTES = RECORDS * RECORD_SIZE;
@@ -60,32 +64,64 @@ function runClient(bin: string, args: string[]): Promise<ClientResult> {
 const latencyOf = (r: ClientResult) => ({ avgMs: r.avgMs, p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs });
 const rate = (seconds: number) => ({ value: RECORDS / seconds, unit: ' rec/s', mbPerSec: BYTES / seconds / 1e6 });
 
-async function strandRun(): Promise<[BenchRow, BenchRow]> {
+/** How the clients reach strand: plaintext (the headline), TLS, or SASL/PLAIN over TLS (issue 12's rows). */
+type Security = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
+const SECURITY_NAME: Record<Security, string> = { PLAINTEXT: '', SSL: ' over TLS', SASL_SSL: ' over SASL_SSL (PLAIN)' };
+const SECURITY_ID: Record<Security, string> = { PLAINTEXT: '', SSL: '-tls', SASL_SSL: '-sasl-ssl' };
+let pki: TestPki | undefined;
+
+/** Broker settings and librdkafka settings for a listener of `security` on `port`, beside a PLAINTEXT one for the control plane. */
+function secured(security: Security, plainPort: number, port: number): { broker: Record<string, string>; client: string[] } {
+  if (security === 'PLAINTEXT') return { broker: {}, client: [] };
+  pki ??= makePki();
+  const listener = security.toLowerCase();
+  const broker: Record<string, string> = {
+    'listeners': `PLAINTEXT://127.0.0.1:${plainPort},${security}://127.0.0.1:${port}`,
+    [`listener.name.${listener}.ssl.keystore.type`]: 'PEM',
+    [`listener.name.${listener}.ssl.keystore.location`]: pki.serverPem,
+  };
+  const client = ['security.protocol=' + security.toLowerCase(), `ssl.ca.location=${pki.caCert}`];
+  if (security === 'SASL_SSL') {
+    broker['sasl.enabled.mechanisms'] = 'PLAIN';
+    broker['sasl.jaas.config'] = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_bench="bench-secret";';
+    client.push('sasl.mechanisms=PLAIN', 'sasl.username=bench', 'sasl.password=bench-secret');
+  }
+  return { broker, client };
+}
+
+async function strandRun(security: Security = 'PLAINTEXT'): Promise<[BenchRow, BenchRow]> {
   const producer = cClient('rdkafka-producer');
   const consumer = cClient('rdkafka-consumer');
   const dir = mkdtempSync(join(tmpdir(), 'strand-bench-clients-'));
-  const broker = await startStrand(dir);
+  const [plainPort, port] = [await freePort(), await freePort()];
+  const sec = secured(security, plainPort, port);
+  const broker = await startStrand(dir, sec.broker);
+  // The clients' listener; topic creation and the stored count go through the plaintext one.
+  const clientAddress = security === 'PLAINTEXT' ? broker.address : `127.0.0.1:${port}`;
+  const control = security === 'PLAINTEXT' ? broker.address : `127.0.0.1:${plainPort}`;
   try {
-    const t = await openTarget({ bootstrap: broker.address, topic: 'bench', partitions: PARTITIONS, topicConfigs: { 'flush.ms': '1000' } });
+    const t = await openTarget({ bootstrap: control, topic: 'bench', partitions: PARTITIONS, topicConfigs: { 'flush.ms': '1000' } });
     let cpu = broker.cpuSeconds();
-    const p = await runClient(producer, [broker.address, 'bench', String(RECORDS), String(RECORD_SIZE), ...PRODUCER_SETTINGS]);
+    const p = await runClient(producer, [clientAddress, 'bench', String(RECORDS), String(RECORD_SIZE), ...PRODUCER_SETTINGS, ...sec.client]);
     const produceCpu = broker.cpuSeconds() - cpu;
     const offsets = await partitionOffsets(t);
     await t.client.close();
     const stored = checkStored('strand (log end offsets)', [...offsets.values()].reduce((n, o) => n + o.end - o.start, 0), RECORDS);
     cpu = broker.cpuSeconds();
-    const c = await runClient(consumer, [broker.address, 'bench', String(RECORDS), 'fetch.max.bytes=67108864', 'max.partition.fetch.bytes=8388608', 'queued.max.messages.kbytes=262144']);
+    const c = await runClient(consumer, [clientAddress, 'bench', String(RECORDS), 'fetch.max.bytes=67108864', 'max.partition.fetch.bytes=8388608', 'queued.max.messages.kbytes=262144', ...sec.client]);
     const consumeCpu = broker.cpuSeconds() - cpu;
     checkStored('the librdkafka consumer', c.records, RECORDS);
-    const config = `strand broker (bench/peers/strand-broker.ts), topic bench: ${PARTITIONS} partitions, flush.ms=1000`;
+    const config = `strand broker (bench/peers/strand-broker.ts), topic bench: ${PARTITIONS} partitions, flush.ms=1000${security === 'PLAINTEXT' ? '' : `, clients on a ${security} listener`}`;
+    // The secure rows are compared with the plaintext ones of the same runs (issue 12's target: TLS costs at most 35%).
+    const against = (id: string): Partial<BenchRow> => (security === 'PLAINTEXT' ? {} : { group: 'security', compareTo: id, baseline: '÷ the same over PLAINTEXT', target: '>= 0.65' });
     return [
       withCost({
-        id: 'rdkafka-produce', group: 'headline', name: 'strand ← librdkafka C producer, acks=1 (fsync each 1 s)', ...rate(p.seconds), latency: latencyOf(p), stored,
+        id: `rdkafka-produce${SECURITY_ID[security]}`, group: 'headline', name: `strand ← librdkafka C producer${SECURITY_NAME[security]}, acks=1 (fsync each 1 s)`, ...rate(p.seconds), latency: latencyOf(p), stored, ...against('rdkafka-produce'),
         note: 'latency from rd_kafka_produce() to the delivery report: at full speed mostly time queued in the client (up to 1 M messages)',
         peakRssMiB: broker.peakRssMiB(), config: `${config}\n# load: librdkafka ${p.librdkafka} rdkafka-producer ${PRODUCER_SETTINGS.join(' ')}; ${RECORDS} x ${RECORD_SIZE} B round-robin`,
       }, produceCpu, RECORDS, BYTES),
       withCost({
-        id: 'rdkafka-consume', group: 'headline', name: 'strand → librdkafka C consumer, from offset 0', ...rate(c.seconds), stored: c.records, peakRssMiB: broker.peakRssMiB(),
+        id: `rdkafka-consume${SECURITY_ID[security]}`, group: 'headline', name: `strand → librdkafka C consumer${SECURITY_NAME[security]}, from offset 0`, ...rate(c.seconds), stored: c.records, peakRssMiB: broker.peakRssMiB(), ...against('rdkafka-consume'),
       }, consumeCpu, RECORDS, BYTES),
     ];
   } finally {
@@ -179,6 +215,7 @@ async function attempt<T>(fn: () => Promise<T>, failed: Map<string, string>, key
 
 const produced: BenchRow[] = [];
 const consumed: BenchRow[] = [];
+const secure: Record<'SSL' | 'SASL_SSL', { produced: BenchRow[]; consumed: BenchRow[] }> = { SSL: { produced: [], consumed: [] }, SASL_SSL: { produced: [], consumed: [] } };
 const redis: BenchRow[] = [];
 const nats: BenchRow[] = [];
 const failed = new Map<string, string>();
@@ -187,6 +224,13 @@ for (let i = 0; i < RUNS; i++) {
   if (s !== null) {
     produced.push(s[0]);
     consumed.push(s[1]);
+  }
+  for (const security of ['SSL', 'SASL_SSL'] as const) {
+    const t = await attempt(() => strandRun(security), failed, security);
+    if (t !== null) {
+      secure[security].produced.push(t[0]);
+      secure[security].consumed.push(t[1]);
+    }
   }
   const r = await attempt(redisRun, failed, 'redis');
   if (r !== null) redis.push(r);
@@ -197,6 +241,10 @@ const skipped = (id: string, name: string, key: string): BenchRow => ({ id, grou
 const rows: BenchRow[] = [
   produced.length === RUNS ? medianRow(produced) : skipped('rdkafka-produce', 'strand ← librdkafka C producer', 'strand'),
   consumed.length === RUNS ? medianRow(consumed) : skipped('rdkafka-consume', 'strand → librdkafka C consumer', 'strand'),
+  ...(['SSL', 'SASL_SSL'] as const).flatMap((security) => [
+    secure[security].produced.length === RUNS ? medianRow(secure[security].produced) : { ...skipped(`rdkafka-produce${SECURITY_ID[security]}`, `strand ← librdkafka C producer${SECURITY_NAME[security]}`, security), group: 'security' },
+    secure[security].consumed.length === RUNS ? medianRow(secure[security].consumed) : { ...skipped(`rdkafka-consume${SECURITY_ID[security]}`, `strand → librdkafka C consumer${SECURITY_NAME[security]}`, security), group: 'security' },
+  ]),
   redis.length === RUNS ? medianRow(redis) : { ...skipped('redis-c', 'Redis Streams ← redis-benchmark', 'redis'), peerOf: 'rdkafka-produce' },
   nats.length === RUNS ? medianRow(nats) : { ...skipped('nats-c', 'NATS JetStream ← C client', 'nats'), peerOf: 'rdkafka-produce' },
 ];
