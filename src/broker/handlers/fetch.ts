@@ -19,7 +19,10 @@
  * aborted transactions overlapping the returned range, so the client drops their records.
  *
  * Consumers read up to the high watermark (the log end on a single broker; what every in-sync
- * replica has in a cluster), and only from the partition's leader. A fetch with a replica id
+ * replica has in a cluster), from the partition's leader before v11, and from v11 (KIP-392) from
+ * a follower too, which serves up to the high watermark its leader told it; with
+ * replica.selector.class set to Kafka's rack-aware selector a leader sends a consumer to a replica
+ * in its rack (preferred_read_replica). A fetch with a replica id
  * (`replica_id`, or `replica_state` from v15) is a follower's: its fetch offset tells the leader
  * what it has (which may move the high watermark, before the answer is read), and it reads up to
  * the log end. A replica id that is not a replica of the partition, or a leader epoch that is
