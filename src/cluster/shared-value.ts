@@ -13,13 +13,15 @@ import { ClusterMetadataError } from './errors.js';
 import { connectEtcd } from './etcd-client.js';
 import { ClusterKeys } from './keys.js';
 
-const MAX_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 50;
 
 export class SharedValue {
   readonly key: string;
   private readonly client: Etcd3;
   private watcher: Watcher | null = null;
   private closed = false;
+  /** This broker's updates run one at a time: only other brokers' can race one. */
+  private updating: Promise<unknown> = Promise.resolve();
 
   /** `onChange` hears every value written after `load()` (null: the key was deleted), from any broker, this one included. */
   constructor(endpoints: string[], clusterId: string, name: string, private readonly onChange: (value: string | null) => void, private readonly logger = rootLogger) {
@@ -50,12 +52,20 @@ export class SharedValue {
    * Writes `mutate(current)` if the key still holds `current` when written, reading again and
    * retrying when another broker changed it meanwhile. Resolves with the value written.
    */
-  async update(mutate: (current: string | null) => string): Promise<string> {
+  update(mutate: (current: string | null) => string): Promise<string> {
+    const run = this.updating.catch(() => undefined).then(() => this.tryUpdate(mutate));
+    this.updating = run;
+    return run;
+  }
+
+  private async tryUpdate(mutate: (current: string | null) => string): Promise<string> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const kv = (await this.client.get(this.key).exec()).kvs[0];
       const next = mutate(kv === undefined ? null : kv.value.toString());
       const compare = kv === undefined ? this.client.if(this.key, 'Create', '==', 0) : this.client.if(this.key, 'Mod', '==', kv.mod_revision);
       if ((await compare.then(this.client.put(this.key).value(next)).commit()).succeeded) return next;
+      // Another broker wrote it meanwhile: read again after a short random pause, so racing brokers spread out.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
     }
     throw new ClusterMetadataError(`etcd key ${this.key} changed under ${MAX_ATTEMPTS} attempts in a row to write it; try again`);
   }

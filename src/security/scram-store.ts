@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { KafkaErrorCode, StorageIOError } from '../errors.js';
 import { io } from '../io/index.js';
 import { credentialOf, mechanismOfType, SCRAM_PARAMS, type ScramCredential, type ScramMechanism } from './sasl/scram-formatter.js';
-import type { SharedDocument } from './shared-document.js';
+import { joinShared, type SharedDocument } from './shared-document.js';
 
 type Users = Map<string, Map<ScramMechanism, ScramCredential>>;
 
@@ -98,11 +98,8 @@ export class ScramCredentials {
    * each new value of it. A cluster that has none yet starts from this broker's file.
    */
   async share(doc: SharedDocument): Promise<void> {
-    const value = await doc.load();
-    if (value === null && this.users.size > 0) {
-      const local = encodeCredentials(this.users);
-      this.users = decodeCredentials(await doc.update((current) => current ?? local), 'the cluster');
-    } else if (value !== null) this.users = decodeCredentials(value, 'the cluster');
+    const value = await joinShared(doc, this.users.size > 0 ? encodeCredentials(this.users) : null);
+    if (value !== null) this.users = decodeCredentials(value, 'the cluster');
     this.shared = doc;
   }
 

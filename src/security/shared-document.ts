@@ -10,3 +10,13 @@ export interface SharedDocument {
   /** Writes `mutate(current)` against the document as it is when written; resolves with what was written. */
   update(mutate: (current: string | null) => string): Promise<string>;
 }
+
+/**
+ * A store joining the cluster's document: the document's value, or, while the cluster has none
+ * yet, `own` (this broker's state, null when it has none) written as the first value.
+ */
+export async function joinShared(doc: SharedDocument, own: string | null): Promise<string | null> {
+  const value = await doc.load();
+  if (value !== null || own === null) return value;
+  return doc.update((current) => current ?? own);
+}

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { io } from '../../io/index.js';
 import { StrandError } from '../../errors.js';
-import type { SharedDocument } from '../shared-document.js';
+import { joinShared, type SharedDocument } from '../shared-document.js';
 import { entityKey, type QuotaEntity } from './entity.js';
 
 export const QUOTAS_FILE = join('__strand_metadata', 'client-quotas');
@@ -94,11 +94,8 @@ export class QuotaConfigs {
    * value of it. A cluster that has none yet starts from this broker's file.
    */
   async share(doc: SharedDocument): Promise<void> {
-    const value = await doc.load();
-    if (value === null && this.records.size > 0) {
-      const local = encodeQuotas(this.records);
-      this.records = decodeQuotas(await doc.update((current) => current ?? local), 'the cluster');
-    } else if (value !== null) this.records = decodeQuotas(value, 'the cluster');
+    const value = await joinShared(doc, this.records.size > 0 ? encodeQuotas(this.records) : null);
+    if (value !== null) this.records = decodeQuotas(value, 'the cluster');
     this.shared = doc;
     this.version++;
   }
