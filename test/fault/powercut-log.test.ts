@@ -26,15 +26,15 @@ describe.skipIf(powercutFsSkipped)('power cuts during embedded appends', () => {
     ['idempotent batches with producer snapshots at every roll', { config: { flush: 'always', ...SMALL_SEGMENTS }, mode: 'append', idempotent: true }, 30],
   ])('%s: every acknowledged record survives', { timeout: 600_000 }, async (name, scenario, allCuts) => {
     const cuts = rounds(name, allCuts);
-    const { acked, warnings, torn, tornKept } = await cutRepeatedly(scenario, cuts);
+    const { acked, torn } = await cutRepeatedly(scenario, cuts);
     // The writer got far enough for the cuts to have hit rolls.
     expect(acked).toBeGreaterThan(200);
-    // Half the cuts tear the last write; recovery has dropped (and named) a torn tail at least once.
+    // Half the cuts tear the last write. Every round checks that a torn tail recovery dropped was
+    // named with its byte count (cutRepeatedly). Whether a given run tears a log segment at all is
+    // chance (a write under 512 bytes cannot tear, and the write cut may be an index's), so the
+    // dropping of a torn tail is proven deterministically in test/storage/recovery.test.ts and the
+    // file system's tearing in test/fault/powercut-fs.test.ts, not counted here.
     expect(torn).toBe(Math.floor(cuts / 2));
-    // Under flush 'always' a torn write is never acknowledged, so recovery meets it: when some cut
-    // kept part of a write, recovery dropped (and named) a torn tail at least once. (Whether any
-    // cut tears depends on the sizes of the writes cut short: a write under 512 bytes cannot.)
-    if (name.startsWith("flush 'always'") && tornKept > 0) expect(warnings).toBeGreaterThan(0);
   });
 });
 
