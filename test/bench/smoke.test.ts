@@ -42,6 +42,12 @@ it('npm run bench --smoke completes and writes results with rows', async () => {
   for (const id of ['sink-produce', 'produce-1', 'produce-all', 'consume', 'latency-half-peak']) {
     expect(results.rows.find((r) => r.id === id), id).toBeDefined();
   }
+  // The cluster's failover row: 30 batches of 300 records sent across a SIGKILL of a leader, each
+  // stored exactly once (checked on the brokers before the row is written), with a stall measured.
+  const failover = results.rows.find((r) => r.id === 'cluster-failover');
+  expect(failover, 'cluster-failover').toBeDefined();
+  expect(failover!.stored).toBe(9000);
+  expect(failover!.value).toBeGreaterThan(0);
   // The broker's own ceiling (pre-batched load): each row counted on the broker (log end offsets)
   // before it was reported, and priced in the broker process's CPU-seconds per million records.
   // 6 M records at scale 0.02: 120,000.
