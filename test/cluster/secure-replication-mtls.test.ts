@@ -7,16 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/broker-cluster.js';
 import { ETCD_SKIPPED } from '../helpers/etcd.js';
 import { until } from '../helpers/until.js';
-import { brokerPki, highWatermark, identical, produce, TOPIC } from './fixtures/secure-replication.js';
+import { highWatermark, identical, produce, replicationTls, TOPIC } from './fixtures/secure-replication.js';
 
 describe.skipIf(ETCD_SKIPPED)('replication over SSL with client certificates (three broker processes, real etcd)', () => {
   it('SSL with ssl.client.auth=required (mTLS): the brokers replicate with their own certificates', async () => {
-    const pki = brokerPki();
     const cluster = await TestCluster.start(3, {
-      'listener.name.replication.ssl.keystore.type': 'PEM',
-      'listener.name.replication.ssl.keystore.location': pki.pem,
-      'listener.name.replication.ssl.truststore.type': 'PEM',
-      'listener.name.replication.ssl.truststore.location': pki.ca,
+      ...replicationTls(),
       'listener.name.replication.ssl.client.auth': 'required',
     }, () => ({}), { replicationProtocol: 'SSL' });
     try {

@@ -13,25 +13,22 @@ import { ETCD_SKIPPED } from '../helpers/etcd.js';
 import { kafkajs } from '../helpers/kafkajs.js';
 import { sleep, until } from '../helpers/until.js';
 import { addScramUser } from '../security/sasl-helpers.js';
-import { brokerPki, highWatermark, identical, logSize, produce, TOPIC } from './fixtures/secure-replication.js';
+import { highWatermark, identical, logSize, produce, replicationTls, TOPIC } from './fixtures/secure-replication.js';
 
 const scramJaas = (password: string) => `org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="${password}";`;
 
 describe.skipIf(ETCD_SKIPPED)('replication over a secured inter-broker listener (three broker processes, real etcd)', () => {
   it('SASL_SSL with SCRAM-SHA-512: acks=all reaches every replica byte for byte, transaction markers reach the other leaders, a SIGKILLed leader fails over, a wrong inter-broker password never joins the ISR', async () => {
-    const pki = brokerPki();
     const cluster = await TestCluster.start(3, {
-      'listener.name.replication.ssl.keystore.type': 'PEM',
-      'listener.name.replication.ssl.keystore.location': pki.pem,
-      'listener.name.replication.ssl.truststore.type': 'PEM',
-      'listener.name.replication.ssl.truststore.location': pki.ca,
+      ...replicationTls(),
       'listener.name.replication.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
       'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
       'listener.name.replication.scram-sha-512.sasl.jaas.config': scramJaas('broker-secret'),
       'transaction.state.log.num.partitions': '1',
     }, () => ({}), { replicationProtocol: 'SASL_SSL' });
     try {
-      // SCRAM credentials live in each broker's data directory; the fetchers back off until they exist.
+      // The inter-broker user, added through every broker (SCRAM users are cluster state, an upsert is
+      // idempotent); the fetchers back off until it exists.
       for (const n of cluster.nodes) expect((await addScramUser(n.bootstrap, 'broker', 'broker-secret', 'SCRAM-SHA-512')).errorCode).toBe(0);
       const [created] = await cluster.createTopic(TOPIC, { configs: { 'min.insync.replicas': '2' } });
       expect(created!.isr).toEqual([1, 2, 3]);

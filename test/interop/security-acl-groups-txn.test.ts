@@ -1,19 +1,15 @@
-import { AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, type AclEntry, type Admin, Kafka, logLevel, ResourcePatternTypes as Pat } from 'kafkajs';
+import { AclOperationTypes as Op, AclResourceTypes as Res, type AclEntry, type Admin, ResourcePatternTypes as Pat } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { PLAIN_JAAS } from '../security/sasl-helpers.js';
-import { errorType, findCoordinatorError } from './security-acl-helpers.js';
+import { allowAlice, errorType, findCoordinatorError, saslClient } from './security-acl-helpers.js';
 
 describe('ACLs through a consumer group and a transaction (kafkajs, SASL/PLAIN)', () => {
   let broker: RunningBroker;
   let admin: Admin;
-  const client = (user: string, password: string, retries = 0) => new Kafka({
-    clientId: `acl-${user}`, brokers: [broker.listeners[0]!.bootstrap], sasl: { mechanism: 'plain', username: user, password }, logLevel: logLevel.NOTHING, retry: { retries, initialRetryTime: 20 },
-  });
+  const client = (user: string, password: string, retries = 0) => saslClient(broker.listeners[0]!.bootstrap, user, password, retries);
   const alice = (retries = 0) => client('alice', 'alice-secret', retries);
-  const allow = (resourceType: Res, resourceName: string, operation: Op, more: Partial<AclEntry> = {}): AclEntry => ({
-    resourceType, resourceName, resourcePatternType: Pat.LITERAL, principal: 'User:alice', host: '*', operation, permissionType: Perm.ALLOW, ...more,
-  });
+  const allow = allowAlice;
   const grant = async (...acl: AclEntry[]) => expect(await admin.createAcls({ acl })).toBe(true);
 
   beforeAll(async () => {

@@ -1,4 +1,15 @@
-/** Shared by the ACL interop tests: the Kafka error name of a failed kafkajs call. */
+/** Shared by the ACL interop tests: kafkajs clients of SASL/PLAIN users, ACL entries, and the Kafka error name of a failed kafkajs call. */
+import { AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, type AclEntry, Kafka, logLevel, ResourcePatternTypes as Pat } from 'kafkajs';
+
+/** A kafkajs client of `user` over SASL/PLAIN to `bootstrap`, retrying `retries` times. */
+export function saslClient(bootstrap: string, user: string, password: string, retries = 0): Kafka {
+  return new Kafka({ clientId: `acl-${user}`, brokers: [bootstrap], sasl: { mechanism: 'plain', username: user, password }, logLevel: logLevel.NOTHING, retry: { retries, initialRetryTime: 20 } });
+}
+
+/** An ALLOW entry for User:alice on a literal resource, from any host. */
+export function allowAlice(resourceType: Res, resourceName: string, operation: Op, more: Partial<AclEntry> = {}): AclEntry {
+  return { resourceType, resourceName, resourcePatternType: Pat.LITERAL, principal: 'User:alice', host: '*', operation, permissionType: Perm.ALLOW, ...more };
+}
 
 /** kafkajs's messages of the authorization errors (its producer rethrows them without their type). */
 const KAFKAJS_MESSAGES: Record<string, string> = {
