@@ -69,12 +69,25 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'fetch.max.bytes': { kind: 'int', default: String(55 * 1024 * 1024), min: 1024, doc: 'The maximum number of bytes we will return for a fetch request. Must be at least 1024.' },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, doc: 'delay of the first rebalance of a new group' },
+  'group.consumer.migration.policy': { kind: 'string', default: 'bidirectional', oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'converting a non-empty classic group to a consumer-protocol group (KIP-848) when a consumer-protocol member joins (upgrade), back when the last one leaves (downgrade), both, or neither; empty groups convert either way always' },
   'transaction.state.log.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __transaction_state' },
   'transaction.state.log.segment.bytes': { kind: 'int', default: '104857600', min: 1024, doc: 'segment size of __transaction_state' },
   'transaction.max.timeout.ms': { kind: 'int', default: '900000', min: 1, doc: 'largest transaction.timeout.ms a producer may ask for' },
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: '10000', min: 1, doc: 'how often transactions past their timeout are aborted' },
   'transactional.id.expiration.ms': { kind: 'int', default: '604800000', min: 1, doc: 'forget transactional ids without a transaction this long' },
   'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: '3600000', min: 1, doc: 'how often expired transactional ids are removed' },
+  // The admin HTTP listener (src/http/): metrics, health, the console, REST Proxy, Schema Registry.
+  'http.listeners': { kind: 'list', default: '', doc: 'strand only: admin HTTP listeners, http://host:port or https://host:port, comma-separated; none by default; a listener without a host binds 127.0.0.1' },
+  'http.authentication.method': { kind: 'string', default: 'NONE', oneOf: ['NONE', 'BASIC', 'BEARER', 'MTLS'], doc: 'strand only: how admin HTTP clients authenticate, as the principals of the Kafka listeners: BASIC (a SCRAM user of the broker, or a PLAIN user of a Kafka listener), BEARER (an OAUTHBEARER JWT, checked with the keys of the Kafka listener that enables OAUTHBEARER), MTLS (the client certificate of an https listener, mapped by http.ssl.principal.mapping.rules); /health and /ready are always open' },
+  'http.super.users': { kind: 'string', default: '', doc: 'strand only: principals (User:alice;User:bob) who may change things over HTTP (create and delete topics); empty: those of super.users, and when that is empty too and no authorizer is configured, every authenticated principal' },
+  'http.metrics.authentication.enable': { kind: 'bool', default: 'true', doc: 'strand only: whether /metrics needs authentication when http.authentication.method is set (false lets Prometheus scrape without credentials; the metrics name topics and groups)' },
+  'http.ssl.keystore.type': { kind: 'string', default: 'PEM', oneOf: ['PEM', 'PKCS12'], doc: 'strand only: format of http.ssl.keystore.location (the key password, if any, in http.ssl.key.password or http.ssl.keystore.password, which DescribeConfigs never lists)' },
+  'http.ssl.keystore.location': { kind: 'string', default: '', doc: 'strand only: file of the https listeners\' private key and certificate chain; changes are reloaded' },
+  'http.ssl.truststore.location': { kind: 'string', default: '', doc: 'strand only: PEM file of the CA certificates https client certificates are checked against' },
+  'http.ssl.client.auth': { kind: 'string', default: 'none', oneOf: ['none', 'requested', 'required'], doc: 'strand only: client certificates on https listeners, as ssl.client.auth' },
+  'http.ssl.principal.mapping.rules': { kind: 'string', default: 'DEFAULT', doc: 'strand only: rules mapping an https client certificate to a principal, as ssl.principal.mapping.rules' },
+  'http.ssl.enabled.protocols': { kind: 'list', default: 'TLSv1.2,TLSv1.3', doc: 'strand only: TLS versions https listeners accept' },
+  'http.ssl.cipher.suites': { kind: 'list', default: '', doc: 'strand only: cipher suites https listeners allow; empty for OpenSSL\'s defaults' },
 };
 
 /** Raw key/value pairs from one source. */
