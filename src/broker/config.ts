@@ -70,7 +70,6 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, doc: 'delay of the first rebalance of a new group' },
   'group.consumer.migration.policy': { kind: 'string', default: 'bidirectional', oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'converting a non-empty classic group to a consumer-protocol group (KIP-848) when a consumer-protocol member joins (upgrade), back when the last one leaves (downgrade), both, or neither; empty groups convert either way always' },
-  'group.consumer.migration.policy': { kind: 'string', default: 'bidirectional', oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'converting a non-empty classic group to a consumer-protocol group (KIP-848) when a consumer-protocol member joins (upgrade), back when the last one leaves (downgrade), both, or neither; empty groups convert either way always' },
   'transaction.state.log.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __transaction_state' },
   'transaction.state.log.segment.bytes': { kind: 'int', default: '104857600', min: 1024, doc: 'segment size of __transaction_state' },
   'transaction.max.timeout.ms': { kind: 'int', default: '900000', min: 1, doc: 'largest transaction.timeout.ms a producer may ask for' },
