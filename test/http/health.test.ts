@@ -29,10 +29,11 @@ describe('admin listener', () => {
   });
 
   it('binds 127.0.0.1 when a listener names no host, and refuses what it cannot serve', () => {
-    expect(parseHttpListeners('http://:8080')).toEqual([{ host: '127.0.0.1', port: 8080 }]);
-    expect(parseHttpListeners('http://0.0.0.0:9000, http://[::1]:0')).toEqual([{ host: '0.0.0.0', port: 9000 }, { host: '::1', port: 0 }]);
-    expect(() => parseHttpListeners('https://127.0.0.1:8443')).toThrow(/only http:\/\//);
-    expect(() => parseHttpListeners('127.0.0.1:8080')).toThrow(/is not http:\/\/host:port/);
+    expect(parseHttpListeners('http://:8080')).toEqual([{ scheme: 'http', host: '127.0.0.1', port: 8080 }]);
+    expect(parseHttpListeners('https://:8443')).toEqual([{ scheme: 'https', host: '127.0.0.1', port: 8443 }]);
+    expect(parseHttpListeners('http://0.0.0.0:9000, HTTPS://[::1]:0')).toEqual([{ scheme: 'http', host: '0.0.0.0', port: 9000 }, { scheme: 'https', host: '::1', port: 0 }]);
+    expect(() => parseHttpListeners('ftp://127.0.0.1:8443')).toThrow(/only http:\/\/ and https:\/\/ are served/);
+    expect(() => parseHttpListeners('127.0.0.1:8080')).toThrow(/is not http:\/\/host:port or https:\/\/host:port/);
     expect(() => parseHttpListeners('http://127.0.0.1:70000')).toThrow(/above 65535/);
   });
 

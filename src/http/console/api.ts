@@ -3,9 +3,14 @@
  * configs; create and delete), consumer groups with lag, traffic totals for the live charts,
  * and a message browser. Every read is of the broker's own state (no Kafka client in between);
  * every value from the query or body is checked first (params.ts) and refused with a 400.
+ * Each action is authorized as the Kafka API doing it would be (auth/access.ts): topics and
+ * groups the principal may not Describe are left out of lists, and a named one it may not
+ * Describe, Read (messages), Create or Delete is answered 403, whether it exists or not.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KafkaErrorCode, StrandError } from '../../errors.js';
+import { AclOperation as Op, CLUSTER_NAME, ResourceType } from '../../security/acl/types.js';
+import { authorizeHttp, forbidden } from '../auth/index.js';
 import { consumerLag, listGroups } from '../metrics/lag.js';
 import type { HttpBroker } from '../server.js';
 import { BadRequest, intParam, topicParam } from './params.js';
@@ -47,6 +52,14 @@ function httpError(err: unknown): Error {
   return Object.assign(new Error(err.message), { statusCode: status });
 }
 
+const canTopic = (req: FastifyRequest, b: HttpBroker, op: number, name: string) => authorizeHttp(req, b, op, ResourceType.TOPIC, name);
+const canGroup = (req: FastifyRequest, b: HttpBroker, name: string) => authorizeHttp(req, b, Op.DESCRIBE, ResourceType.GROUP, name);
+
+/** 403 unless the principal may do `op` on topic `name`. */
+function requireTopic(req: FastifyRequest, b: HttpBroker, op: number, name: string, what: string): void {
+  if (!canTopic(req, b, op, name)) throw forbidden(req, `${what} topic ${name}`);
+}
+
 export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroker): void {
   app.get('/api/cluster', async () => {
     const b = broker();
@@ -56,7 +69,7 @@ export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroke
   app.get('/api/topics', async (req) => {
     const b = broker();
     const internal = (req.query as Record<string, string>).internal === 'true';
-    return b.topics.list().filter((t) => internal || !t.internal).sort((x, y) => x.name.localeCompare(y.name)).map((t) => {
+    return b.topics.list().filter((t) => (internal || !t.internal) && canTopic(req, b, Op.DESCRIBE, t.name)).sort((x, y) => x.name.localeCompare(y.name)).map((t) => {
       const d = describeTopic(b, t.name)!;
       return { name: d.name, internal: d.internal, partitions: d.partitions.length, sizeBytes: d.sizeBytes, offsets: d.offsets, configs: d.configs };
     });
@@ -64,6 +77,7 @@ export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroke
 
   app.get('/api/topics/:topic', async (req) => {
     const name = topicParam((req.params as Record<string, string>).topic);
+    requireTopic(req, broker(), Op.DESCRIBE, name, 'describe');
     const d = describeTopic(broker(), name);
     if (d === undefined) throw Object.assign(new Error(`topic ${name} does not exist`), { statusCode: 404 });
     return d;
@@ -72,6 +86,8 @@ export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroke
   app.post('/api/topics', async (req, reply) => {
     const body = (req.body ?? {}) as { name?: unknown; partitions?: unknown; configs?: unknown };
     const name = topicParam(body.name);
+    // Kafka's CreateTopics: Create on the cluster, or on the topic.
+    if (!authorizeHttp(req, broker(), Op.CREATE, ResourceType.CLUSTER, CLUSTER_NAME) && !canTopic(req, broker(), Op.CREATE, name)) throw forbidden(req, `create topic ${name}`);
     const partitions = intParam('partitions', body.partitions, Number(broker().config.raw('num.partitions') ?? 1), 1, 10_000);
     const configs = new Map<string, string>();
     if (body.configs !== undefined) {
@@ -89,6 +105,7 @@ export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroke
   app.delete('/api/topics/:topic', async (req, reply) => {
     const name = topicParam((req.params as Record<string, string>).topic);
     const b = broker();
+    requireTopic(req, b, Op.DELETE, name, 'delete');
     if (b.topics.get(name) === undefined) throw Object.assign(new Error(`topic ${name} does not exist`), { statusCode: 404 });
     if (b.topics.get(name)!.internal) throw new BadRequest(`${name} is an internal topic and cannot be deleted here`);
     try {
@@ -99,28 +116,30 @@ export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroke
     return reply.code(204).send();
   });
 
-  app.get('/api/groups', async () => {
+  app.get('/api/groups', async (req) => {
     const b = broker();
-    const lag = consumerLag(b);
-    return listGroups(b).map((g) => ({ ...g, lag: lag.filter((l) => l.group === g.group && l.lag > 0).reduce((n, l) => n + l.lag, 0) }));
+    const lag = consumerLag(b).filter((l) => canTopic(req, b, Op.DESCRIBE, l.topic));
+    return listGroups(b).filter((g) => canGroup(req, b, g.group)).map((g) => ({ ...g, lag: lag.filter((l) => l.group === g.group && l.lag > 0).reduce((n, l) => n + l.lag, 0) }));
   });
 
   app.get('/api/groups/:group', async (req) => {
     const b = broker();
     const group = String((req.params as Record<string, string>).group);
+    if (!canGroup(req, b, group)) throw forbidden(req, `describe group ${group.slice(0, 256)}`);
     const known = listGroups(b).find((g) => g.group === group);
-    const partitions = consumerLag(b, [group]);
+    // As OffsetFetch: the offsets of topics the principal may not Describe are left out.
+    const partitions = consumerLag(b, [group]).filter((l) => canTopic(req, b, Op.DESCRIBE, l.topic));
     if (known === undefined && partitions.length === 0) throw Object.assign(new Error(`group ${group.slice(0, 256)} is not known here`), { statusCode: 404 });
     return { group, state: known?.state ?? 'Empty', type: known?.type ?? 'classic', partitions };
   });
 
   /** Totals since start; the page turns two readings into rates. */
-  app.get('/api/throughput', async () => {
+  app.get('/api/throughput', async (req) => {
     const b = broker();
     const totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
     const topics: Record<string, typeof totals> = {};
     for (const [name, c] of b.stats.topics) {
-      if (b.topics.get(name) === undefined) continue;
+      if (b.topics.get(name) === undefined || !canTopic(req, b, Op.DESCRIBE, name)) continue;
       topics[name] = { bytesIn: c.bytesIn, bytesOut: c.bytesOut, messagesIn: c.messagesIn, messagesOut: c.messagesOut };
       totals.bytesIn += c.bytesIn;
       totals.bytesOut += c.bytesOut;
@@ -138,6 +157,7 @@ export function registerConsoleApi(app: FastifyInstance, broker: () => HttpBroke
     const b = broker();
     const name = topicParam((req.params as Record<string, string>).topic);
     const q = req.query as Record<string, string>;
+    requireTopic(req, b, Op.READ, name, 'read');
     const t = b.topics.get(name);
     if (t === undefined) throw Object.assign(new Error(`topic ${name} does not exist`), { statusCode: 404 });
     const partition = intParam('partition', q.partition, 0, 0, t.partitions - 1);

@@ -82,7 +82,7 @@ export function prepareListenerSasl(src: SettingsSource, listener: string, crede
 /** How often a key set file is checked for a change. */
 const JWKS_POLL_MS = 1000;
 
-function prepareOAuth(src: SettingsSource, listener: string): { settings: OAuthBearerSettings; jwks: JwksSource; stop: () => void } {
+export function prepareOAuth(src: SettingsSource, listener: string): { settings: OAuthBearerSettings; jwks: JwksSource; stop: () => void } {
   const prefix = `listener.name.${listener.toLowerCase()}.oauthbearer.`;
   // Kafka reads these for the mechanism with its listener prefix, else bare.
   const get = (key: string) => src.raw(prefix + key) ?? listenerSetting(src, listener, key);
