@@ -16,7 +16,7 @@ import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../../../.
 import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from '../../../../protocol/messages/incremental-alter-configs.js';
 import { ZERO_UUID } from '../../../../protocol/reader.js';
 import type { Handler } from '../../../context.js';
-import { type Access, accessOf, type Guard, Op, split } from './guard.js';
+import { type Access, accessOf, checkEach, checkWhole, type Guard, Op } from './guard.js';
 
 const TOPIC_DENIED = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
 const CLUSTER_DENIED = KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED;
@@ -28,14 +28,16 @@ const GROUP_DENIED_MESSAGE = 'Group authorization failed.';
 export const guardCreateTopics = (inner: Handler<CreateTopicsRequest, CreateTopicsResponse>): Handler<CreateTopicsRequest, CreateTopicsResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null || a.cluster(Op.CREATE)) return inner(req, ctx);
-  const [allowed, denied] = split(req.topics, (t) => a.topic(Op.CREATE, t.name));
-  if (denied.length === 0) return inner(req, ctx);
-  const res = allowed.length > 0 ? await inner({ ...req, topics: allowed }, ctx) : { throttleTimeMs: 0, topics: [] };
-  if (res === null) return null;
-  return {
-    ...res,
-    topics: [...res.topics, ...denied.map((t) => ({ name: t.name, topicId: ZERO_UUID, errorCode: TOPIC_DENIED, errorMessage: TOPIC_DENIED_MESSAGE, topicConfigErrorCode: TOPIC_DENIED, numPartitions: -1, replicationFactor: -1, configs: null }))],
-  };
+  return checkEach(inner, req, ctx, {
+    items: req.topics,
+    ok: (t) => a.topic(Op.CREATE, t.name),
+    narrow: (topics) => ({ ...req, topics }),
+    empty: () => ({ throttleTimeMs: 0, topics: [] }),
+    refused: (res, denied) => ({
+      ...res,
+      topics: [...res.topics, ...denied.map((t) => ({ name: t.name, topicId: ZERO_UUID, errorCode: TOPIC_DENIED, errorMessage: TOPIC_DENIED_MESSAGE, topicConfigErrorCode: TOPIC_DENIED, numPartitions: -1, replicationFactor: -1, configs: null }))],
+    }),
+  });
 };
 
 export const guardDeleteTopics = (inner: Handler<DeleteTopicsRequest, DeleteTopicsResponse>): Handler<DeleteTopicsRequest, DeleteTopicsResponse> => async (req, ctx) => {
@@ -43,26 +45,36 @@ export const guardDeleteTopics = (inner: Handler<DeleteTopicsRequest, DeleteTopi
   if (a === null) return inner(req, ctx);
   const topics = ctx.broker.topics;
   const ok = (name: string | undefined | null) => name === undefined || name === null || a.topic(Op.DELETE, name);
+  const empty = () => ({ throttleTimeMs: 0, responses: [] });
   if (ctx.apiVersion <= 5) {
-    const [allowed, denied] = split(req.topicNames ?? [], ok);
-    if (denied.length === 0) return inner(req, ctx);
-    const res = allowed.length > 0 ? await inner({ ...req, topicNames: allowed }, ctx) : { throttleTimeMs: 0, responses: [] };
-    return res === null ? null : { ...res, responses: [...res.responses, ...denied.map((name) => ({ name, topicId: ZERO_UUID, errorCode: TOPIC_DENIED, errorMessage: null }))] };
+    return checkEach(inner, req, ctx, {
+      items: req.topicNames ?? [],
+      ok: (name: string) => ok(name),
+      narrow: (topicNames) => ({ ...req, topicNames }),
+      empty,
+      refused: (res, denied) => ({ ...res, responses: [...res.responses, ...denied.map((name) => ({ name, topicId: ZERO_UUID, errorCode: TOPIC_DENIED, errorMessage: null }))] }),
+    });
   }
   const nameOf = (t: { name?: string | null; topicId: string }) => t.name ?? topics.byId(t.topicId)?.name;
-  const [allowed, denied] = split(req.topics ?? [], (t) => ok(nameOf(t)));
-  if (denied.length === 0) return inner(req, ctx);
-  const res = allowed.length > 0 ? await inner({ ...req, topics: allowed }, ctx) : { throttleTimeMs: 0, responses: [] };
-  return res === null ? null : { ...res, responses: [...res.responses, ...denied.map((t) => ({ name: t.name ?? null, topicId: t.topicId, errorCode: TOPIC_DENIED, errorMessage: TOPIC_DENIED_MESSAGE }))] };
+  return checkEach(inner, req, ctx, {
+    items: req.topics ?? [],
+    ok: (t) => ok(nameOf(t)),
+    narrow: (topics) => ({ ...req, topics }),
+    empty,
+    refused: (res, denied) => ({ ...res, responses: [...res.responses, ...denied.map((t) => ({ name: t.name ?? null, topicId: t.topicId, errorCode: TOPIC_DENIED, errorMessage: TOPIC_DENIED_MESSAGE }))] }),
+  });
 };
 
 export const guardCreatePartitions = (inner: Handler<CreatePartitionsRequest, CreatePartitionsResponse>): Handler<CreatePartitionsRequest, CreatePartitionsResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const [allowed, denied] = split(req.topics, (t) => a.topic(Op.ALTER, t.name));
-  if (denied.length === 0) return inner(req, ctx);
-  const res = allowed.length > 0 ? await inner({ ...req, topics: allowed }, ctx) : { throttleTimeMs: 0, results: [] };
-  return res === null ? null : { ...res, results: [...res.results, ...denied.map((t) => ({ name: t.name, errorCode: TOPIC_DENIED, errorMessage: TOPIC_DENIED_MESSAGE }))] };
+  return checkEach(inner, req, ctx, {
+    items: req.topics,
+    ok: (t) => a.topic(Op.ALTER, t.name),
+    narrow: (topics) => ({ ...req, topics }),
+    empty: () => ({ throttleTimeMs: 0, results: [] }),
+    refused: (res, denied) => ({ ...res, results: [...res.results, ...denied.map((t) => ({ name: t.name, errorCode: TOPIC_DENIED, errorMessage: TOPIC_DENIED_MESSAGE }))] }),
+  });
 };
 
 /** ConfigResource types: TOPIC 2, BROKER 4, BROKER_LOGGER 8, CLIENT_METRICS 16, GROUP 32. */
@@ -80,15 +92,17 @@ function configsGuard<Req extends { resources: ConfigResource[] }, Res>(op: numb
     const a = accessOf(ctx);
     if (a === null) return inner(req, ctx);
     const refusals = new Map<ConfigResource, { code: number; message: string }>();
-    for (const r of req.resources) {
-      const d = configDenial(a, op, r.resourceType, r.resourceName);
-      if (d !== null) refusals.set(r, d);
-    }
-    if (refusals.size === 0) return inner(req, ctx);
-    const allowed = req.resources.filter((r) => !refusals.has(r));
-    const res = allowed.length > 0 ? await inner({ ...req, resources: allowed }, ctx) : empty();
-    if (res === null) return null;
-    return withList(res, [...listOf(res), ...[...refusals].map(([r, d]) => denied(r, d.code, d.message))]);
+    return checkEach(inner, req, ctx, {
+      items: req.resources,
+      ok: (r) => {
+        const d = configDenial(a, op, r.resourceType, r.resourceName);
+        if (d !== null) refusals.set(r, d);
+        return d === null;
+      },
+      narrow: (resources) => ({ ...req, resources }),
+      empty,
+      refused: (res, refused) => withList(res, [...listOf(res), ...refused.map((r) => denied(r, refusals.get(r)!.code, refusals.get(r)!.message))]),
+    });
   };
 }
 
@@ -109,10 +123,7 @@ export const guardIncrementalAlterConfigs = configsGuard<IncrementalAlterConfigs
 
 /** An API the principal needs `op` on the cluster for; `refuse` is the whole answer when not. */
 export function clusterOnly<Req, Res>(op: number, refuse: (req: Req) => Res): Guard {
-  return (inner: Handler<Req, Res>): Handler<Req, Res> => (req, ctx) => {
-    const a = accessOf(ctx);
-    return a === null || a.cluster(op) ? inner(req, ctx) : refuse(req as Req);
-  };
+  return checkWhole<Req, Res>((a) => a.cluster(op), (req) => refuse(req as Req));
 }
 
 export const guardDescribeLogDirs = clusterOnly(Op.DESCRIBE, () => ({ throttleTimeMs: 0, errorCode: CLUSTER_DENIED, results: [] }));

@@ -15,7 +15,7 @@ import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '
 import type { ProduceRequest, ProduceResponse } from '../../../../protocol/messages/produce.js';
 import type { Complete } from '../../../../protocol/types.js';
 import type { Handler } from '../../../context.js';
-import { accessOf, type Guard, Op, split } from './guard.js';
+import { accessOf, checkEach, type Guard, Op, split } from './guard.js';
 
 const TOPIC_DENIED = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
 
@@ -82,13 +82,16 @@ function perTopic<Req, Res>(
   answer: (res: Res, denied: Array<{ name: string; partitions: number[] }>) => Res,
   empty: () => Res,
 ): Guard {
-  return (inner: Handler<Req, Res>): Handler<Req, Res> => async (req, ctx) => {
+  return (inner: Handler<Req, Res>): Handler<Req, Res> => (req, ctx) => {
     const a = accessOf(ctx);
     if (a === null) return inner(req, ctx);
-    const [allowed, denied] = split(topicsOf(req), (t) => a.topic(op, t.name));
-    if (denied.length === 0) return inner(req, ctx);
-    const res = allowed.length > 0 ? await inner(withTopics(req, new Set(allowed.map((t) => t.name))), ctx) : empty();
-    return res === null ? null : answer(res, denied);
+    return checkEach(inner, req, ctx, {
+      items: topicsOf(req),
+      ok: (t) => a.topic(op, t.name),
+      narrow: (allowed) => withTopics(req, new Set(allowed.map((t) => t.name))),
+      empty,
+      refused: answer,
+    });
   };
 }
 

@@ -19,17 +19,14 @@ import type { Complete } from '../../../../protocol/types.js';
 import { ResourceType } from '../../../../security/acl/index.js';
 import { GROUP_OPERATIONS, OPERATIONS_NOT_REQUESTED } from '../../../authorized-operations.js';
 import type { Handler } from '../../../context.js';
-import { type Access, accessOf, type Guard, Op, split } from './guard.js';
+import { type Access, accessOf, checkEach, checkWhole, type Guard, Op, partitionsRefused, split } from './guard.js';
 
 const GROUP_DENIED = KafkaErrorCode.GROUP_AUTHORIZATION_FAILED;
 const TOPIC_DENIED = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
 
 /** An API about one group (`groupId`) that needs `op` on it; `refuse` is the whole answer when denied. */
 export function oneGroup<Req extends { groupId: string }, Res>(op: number, refuse: (req: Complete<Req>) => Res): Guard {
-  return (inner: Handler<Req, Res>): Handler<Req, Res> => (req, ctx) => {
-    const a = accessOf(ctx);
-    return a === null || a.group(op, req.groupId) ? inner(req, ctx) : refuse(req);
-  };
+  return checkWhole<Req, Res>((a, req) => a.group(op, req.groupId), refuse);
 }
 
 export const guardJoinGroup = oneGroup<{ groupId: string; memberId: string }, unknown>(Op.READ, (req) => ({
@@ -53,12 +50,14 @@ export const guardConsumerGroupHeartbeat = (inner: Handler<ConsumerGroupHeartbea
 export const guardOffsetCommit = (inner: Handler<OffsetCommitRequest, OffsetCommitResponse>): Handler<OffsetCommitRequest, OffsetCommitResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const answer = (topics: typeof req.topics, code: number) => topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) }));
-  if (!a.group(Op.READ, req.groupId)) return { throttleTimeMs: 0, topics: answer(req.topics, GROUP_DENIED) };
-  const [allowed, denied] = split(req.topics, (t) => a.topic(Op.READ, t.name));
-  if (denied.length === 0) return inner(req, ctx);
-  const res = allowed.length > 0 ? await inner({ ...req, topics: allowed }, ctx) : { throttleTimeMs: 0, topics: [] };
-  return res === null ? null : { ...res, topics: [...res.topics, ...answer(denied, TOPIC_DENIED)] };
+  if (!a.group(Op.READ, req.groupId)) return { throttleTimeMs: 0, topics: partitionsRefused(req.topics, GROUP_DENIED) };
+  return checkEach(inner, req, ctx, {
+    items: req.topics,
+    ok: (t) => a.topic(Op.READ, t.name),
+    narrow: (topics) => ({ ...req, topics }),
+    empty: () => ({ throttleTimeMs: 0, topics: [] }),
+    refused: (res, denied) => ({ ...res, topics: [...res.topics, ...partitionsRefused(denied, TOPIC_DENIED)] }),
+  });
 };
 
 type FetchTopics = Array<{ name: string; partitionIndexes: number[] }> | null;
@@ -83,18 +82,24 @@ export const guardOffsetFetch = (inner: Handler<OffsetFetchRequest, OffsetFetchR
     if (res === null) return null;
     return { ...res, topics: [...(res.topics ?? []).filter(visible), ...deniedAnswer] };
   }
-  const groups = req.groups ?? [];
-  const [allowed, denied] = split(groups, (g) => a.group(Op.DESCRIBE, g.groupId));
-  const perGroup = new Map(allowed.map((g) => [g.groupId, fetchTopics(a, g.topics)]));
-  const res = allowed.length > 0
-    ? await inner({ ...req, groups: allowed.map((g) => ({ ...g, topics: perGroup.get(g.groupId)!.keep })) }, ctx)
-    : { throttleTimeMs: 0, groups: [] };
-  if (res === null) return null;
-  const answered = (res.groups ?? []).map((g) => {
-    const f = perGroup.get(g.groupId);
-    return f === undefined ? g : { ...g, topics: [...g.topics.filter(f.visible), ...f.deniedAnswer] };
+  // The allowed groups' topics are checked in turn, on the way to the handler and back.
+  const topicsChecked: Handler<OffsetFetchRequest, OffsetFetchResponse> = async (r, c) => {
+    const perGroup = new Map((r.groups ?? []).map((g) => [g.groupId, fetchTopics(a, g.topics)]));
+    const res = await inner({ ...r, groups: (r.groups ?? []).map((g) => ({ ...g, topics: perGroup.get(g.groupId)!.keep })) }, c);
+    if (res === null) return null;
+    const groups = (res.groups ?? []).map((g) => {
+      const f = perGroup.get(g.groupId);
+      return f === undefined ? g : { ...g, topics: [...g.topics.filter(f.visible), ...f.deniedAnswer] };
+    });
+    return { ...res, groups };
+  };
+  return checkEach(topicsChecked, req, ctx, {
+    items: req.groups ?? [],
+    ok: (g) => a.group(Op.DESCRIBE, g.groupId),
+    narrow: (groups) => ({ ...req, groups }),
+    empty: () => ({ throttleTimeMs: 0, groups: [] }),
+    refused: (res, denied) => ({ ...res, groups: [...(res.groups ?? []), ...denied.map((g) => ({ groupId: g.groupId, topics: [], errorCode: GROUP_DENIED }))] }),
   });
-  return { ...res, groups: [...answered, ...denied.map((g) => ({ groupId: g.groupId, topics: [], errorCode: GROUP_DENIED }))] };
 };
 
 export const guardFindCoordinator = (inner: Handler<FindCoordinatorRequest, FindCoordinatorResponse>): Handler<FindCoordinatorRequest, FindCoordinatorResponse> => async (req, ctx) => {
@@ -106,42 +111,55 @@ export const guardFindCoordinator = (inner: Handler<FindCoordinatorRequest, Find
   if (ctx.apiVersion <= 3) {
     return ok(req.key ?? '') ? inner(req, ctx) : { throttleTimeMs: 0, errorCode: code, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: [] };
   }
-  const [allowed, denied] = split(req.coordinatorKeys ?? [], ok);
-  if (denied.length === 0) return inner(req, ctx);
-  const res = allowed.length > 0 ? await inner({ ...req, coordinatorKeys: allowed }, ctx) : { throttleTimeMs: 0, coordinators: [] };
-  if (res === null) return null;
-  return { ...res, coordinators: [...(res.coordinators ?? []), ...denied.map((key) => ({ key, nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: null }))] };
+  return checkEach(inner, req, ctx, {
+    items: req.coordinatorKeys ?? [],
+    ok,
+    narrow: (coordinatorKeys) => ({ ...req, coordinatorKeys }),
+    empty: () => ({ throttleTimeMs: 0, coordinators: [] }),
+    refused: (res, denied) => ({ ...res, coordinators: [...(res.coordinators ?? []), ...denied.map((key) => ({ key, nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: null }))] }),
+  });
 };
+
+/** The handler's described groups with the authorized operations (KIP-430) the authorizer gives, where `wanted`. */
+function withGroupOperations<Req, Res extends { groups: Array<{ groupId: string; authorizedOperations?: number }> }>(inner: Handler<Req, Res>, a: Access, wanted: (g: Res['groups'][number]) => boolean): Handler<Req, Res> {
+  return async (req, ctx) => {
+    const res = await inner(req, ctx);
+    if (res === null) return null;
+    return { ...res, groups: res.groups.map((g) => (wanted(g) ? { ...g, authorizedOperations: a.operations(ResourceType.GROUP, g.groupId) & GROUP_OPERATIONS } : g)) } as Res;
+  };
+}
 
 export const guardDescribeGroups = (inner: Handler<DescribeGroupsRequest, DescribeGroupsResponse>): Handler<DescribeGroupsRequest, DescribeGroupsResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const [allowed, denied] = split(req.groups, (g) => a.group(Op.DESCRIBE, g));
-  const res = allowed.length > 0 ? await inner({ ...req, groups: allowed }, ctx) : { throttleTimeMs: 0, groups: [] };
-  if (res === null) return null;
   const ops = req.includeAuthorizedOperations === true;
-  return {
-    ...res,
-    groups: [
-      ...res.groups.map((g) => (ops && g.authorizedOperations !== OPERATIONS_NOT_REQUESTED ? { ...g, authorizedOperations: a.operations(ResourceType.GROUP, g.groupId) & GROUP_OPERATIONS } : g)),
-      ...denied.map((groupId) => ({ errorCode: GROUP_DENIED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED })),
-    ],
-  };
+  const described = withGroupOperations(inner, a, (g) => ops && g.authorizedOperations !== OPERATIONS_NOT_REQUESTED);
+  return checkEach(described, req, ctx, {
+    items: req.groups,
+    ok: (g) => a.group(Op.DESCRIBE, g),
+    narrow: (groups) => ({ ...req, groups }),
+    empty: () => ({ throttleTimeMs: 0, groups: [] }),
+    refused: (res, denied) => ({
+      ...res,
+      groups: [...res.groups, ...denied.map((groupId) => ({ errorCode: GROUP_DENIED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED }))],
+    }),
+  });
 };
 
 export const guardConsumerGroupDescribe = (inner: Handler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse>): Handler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const [allowed, denied] = split(req.groupIds, (g) => a.group(Op.DESCRIBE, g));
-  const res = allowed.length > 0 ? await inner({ ...req, groupIds: allowed }, ctx) : { throttleTimeMs: 0, groups: [] };
-  if (res === null) return null;
-  return {
-    ...res,
-    groups: [
-      ...res.groups.map((g) => (req.includeAuthorizedOperations ? { ...g, authorizedOperations: a.operations(ResourceType.GROUP, g.groupId) & GROUP_OPERATIONS } : g)),
-      ...denied.map((groupId) => ({ errorCode: GROUP_DENIED, errorMessage: null, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED })),
-    ],
-  };
+  const described = withGroupOperations(inner, a, () => req.includeAuthorizedOperations);
+  return checkEach(described, req, ctx, {
+    items: req.groupIds,
+    ok: (g) => a.group(Op.DESCRIBE, g),
+    narrow: (groupIds) => ({ ...req, groupIds }),
+    empty: () => ({ throttleTimeMs: 0, groups: [] }),
+    refused: (res, denied) => ({
+      ...res,
+      groups: [...res.groups, ...denied.map((groupId) => ({ errorCode: GROUP_DENIED, errorMessage: null, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED }))],
+    }),
+  });
 };
 
 /** With DESCRIBE on the cluster every group is listed, otherwise those the principal may describe (Kafka's handleListGroupsRequest). */
@@ -155,19 +173,24 @@ export const guardListGroups = (inner: Handler<ListGroupsRequest, ListGroupsResp
 export const guardDeleteGroups = (inner: Handler<DeleteGroupsRequest, DeleteGroupsResponse>): Handler<DeleteGroupsRequest, DeleteGroupsResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const [allowed, denied] = split(req.groupsNames, (g) => a.group(Op.DELETE, g));
-  const res = allowed.length > 0 ? await inner({ ...req, groupsNames: allowed }, ctx) : { throttleTimeMs: 0, results: [] };
-  if (res === null) return null;
-  return { ...res, results: [...res.results, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED }))] };
+  return checkEach(inner, req, ctx, {
+    items: req.groupsNames,
+    ok: (g) => a.group(Op.DELETE, g),
+    narrow: (groupsNames) => ({ ...req, groupsNames }),
+    empty: () => ({ throttleTimeMs: 0, results: [] }),
+    refused: (res, denied) => ({ ...res, results: [...res.results, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED }))] }),
+  });
 };
 
 export const guardOffsetDelete = (inner: Handler<OffsetDeleteRequest, OffsetDeleteResponse>): Handler<OffsetDeleteRequest, OffsetDeleteResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
   if (!a.group(Op.DELETE, req.groupId)) return { errorCode: GROUP_DENIED, throttleTimeMs: 0, topics: [] };
-  const [allowed, denied] = split(req.topics, (t) => a.topic(Op.READ, t.name));
-  if (denied.length === 0) return inner(req, ctx);
-  const res = await inner({ ...req, topics: allowed }, ctx);
-  if (res === null) return null;
-  return { ...res, topics: [...res.topics, ...denied.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })) }))] };
+  // No `empty`: the handler is asked even with no topic left, for the group's own error.
+  return checkEach(inner, req, ctx, {
+    items: req.topics,
+    ok: (t) => a.topic(Op.READ, t.name),
+    narrow: (topics) => ({ ...req, topics }),
+    refused: (res, denied) => ({ ...res, topics: [...res.topics, ...partitionsRefused(denied, TOPIC_DENIED)] }),
+  });
 };

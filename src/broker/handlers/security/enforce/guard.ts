@@ -6,6 +6,7 @@
  */
 import type { AclManager } from '../../../../security/acl/index.js';
 import { AclOperation, CLUSTER_NAME, ResourceType } from '../../../../security/acl/index.js';
+import type { Complete } from '../../../../protocol/types.js';
 import type { BrokerCore, Handler, RequestContext } from '../../../context.js';
 
 const managers = new WeakMap<BrokerCore, AclManager>();
@@ -79,4 +80,41 @@ export function split<T>(items: readonly T[], ok: (item: T) => boolean): [T[], T
   const no: T[] = [];
   for (const i of items) (ok(i) ? yes : no).push(i);
   return [yes, no];
+}
+
+/** An API checked once for the whole request: `refuse` is its whole answer when `ok` says no. */
+export function checkWhole<Req, Res>(ok: (a: Access, req: Complete<Req>) => boolean, refuse: (req: Complete<Req>) => Res): Guard {
+  return (inner: Handler<Req, Res>): Handler<Req, Res> => (req, ctx) => {
+    const a = accessOf(ctx);
+    return a === null || ok(a, req) ? inner(req, ctx) : refuse(req);
+  };
+}
+
+/** What `checkEach` needs of a request whose items (topics, groups, transactional ids...) are checked one by one. */
+export interface EachItem<Req, Res, T> {
+  readonly items: readonly T[];
+  ok(item: T): boolean;
+  /** The request with only the allowed items. */
+  narrow(allowed: T[]): Complete<Req>;
+  /** The answer when no item is allowed; without it the handler is asked anyway, for its errors about the request as a whole. */
+  empty?: () => Res;
+  /** The handler's answer with the refused items' answers after its own. */
+  refused(res: Res, denied: T[]): Res;
+}
+
+/**
+ * Kafka's per-item authorization (KafkaApis splits each request into authorized and unauthorized
+ * items): the handler answers the allowed items, the refused ones are answered after them, and
+ * the request goes to the handler untouched when nothing is refused.
+ */
+export async function checkEach<Req, Res, T>(inner: Handler<Req, Res>, req: Complete<Req>, ctx: RequestContext, each: EachItem<Req, Res, T>): Promise<Res | null> {
+  const [allowed, denied] = split(each.items, (item) => each.ok(item));
+  if (denied.length === 0) return inner(req, ctx);
+  const res = allowed.length > 0 || each.empty === undefined ? await inner(each.narrow(allowed), ctx) : each.empty();
+  return res === null ? null : each.refused(res, denied);
+}
+
+/** Every partition of `topics` answered `errorCode` (the OffsetCommit-shaped answers). */
+export function partitionsRefused(topics: ReadonlyArray<{ name: string; partitions: ReadonlyArray<{ partitionIndex: number }> }>, errorCode: number): Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> {
+  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
 }

@@ -16,7 +16,7 @@ import type { ListTransactionsRequest, ListTransactionsResponse } from '../../..
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../../../protocol/messages/txn-offset-commit.js';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../../../protocol/messages/write-txn-markers.js';
 import type { Handler } from '../../../context.js';
-import { accessOf, Op, split } from './guard.js';
+import { accessOf, checkEach, checkWhole, type Guard, Op, partitionsRefused } from './guard.js';
 
 const TXN_DENIED = KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
@@ -28,10 +28,7 @@ export const guardInitProducerId = (inner: Handler<InitProducerIdRequest, InitPr
   return a.cluster(Op.IDEMPOTENT_WRITE) || a.anyTopic(Op.WRITE) ? inner(req, ctx) : refuse(KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED);
 };
 
-export const guardEndTxn = (inner: Handler<EndTxnRequest, EndTxnResponse>): Handler<EndTxnRequest, EndTxnResponse> => (req, ctx) => {
-  const a = accessOf(ctx);
-  return a === null || a.txn(Op.WRITE, req.transactionalId) ? inner(req, ctx) : { throttleTimeMs: 0, errorCode: TXN_DENIED };
-};
+export const guardEndTxn: Guard = checkWhole<EndTxnRequest, EndTxnResponse>((a, req) => a.txn(Op.WRITE, req.transactionalId), () => ({ throttleTimeMs: 0, errorCode: TXN_DENIED }));
 
 export const guardAddOffsetsToTxn = (inner: Handler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>): Handler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse> => (req, ctx) => {
   const a = accessOf(ctx);
@@ -66,25 +63,30 @@ export const guardAddPartitionsToTxn = (inner: Handler<AddPartitionsToTxnRequest
 export const guardTxnOffsetCommit = (inner: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>): Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const answer = (topics: typeof req.topics, code: number) => topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) }));
-  if (!a.txn(Op.WRITE, req.transactionalId)) return { throttleTimeMs: 0, topics: answer(req.topics, TXN_DENIED) };
-  if (!a.group(Op.READ, req.groupId)) return { throttleTimeMs: 0, topics: answer(req.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
-  const [allowed, denied] = split(req.topics, (t) => a.topic(Op.READ, t.name));
-  if (denied.length === 0) return inner(req, ctx);
-  const res = allowed.length > 0 ? await inner({ ...req, topics: allowed }, ctx) : { throttleTimeMs: 0, topics: [] };
-  return res === null ? null : { ...res, topics: [...res.topics, ...answer(denied, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED)] };
+  if (!a.txn(Op.WRITE, req.transactionalId)) return { throttleTimeMs: 0, topics: partitionsRefused(req.topics, TXN_DENIED) };
+  if (!a.group(Op.READ, req.groupId)) return { throttleTimeMs: 0, topics: partitionsRefused(req.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
+  return checkEach(inner, req, ctx, {
+    items: req.topics,
+    ok: (t) => a.topic(Op.READ, t.name),
+    narrow: (topics) => ({ ...req, topics }),
+    empty: () => ({ throttleTimeMs: 0, topics: [] }),
+    refused: (res, denied) => ({ ...res, topics: [...res.topics, ...partitionsRefused(denied, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED)] }),
+  });
 };
 
 export const guardDescribeTransactions = (inner: Handler<DescribeTransactionsRequest, DescribeTransactionsResponse>): Handler<DescribeTransactionsRequest, DescribeTransactionsResponse> => async (req, ctx) => {
   const a = accessOf(ctx);
   if (a === null) return inner(req, ctx);
-  const [allowed, denied] = split(req.transactionalIds, (id) => a.txn(Op.DESCRIBE, id));
-  const res = allowed.length > 0 ? await inner({ ...req, transactionalIds: allowed }, ctx) : { throttleTimeMs: 0, transactionStates: [] };
-  if (res === null) return null;
-  return {
-    ...res,
-    transactionStates: [...res.transactionStates, ...denied.map((transactionalId) => ({ errorCode: TXN_DENIED, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] }))],
-  };
+  return checkEach(inner, req, ctx, {
+    items: req.transactionalIds,
+    ok: (id) => a.txn(Op.DESCRIBE, id),
+    narrow: (transactionalIds) => ({ ...req, transactionalIds }),
+    empty: () => ({ throttleTimeMs: 0, transactionStates: [] }),
+    refused: (res, denied) => ({
+      ...res,
+      transactionStates: [...res.transactionStates, ...denied.map((transactionalId) => ({ errorCode: TXN_DENIED, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] }))],
+    }),
+  });
 };
 
 export const guardListTransactions = (inner: Handler<ListTransactionsRequest, ListTransactionsResponse>): Handler<ListTransactionsRequest, ListTransactionsResponse> => async (req, ctx) => {
@@ -95,13 +97,9 @@ export const guardListTransactions = (inner: Handler<ListTransactionsRequest, Li
 };
 
 /** WriteTxnMarkers comes from another broker's transaction coordinator: CLUSTER_ACTION, else every partition CLUSTER_AUTHORIZATION_FAILED (Kafka's handleWriteTxnMarkersRequest). */
-export const guardWriteTxnMarkers = (inner: Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>): Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponse> => (req, ctx) => {
-  const a = accessOf(ctx);
-  if (a === null || a.cluster(Op.CLUSTER_ACTION)) return inner(req, ctx);
-  return {
-    markers: req.markers.map((m) => ({
-      producerId: m.producerId,
-      topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
-    })),
-  };
-};
+export const guardWriteTxnMarkers: Guard = checkWhole<WriteTxnMarkersRequest, WriteTxnMarkersResponse>((a) => a.cluster(Op.CLUSTER_ACTION), (req) => ({
+  markers: req.markers.map((m) => ({
+    producerId: m.producerId,
+    topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
+  })),
+}));
