@@ -18,12 +18,14 @@ export interface RestProxyOptions {
   bootstrap: () => string;
   /** Idle consumer instances are dropped after this long. Default 300000 (Confluent's consumer.instance.timeout.ms). */
   consumerInstanceTimeoutMs?: number;
+  /** The same broker's registry URL in a cluster (see SchemaRegistryOptions.leaderUrl). */
+  registryUrl?: () => string | null;
   warn?: (msg: string, err?: Error) => void;
 }
 
 export async function restProxy(app: FastifyInstance, opts: RestProxyOptions): Promise<void> {
   const warn = opts.warn ?? (() => undefined);
-  const registry = registryHandle(opts.bootstrap);
+  const registry = registryHandle(opts.bootstrap, undefined, (m) => warn(m), opts.registryUrl);
   const ctx = new ProxyContext(opts.bootstrap, registry);
   acceptJson(app, [/^application\/vnd\.kafka\.[a-z]+\.v[23]\+json/, /^application\/vnd\.kafka\.v[23]\+json/]);
   // Plain JSON bodies may also be v3's streamed records (JSON objects back to back).

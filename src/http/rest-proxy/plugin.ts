@@ -1,5 +1,5 @@
 /** The REST Proxy on the broker's admin HTTP listener, at the root as Confluent serves it (`/topics`, `/consumers`, `/v3/clusters`, ...). */
-import { plaintextBootstrap } from '../schema-registry/plugin.js';
+import { plaintextBootstrap, registryUrlOf } from '../schema-registry/plugin.js';
 import type { HttpPlugin } from '../server.js';
 import { restProxy } from './index.js';
 
@@ -8,6 +8,7 @@ export const restProxyPlugin: HttpPlugin = {
   plugin: async (app, { broker }) => {
     await restProxy(app, {
       bootstrap: () => plaintextBootstrap(broker()),
+      registryUrl: () => registryUrlOf(broker()),
       warn: (msg, err) => broker().logger.warn({ err }, msg),
     });
   },

@@ -36,4 +36,8 @@ export const invalidMode = (): RegistryError => new RegistryError(42204, 'Invali
 export const operationNotPermitted = (detail: string): RegistryError => new RegistryError(42205, detail);
 export const referenceExists = (detail: string): RegistryError => new RegistryError(42206, `One or more references exist to the schema {${detail}}.`);
 export const storeError = (detail: string): RegistryError => new RegistryError(50001, `Error in the backend data store - ${detail}`);
+/** Confluent's RequestForwardingFailedException: the leader could not be reached or did not answer sensibly. */
+export const forwardingFailed = (detail: string): RegistryError => new RegistryError(50003, `Error while forwarding the request to the leader: ${detail}`);
+/** Confluent's UnknownLeaderException: no registry leader is elected (yet). */
+export const unknownLeader = (): RegistryError => new RegistryError(50004, 'Leader not known.');
 export const unprocessable = (detail: string): RegistryError => new RegistryError(422, detail);

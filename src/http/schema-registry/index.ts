@@ -15,12 +15,14 @@ export interface SchemaRegistryOptions {
   bootstrap: () => string;
   /** Default `_schemas` (Confluent's `kafkastore.topic`). */
   topic?: string;
+  /** This registry's base URL when it is one of a cluster's (it then takes part in the leader election); null alone. */
+  leaderUrl?: () => string | null;
   warn?: (msg: string, err?: Error) => void;
 }
 
 export async function schemaRegistry(app: FastifyInstance, opts: SchemaRegistryOptions): Promise<void> {
   const warn = opts.warn ?? (() => undefined);
-  const handle = registryHandle(opts.bootstrap, opts.topic, (m) => warn(m));
+  const handle = registryHandle(opts.bootstrap, opts.topic, (m) => warn(m), opts.leaderUrl);
   registryRoutes(app, () => handle.get(), (err) => warn('schema registry: request failed', err));
   app.addHook('onClose', () => handle.release());
 }

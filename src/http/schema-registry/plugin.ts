@@ -9,11 +9,18 @@ export function plaintextBootstrap(broker: HttpBroker): string {
   return l.listening;
 }
 
+/** In a cluster, this broker's registry URL for the leader election (its first admin listener); null on a single broker. */
+export function registryUrlOf(broker: HttpBroker): string | null {
+  if (broker.clusterAdmin === null) return null;
+  return broker.httpAddresses()[0] ?? null;
+}
+
 export const schemaRegistryPlugin: HttpPlugin = {
   name: 'schema-registry',
   plugin: async (app, { broker }) => {
     await schemaRegistry(app, {
       bootstrap: () => plaintextBootstrap(broker()),
+      leaderUrl: () => registryUrlOf(broker()),
       warn: (msg, err) => broker().logger.warn({ err }, msg),
     });
   },

@@ -3,7 +3,9 @@
  * identical schemas across subjects, versions per subject counting up from 1 (soft-deleted ones
  * keep their numbers), compatibility checked against live versions only, soft delete before hard
  * delete, and the global/subject config and mode. Reads answer from the state; every change is
- * decided after reading `_schemas` to its end and is made one at a time.
+ * decided after reading `_schemas` to its end and is made one at a time. In a cluster only the
+ * elected leader changes anything: elsewhere each change is forwarded to it over HTTP (the path
+ * and body of Confluent's API), and the answer returned once this registry has read the change.
  */
 import {
   incompatibleSchema, invalidSchema, operationNotPermitted, referenceExists, schemaNotFound, subjectLevelCompatibilityNotConfigured,
@@ -12,6 +14,8 @@ import {
 } from './errors.js';
 import { checkCompatibility } from './compatibility.js';
 import { parseSchema } from './formats/index.js';
+import { forwardWrite } from './forward.js';
+import { type Leadership, SOLE_LEADER } from './leader-election.js';
 import { configKey, modeKey, RegistryState, schemaKey, schemaValue, type StoredSchema } from './state.js';
 import type { SchemasTopic } from './schemas-topic.js';
 import type { CompatibilityLevel, Mode, ParsedSchema, ResolvedReference, SchemaReference, SchemaType, SchemaVersion } from './types.js';
@@ -33,7 +37,27 @@ export type VersionSpec = number | 'latest';
 export class Registry {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly state: RegistryState, private readonly topic: SchemasTopic) {}
+  constructor(readonly state: RegistryState, private readonly topic: SchemasTopic, readonly leadership: Leadership = SOLE_LEADER) {}
+
+  /** Leaves the leader election and stops following `_schemas`. */
+  async close(): Promise<void> {
+    await this.leadership.close();
+    await this.topic.close();
+  }
+
+  /** `local()` on the leader; elsewhere the same change sent to the leader as `method path body`. */
+  private async leaderOr<T>(local: () => Promise<T>, method: string, path: string, body?: unknown): Promise<T> {
+    if (!this.leadership.isLeader()) {
+      const url = await this.leadership.leaderUrl();
+      if (!this.leadership.isLeader()) {
+        const answer = await forwardWrite<T>(url, method, path, body);
+        // Read-your-writes on this broker: its state includes the change before the answer.
+        await this.topic.catchUp();
+        return answer;
+      }
+    }
+    return local();
+  }
 
   /** Runs changes one at a time, each after reading `_schemas` to its end. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -90,6 +114,11 @@ export class Registry {
   }
 
   register(subject: string, input: SchemaInput, normalize: boolean): Promise<{ id: number }> {
+    const body = { schema: input.schema, ...(input.schemaType !== 'AVRO' ? { schemaType: input.schemaType } : {}), ...(input.references.length > 0 ? { references: input.references } : {}), ...(input.id !== undefined ? { id: input.id } : {}), ...(input.version !== undefined ? { version: input.version } : {}) };
+    return this.leaderOr(() => this.registerHere(subject, input, normalize), 'POST', `/subjects/${enc(subject)}/versions${normalize ? '?normalize=true' : ''}`, body);
+  }
+
+  private registerHere(subject: string, input: SchemaInput, normalize: boolean): Promise<{ id: number }> {
     return this.serial(async () => {
       const mode = this.modeOf(subject);
       this.checkWritable(subject);
@@ -175,7 +204,7 @@ export class Registry {
   }
 
   deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
-    return this.serial(async () => {
+    return this.leaderOr(() => this.serial(async () => {
       this.checkWritable(subject);
       const all = this.state.versionsOf(subject, true);
       if (all.length === 0) throw subjectNotFound(subject);
@@ -194,11 +223,11 @@ export class Registry {
       if (this.state.configs.has(subject)) await this.topic.write(configKey(subject), null);
       if (this.state.modes.has(subject)) await this.topic.write(modeKey(subject), null);
       return all.map((v) => v.version);
-    });
+    }), 'DELETE', `/subjects/${enc(subject)}${permanent ? '?permanent=true' : ''}`);
   }
 
   deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
-    return this.serial(async () => {
+    return this.leaderOr(() => this.serial(async () => {
       this.checkWritable(subject);
       const v = this.version(subject, spec, permanent);
       if (this.referencedBy(subject, v.version).length > 0) throw referenceExists(`subject=${subject},version=${v.version}`);
@@ -210,7 +239,7 @@ export class Registry {
         await this.topic.write(schemaKey(subject, v.version), null);
       }
       return v.version;
-    });
+    }), 'DELETE', `/subjects/${enc(subject)}/versions/${spec}${permanent ? '?permanent=true' : ''}`);
   }
 
   /** Problems of `input` against the subject's live versions (or one of them) under the subject's level. */
@@ -234,16 +263,21 @@ export class Registry {
   }
 
   setCompatibility(subject: string | null, level: CompatibilityLevel): Promise<void> {
-    return this.serial(() => this.topic.write(configKey(subject), { compatibilityLevel: level }));
+    return this.leaderOr(
+      () => this.serial(() => this.topic.write(configKey(subject), { compatibilityLevel: level })),
+      'PUT', subject === null ? '/config' : `/config/${enc(subject)}`, { compatibility: level },
+    ).then(() => undefined);
   }
 
   deleteCompatibility(subject: string): Promise<CompatibilityLevel> {
-    return this.serial(async () => {
-      const own = this.state.configs.get(subject);
-      if (own === undefined) throw subjectNotFound(subject);
-      await this.topic.write(configKey(subject), null);
-      return own;
-    });
+    return this.leaderOr(async () => ({
+      compatibilityLevel: await this.serial(async () => {
+        const own = this.state.configs.get(subject);
+        if (own === undefined) throw subjectNotFound(subject);
+        await this.topic.write(configKey(subject), null);
+        return own;
+      }),
+    }), 'DELETE', `/config/${enc(subject)}`).then((a) => a.compatibilityLevel);
   }
 
   subjectMode(subject: string, defaultToGlobal: boolean): Mode {
@@ -254,18 +288,25 @@ export class Registry {
   }
 
   setMode(subject: string | null, mode: Mode): Promise<void> {
-    return this.serial(() => this.topic.write(modeKey(subject), { mode }));
+    return this.leaderOr(
+      () => this.serial(() => this.topic.write(modeKey(subject), { mode })),
+      'PUT', subject === null ? '/mode' : `/mode/${enc(subject)}`, { mode },
+    ).then(() => undefined);
   }
 
   deleteMode(subject: string): Promise<Mode> {
-    return this.serial(async () => {
-      const own = this.state.modes.get(subject);
-      if (own === undefined) throw subjectNotFound(subject);
-      await this.topic.write(modeKey(subject), null);
-      return own;
-    });
+    return this.leaderOr(async () => ({
+      mode: await this.serial(async () => {
+        const own = this.state.modes.get(subject);
+        if (own === undefined) throw subjectNotFound(subject);
+        await this.topic.write(modeKey(subject), null);
+        return own;
+      }),
+    }), 'DELETE', `/mode/${enc(subject)}`).then((a) => a.mode);
   }
 }
+
+const enc = encodeURIComponent;
 
 function sameReferences(a: readonly SchemaReference[], b: readonly SchemaReference[]): boolean {
   return a.length === b.length && a.every((r, i) => r.name === b[i]!.name && r.subject === b[i]!.subject && r.version === b[i]!.version);

@@ -4,7 +4,8 @@
  * Responses are `application/vnd.schemaregistry.v1+json`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { invalidCompatibilityLevel, invalidMode, invalidSchema, invalidVersion, RegistryError, unprocessable } from './errors.js';
+import { invalidCompatibilityLevel, invalidMode, invalidSchema, invalidVersion, RegistryError, unknownLeader, unprocessable } from './errors.js';
+import { FORWARDED_HEADER } from './forward.js';
 import { schemaTypeOf } from './formats/index.js';
 import { acceptJson, confluentErrors, SCHEMA_REGISTRY_V1_JSON } from './http-common.js';
 import type { Registry, SchemaInput, VersionSpec } from './registry.js';
@@ -89,6 +90,11 @@ export function registryRoutes(app: FastifyInstance, registry: () => Promise<Reg
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith('application/json') || type.startsWith(SCHEMA_REGISTRY_V1_JSON)) reply.header('content-type', SCHEMA_REGISTRY_V1_JSON);
     return payload;
+  });
+  // A write forwarded here by a broker that took this one for the leader, which it is not (any
+  // more): refused rather than forwarded on, so a request never travels in a loop.
+  app.addHook('preHandler', async (req) => {
+    if (req.headers[FORWARDED_HEADER] !== undefined && !(await registry()).leadership.isLeader()) throw unknownLeader();
   });
   const q = (req: FastifyRequest): Query => req.query as Query;
   const p = (req: FastifyRequest): Params => req.params as Params;
