@@ -23,6 +23,6 @@ export function prepareHttpTls(src: SettingsSource): TlsSetup {
   } catch (err) {
     if (!(err instanceof SecurityConfigError)) throw err;
     // The messages name Kafka's keys; these are the admin listener's.
-    throw new ConfigError(err.message.replace(/(^|[^.\w])ssl\./g, '$1http.ssl.').replace(/\(listener HTTP\)|listener HTTP/g, 'the https admin listeners'));
+    throw new ConfigError(err.message.replace(/(^|[^.\w])ssl\./g, '$1http.ssl.').replace(/listener HTTP\b/g, 'the https admin listeners'));
   }
 }
