@@ -34,6 +34,22 @@ export interface GroupConfig {
   consumerMaxSize: number;
   /** group.consumer.assignors ("uniform,range"): the server-side assignors; the first is the default. */
   consumerAssignors: string[];
+  /** group.consumer.migration.policy (bidirectional): may a non-empty classic group become a consumer group (upgrade), and back (downgrade). */
+  consumerMigration: { upgrade: boolean; downgrade: boolean };
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy, read case-insensitively as Kafka does. */
+function readMigrationPolicy(config: BrokerConfig): GroupConfig['consumerMigration'] {
+  const raw = (config.raw('group.consumer.migration.policy') ?? 'bidirectional').trim().toLowerCase();
+  const policies: Record<string, GroupConfig['consumerMigration']> = {
+    disabled: { upgrade: false, downgrade: false },
+    upgrade: { upgrade: true, downgrade: false },
+    downgrade: { upgrade: false, downgrade: true },
+    bidirectional: { upgrade: true, downgrade: true },
+  };
+  const policy = policies[raw];
+  if (policy === undefined) throw new ConfigError(`group.consumer.migration.policy=${JSON.stringify(raw)} is invalid: expected one of ${Object.keys(policies).join(', ')}`);
+  return policy;
 }
 
 /** The server-side assignors Kafka ships (org.apache.kafka.coordinator.group.assignor). */
@@ -77,6 +93,7 @@ export function groupConfig(config: BrokerConfig): GroupConfig {
     consumerSessionTimeoutMs: readInt(config, 'group.consumer.session.timeout.ms', 45_000, 1),
     consumerMaxSize: readInt(config, 'group.consumer.max.size', 2 ** 31 - 1, 1),
     consumerAssignors: readAssignors(config),
+    consumerMigration: readMigrationPolicy(config),
   };
   if (c.consumerHeartbeatIntervalMs >= c.consumerSessionTimeoutMs) {
     // Kafka's GroupCoordinatorConfig requires the interval to be below the session timeout.

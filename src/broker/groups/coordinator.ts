@@ -93,6 +93,30 @@ export class GroupCoordinator extends GroupMembership {
     this.dropIfUnused(group);
   }
 
+  /**
+   * A classic group converted to a consumer group (consumer/migration.ts): parked JoinGroup and
+   * SyncGroup requests are told REBALANCE_IN_PROGRESS so the members join the consumer group
+   * (Kafka's completeAllJoinFutures / completeAllSyncFutures), its timers stop, and it goes.
+   */
+  releaseClassicGroup(groupId: string): void {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return;
+    this.unload(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    group.state = 'Dead';
+    this.groups.delete(groupId);
+  }
+
+  /**
+   * A consumer group converted back to a classic group (consumer/migration.ts): its members'
+   * sessions start and a rebalance begins, since the partitions of the member that left have
+   * no owner yet (Kafka's convertToClassicGroup).
+   */
+  adoptDowngradedGroup(group: ClassicGroup): void {
+    this.groups.set(group.groupId, group);
+    for (const m of group.members.values()) this.scheduleHeartbeat(group, m);
+    this.prepareRebalance(group, `Downgrade group ${group.groupId} from consumer to classic.`);
+  }
+
   get isActive(): boolean {
     return this.active;
   }

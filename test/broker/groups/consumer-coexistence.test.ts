@@ -8,7 +8,8 @@ import { commit, describe, E, fetchOffset, heartbeat, joinRequest, listGroups, R
 /**
  * Groups of both protocols under one coordinator, as Kafka 4.0 keeps them: an empty classic
  * group is upgraded when a consumer-protocol member joins (its offsets stay), an empty
- * consumer group turns classic on JoinGroup, and a live group of the other kind refuses.
+ * consumer group turns classic on JoinGroup, and a live classic group of another protocol
+ * type refuses (live groups of the consumer type convert: consumer-migration.test.ts).
  */
 suite('classic and consumer-protocol groups side by side', () => {
   let broker: RunningBroker;
@@ -35,7 +36,7 @@ suite('classic and consumer-protocol groups side by side', () => {
     expect(res.apiKeys.filter((k) => k.apiKey === 68 || k.apiKey === 69).map((k) => [k.apiKey, k.minVersion, k.maxVersion])).toEqual([[68, 0, 1], [69, 0, 0]]);
   });
 
-  it('an empty classic group with offsets is upgraded, keeping them; a JoinGroup then refuses until it is empty again, and turns it classic', async () => {
+  it('an empty classic group with offsets is upgraded, keeping them; a JoinGroup of another protocol type is refused, and one after the group emptied turns it classic', async () => {
     // A plain offset store (no generation): a classic group with offsets and no members.
     expect(await commit(c, 'up', '', -1, 't', 0, 7n, 2)).toBe(E.NONE);
     expect(await listGroups(c)).toContainEqual({ groupId: 'up', protocolType: '', groupState: 'Empty', groupType: 'classic' });
@@ -48,7 +49,7 @@ suite('classic and consumer-protocol groups side by side', () => {
     expect(await admin.describe('up')).toMatchObject({ errorCode: E.NONE, groupState: 'Dead', members: [] });
 
     const classic = await Member.open(broker.bootstrap);
-    expect((await classic.join({ groupId: 'up', topics: ['t'] })).errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await classic.join({ groupId: 'up', topics: ['t'], protocolType: 'connect' })).errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
     expect((await heartbeat(c, { groupId: 'up', memberId: 'm1', memberEpoch: -1 })).errorCode).toBe(E.NONE);
     const joined = await classic.join({ groupId: 'up', topics: ['t'] });
     expect([joined.errorCode, joined.generationId]).toEqual([E.NONE, 1]);
@@ -56,10 +57,13 @@ suite('classic and consumer-protocol groups side by side', () => {
     expect((await admin.offsets('up', { t: [0] })).offsets['t-0']!.offset).toBe(7);
     expect((await describe(c, 'up')).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
 
-    // A live classic group is not taken over.
-    const refused = await heartbeat(c, joinRequest('up', 'm2', ['t']));
-    expect([refused.errorCode, refused.errorMessage]).toEqual([E.GROUP_ID_NOT_FOUND, 'Group up is not a consumer group.']);
     classic.close();
+    // A live classic group of another protocol type is not taken over (Kafka's validateOnlineUpgrade).
+    const connect = await Member.open(broker.bootstrap);
+    expect((await connect.join({ groupId: 'conn', topics: ['t'], protocolType: 'connect' })).errorCode).toBe(E.NONE);
+    const refused = await heartbeat(c, joinRequest('conn', 'm2', ['t']));
+    expect([refused.errorCode, refused.errorMessage]).toEqual([E.GROUP_ID_NOT_FOUND, 'Group conn is not a consumer group.']);
+    connect.close();
   });
 
   it('refuses bad first heartbeats with Kafka\'s errors and changes nothing', async () => {

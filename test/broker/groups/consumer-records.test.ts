@@ -15,11 +15,17 @@ describe('consumer group records', () => {
 
   it('values: int16 version 0, then the flexible struct with an empty tag section', () => {
     expect(encodeEpochValue(5).toString('hex')).toBe('0000' + '00000005' + '00');
-    const member = { instanceId: null, rackId: 'r', clientId: 'c', clientHost: '/h', subscribedTopicNames: ['t'], subscribedTopicRegex: null, rebalanceTimeoutMs: 300, serverAssignor: 'uniform' };
+    const member = { instanceId: null, rackId: 'r', clientId: 'c', clientHost: '/h', subscribedTopicNames: ['t'], subscribedTopicRegex: null, rebalanceTimeoutMs: 300, serverAssignor: 'uniform', classic: null };
     const bytes = encodeMemberMetadataValue(member);
     // version, InstanceId null (0), RackId "r", ClientId "c", ClientHost "/h", [ "t" ], regex null, 300, "uniform", tags
     expect(bytes.toString('hex')).toBe('0000' + '00' + '0272' + '0263' + '032f68' + '02' + '0274' + '00' + '0000012c' + '08' + Buffer.from('uniform').toString('hex') + '00');
     expect(decodeMemberMetadataValue(bytes)).toEqual(member);
+    // A classic member hosted by the group (Kafka 3.8+): ClassicMemberMetadata in tag 0, a
+    // nullable struct (presence byte 1), SessionTimeoutMs, SupportedProtocols [Name, Metadata].
+    const classic = { ...member, classic: { sessionTimeoutMs: 45_000, protocols: [{ name: 'range', metadata: Buffer.from([0xab]) }] } };
+    const classicBytes = encodeMemberMetadataValue(classic);
+    expect(classicBytes.toString('hex')).toBe(bytes.subarray(0, bytes.length - 1).toString('hex') + '01' + '00' + '10' + '01' + '0000afc8' + '02' + '06' + Buffer.from('range').toString('hex') + '02' + 'ab' + '00' + '00');
+    expect(decodeMemberMetadataValue(classicBytes)).toEqual(classic);
     const topicId = 'AAAAAAAAAAAAAAAAAAAAAQ';
     const current = { memberEpoch: 7, previousMemberEpoch: 6, state: 1, assigned: new Map([[topicId, new Set([0, 2])]]), pendingRevocation: new Map([[topicId, new Set([1])]]) };
     expect(decodeCurrentAssignmentValue(encodeCurrentAssignmentValue(current))).toEqual(current);

@@ -12,6 +12,7 @@
  */
 import { type Assignment, emptyAssignment } from './assignment.js';
 import { GroupOffsets } from './offsets.js';
+import type { ClassicMemberMetadata } from './records.js';
 
 /** Kafka's MemberState, with its record values. */
 export const enum MemberState {
@@ -46,10 +47,23 @@ export class ConsumerMember {
   state: MemberState = MemberState.Stable;
   assigned: Assignment = emptyAssignment();
   pendingRevocation: Assignment = emptyAssignment();
+  /**
+   * A member of the classic protocol (JoinGroup, SyncGroup, Heartbeat) hosted by this group
+   * since an online upgrade (KIP-848): its session timeout and the protocols it joined with.
+   * Null for a member of the consumer protocol.
+   */
+  classic: ClassicMemberMetadata | null = null;
   sessionTimer: NodeJS.Timeout | null = null;
   rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Classic members: until the rejoin they were told to make (REBALANCE_IN_PROGRESS), and until their SyncGroup after a join. */
+  joinTimer: NodeJS.Timeout | null = null;
+  syncTimer: NodeJS.Timeout | null = null;
 
   constructor(public memberId: string) {}
+
+  get usesClassicProtocol(): boolean {
+    return this.classic !== null;
+  }
 
   /** Topics it subscribes to, by name and by its regex. */
   topics(): string[] {
@@ -135,6 +149,39 @@ export class ConsumerGroup {
     let best: string | null = null;
     for (const name of order) if ((votes.get(name) ?? 0) > 0 && (best === null || votes.get(name)! > votes.get(best)!)) best = name;
     return best ?? fallback;
+  }
+
+  /** Members of the classic protocol (Kafka's numClassicProtocolMembers). */
+  classicMemberCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.classic !== null) n++;
+    return n;
+  }
+
+  /** Kafka's allMembersUseClassicProtocolExcept: `memberId` is the only member of the consumer protocol. */
+  allMembersUseClassicProtocolExcept(memberId: string): boolean {
+    const m = this.members.get(memberId);
+    return m !== undefined && m.classic === null && this.classicMemberCount() === this.members.size - 1;
+  }
+
+  /**
+   * Kafka's supportsClassicProtocols: a classic JoinGroup may join with the consumer protocol
+   * type and a protocol (assignor) name every classic member supports (any, while none is).
+   */
+  supportsClassicProtocols(protocolType: string, names: readonly string[]): boolean {
+    if (protocolType !== 'consumer') return false;
+    if (this.members.size === 0) return names.length > 0;
+    const classic = [...this.members.values()].filter((m) => m.classic !== null);
+    return names.some((name) => classic.every((m) => m.classic!.protocols.some((p) => p.name === name)));
+  }
+
+  /** Kafka's waitingOnUnreleasedPartition: some partition of its target is still owned by another member. */
+  waitingOnUnreleasedPartition(member: ConsumerMember): boolean {
+    if (member.state !== MemberState.UnreleasedPartitions) return false;
+    for (const [topicId, ps] of this.targetAssignment.get(member.memberId) ?? emptyAssignment()) {
+      for (const p of ps) if (!(member.assigned.get(topicId)?.has(p) ?? false) && this.currentPartitionEpoch(topicId, p) !== -1) return true;
+    }
+    return false;
   }
 
   /** Topic names some member subscribes to. */

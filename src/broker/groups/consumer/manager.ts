@@ -3,9 +3,11 @@
  * GroupMetadataManager.consumerGroupHeartbeat does it, step by step:
  *
  * 1. Find or create the group (a member joining with epoch 0 may create it; an empty classic
- *    group with that id is upgraded, keeping its offsets; any other classic group refuses with
- *    GROUP_ID_NOT_FOUND "Group X is not a consumer group.", as Kafka does when it cannot
- *    upgrade). Find or create the member; a known member must present its current epoch, or
+ *    group with that id is replaced, keeping its offsets; a live classic group of the consumer
+ *    protocol type is converted with its members when group.consumer.migration.policy allows
+ *    the upgrade (migration.ts; its members then keep speaking the classic protocol, classic.ts);
+ *    any other refuses with GROUP_ID_NOT_FOUND "Group X is not a consumer group.", as Kafka
+ *    does when it cannot upgrade). Find or create the member; a known member must present its current epoch, or
  *    the previous one with owned partitions inside its assignment (the answer with the new
  *    epoch may have been lost), else FENCED_MEMBER_EPOCH; an unknown one UNKNOWN_MEMBER_ID.
  * 2. Apply what the heartbeat changed (subscription, assignor, timeouts). A new subscription
@@ -18,9 +20,11 @@
  * 5. Every change becomes a record in `__consumer_offsets` (persist.ts); the answer waits until
  *    they are durable, as Kafka's waits for the records to be committed.
  *
- * A member that sends no heartbeat for `group.consumer.session.timeout.ms`, or that does not
- * revoke within its rebalance timeout, is fenced: removed, and the group epoch bumped so its
- * partitions are reassigned. Leaving is a heartbeat with epoch -1; a static member (instance
+ * A member that sends no heartbeat for `group.consumer.session.timeout.ms` (a classic member:
+ * its own session timeout), or that does not revoke within its rebalance timeout, is fenced:
+ * removed, and the group epoch bumped so its partitions are reassigned; when it was the last
+ * member of the consumer protocol and classic members remain, the group turns classic instead
+ * (the online downgrade). Leaving is a heartbeat with epoch -1; a static member (instance
  * id) leaving with -2 keeps its place and assignment for a successor with the same instance id
  * until its session times out.
  */
@@ -28,7 +32,10 @@ import { randomUUID } from 'node:crypto';
 import type { RecordInput } from '../../../format/record.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { GroupCoordinator } from '../coordinator.js';
+import { type ClassicGroup, CONSUMER_PROTOCOL_TYPE } from '../group.js';
 import { encodeGroupMetadataKey } from '../records.js';
+import { ClassicMembers } from './classic.js';
+import { classicGroupFromConsumer, consumerGroupFromClassic } from './migration.js';
 import { type Assignment, assignmentsEqual, emptyAssignment, fromTopicPartitions, toTopicPartitions } from './assignment.js';
 import { ASSIGNORS, type AssignorMember } from './assignors.js';
 import { ConsumerGroup, ConsumerMember, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, MemberState } from './group.js';
@@ -67,8 +74,12 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 export class ConsumerGroups {
   readonly groups = new Map<string, ConsumerGroup>();
+  /** JoinGroup, SyncGroup, Heartbeat and LeaveGroup of classic members in these groups. */
+  readonly classic: ClassicMembers;
 
-  constructor(private readonly c: GroupCoordinator) {}
+  constructor(readonly c: GroupCoordinator) {
+    this.classic = new ClassicMembers(this);
+  }
 
   get(groupId: string): ConsumerGroup | undefined {
     return this.groups.get(groupId);
@@ -83,7 +94,11 @@ export class ConsumerGroups {
       validateHeartbeat(req, this.c.isActive, this.c.config.consumerAssignors);
       out = req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? this.leave(req, records) : this.join(req, records);
     } catch (err) {
-      if (err instanceof Refusal) return { errorCode: err.errorCode, errorMessage: err.message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+      if (err instanceof Refusal) {
+        // What changed before the refusal (a converted group) is kept, so it is written too.
+        await this.write(req.groupId, records);
+        return { errorCode: err.errorCode, errorMessage: err.message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+      }
       this.c.logger.error({ err, group: req.groupId }, 'ConsumerGroupHeartbeat failed');
       return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
     }
@@ -103,37 +118,20 @@ export class ConsumerGroups {
     const assignedBefore = member.assigned;
     const epochBefore = member.memberEpoch;
 
-    // 1. The member's metadata; a changed subscription bumps the group epoch (hasMemberSubscriptionChanged).
-    const isNew = !group.members.has(member.memberId);
-    const before = isNew ? null : JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.serverAssignor, member.rebalanceTimeoutMs]);
-    const subscriptionBefore = isNew ? '[[],null]' : JSON.stringify([member.subscribedTopicNames, member.subscribedTopicRegex]);
-    if (req.instanceId !== null) member.instanceId = req.instanceId;
-    if (req.rackId !== null) member.rackId = req.rackId;
-    if (req.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    if (req.serverAssignor !== null) member.serverAssignor = req.serverAssignor;
-    if (req.subscribedTopicNames !== null) member.subscribedTopicNames = [...req.subscribedTopicNames].sort();
-    // An empty regex is how Kafka 4.0 clients say "no regex" (librdkafka sends it beside a topic list).
-    if (req.subscribedTopicRegex !== null) member.subscribedTopicRegex = req.subscribedTopicRegex === '' ? null : req.subscribedTopicRegex;
-    member.clientId = req.clientId;
-    member.clientHost = req.clientHost;
-    if (isNew) group.putMember(member);
-    let bump = false;
-    if (before !== JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.serverAssignor, member.rebalanceTimeoutMs])) {
-      records.push(memberRecord(group, member, now));
-      if (subscriptionBefore !== JSON.stringify([member.subscribedTopicNames, member.subscribedTopicRegex])) bump = true;
-    }
-    // The subscribed topics' metadata: strand looks at every heartbeat (Kafka refreshes it on
-    // a timer and on metadata changes), so new topics and partitions are seen at once.
-    if (this.refreshSubscriptionMetadata(group)) {
-      bump = true;
-      records.push(subscriptionMetadataRecord(group, now));
-    }
-    if (bump) {
-      group.groupEpoch++;
-      records.push(epochRecord(group, now));
-    }
-    // 2. A new target assignment when the group epoch moved past it.
-    if (group.groupEpoch > group.assignmentEpoch) this.updateTargetAssignment(group, records, now);
+    // 1-2. The member's metadata, the group epoch and the target assignment.
+    this.updateMember(group, member, records, now, (m) => {
+      if (req.instanceId !== null) m.instanceId = req.instanceId;
+      if (req.rackId !== null) m.rackId = req.rackId;
+      if (req.rebalanceTimeoutMs !== -1) m.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+      if (req.serverAssignor !== null) m.serverAssignor = req.serverAssignor;
+      if (req.subscribedTopicNames !== null) m.subscribedTopicNames = [...req.subscribedTopicNames].sort();
+      // An empty regex is how Kafka 4.0 clients say "no regex" (librdkafka sends it beside a topic list).
+      if (req.subscribedTopicRegex !== null) m.subscribedTopicRegex = req.subscribedTopicRegex === '' ? null : req.subscribedTopicRegex;
+      m.clientId = req.clientId;
+      m.clientHost = req.clientHost;
+      // A heartbeat of the consumer protocol makes it a member of that protocol (setClassicMemberMetadata(null)).
+      m.classic = null;
+    });
     // 3. One reconciliation step.
     this.maybeReconcile(group, member, owned, records, now);
     this.scheduleSessionTimeout(group, member);
@@ -150,16 +148,60 @@ export class ConsumerGroups {
     };
   }
 
-  /** Kafka's getOrMaybeCreateConsumerGroup, with the upgrade of an empty classic group. */
+  /**
+   * Steps 1 and 2 of a heartbeat or of a classic member's JoinGroup: apply `change` to the
+   * member; a new or changed member is written, a changed subscription (or subscribed topics
+   * that changed) bumps the group epoch (Kafka's hasMemberSubscriptionChanged), and a group
+   * epoch ahead of the target assignment gets a new one.
+   */
+  updateMember(group: ConsumerGroup, member: ConsumerMember, records: RecordInput[], now: number, change: (m: ConsumerMember) => void): void {
+    const isNew = !group.members.has(member.memberId);
+    const snapshot = (m: ConsumerMember) => JSON.stringify([m.instanceId, m.rackId, m.clientId, m.clientHost, m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor, m.rebalanceTimeoutMs, m.classic === null ? null : [m.classic.sessionTimeoutMs, m.classic.protocols.map((p) => [p.name, p.metadata.toString('base64')])]]);
+    const before = isNew ? null : snapshot(member);
+    const subscriptionBefore = isNew ? '[[],null]' : JSON.stringify([member.subscribedTopicNames, member.subscribedTopicRegex]);
+    change(member);
+    if (isNew) group.putMember(member);
+    let bump = false;
+    if (before !== snapshot(member)) {
+      records.push(memberRecord(group, member, now));
+      if (subscriptionBefore !== JSON.stringify([member.subscribedTopicNames, member.subscribedTopicRegex])) bump = true;
+    }
+    // The subscribed topics' metadata: strand looks at every heartbeat (Kafka refreshes it on
+    // a timer and on metadata changes), so new topics and partitions are seen at once.
+    if (this.refreshSubscriptionMetadata(group)) {
+      bump = true;
+      records.push(subscriptionMetadataRecord(group, now));
+    }
+    if (bump) {
+      group.groupEpoch++;
+      records.push(epochRecord(group, now));
+    }
+    if (group.groupEpoch > group.assignmentEpoch) this.updateTargetAssignment(group, records, now);
+  }
+
+  /**
+   * Kafka's getOrMaybeCreateConsumerGroup: an empty classic group is replaced (its offsets
+   * stay); a non-empty one using the consumer protocol type is converted when
+   * group.consumer.migration.policy allows the upgrade (migration.ts); any other refuses.
+   */
   private getOrMaybeCreate(groupId: string, create: boolean, records: RecordInput[], now: number): ConsumerGroup {
     const existing = this.groups.get(groupId);
     if (existing !== undefined) return existing;
     if (!create) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
     const classic = this.c.groups.get(groupId);
     const group = new ConsumerGroup(groupId, now);
+    if (classic !== undefined && !(classic.is('Empty') && classic.size === 0 && classic.pendingMembers.size === 0)) {
+      if (!this.canUpgrade(classic)) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+      const converted = consumerGroupFromClassic(classic, (name) => this.c.core.topics.get(name)?.topicId, now);
+      records.push(...converted.records);
+      this.c.releaseClassicGroup(groupId);
+      this.groups.set(groupId, converted.group);
+      for (const m of converted.group.members.values()) this.scheduleSessionTimeout(converted.group, m);
+      this.c.logger.info({ group: groupId, members: converted.group.members.size, groupEpoch: converted.group.groupEpoch }, 'converted the classic group to a consumer group');
+      return converted.group;
+    }
     if (classic !== undefined) {
-      if (!(classic.is('Empty') && classic.size === 0 && classic.pendingMembers.size === 0)) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
-      // Upgrade (Kafka's convertToConsumerGroup): the classic group's metadata goes, its offsets stay.
+      // An empty classic group is replaced (Kafka's maybeDeleteEmptyClassicGroup): its metadata goes, its offsets stay.
       for (const { topic, partition, value } of classic.allOffsets()) group.offsets.setOffset(topic, partition, value);
       if (classic.generationId > 0) records.push({ key: encodeGroupMetadataKey(groupId), value: null, timestamp: now });
       this.c.groups.delete(groupId);
@@ -168,6 +210,16 @@ export class ConsumerGroups {
     this.groups.set(groupId, group);
     records.push(epochRecord(group, now));
     return group;
+  }
+
+  /** Kafka's validateOnlineUpgrade. */
+  private canUpgrade(classic: ClassicGroup): boolean {
+    const why = !this.c.config.consumerMigration.upgrade ? 'the online upgrade is disabled'
+      : classic.protocolType !== CONSUMER_PROTOCOL_TYPE ? 'the group does not use the consumer embedded protocol'
+      : classic.size > this.c.config.consumerMaxSize ? 'the group size exceeds the consumer group maximum size'
+      : null;
+    if (why !== null) this.c.logger.info({ group: classic.groupId }, `cannot upgrade the classic group to a consumer group because ${why}`);
+    return why === null;
   }
 
   /** Kafka's getOrMaybeSubscribeDynamicConsumerGroupMember. */
@@ -183,7 +235,7 @@ export class ConsumerGroups {
   }
 
   /** Kafka's getOrMaybeSubscribeStaticConsumerGroupMember: a new instance with a released id takes over its predecessor's place. */
-  private staticMember(group: ConsumerGroup, memberId: string, instanceId: string, memberEpoch: number, owned: Assignment | null, records: RecordInput[], now: number): ConsumerMember {
+  staticMember(group: ConsumerGroup, memberId: string, instanceId: string, memberEpoch: number, owned: Assignment | null, records: RecordInput[], now: number): ConsumerMember {
     const existing = group.staticMember(instanceId);
     if (memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
       if (existing === undefined) {
@@ -195,19 +247,7 @@ export class ConsumerGroups {
       if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
         throw new Refusal(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} cannot join the group because the instance id is owned by ${existing.memberId} member.`);
       }
-      // The successor keeps the epoch and assignment its predecessor had before leaving, so no rebalance happens.
-      const successor = new ConsumerMember(memberId);
-      Object.assign(successor, { ...existing, memberId, sessionTimer: null, rebalanceTimer: null });
-      successor.memberEpoch = existing.previousMemberEpoch;
-      const target = group.targetAssignment.get(existing.memberId) ?? emptyAssignment();
-      this.clearTimers(existing);
-      group.removeMember(existing.memberId);
-      records.push(...memberTombstones(group, existing.memberId, now));
-      group.putMember(successor);
-      group.targetAssignment.set(memberId, target);
-      records.push(memberRecord(group, successor, now), targetMemberRecord(group, memberId, target, now), currentAssignmentRecord(group, successor, now));
-      this.c.logger.info({ group: group.groupId, memberId, instanceId, replaced: existing.memberId }, 'static member rejoined in its predecessor\'s place');
-      return successor;
+      return this.replaceStaticMember(group, existing, memberId, records, now);
     }
     if (existing === undefined) throw new Refusal(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${instanceId} is unknown.`);
     if (existing.memberId !== memberId) throw new Refusal(ErrorCode.FENCED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} was fenced by member ${existing.memberId}.`);
@@ -215,14 +255,34 @@ export class ConsumerGroups {
     return existing;
   }
 
-  private throwIfFull(group: ConsumerGroup): void {
+  /**
+   * Kafka's replaceMember: a new instance takes its predecessor's place with the epoch and
+   * assignment it had before leaving (the previous epoch for one that left with -2), so no
+   * rebalance happens.
+   */
+  replaceStaticMember(group: ConsumerGroup, existing: ConsumerMember, memberId: string, records: RecordInput[], now: number): ConsumerMember {
+    const successor = new ConsumerMember(memberId);
+    Object.assign(successor, { ...existing, memberId, sessionTimer: null, rebalanceTimer: null, joinTimer: null, syncTimer: null });
+    if (existing.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) successor.memberEpoch = existing.previousMemberEpoch;
+    const target = group.targetAssignment.get(existing.memberId) ?? emptyAssignment();
+    this.clearTimers(existing);
+    group.removeMember(existing.memberId);
+    records.push(...memberTombstones(group, existing.memberId, now));
+    group.putMember(successor);
+    group.targetAssignment.set(memberId, target);
+    records.push(memberRecord(group, successor, now), targetMemberRecord(group, memberId, target, now), currentAssignmentRecord(group, successor, now));
+    this.c.logger.info({ group: group.groupId, memberId, instanceId: existing.instanceId, replaced: existing.memberId }, 'static member rejoined in its predecessor\'s place');
+    return successor;
+  }
+
+  throwIfFull(group: ConsumerGroup): void {
     if (group.members.size >= this.c.config.consumerMaxSize) {
       throw new Refusal(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.c.config.consumerMaxSize} members.`);
     }
   }
 
   /** Recompute which subscribed topics exist and their sizes; true if that changed. */
-  private refreshSubscriptionMetadata(group: ConsumerGroup): boolean {
+  refreshSubscriptionMetadata(group: ConsumerGroup): boolean {
     this.resolveRegexes(group);
     const next = new Map<string, { name: string; numPartitions: number }>();
     for (const name of [...group.subscribedTopicNames()].sort()) {
@@ -255,7 +315,7 @@ export class ConsumerGroups {
   }
 
   /** Kafka's updateTargetAssignment: run the group's assignor; write the members whose target changed, then the new epoch. */
-  private updateTargetAssignment(group: ConsumerGroup, records: RecordInput[], now: number): void {
+  updateTargetAssignment(group: ConsumerGroup, records: RecordInput[], now: number): void {
     const assignorName = group.preferredAssignor(this.c.config.consumerAssignors[0]!, this.c.config.consumerAssignors);
     const idByName = new Map([...group.subscriptionMetadata].map(([id, t]) => [t.name, id]));
     const members: AssignorMember[] = [...group.members.values()].map((m) => ({
@@ -276,7 +336,7 @@ export class ConsumerGroups {
   }
 
   /** Kafka's maybeReconcile. */
-  private maybeReconcile(group: ConsumerGroup, member: ConsumerMember, owned: Assignment | null, records: RecordInput[], now: number): void {
+  maybeReconcile(group: ConsumerGroup, member: ConsumerMember, owned: Assignment | null, records: RecordInput[], now: number): void {
     if (member.isReconciledTo(group.assignmentEpoch)) return;
     const next = reconcile(group, member, group.assignmentEpoch, group.targetAssignment.get(member.memberId) ?? emptyAssignment(), owned);
     if (next === null) return;
@@ -312,11 +372,39 @@ export class ConsumerGroups {
         return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, heartbeatIntervalMs: 0, assignment: null };
       }
     }
-    records.push(...this.fence(group, member, 'left the group', now));
+    records.push(...this.fenceOrDowngrade(group, member, 'left the group', now));
     return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: LEAVE_GROUP_MEMBER_EPOCH, heartbeatIntervalMs: 0, assignment: null };
   }
 
-  /** Kafka's consumerGroupFenceMember: remove the member and bump the group epoch so its partitions move. */
+  /**
+   * Kafka's consumerGroupFenceMember: when the member is the last one of the consumer
+   * protocol and the others are classic members, the group turns classic (the online
+   * downgrade, if group.consumer.migration.policy allows it; migration.ts); otherwise the
+   * member is removed and the group epoch bumped so its partitions move.
+   */
+  fenceOrDowngrade(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
+    if (!this.canDowngrade(group, member.memberId)) return this.fence(group, member, why, now);
+    this.c.logger.info({ group: group.groupId, memberId: member.memberId }, `member ${why}; only classic members remain`);
+    for (const m of group.members.values()) this.clearTimers(m);
+    const { classic, records } = classicGroupFromConsumer(group, member.memberId, (id) => this.c.core.topics.byId(id)?.name, now);
+    this.groups.delete(group.groupId);
+    group.dead = true;
+    this.c.adoptDowngradedGroup(classic);
+    this.c.logger.info({ group: group.groupId, members: classic.size, generation: classic.generationId }, 'converted the consumer group to a classic group');
+    return records;
+  }
+
+  /** Kafka's validateOnlineDowngradeWithFencedMember. */
+  private canDowngrade(group: ConsumerGroup, leavingMemberId: string): boolean {
+    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1) return false;
+    const why = !this.c.config.consumerMigration.downgrade ? 'the online downgrade is disabled'
+      : group.members.size - 1 > this.c.config.maxSize ? 'its group size is greater than the classic group max size'
+      : null;
+    if (why !== null) this.c.logger.info({ group: group.groupId }, `cannot downgrade the consumer group to a classic group because ${why}`);
+    return why === null;
+  }
+
+  /** Remove the member and bump the group epoch so its partitions move. */
   private fence(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
     this.clearTimers(member);
     const records = memberTombstones(group, member.memberId, now);
@@ -330,13 +418,13 @@ export class ConsumerGroups {
 
   // ---- timers ------------------------------------------------------------------------------
 
-  private scheduleSessionTimeout(group: ConsumerGroup, member: ConsumerMember): void {
+  scheduleSessionTimeout(group: ConsumerGroup, member: ConsumerMember): void {
     if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
     member.sessionTimer = setTimeout(() => {
       member.sessionTimer = null;
       if (group.members.get(member.memberId) !== member || !this.c.isActive) return;
-      void this.write(group.groupId, this.fence(group, member, 'fenced: session timed out', Date.now()));
-    }, Math.min(this.c.config.consumerSessionTimeoutMs, MAX_DELAY));
+      void this.write(group.groupId, this.fenceOrDowngrade(group, member, 'fenced: session timed out', Date.now()));
+    }, Math.min(member.classic?.sessionTimeoutMs ?? this.c.config.consumerSessionTimeoutMs, MAX_DELAY));
     member.sessionTimer.unref();
   }
 
@@ -346,7 +434,7 @@ export class ConsumerGroups {
     member.rebalanceTimer = setTimeout(() => {
       member.rebalanceTimer = null;
       if (group.members.get(member.memberId) !== member || member.memberEpoch !== epoch || member.state !== MemberState.UnrevokedPartitions || !this.c.isActive) return;
-      void this.write(group.groupId, this.fence(group, member, 'fenced: did not revoke its partitions within its rebalance timeout', Date.now()));
+      void this.write(group.groupId, this.fenceOrDowngrade(group, member, 'fenced: did not revoke its partitions within its rebalance timeout', Date.now()));
     }, Math.min(Math.max(0, member.rebalanceTimeoutMs), MAX_DELAY));
     member.rebalanceTimer.unref();
   }
@@ -356,10 +444,34 @@ export class ConsumerGroups {
     member.rebalanceTimer = null;
   }
 
-  private clearTimers(member: ConsumerMember): void {
+  clearTimers(member: ConsumerMember): void {
     if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
     member.sessionTimer = null;
     this.cancelRebalanceTimeout(member);
+    this.cancelClassicTimer(member, 'joinTimer');
+    this.cancelClassicTimer(member, 'syncTimer');
+  }
+
+  /**
+   * A classic member's join timeout (it was told to rejoin; scheduled if absent) or sync
+   * timeout (it joined and must sync), each its rebalance timeout long: the member is fenced
+   * when it runs out (Kafka's scheduleConsumerGroupJoinTimeoutIfAbsent / scheduleConsumerGroupSyncTimeout).
+   */
+  scheduleClassicTimer(group: ConsumerGroup, member: ConsumerMember, which: 'joinTimer' | 'syncTimer', ifAbsent: boolean): void {
+    if (ifAbsent && member[which] !== null) return;
+    this.cancelClassicTimer(member, which);
+    const why = which === 'joinTimer' ? 'fenced: the classic member failed to join within the rebalance timeout' : 'fenced: the member failed to sync within timeout';
+    member[which] = setTimeout(() => {
+      member[which] = null;
+      if (group.members.get(member.memberId) !== member || this.groups.get(group.groupId) !== group || !this.c.isActive) return;
+      void this.write(group.groupId, this.fenceOrDowngrade(group, member, why, Date.now()));
+    }, Math.min(Math.max(0, member.rebalanceTimeoutMs), MAX_DELAY));
+    member[which].unref();
+  }
+
+  cancelClassicTimer(member: ConsumerMember, which: 'joinTimer' | 'syncTimer'): void {
+    if (member[which] !== null) clearTimeout(member[which]);
+    member[which] = null;
   }
 
   /** Loaded members get a full session to come back, as Kafka schedules on load. */
@@ -386,9 +498,10 @@ export class ConsumerGroups {
   // ---- other protocols, offsets ------------------------------------------------------------
 
   /**
-   * A classic JoinGroup for `groupId`: an empty consumer group becomes a classic group with its
-   * offsets (Kafka's online downgrade); a non-empty one is refused (INCONSISTENT_GROUP_PROTOCOL:
-   * strand does not run classic members inside a consumer group). NONE when the id is free.
+   * A classic JoinGroup for `groupId` while it names an empty consumer group: the group becomes
+   * a classic group with its offsets (Kafka's classicGroupJoinToClassicGroup replaces an empty
+   * consumer group whatever group.consumer.migration.policy says). A non-empty one hosts the
+   * classic member instead (classic.ts). NONE when the id is free.
    */
   downgradeForClassicJoin(groupId: string): number {
     const group = this.groups.get(groupId);
@@ -411,6 +524,8 @@ export class ConsumerGroups {
     if (transactional && memberEpoch === -1 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A classic member commits with its generation, which is its member epoch: any other is ILLEGAL_GENERATION.
+    if (member.classic !== null) return memberEpoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
     if (!transactional && apiVersion !== undefined && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
     return memberEpochError(memberEpoch, member.memberEpoch);
   }
@@ -420,7 +535,8 @@ export class ConsumerGroups {
     if (memberEpoch < 0) return ErrorCode.NONE;
     const member = memberId === null ? undefined : group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    return memberEpoch !== member.memberEpoch ? ErrorCode.STALE_MEMBER_EPOCH : ErrorCode.NONE;
+    if (memberEpoch === member.memberEpoch) return ErrorCode.NONE;
+    return member.classic !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
   /** DeleteGroups for a consumer group: only an empty one goes, with tombstones for its offsets too. */
@@ -451,7 +567,7 @@ export class ConsumerGroups {
    * The in-memory state already moved; if the write fails the member is told
    * COORDINATOR_NOT_AVAILABLE and retries (Kafka would also roll its state back).
    */
-  private async write(groupId: string, records: RecordInput[]): Promise<number> {
+  async write(groupId: string, records: RecordInput[]): Promise<number> {
     if (records.length === 0) return ErrorCode.NONE;
     try {
       await this.c.topic.append(groupId, records);

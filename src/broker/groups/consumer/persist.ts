@@ -50,6 +50,7 @@ export const memberRecord = (g: ConsumerGroup, m: ConsumerMember, now: number) =
       subscribedTopicRegex: m.subscribedTopicRegex,
       rebalanceTimeoutMs: m.rebalanceTimeoutMs,
       serverAssignor: m.serverAssignor,
+      classic: m.classic,
     }),
     now,
   );
@@ -80,6 +81,23 @@ export function groupTombstones(groupId: string, now: number): RecordInput[] {
     rec(encodeConsumerKey(ConsumerKeyVersion.TargetAssignmentMetadata, groupId), null, now),
     rec(encodeConsumerKey(ConsumerKeyVersion.PartitionMetadata, groupId), null, now),
     rec(encodeConsumerKey(ConsumerKeyVersion.GroupMetadata, groupId), null, now),
+  ];
+}
+
+/**
+ * The whole group goes with its members, as Kafka's ConsumerGroup.createGroupTombstoneRecords
+ * orders them: current assignments, targets, the target epoch, members, the subscription
+ * metadata, the group epoch (when it is converted to a classic group).
+ */
+export function groupTombstonesWithMembers(g: ConsumerGroup, now: number): RecordInput[] {
+  const ids = [...g.members.keys()];
+  return [
+    ...ids.map((id) => rec(encodeConsumerKey(ConsumerKeyVersion.CurrentMemberAssignment, g.groupId, id), null, now)),
+    ...ids.map((id) => rec(encodeConsumerKey(ConsumerKeyVersion.TargetAssignmentMember, g.groupId, id), null, now)),
+    rec(encodeConsumerKey(ConsumerKeyVersion.TargetAssignmentMetadata, g.groupId), null, now),
+    ...ids.map((id) => rec(encodeConsumerKey(ConsumerKeyVersion.MemberMetadata, g.groupId, id), null, now)),
+    rec(encodeConsumerKey(ConsumerKeyVersion.PartitionMetadata, g.groupId), null, now),
+    rec(encodeConsumerKey(ConsumerKeyVersion.GroupMetadata, g.groupId), null, now),
   ];
 }
 
@@ -139,6 +157,7 @@ export function restoreConsumerGroup(groupId: string, loaded: LoadedConsumerGrou
     m.subscribedTopicRegex = meta.subscribedTopicRegex;
     m.serverAssignor = meta.serverAssignor;
     m.rebalanceTimeoutMs = meta.rebalanceTimeoutMs;
+    m.classic = meta.classic;
     const cur = loaded.current.get(memberId);
     if (cur !== undefined) {
       m.memberEpoch = cur.memberEpoch;

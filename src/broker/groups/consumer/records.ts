@@ -7,7 +7,8 @@
  *   key v3  ConsumerGroupMetadataKey                  group      → Epoch int32
  *   key v4  ConsumerGroupPartitionMetadataKey         group      → Topics [TopicId uuid, TopicName, NumPartitions int32, PartitionRacks [Partition int32, Racks [string]]]
  *           (Kafka 3.7-4.0's value; the KIP-848 preview of 3.6 had a group Epoch before Topics, and 4.1 stops writing it)
- *   key v5  ConsumerGroupMemberMetadataKey            group, member → InstanceId?, RackId?, ClientId, ClientHost, SubscribedTopicNames [string], SubscribedTopicRegex?, RebalanceTimeoutMs int32, ServerAssignor?
+ *   key v5  ConsumerGroupMemberMetadataKey            group, member → InstanceId?, RackId?, ClientId, ClientHost, SubscribedTopicNames [string], SubscribedTopicRegex?, RebalanceTimeoutMs int32, ServerAssignor?,
+ *           tag 0: ClassicMemberMetadata? [SessionTimeoutMs int32, SupportedProtocols [Name, Metadata bytes]] (a member using JoinGroup/SyncGroup, Kafka 3.8+)
  *   key v6  ConsumerGroupTargetAssignmentMetadataKey  group      → AssignmentEpoch int32
  *   key v7  ConsumerGroupTargetAssignmentMemberKey    group, member → TopicPartitions [TopicId uuid, Partitions [int32]]
  *   key v8  ConsumerGroupCurrentMemberAssignmentKey   group, member → MemberEpoch int32, PreviousMemberEpoch int32, State int8, AssignedPartitions, PartitionsPendingRevocation
@@ -45,6 +46,12 @@ const KIND_BY_VERSION: Readonly<Record<number, ConsumerRecordKey['kind']>> = {
   8: 'consumer-current-assignment',
 };
 
+/** Kafka's ClassicMemberMetadata: what a member of the classic protocol hosted by a consumer group joined with. */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  protocols: Array<{ name: string; metadata: Buffer }>;
+}
+
 export interface MemberMetadataValue {
   instanceId: string | null;
   rackId: string | null;
@@ -54,6 +61,8 @@ export interface MemberMetadataValue {
   subscribedTopicRegex: string | null;
   rebalanceTimeoutMs: number;
   serverAssignor: string | null;
+  /** Null for a member of the consumer protocol. */
+  classic: ClassicMemberMetadata | null;
 }
 
 export interface CurrentAssignmentValue {
@@ -194,8 +203,42 @@ export function encodeMemberMetadataValue(v: MemberMetadataValue): Buffer {
   w.compactNullableString(v.subscribedTopicRegex);
   w.int32(v.rebalanceTimeoutMs);
   w.compactNullableString(v.serverAssignor);
+  if (v.classic === null) w.taggedFields(undefined);
+  else w.taggedFields([{ tag: 0, data: encodeClassicMemberMetadata(v.classic) }]);
+  return w.toBuffer();
+}
+
+/** A nullable struct: Kafka's generated code writes a presence byte (1; -1 for null) before its fields. */
+function encodeClassicMemberMetadata(c: ClassicMemberMetadata): Buffer {
+  const w = new Writer(64);
+  w.int8(1);
+  w.int32(c.sessionTimeoutMs);
+  w.uvarint(c.protocols.length + 1);
+  for (const p of c.protocols) {
+    w.compactString(p.name);
+    w.compactBytes(p.metadata);
+    w.taggedFields(undefined);
+  }
   w.taggedFields(undefined);
   return w.toBuffer();
+}
+
+function decodeClassicMemberMetadata(buf: Buffer): ClassicMemberMetadata | null {
+  const r = new Reader(buf);
+  // The presence byte; a session timeout's first byte is 0 for any value below 2^24, so data
+  // written without it reads too.
+  if (buf[0] === 0xff) return null;
+  if (buf[0] === 1) r.int8();
+  const sessionTimeoutMs = r.int32();
+  const protocols: ClassicMemberMetadata['protocols'] = [];
+  const n = r.compactArrayLength();
+  for (let i = 0; i < n && r.ok; i++) {
+    const name = r.compactString();
+    const metadata = Buffer.from(r.compactBytes());
+    r.taggedFields();
+    protocols.push({ name, metadata });
+  }
+  return done(r, 'classic member metadata', { sessionTimeoutMs, protocols });
 }
 
 export function decodeMemberMetadataValue(buf: Buffer): MemberMetadataValue {
@@ -210,7 +253,11 @@ export function decodeMemberMetadataValue(buf: Buffer): MemberMetadataValue {
   const subscribedTopicRegex = r.compactNullableString();
   const rebalanceTimeoutMs = r.int32();
   const serverAssignor = r.compactNullableString();
-  return done(r, 'consumer group member metadata', { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor });
+  const tagged = r.taggedFields();
+  if (!r.ok) throw r.error() ?? new ProtocolDecodeError('consumer group member metadata: malformed', r.pos);
+  const raw = tagged?.find((f) => f.tag === 0);
+  const classic = raw === undefined ? null : decodeClassicMemberMetadata(raw.data);
+  return { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor, classic };
 }
 
 export function encodeTargetMemberValue(a: Assignment): Buffer {

@@ -9,6 +9,9 @@ import { coordinator, unavailable } from './common.js';
 
 export const handleHeartbeat: Handler<HeartbeatRequest, HeartbeatResponse> = (req, ctx) => {
   const c = coordinator(ctx, req.groupId);
-  const errorCode = c === undefined ? unavailable(ctx, req.groupId) : c.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId);
+  const errorCode = c === undefined ? unavailable(ctx, req.groupId)
+    // A classic member hosted by a consumer-protocol group (KIP-848).
+    : c.consumer.get(req.groupId) !== undefined ? c.consumer.classic.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId)
+    : c.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId);
   return { throttleTimeMs: 0, errorCode };
 };

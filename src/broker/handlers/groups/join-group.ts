@@ -9,6 +9,7 @@ import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { JoinGroupRequest, JoinGroupResponse } from '../../../protocol/messages/join-group.js';
 import type { Handler } from '../../context.js';
 import type { JoinResult } from '../../groups/member.js';
+import type { JoinGroupInput } from '../../groups/membership.js';
 import { clientHost, coordinator, unavailable } from './common.js';
 
 function response(r: JoinResult, version: number): JoinGroupResponse {
@@ -31,12 +32,7 @@ export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponse> = asy
   if (c === undefined) {
     return response({ errorCode: unavailable(ctx, req.groupId), memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
   }
-  // A consumer-protocol group under this id: an empty one turns classic, a live one refuses (KIP-848 coexistence).
-  const crossProtocol = c.consumer.downgradeForClassicJoin(req.groupId);
-  if (crossProtocol !== ErrorCode.NONE) {
-    return response({ errorCode: crossProtocol, memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
-  }
-  const result = await c.join({
+  const input: JoinGroupInput = {
     groupId: req.groupId,
     memberId: req.memberId,
     groupInstanceId: req.groupInstanceId,
@@ -50,6 +46,14 @@ export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponse> = asy
     // Copies: the request frame's bytes are not kept.
     protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
     reason: req.reason,
-  });
-  return response(result, v);
+  };
+  // A consumer-protocol group under this id (KIP-848): a live one hosts the classic member
+  // (Kafka's classicGroupJoinToConsumerGroup); an empty one turns classic first.
+  const consumerGroup = c.consumer.get(req.groupId);
+  if (consumerGroup !== undefined && consumerGroup.members.size > 0) return response(await c.consumer.classic.join(input), v);
+  const crossProtocol = c.consumer.downgradeForClassicJoin(req.groupId);
+  if (crossProtocol !== ErrorCode.NONE) {
+    return response({ errorCode: crossProtocol, memberId: req.memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', skipAssignment: false, members: [] }, v);
+  }
+  return response(await c.join(input), v);
 };

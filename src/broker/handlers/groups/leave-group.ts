@@ -8,12 +8,13 @@ import type { LeaveGroupRequest, LeaveGroupResponse } from '../../../protocol/me
 import type { Handler } from '../../context.js';
 import { coordinator, unavailable } from './common.js';
 
-export const handleLeaveGroup: Handler<LeaveGroupRequest, LeaveGroupResponse> = (req, ctx) => {
+export const handleLeaveGroup: Handler<LeaveGroupRequest, LeaveGroupResponse> = async (req, ctx) => {
   const v = ctx.apiVersion;
   const members = v >= 3 ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })) : [{ memberId: req.memberId, groupInstanceId: null }];
   const c = coordinator(ctx, req.groupId);
   if (c === undefined) return { throttleTimeMs: 0, errorCode: unavailable(ctx, req.groupId), members: [] };
-  const r = c.leave(req.groupId, members);
+  // Classic members hosted by a consumer-protocol group (KIP-848) leave it as members of that group.
+  const r = c.consumer.get(req.groupId) !== undefined ? await c.consumer.classic.leave(req.groupId, members) : c.leave(req.groupId, members);
   if (v >= 3) return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
   const first = r.members.find((m) => m.errorCode !== ErrorCode.NONE);
   return { throttleTimeMs: 0, errorCode: r.errorCode !== ErrorCode.NONE ? r.errorCode : (first?.errorCode ?? ErrorCode.NONE), members: [] };
