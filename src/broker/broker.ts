@@ -11,6 +11,7 @@ import { createListenerServer, type PreparedSecurity, prepareSecurity } from '..
 import { ConnectionQuotas } from '../security/quotas/index.js';
 import { clientQuotasOf } from './handlers/quotas/state.js';
 import { RequestMemory } from '../security/limits/request-memory.js';
+import { ResponseMemory } from '../security/limits/response-memory.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { Store } from '../storage/store.js';
 import type { BrokerConfig } from './config.js';
@@ -32,7 +33,6 @@ import { SECURITY_HANDLERS } from './handlers/security/index.js';
 import { saslGate } from './handlers/security/sasl-gate.js';
 import { setScramCredentials } from './handlers/security/state.js';
 import { openAclManager } from './handlers/security/authorizer-setup.js';
-import { shareSecurityState } from './cluster-state/security.js';
 import { aclManagerOf } from './handlers/security/enforce/guard.js';
 import { installAuthorizer } from './handlers/security/enforce/index.js';
 import { authorizerPolicy } from '../security/acl/index.js';
@@ -41,7 +41,9 @@ import { TopicManager } from './topics.js';
 import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/index.js';
 import { AppendWaiters } from './waiters.js';
 import type { Replication } from '../cluster/replication/types.js';
-import { ClusterLink, clusterEndpoints, clusterIdOf } from './cluster-link.js';
+// The cluster layer (etcd's client, gRPC) is imported only by a broker with cluster.etcd set.
+import type { ClusterLink } from './cluster-link.js';
+import { clusterEndpoints, clusterIdOf } from './cluster-settings.js';
 import type { ClusterMember } from '../cluster/member.js';
 import { SingleNodeReplication } from './single-node-replication.js';
 import type { AdminHttp } from '../http/server.js';
@@ -54,6 +56,8 @@ export class Broker implements BrokerCore {
   readonly replication: Replication;
   readonly producerIdBlocks: ((size: number) => Promise<number>) | null;
   readonly stats = new BrokerStats();
+  /** Response bytes held across the client connections (queued.max.response.bytes); `peak` is the most since start. */
+  readonly responseMemory: ResponseMemory;
   advertisedHost = '127.0.0.1';
   advertisedPort = 0;
   private readonly registry = new ApiRegistry();
@@ -72,6 +76,7 @@ export class Broker implements BrokerCore {
 
   private constructor(readonly config: BrokerConfig, readonly store: Store, readonly topics: TopicManager, logger: Logger, private readonly cluster: ClusterLink | null) {
     this.nodeId = config.nodeId;
+    this.responseMemory = new ResponseMemory(config.int('queued.max.response.bytes'));
     this.producerIdBlocks = cluster === null ? null : (size) => cluster.allocateProducerIds(size);
     this.replication = cluster?.replication ?? new SingleNodeReplication(() => ({ nodeId: this.nodeId, host: this.advertisedHost, port: this.advertisedPort, rack: config.raw('broker.rack') ?? null }));
     this.logger = logger;
@@ -102,7 +107,7 @@ export class Broker implements BrokerCore {
     const started: { broker?: Broker } = {};
     let cluster: ClusterLink | null;
     try {
-      cluster = clusterEndpoints(config) === null ? null : new ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
+      cluster = clusterEndpoints(config) === null ? null : new (await import('./cluster-link.js')).ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
     } catch (err) {
       for (const l of security.listeners) l.sasl?.close(); // their key set watchers
       throw err;
@@ -136,7 +141,7 @@ export class Broker implements BrokerCore {
       const acls = await openAclManager(aclPolicy, config, logger);
       if (acls !== null) installAuthorizer(broker, broker.registry, acls);
       // In a cluster, SCRAM users and client quotas are the cluster's (shared in etcd).
-      broker.unshareSecurityState = await shareSecurityState(config, logger, security.credentials, clientQuotasOf(broker).configs);
+      if (cluster !== null) broker.unshareSecurityState = await (await import('./cluster-state/security.js')).shareSecurityState(config, logger, security.credentials, clientQuotasOf(broker).configs);
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
       await broker.listen(security);
@@ -202,7 +207,8 @@ export class Broker implements BrokerCore {
       maxQueuedRequests: this.config.int('queued.max.requests'),
       maxQueuedBytes: this.config.int('queued.max.request.bytes.per.connection'),
       memory: new RequestMemory(this.config.int('queued.max.request.bytes')),
-      maxQueuedResponseBytes: this.config.int('queued.max.response.bytes'),
+      maxQueuedResponseBytes: this.config.int('queued.max.response.bytes.per.connection'),
+      responses: this.responseMemory,
       idleMs: this.config.int('connections.max.idle.ms'),
     };
     const clientQuotas = clientQuotasOf(this);

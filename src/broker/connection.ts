@@ -17,6 +17,12 @@
  * a connection holds in responses is thus at most that bound plus one Fetch response plus its
  * (small) other answers. Kafka handles one request per connection at a time, so a client sees
  * no ordering it could not see there.
+ *
+ * Across connections (`responses`, queued.max.response.bytes): every answered byte is counted
+ * from the answer until the socket has handed it to the kernel (the callback of the batch's last
+ * write). While the broker-wide total is at its bound, a connection that still holds some stops
+ * being read and starts no Fetch; one that holds none is served as usual, so slow readers cannot
+ * stall the others (see src/security/limits/response-memory.ts).
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -24,6 +30,7 @@ import { FrameReader } from '../protocol/frame-reader.js';
 import type { ConnectionAuth } from '../security/index.js';
 import { readInto } from './socket-reads.js';
 import type { RequestMemory } from '../security/limits/request-memory.js';
+import type { ResponseMemory } from '../security/limits/response-memory.js';
 import type { RequestStats } from './stats.js';
 
 export interface ConnectionLimits {
@@ -34,6 +41,8 @@ export interface ConnectionLimits {
   memory?: RequestMemory;
   /** Response bytes not yet taken by the client above which no further Fetch is started. */
   maxQueuedResponseBytes: number;
+  /** Response bytes held across the broker's connections (queued.max.response.bytes). */
+  responses?: ResponseMemory;
   idleMs: number;
 }
 
@@ -112,6 +121,8 @@ export class Connection {
   private queuedBytes = 0;
   /** Bytes of answers waiting behind an earlier, unanswered request. */
   private heldBytes = 0;
+  /** Bytes written to the socket whose write has not completed (Node still buffers them). */
+  private unsentBytes = 0;
   private readonly deferred: Deferred[] = [];
   private fetching = false;
   private closed = false;
@@ -134,7 +145,7 @@ export class Connection {
       maxFrameBytes: limits.maxFrameBytes,
       onFrame: (frame) => this.dispatch(frame),
       onFail: (err) => this.close(`frame of ${err.size} bytes is outside [0, socket.request.max.bytes=${err.maxFrameBytes}]`),
-      paused: () => this.paused || this.memoryFull(),
+      paused: () => this.paused || this.memoryFull() || this.responsesFull(),
       allocate: (size, apiKey) => {
         if (apiKey !== PRODUCE || size < RECYCLE_MIN_BYTES || size > RECYCLE_MAX_BYTES) return Buffer.allocUnsafe(size);
         this.assembling = this.frameBuffers.take(size);
@@ -191,6 +202,12 @@ export class Connection {
       this.limits.memory.forget(this.onMemory);
       this.limits.memory.release(this.queuedBytes); // unanswered requests are dropped
     }
+    if (this.limits.responses !== undefined) {
+      this.limits.responses.forget(this.onMemory);
+      this.limits.responses.release(this.heldBytes + this.unsentBytes); // so are unsent answers
+      this.heldBytes = 0;
+      this.unsentBytes = 0;
+    }
     if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
     if (reason !== undefined) this.logger.info({ remote: this.remote, reason }, 'closing connection');
     this.socket.destroy();
@@ -246,17 +263,21 @@ export class Connection {
   }
 
   /**
-   * Whether the Fetch of `slot` may start: no other runs, and the response bytes the client has
-   * not taken are below the bound. Each wait ends with an event that calls startDeferred: the
-   * socket's buffer is counted only past its high-water mark, where 'drain' will follow; the
-   * answers held behind an earlier request leave when it is answered, and are not counted for
-   * the Fetch that is itself at the head of the queue (they wait for it).
+   * Whether the Fetch of `slot` may start: no other runs, the response bytes the client has not
+   * taken are below the connection's bound, and, while the broker-wide bound is reached, the
+   * connection holds none. Each wait ends with an event that calls startDeferred: a completed
+   * write (sent), the broker-wide total falling (onMemory); the answers held behind an earlier
+   * request leave when it is answered, and are not counted for the Fetch that is itself at the
+   * head of the queue (they wait for it).
    */
   private mayStartFetch(slot: Pending): boolean {
     if (this.fetching) return false;
-    const unsent = this.socket.writableNeedDrain ? this.socket.writableLength : 0;
-    const held = this.pending[0] === slot ? 0 : this.heldBytes;
-    return unsent + held < this.limits.maxQueuedResponseBytes;
+    const pending = this.unsentBytes + (this.pending[0] === slot ? 0 : this.heldBytes);
+    if (pending >= this.limits.maxQueuedResponseBytes) return false;
+    const responses = this.limits.responses;
+    if (pending === 0 || responses === undefined || !responses.full) return true;
+    responses.wait(this.onMemory);
+    return false;
   }
 
   /** Start the Fetch that has waited longest, if it may start now. */
@@ -286,15 +307,23 @@ export class Connection {
     slot.chunks = chunks;
     slot.answered = performance.now();
     if (slot.fetch) this.fetching = false;
-    if (chunks !== null) for (const c of chunks) this.heldBytes += c.length;
     if (slot.recycle !== null) {
       this.frameBuffers.give(slot.recycle);
       slot.recycle = null;
     }
     if (this.closed) return;
+    if (chunks !== null) {
+      let answer = 0;
+      for (const c of chunks) answer += c.length;
+      this.heldBytes += answer;
+      this.limits.responses?.add(answer);
+    }
     // Answer in request order: flush every finished response at the head of the queue.
     let corked = false;
     let released = 0;
+    let batch = 0;
+    // Written one behind, so the batch's last write carries the callback that counts it sent.
+    let last: Buffer | null = null;
     const written = this.stats === null ? 0 : performance.now();
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const head = this.pending.shift()!;
@@ -307,9 +336,15 @@ export class Connection {
         corked = true;
       }
       for (const c of head.chunks) {
-        this.heldBytes -= c.length;
-        this.socket.write(c);
+        if (last !== null) this.socket.write(last);
+        last = c;
+        batch += c.length;
       }
+    }
+    if (last !== null) {
+      this.heldBytes -= batch;
+      this.unsentBytes += batch;
+      this.socket.write(last, () => this.sent(batch));
     }
     if (corked) this.socket.uncork();
     // After the answers are written: freed memory may resume other connections at once.
@@ -318,7 +353,16 @@ export class Connection {
     this.startDeferred();
     // A slow reader: stop taking requests until what we wrote has drained.
     if (this.socket.writableNeedDrain) this.pause();
-    else this.maybeResume();
+    else if (!this.responsesFull()) this.maybeResume();
+  }
+
+  /** A batch of answers left Node's buffers: it no longer counts, and what waited on it may go. */
+  private sent(bytes: number): void {
+    if (this.closed) return; // close() released it
+    this.unsentBytes -= bytes;
+    this.limits.responses?.release(bytes);
+    this.startDeferred();
+    this.maybeResume();
   }
 
   private fail(err: unknown): void {
@@ -326,7 +370,10 @@ export class Connection {
     this.close(`${e.code ?? e.name}: ${e.message}`);
   }
 
-  private readonly onMemory = (): void => this.maybeResume();
+  private readonly onMemory = (): void => {
+    this.startDeferred();
+    this.maybeResume();
+  };
 
   /** The broker's request memory is at its bound: stop reading until it is freed. */
   private memoryFull(): boolean {
@@ -337,6 +384,15 @@ export class Connection {
     return true;
   }
 
+  /** The broker's response memory is at its bound and this connection holds some of it: stop reading until it falls. */
+  private responsesFull(): boolean {
+    const responses = this.limits.responses;
+    if (responses === undefined || !responses.full || this.heldBytes + this.unsentBytes === 0) return false;
+    this.pause();
+    responses.wait(this.onMemory);
+    return true;
+  }
+
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
@@ -344,7 +400,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed || this.stopped || this.throttleTimer !== null || this.memoryFull()) return;
+    if (!this.paused || this.closed || this.stopped || this.throttleTimer !== null || this.memoryFull() || this.responsesFull()) return;
     if (this.pending.length < this.limits.maxQueuedRequests && this.queuedBytes < this.limits.maxQueuedBytes && !this.socket.writableNeedDrain) {
       this.paused = false;
       // Requests read before the pause come first (they may pause us again).

@@ -1,5 +1,5 @@
 /**
- * queued.max.response.bytes: a client that pipelines many Fetch requests and does not read its
+ * queued.max.response.bytes.per.connection: a client that pipelines many Fetch requests and does not read its
  * responses must not make the broker build (on the portable backend: copy onto the heap) all
  * of them. The connection runs one Fetch at a time and starts the next only while its
  * untaken response bytes are below the bound; once the client reads, every request is served.
@@ -49,14 +49,14 @@ async function readFrames(socket: Socket, count: number): Promise<Buffer[]> {
   });
 }
 
-describe('queued.max.response.bytes', () => {
+describe('queued.max.response.bytes.per.connection', () => {
   let broker: RunningBroker;
   let producer: RawClient;
   const produce = (fill: number) =>
     producer.request(ProduceApi, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'piped', partitionData: [{ index: 0, records: batch(fill) }] }] });
 
   beforeAll(async () => {
-    broker = await startBroker({ config: { 'num.partitions': '1', 'queued.max.response.bytes': String(BOUND) } });
+    broker = await startBroker({ config: { 'num.partitions': '1', 'queued.max.response.bytes.per.connection': String(BOUND) } });
     producer = await RawClient.open(broker.bootstrap);
     await producer.request(MetadataApi, 4, { topics: [{ name: 'piped' }], allowAutoTopicCreation: true });
     for (let i = 0; i < BATCHES; i++) await produce(97 + i);

@@ -6,6 +6,8 @@
  */
 export class RequestMemory {
   used = 0;
+  /** The most `used` has been since the broker started. */
+  peak = 0;
   private readonly waiting = new Set<() => void>();
 
   constructor(readonly max: number) {}
@@ -16,6 +18,7 @@ export class RequestMemory {
 
   add(bytes: number): void {
     this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
   }
 
   release(bytes: number): void {
