@@ -76,6 +76,9 @@ export class Store {
         const ref = parsePartitionDirName(name);
         if (ref === null) continue;
         store.load(ref.topic, ref.partition);
+        // One partition's recovery at a time: between them the process answers what is waiting
+        // (an orchestrator's /health and /ready probes while a large directory is recovered).
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
       for (const log of store.logs.values()) log.closeNow();
