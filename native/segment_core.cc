@@ -391,6 +391,10 @@ ViewLease* SegmentCore::View(uint64_t position, uint64_t length, const uint8_t**
   return lease;
 }
 
+void SegmentCore::CopyTo(uint64_t position, uint64_t length, uint8_t* target) const {
+  std::memcpy(target, mapping_->addr + position, length);
+}
+
 // Reads fault pages into the mapping as fetches send views of it, and those pages would stay
 // mapped, counted in the process's RSS, until the segment is closed: a consumer reading a 1 GiB
 // segment from the start grew the broker's RSS by 1 GiB. Two releases bound it (MADV_DONTNEED:

@@ -80,6 +80,8 @@ class SegmentCore {
   // Requires an open file and position + length <= size, length > 0. Caller deletes the lease
   // when the view is collected.
   ViewLease* View(uint64_t position, uint64_t length, const uint8_t** data);
+  // Copies [position, position + length), inside [0, size()), into target.
+  void CopyTo(uint64_t position, uint64_t length, uint8_t* target) const;
 
   bool closed() const { return closed_; }
   bool readOnly() const { return readOnly_; }

@@ -35,6 +35,7 @@ Napi::Function SegmentFileWrap::Init(Napi::Env env) {
                      {
                          InstanceMethod("append", &SegmentFileWrap::Append),
                          InstanceMethod("view", &SegmentFileWrap::View),
+                         InstanceMethod("copyTo", &SegmentFileWrap::CopyTo),
                          InstanceMethod("truncate", &SegmentFileWrap::Truncate),
                          InstanceMethod("sync", &SegmentFileWrap::Sync),
                          InstanceMethod("close", &SegmentFileWrap::Close),
@@ -121,6 +122,26 @@ Napi::Value SegmentFileWrap::View(const Napi::CallbackInfo& info) {
   delete lease;
   if (env.IsExceptionPending()) env.GetAndClearPendingException();
   return Napi::Buffer<uint8_t>::Copy(env, data, length);
+}
+
+// Copies bytes of the file into a caller's buffer: no external buffer (and no finalizer) per call,
+// for readers of a few header bytes (batch scans), where a view would cost more than the bytes.
+Napi::Value SegmentFileWrap::CopyTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "copyTo")) return Napi::Value();
+  uint64_t position = 0;
+  uint8_t* target = nullptr;
+  size_t length = 0;
+  if (info.Length() < 2 || !ReadCount(info[0], &position) ||
+      !GetBytes(env, info[1], const_cast<const uint8_t**>(&target), &length)) {
+    return ThrowType(env, "copyTo(position, target): a non-negative integer and a Uint8Array expected");
+  }
+  if (position > core_->size() || length > core_->size() - position) {
+    return ThrowRange(env, "copyTo [" + std::to_string(position) + ", +" + std::to_string(length) +
+                               ") is outside [0, " + std::to_string(core_->size()) + ")");
+  }
+  if (length > 0) core_->CopyTo(position, length, target);
+  return env.Undefined();
 }
 
 Napi::Value SegmentFileWrap::Truncate(const Napi::CallbackInfo& info) {

@@ -36,6 +36,7 @@ interface AddonSegmentFile {
   readonly capacity: number;
   append(buffers: readonly Uint8Array[]): number;
   view(position: number, length: number): Buffer;
+  copyTo(position: number, target: Uint8Array): void;
   truncate(size: number): void;
   sync(): Promise<void>;
   close(): void;
@@ -207,6 +208,14 @@ class NativeSegmentFileImpl implements NativeSegmentFile {
       );
     }
     return this.#file.view(position, length);
+  }
+
+  copyTo(position: number, target: Uint8Array): void {
+    if (this.#closed) throw new ClosedError(`segment file ${this.path}`);
+    if (!isIndex(position) || position + target.byteLength > this.#size) {
+      throw new InvalidArgumentError(`copy from ${this.path}: [${String(position)}, +${target.byteLength}) is not a range inside [0, ${this.#size}]`);
+    }
+    this.#file.copyTo(position, target);
   }
 
   truncate(size: number): void {

@@ -201,6 +201,19 @@ class PortableSegmentFile implements SegmentFile {
     checkInteger('position', position, this.logicalSize, this.path);
     checkInteger('length', length, this.logicalSize - position, this.path);
     const out = Buffer.allocUnsafe(length);
+    this.readFully(position, out);
+    return out;
+  }
+
+  copyTo(position: number, target: Uint8Array): void {
+    this.checkOpen('read');
+    checkInteger('position', position, this.logicalSize, this.path);
+    checkInteger('length', target.byteLength, this.logicalSize - position, this.path);
+    this.readFully(position, target);
+  }
+
+  private readFully(position: number, out: Uint8Array): void {
+    const length = out.byteLength;
     let done = 0;
     try {
       while (done < length) {
@@ -214,7 +227,6 @@ class PortableSegmentFile implements SegmentFile {
     if (done < length) {
       throw new StorageIOError(`read from ${this.path} failed: the file ends at ${position + done}, before ${position + length} (was it truncated by another process?)`, this.path);
     }
-    return out;
   }
 
   truncate(size: number): void {

@@ -64,6 +64,12 @@ export interface SegmentFile {
    * With the portable backend it is a copy. Throws if the range is outside [0, size].
    */
   view(position: number, length: number): Buffer;
+  /**
+   * Copy bytes [position, position + target.length) into `target`: for readers of a few bytes at
+   * a time (batch headers), where a view would cost more than the bytes. Throws if the range is
+   * outside [0, size].
+   */
+  copyTo(position: number, target: Uint8Array): void;
   /** Drop everything at or after `size` (which must be <= the current size). */
   truncate(size: number): void;
   /**

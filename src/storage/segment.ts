@@ -378,9 +378,10 @@ function isZeros(buf: Buffer, from: number, to: number): boolean {
 }
 
 /**
- * Walks batch headers of a trusted (already validated) file from a position, reading through a
- * window of views so a scan costs a few view creations, not one per batch. Portable views are
- * copies, so the window is sized to what the caller needs.
+ * Walks batch headers of a trusted (already validated) file from a position. Headers are copied
+ * into one scratch buffer (`copyTo`), a window of several small batches or just the header of a
+ * large one, so a scan creates no view or buffer per batch: a fetch's scan costs a few copies of
+ * tens of bytes, not a mapped view per batch with its finalizer.
  */
 class BatchScan {
   pos: number;
@@ -389,8 +390,8 @@ class BatchScan {
   lastOffset = -1;
   maxTimestamp = -1;
   valid = false;
-  private window: Buffer = EMPTY;
   private windowStart = 0;
+  private windowLength = 0;
 
   constructor(private readonly file: SegmentFile, from: number, private readonly windowBytes = SCAN_WINDOW) {
     this.pos = from;
@@ -409,12 +410,15 @@ class BatchScan {
       return;
     }
     let at = this.pos - this.windowStart;
-    if (at < 0 || at + RECORDS > this.window.length) {
+    if (at < 0 || at + RECORDS > this.windowLength) {
+      // After a batch larger than half a window, the next is likely large too: copy its header only.
+      const want = this.size > SCAN_WINDOW / 2 ? RECORDS : Math.max(RECORDS, Math.min(this.windowBytes, SCAN_WINDOW));
       this.windowStart = this.pos;
-      this.window = this.file.view(this.pos, Math.min(fileSize - this.pos, Math.max(RECORDS, Math.min(this.windowBytes, SCAN_WINDOW))));
+      this.windowLength = Math.min(fileSize - this.pos, want);
+      this.file.copyTo(this.pos, SCAN_SCRATCH.subarray(0, this.windowLength));
       at = 0;
     }
-    const w = this.window;
+    const w = SCAN_SCRATCH;
     this.size = w.readInt32BE(at + BATCH_LENGTH) + LOG_OVERHEAD;
     if (this.size < RECORDS || this.pos + this.size > fileSize) {
       // Only validated data is scanned; stop rather than loop on bytes that are not a batch.
@@ -428,6 +432,7 @@ class BatchScan {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 const RESOLVED = Promise.resolve();
-const SCAN_WINDOW = 64 * 1024;
+const SCAN_WINDOW = 16 * 1024;
+/** The one buffer every BatchScan copies headers into: a scan runs to its end synchronously, so two never interleave. */
+const SCAN_SCRATCH = Buffer.allocUnsafeSlow(SCAN_WINDOW);

@@ -67,6 +67,38 @@ describe('Log', () => {
     await log.close();
   });
 
+  it('reads from every offset of a log mixing batches far smaller and far larger than a scan window', async () => {
+    // A batch scan copies headers through a 16 KiB window: several small batches per copy, then
+    // just the header of each large one. Sizes here alternate across that boundary, and the
+    // index (every 4 KiB) points into the middle of runs of both kinds.
+    const log = await openLog(tmpDir(), { segmentBytes: 1 << 20, indexIntervalBytes: 4096 });
+    const recordsPer = [1, 200, 3, 1, 150, 2, 400, 1, 1, 90, 5, 300, 1];
+    const sizes: number[] = [];
+    let offset = 0;
+    for (const [b, n] of recordsPer.entries()) {
+      const batch = encodeBatch(Array.from({ length: n }, (_, i) => ({ value: `b${b}-r${i}-${'v'.repeat(90)}` })));
+      sizes.push(batch.length);
+      expect(await log.appendBatch(batch)).toEqual({ baseOffset: offset, lastOffset: offset + n - 1 });
+      offset += n;
+    }
+    expect(Math.max(...sizes)).toBeGreaterThan(32 * 1024);
+    expect(Math.min(...sizes)).toBeLessThan(200);
+    const firsts = recordsPer.map((_, b) => recordsPer.slice(0, b).reduce((a, n) => a + n, 0));
+    for (let o = 0; o < offset; o++) {
+      const b = firsts.findLastIndex((f) => f <= o);
+      // maxBytes 1: exactly the batch holding o (KIP-74: at least one whole batch).
+      const one = log.readSlice(o, 1)!;
+      expect([one.firstOffset, one.nextOffset, one.view.length]).toEqual([firsts[b], firsts[b]! + recordsPer[b]!, sizes[b]]);
+      // maxBytes of the next two batches: both, and nothing more.
+      const two = sizes.slice(b, b + 2).reduce((a, n) => a + n, 0);
+      const slice = log.readSlice(o, two)!;
+      const end = Math.min(b + 2, recordsPer.length);
+      expect([slice.nextOffset, slice.view.length]).toEqual([firsts[end] ?? offset, two]);
+    }
+    expect((await log.read(firsts[6]! + 7, { maxBytes: 1 })).records[0]!.value!.toString()).toBe(`b6-r7-${'v'.repeat(90)}`);
+    await log.close();
+  });
+
   it('rolls segments on segment.bytes and reads across them, respecting maxBytes', async () => {
     const dir = tmpDir();
     const log = await openLog(dir, { segmentBytes: 4096, indexIntervalBytes: 256 });
