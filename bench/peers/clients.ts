@@ -31,7 +31,7 @@ import { cClient } from './cbuild.js';
 import { PARTITIONS, RECORD_SIZE, RECORDS } from './params.js';
 import { freePort, type Server, startBinary, which } from './procs.js';
 import { startStrand } from './strand.js';
-import { makePki, type TestPki } from '../../test/security/certs.js';
+import { makePki, type TestPki } from '../../scripts/pki.js';
 
 const RUNS = Math.max(1, Number(process.env.STRAND_BENCH_REPEATS ?? (SCALE < 1 ? '1' : '5')));
 const BYTES = RECORDS * RECORD_SIZE;

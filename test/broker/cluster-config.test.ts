@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/broker/index.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { makePki } from '../security/certs.js';
+import { makePki } from '../../scripts/pki.js';
 
 describe('cluster settings', () => {
   const saslCluster = (extra: Record<string, string>) => ({

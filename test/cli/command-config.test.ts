@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
-import { makePki, type TestPki } from '../security/certs.js';
+import { makePki, type TestPki } from '../../scripts/pki.js';
 import { addScramUser, PLAIN_JAAS } from '../security/sasl-helpers.js';
 import { runCli } from './run-cli.js';
 

@@ -8,7 +8,7 @@ import { Connection, type ConnectionOptions } from '../../src/client/connection.
 import { SaslAuthenticationError, SslAuthenticationError } from '../../src/client/errors.js';
 import { MetadataApi } from '../../src/protocol/messages/index.js';
 import { until } from '../helpers/until.js';
-import { makePki, type TestPki } from '../security/certs.js';
+import { makePki, type TestPki } from '../../scripts/pki.js';
 import { addScramUser, PLAIN_JAAS } from '../security/sasl-helpers.js';
 
 const VALIDATOR = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler';

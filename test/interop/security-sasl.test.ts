@@ -3,7 +3,7 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { kcat } from '../helpers/kcat-cli.js';
-import { makePki, type TestPki } from '../security/certs.js';
+import { makePki, type TestPki } from '../../scripts/pki.js';
 import { addScramUser, PLAIN_JAAS } from '../security/sasl-helpers.js';
 
 const MECHANISMS = [

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { kcat } from '../helpers/kcat-cli.js';
-import { makePki, type TestPki } from '../security/certs.js';
+import { makePki, type TestPki } from '../../scripts/pki.js';
 
 describe('kcat (librdkafka) over TLS', () => {
   let pki: TestPki;

@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { mapPrincipal, parseMappingRules, subjectDn } from '../../src/security/principal.js';
-import { makePki, type TestPki } from './certs.js';
+import { makePki, type TestPki } from '../../scripts/pki.js';
 import { probeTls } from './tls-client.js';
 
 let pki: TestPki;

@@ -1,7 +1,7 @@
 /**
- * A CA and certificates made with the openssl CLI for the TLS tests: a server certificate for
- * 127.0.0.1/localhost, client certificates signed by the CA, one signed by another CA, and one
- * that expired in 2020. Keys are P-256 (fast to make).
+ * A throwaway CA and certificates made with the openssl CLI, for the TLS tests and the TLS
+ * benchmark rows: a server certificate for 127.0.0.1/localhost, client certificates signed by the
+ * CA, one signed by another CA, and one that expired in 2020. Keys are P-256 (fast to make).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
