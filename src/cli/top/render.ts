@@ -5,16 +5,16 @@
  */
 import { byLabel, type Scrape, type Sample, total } from './scrape.js';
 
-const rate = (now: number, before: number, seconds: number): number => (seconds > 0 ? Math.max(0, now - before) / seconds : 0);
+export const rate = (now: number, before: number, seconds: number): number => (seconds > 0 ? Math.max(0, now - before) / seconds : 0);
 
-function human(n: number, unit = ''): string {
+export function human(n: number, unit = ''): string {
   const abs = Math.abs(n);
   const [d, s] = abs >= 1e9 ? [1e9, 'G'] : abs >= 1e6 ? [1e6, 'M'] : abs >= 1e3 ? [1e3, 'k'] : [1, ''];
   const v = n / d;
   return `${d === 1 ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v.toFixed(1)}${s}${unit}`;
 }
 
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)];
