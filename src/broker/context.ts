@@ -84,6 +84,13 @@ export interface RequestContext {
   readonly listenerName: string;
   /** The address that listener advertises: what Metadata, FindCoordinator and DescribeCluster tell this client (Kafka answers with the endpoints of the request's listener). */
   readonly endpoint: { readonly host: string; readonly port: number };
+  /**
+   * A consumer's Fetch while client quotas are configured (Kafka's handleFetchRequest): the most
+   * record bytes it may gather, and the charge made before it answers, given the record bytes the
+   * answer would carry and the time spent in its long poll; a throttle (ms) above 0 means the
+   * bytes were taken back and the answer is empty.
+   */
+  readonly fetchQuota?: { readonly maxBytes: number; charge(recordBytes: number, waitedMs: number): number };
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Connection, FrameHandler } from './connection.js';
 import type { BrokerCore, RequestContext } from './context.js';
 import type { ApiRegistry } from './handlers/registry.js';
 import { clientQuotasOf } from './handlers/quotas/state.js';
-import { charge, hold } from '../security/quotas/index.js';
+import { charge, chargeFetch, fetchBudget, hold } from '../security/quotas/index.js';
 import { checkRequestPartitions } from '../security/limits/request-partitions.js';
 
 /** `endpoint`: the advertised address of the listener this dispatcher serves (the broker's first by default). */
@@ -28,18 +28,37 @@ export function createDispatcher(core: BrokerCore, registry: ApiRegistry, endpoi
     const body = served.api.decodeRequest(req.body, req.apiVersion);
     req.body.complete();
     checkRequestPartitions(req.apiKey, served.api.name, body, partitionLimit);
-    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name, endpoint };
     const quotas = clientQuotasOf(core);
     const startedMs = quotas.active ? performance.now() : 0;
+    // A consumer's Fetch is charged by its handler, before it answers (src/security/quotas/enforce.ts).
+    let fetchThrottle = -1;
+    const fetchQuota = quotas.active && req.apiKey === ApiKey.Fetch && !fromFollower(body) ? {
+      maxBytes: fetchBudget(quotas, conn, conn.auth.principal, req.clientId),
+      charge: (recordBytes: number, waitedMs: number) => (fetchThrottle = chargeFetch(quotas, conn, conn.auth.principal, req.clientId, performance.now() - startedMs - waitedMs, recordBytes)),
+    } : undefined;
+    const ctx: RequestContext = { broker: core, apiKey: req.apiKey, apiVersion: req.apiVersion, correlationId: req.correlationId, clientId: req.clientId, remote: conn.remote, principal: conn.auth.principal, listenerName: conn.auth.listener.name, endpoint, fetchQuota };
     const result = served.handler(body, ctx);
-    // The handler's own time on the event loop (Kafka's request thread time), not its waits.
-    const handledMs = quotas.active ? performance.now() - startedMs : 0;
+    // The handler's synchronous part on the event loop; a Produce with acks 0 or 1 is charged up
+    // to its answer (what it awaits is the worker pool's work on its batches), see enforce.ts.
+    const syncMs = quotas.active ? performance.now() - startedMs : 0;
+    const chargedToAnswer = req.apiKey === ApiKey.Produce && (body as { acks?: number }).acks !== -1;
     const respond = (res: unknown) => {
       // Quotas (KIP-219): the answer carries throttle_time_ms and the connection is muted meanwhile.
-      const throttle = quotas.active ? charge(quotas, conn, { apiKey: req.apiKey, apiVersion: req.apiVersion, principal: ctx.principal, clientId: req.clientId, requestBytes: frame.length, request: body, handledMs }, res) : 0;
+      let throttle = 0;
+      if (fetchThrottle >= 0) throttle = fetchThrottle;
+      else if (quotas.active) {
+        const handledMs = chargedToAnswer ? performance.now() - startedMs : syncMs;
+        throttle = charge(quotas, conn, { apiKey: req.apiKey, apiVersion: req.apiVersion, principal: ctx.principal, clientId: req.clientId, requestBytes: frame.length, request: body, handledMs }, res);
+      }
       const encoded = res === null ? null : encodeResponseFrame(served.api, req.apiVersion, req.correlationId, res);
       return throttle === 0 ? encoded : hold(conn, req.apiKey, req.apiVersion, throttle, encoded);
     };
     return result instanceof Promise ? result.then(respond) : respond(result);
   };
+}
+
+/** A follower's Fetch (replica_id, or replica_state from v15): exempt from client quotas. */
+function fromFollower(body: unknown): boolean {
+  const f = body as { replicaId?: number; replicaState?: { replicaId?: number } | null };
+  return Math.max(f.replicaId ?? -1, f.replicaState?.replicaId ?? -1) >= 0;
 }

@@ -115,7 +115,7 @@ describe('a Produce over producer_byte_rate', () => {
 });
 
 describe('a Fetch over consumer_byte_rate, a request over request_percentage', () => {
-  it('gets the exact throttle for the records it returns; request time is throttled at most one window', async () => {
+  it('is answered empty with the exact throttle its records would cause, which are taken back; request time is throttled at most one window', async () => {
     const broker = await startBroker({ dataDir: tmpDir(), config: { 'quota.window.num': '2', 'quota.window.size.seconds': '1' } });
     const c = await RawClient.open(broker.bootstrap);
     await c.request(CreateTopicsApi, 5, { topics: [{ name: 'f', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
@@ -124,11 +124,27 @@ describe('a Fetch over consumer_byte_rate, a request over request_percentage', (
     const bound = 1000;
     await c.request(AlterClientQuotasApi, 1, { entries: [{ entity: ent(['client-id', 'raw-test']), ops: [op('consumer_byte_rate', bound)] }], validateOnly: false });
     const fetch = { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'f', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' };
-    const res = await c.request(FetchApi, 12, fetch);
-    // Kafka counts the response; strand the record bytes in it (the batch here): over one full window.
-    expect(res.responses[0]!.partitions[0]!.records!.length).toBe(records.length);
-    expect(res.throttleTimeMs).toBe(Math.round(((records.length - bound) / bound) * 1000));
+    const small = encodeBatch([{ value: Buffer.alloc(300, 's') }]);
+    await c.request(ProduceApi, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'f', partitionData: [{ index: 0, records: small }] }] });
+    // A new fetch session (epoch 0) whose answer is throttled: as Kafka, the answer is empty (no
+    // records, no partitions, no session id) and carries the throttle its bytes would have caused
+    // (strand counts the record bytes, the first batch here: Kafka's budget of bound x (samples - 1)
+    // x window, 1000 bytes, lets the first batch through whole): over one full window.
+    const res = await c.request(FetchApi, 12, { ...fetch, sessionEpoch: 0 });
+    expect(res).toMatchObject({ errorCode: 0, sessionId: 0, responses: [], throttleTimeMs: Math.round(((records.length - bound) / bound) * 1000) });
+    // The bytes were taken back (unrecordQuotaSensor): another connection of the same client id,
+    // not muted, fetches the 300-byte batch unthrottled, as it would be had nothing been fetched.
+    const d = await RawClient.open(broker.bootstrap);
+    const next = await d.request(FetchApi, 12, { ...fetch, topics: [{ ...fetch.topics[0]!, partitions: [{ ...fetch.topics[0]!.partitions[0]!, fetchOffset: 1n }] }] });
+    expect(next.throttleTimeMs).toBe(0);
+    const got = next.responses[0]!.partitions[0]!.records!;
+    expect([got.length, got.readBigInt64BE(0)]).toEqual([small.length, 1n]); // the batch, stored at offset 1
+    // The 3000-byte batch is refused again (its throttle depends on the time the windows span by now).
+    const again = await d.request(FetchApi, 12, fetch);
+    expect(again.responses).toEqual([]);
+    expect(again.throttleTimeMs).toBeGreaterThan(0);
     c.close();
+    d.close();
 
     // request_percentage: a tiny share of one second; the throttle never exceeds one window (ClientRequestQuotaManager).
     const r = await RawClient.open(broker.bootstrap);

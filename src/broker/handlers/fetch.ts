@@ -183,8 +183,9 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
       }
     }
 
-    // Kafka: min(request max_bytes, fetch.max.bytes); v4+ only, so max_bytes is always there.
-    const budget = Math.min(req.maxBytes ?? 0x7fffffff, core.config.int('fetch.max.bytes'));
+    // Kafka: min(request max_bytes, fetch.max.bytes, what a consumer_byte_rate allows in its
+    // windows); v4+ only, so max_bytes is always there.
+    const budget = Math.min(req.maxBytes ?? 0x7fffffff, core.config.int('fetch.max.bytes'), ctx.fetchQuota?.maxBytes ?? Infinity);
     // Kafka: min_bytes is at most the budget, so a fetch for 0 (or fewer) bytes does not wait.
     const minBytes = Math.min(req.minBytes, budget);
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
@@ -205,13 +206,18 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     // selector set, leaders send a consumer that names its rack to a replica in it.
     const reads = !follower && v >= 11 ? { rack: req.rackId ?? '', select: core.config.raw('replica.selector.class') === RACK_AWARE_REPLICA_SELECTOR } : undefined;
     let results = collect(core, wanted, budget, isolationLevel, follower, reads);
+    // Time parked in the long poll: not charged to request_percentage (Kafka's purgatory).
+    let waitedMs = 0;
     for (;;) {
       const total = results.reduce((n, r) => n + r.bytes, 0);
       // As Kafka, a partition sent elsewhere (a preferred read replica) is answered at once.
       const hasError = results.some((r) => r.data.errorCode !== 0 || (r.data.preferredReadReplica ?? -1) >= 0);
       const left = deadline - Date.now();
       if (total >= minBytes || hasError || left <= 0 || wanted.length === 0) break;
-      if (!(await core.waitForAppend(wanted, left))) break;
+      const parked = performance.now();
+      const woke = await core.waitForAppend(wanted, left);
+      waitedMs += performance.now() - parked;
+      if (!woke) break;
       results = collect(core, wanted, budget, isolationLevel, follower, reads);
     }
 
@@ -222,6 +228,19 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
         const s = r.wanted.session!;
         return r.bytes > 0 || r.data.errorCode !== 0 || (r.data.preferredReadReplica ?? -1) >= 0 || s.sentHighWatermark !== Number(r.data.highWatermark) || s.sentStartOffset !== Number(r.data.logStartOffset);
       });
+    }
+    // Quotas, as Kafka's handleFetchRequest: charged with the bytes this answer would carry; a
+    // throttled fetch is answered empty (getThrottledResponse), and its session learns nothing
+    // from it: a new one is not kept (no id is sent), an incremental one only moves its epoch.
+    if (ctx.fetchQuota !== undefined) {
+      let bytes = 0;
+      for (const r of answered) bytes += r.bytes;
+      const throttle = ctx.fetchQuota.charge(bytes, waitedMs);
+      if (throttle > 0) {
+        if (incremental) session!.nextEpoch++;
+        else if (session !== undefined) sessions.remove(session.id);
+        return { throttleTimeMs: throttle, errorCode: 0, sessionId: incremental ? session!.id : INVALID_SESSION, responses: [] };
+      }
     }
     if (session !== undefined) {
       for (const r of results) {

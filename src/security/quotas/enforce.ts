@@ -8,12 +8,24 @@
  * exempt, as replication has its own throttle), every request its handling time
  * (request_percentage); the throttle is the largest of them.
  *
- * Unlike Kafka, a throttled Fetch keeps its records: Kafka unrecords them and answers empty
- * without touching the fetch session, but here the handler has already recorded in the client's
- * incremental session what this answer tells it (high watermarks, start offsets), and an empty
- * answer could leave those partitions out of the next incremental answers. The bytes stay
- * counted, so the rate is held all the same. Kafka counts a Fetch's whole response size; this counts its
- * record bytes, which are nearly all of it.
+ * A consumer's Fetch is charged by its handler before it answers (chargeFetch, through the
+ * request context), as Kafka's handleFetchRequest does: request time first, then the bytes of
+ * the partitions the answer would carry; when either quota is violated the bytes are unrecorded
+ * (unrecordQuotaSensor) and the answer is empty, carrying only throttle_time_ms, and the fetch
+ * session does not learn what that answer did not say. Kafka also caps a consumer's fetch at
+ * what the quota allows in its measured windows (getMaxValueInQuotaWindow: bound x (samples - 1)
+ * x window seconds), so one answer is never larger than a quota can ever let through (fetchBudget).
+ * Kafka counts a Fetch's whole response size; this counts its record bytes, which are nearly
+ * all of it.
+ *
+ * Request time (request_percentage), Kafka's io-thread time from a request's dequeue to its
+ * local completion (waits in a purgatory excluded): strand counts the time on the event loop of
+ * the handler's synchronous part; for a Produce with acks 0 or 1 the whole time to its answer
+ * (its only waits are the worker pool's validation and recompression of its batches, the work
+ * Kafka's io thread does itself); for a consumer's Fetch the time to its answer less its long
+ * poll. Other asynchronous handlers (acks=all, the group and transaction coordinators) are
+ * charged their synchronous part only: what they await is mostly replication and other
+ * clients, which Kafka parks in a purgatory and does not count.
  */
 import { ApiKey } from '../../protocol/messages/index.js';
 import { ClientQuotas } from './manager.js';
@@ -33,6 +45,31 @@ const CLIENT_THROTTLES_FROM: Readonly<Record<number, number>> = {
   [ApiKey.DescribeAcls]: 1, [ApiKey.CreateAcls]: 1, [ApiKey.DeleteAcls]: 1, [ApiKey.DescribeConfigs]: 2, [ApiKey.AlterConfigs]: 1,
   [ApiKey.DescribeLogDirs]: 1, [ApiKey.CreatePartitions]: 1, [ApiKey.DeleteGroups]: 1,
 };
+
+/**
+ * The most record bytes a consumer's Fetch may gather (Kafka's getMaxValueInQuotaWindow):
+ * Infinity without a consumer_byte_rate.
+ */
+export function fetchBudget(quotas: ClientQuotas, conn: Throttleable, principal: string, clientId: string | null): number {
+  const fetch = quotas.lookup(conn, userOf(principal), clientId ?? '').fetch;
+  if (fetch === null) return Infinity;
+  const { samples, windowMs } = quotas.windows;
+  return Math.floor(fetch.bound * (samples - 1) * (windowMs / 1000));
+}
+
+/**
+ * Charge a consumer's Fetch before it is answered (Kafka's handleFetchRequest): its request
+ * time, then `recordBytes`, the records the answer would carry. Returns the throttle in ms; when
+ * it is not 0 the bytes have been taken back, and the caller answers empty.
+ */
+export function chargeFetch(quotas: ClientQuotas, conn: Throttleable, principal: string, clientId: string | null, handledMs: number, recordBytes: number, nowMs: number = Date.now()): number {
+  const resolved = quotas.lookup(conn, userOf(principal), clientId ?? '');
+  const requestThrottle = resolved.request === null ? 0 : quotas.recordRequestTime(resolved, handledMs, nowMs);
+  const bandwidthThrottle = ClientQuotas.record(resolved.fetch, recordBytes, nowMs);
+  const throttle = Math.max(requestThrottle, bandwidthThrottle);
+  if (throttle > 0) resolved.fetch?.rate.unrecord(recordBytes, nowMs);
+  return throttle;
+}
 
 /** Kafka's quota user: the principal's name (`User:alice` -> `alice`). */
 function userOf(principal: string): string {
@@ -63,7 +100,7 @@ export interface Charge {
   /** The request frame's size. */
   readonly requestBytes: number;
   readonly request: unknown;
-  /** Time the handler ran on the event loop (its synchronous part: a long poll's wait is not work). */
+  /** The request's handling time (see the top of this file for what it counts). */
   readonly handledMs: number;
 }
 
@@ -77,7 +114,7 @@ export function charge(quotas: ClientQuotas, conn: Throttleable, c: Charge, resp
   if (c.apiKey === ApiKey.Produce) throttle = ClientQuotas.record(resolved.produce, c.requestBytes, nowMs);
   else if (c.apiKey === ApiKey.Fetch && response !== null) {
     const req = c.request as FetchLike;
-    if ((req.replicaId ?? req.replicaState?.replicaId ?? -1) >= 0) return 0;
+    if (Math.max(req.replicaId ?? -1, req.replicaState?.replicaId ?? -1) >= 0) return 0;
     throttle = ClientQuotas.record(resolved.fetch, fetchedBytes(response as FetchResponseLike), nowMs);
   }
   if (resolved.request !== null) throttle = Math.max(throttle, quotas.recordRequestTime(resolved, c.handledMs, nowMs));
