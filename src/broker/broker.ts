@@ -33,7 +33,6 @@ import { SECURITY_HANDLERS } from './handlers/security/index.js';
 import { saslGate } from './handlers/security/sasl-gate.js';
 import { setScramCredentials } from './handlers/security/state.js';
 import { openAclManager } from './handlers/security/authorizer-setup.js';
-import { shareSecurityState } from './cluster-state/security.js';
 import { aclManagerOf } from './handlers/security/enforce/guard.js';
 import { installAuthorizer } from './handlers/security/enforce/index.js';
 import { authorizerPolicy } from '../security/acl/index.js';
@@ -42,7 +41,9 @@ import { TopicManager } from './topics.js';
 import { startTransactionCoordinator, stopTransactionCoordinator } from './txn/index.js';
 import { AppendWaiters } from './waiters.js';
 import type { Replication } from '../cluster/replication/types.js';
-import { ClusterLink, clusterEndpoints, clusterIdOf } from './cluster-link.js';
+// The cluster layer (etcd's client, gRPC) is imported only by a broker with cluster.etcd set.
+import type { ClusterLink } from './cluster-link.js';
+import { clusterEndpoints, clusterIdOf } from './cluster-settings.js';
 import type { ClusterMember } from '../cluster/member.js';
 import { SingleNodeReplication } from './single-node-replication.js';
 import type { AdminHttp } from '../http/server.js';
@@ -106,7 +107,7 @@ export class Broker implements BrokerCore {
     const started: { broker?: Broker } = {};
     let cluster: ClusterLink | null;
     try {
-      cluster = clusterEndpoints(config) === null ? null : new ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
+      cluster = clusterEndpoints(config) === null ? null : new (await import('./cluster-link.js')).ClusterLink(config, logger, (t, p) => started.broker?.notifyAppend(t, p));
     } catch (err) {
       for (const l of security.listeners) l.sasl?.close(); // their key set watchers
       throw err;
@@ -140,7 +141,7 @@ export class Broker implements BrokerCore {
       const acls = await openAclManager(aclPolicy, config, logger);
       if (acls !== null) installAuthorizer(broker, broker.registry, acls);
       // In a cluster, SCRAM users and client quotas are the cluster's (shared in etcd).
-      broker.unshareSecurityState = await shareSecurityState(config, logger, security.credentials, clientQuotasOf(broker).configs);
+      if (cluster !== null) broker.unshareSecurityState = await (await import('./cluster-state/security.js')).shareSecurityState(config, logger, security.credentials, clientQuotasOf(broker).configs);
       await startGroupCoordinator(broker); // loads __consumer_offsets before clients connect
       await startTransactionCoordinator(broker); // loads __transaction_state, completes decided transactions
       await broker.listen(security);

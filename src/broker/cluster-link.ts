@@ -5,24 +5,15 @@
  * controller. The handlers see none of this: they see `Replication` and the topic manager.
  */
 import type { Logger } from 'pino';
-import { ClusterMember, parseClusterUrl, type PartitionStateListener, type TopicRecord } from '../cluster/index.js';
+import { ClusterMember, type PartitionStateListener, type TopicRecord } from '../cluster/index.js';
 import { ReplicaManager } from '../cluster/replication/manager.js';
 import { ByteRateThrottle } from '../cluster/throttle.js';
+import { clusterEndpoints, clusterIdOf } from './cluster-settings.js';
 import { type BrokerConfig, type Listener } from './config.js';
 import { interBrokerConnectOptions, interBrokerSecurity } from './inter-broker-security.js';
 import type { TopicAuthority, TopicManager } from './topics.js';
 
-/** The cluster id brokers use when `cluster.id` is not set: brokers of one cluster must agree on it. */
-export const DEFAULT_CLUSTER_ID = 'strand-cluster';
-
-export function clusterEndpoints(config: BrokerConfig): string[] | null {
-  const url = config.raw('cluster.etcd');
-  return url === undefined ? null : parseClusterUrl(url);
-}
-
-export function clusterIdOf(config: BrokerConfig): string {
-  return config.raw('cluster.id') ?? DEFAULT_CLUSTER_ID;
-}
+export { DEFAULT_CLUSTER_ID, clusterEndpoints, clusterIdOf } from './cluster-settings.js';
 
 export class ClusterLink implements TopicAuthority {
   readonly replication: ReplicaManager;

@@ -137,7 +137,6 @@ export async function runBroker(options: RunBrokerOptions = {}): Promise<void> {
   const later = [configFromEnv(), flags, parseOverrides(options.overrides ?? [])];
   const config = options.configFile !== undefined ? BrokerConfig.fromFile(options.configFile, ...later) : new BrokerConfig(...later);
   const broker = await Broker.start(config);
-  (options.print ?? ((l) => process.stdout.write(l + '\n')))(`strand broker ${broker.nodeId} listening on ${broker.addresses().join(', ')} (advertised ${broker.advertisedHost}:${broker.advertisedPort}, data in ${config.dataDir})`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', onSignal);
@@ -150,5 +149,8 @@ export async function runBroker(options: RunBrokerOptions = {}): Promise<void> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Announced only now: until a handler is installed, a SIGTERM sent on seeing this line would
+    // end the process at once instead of stopping the broker gracefully.
+    (options.print ?? ((l) => process.stdout.write(l + '\n')))(`strand broker ${broker.nodeId} listening on ${broker.addresses().join(', ')} (advertised ${broker.advertisedHost}:${broker.advertisedPort}, data in ${config.dataDir})`);
   });
 }

@@ -3,32 +3,49 @@
  * get help, exit code 2; a broker that cannot be reached or refuses a request prints one line,
  * exit code 1. One file per command under ./commands registers itself on the program (created
  * with `.command()` so it inherits the exit and output settings).
+ *
+ * A command's module, and what it imports, loads only when that command runs: `strand version`
+ * does not load the client, nor `strand topics` the broker. Only the top-level help, or a name
+ * that is no command (to suggest the nearest one), loads every command.
  */
 import { Command, CommanderError } from 'commander';
 import { ConnectionError } from '../client/errors.js';
 import { StrandError } from '../errors.js';
 import { UsageError } from './args.js';
-import { register as registerAcls } from './commands/acls.js';
-import { register as registerBroker } from './commands/broker.js';
-import { register as registerCluster } from './commands/cluster.js';
-import { register as registerConfig } from './commands/config.js';
-import { register as registerConsume } from './commands/consume.js';
-import { register as registerDoctor } from './commands/doctor.js';
-import { register as registerDumpLog } from './commands/dump-log.js';
-import { register as registerGroups } from './commands/groups.js';
-import { register as registerPerf } from './commands/perf.js';
-import { register as registerProduce } from './commands/produce.js';
-import { register as registerProducers } from './commands/producers.js';
-import { register as registerTop } from './commands/top.js';
-import { register as registerTopics } from './commands/topics.js';
-import { register as registerTransactions } from './commands/transactions.js';
-import { register as registerQuotas } from './commands/quotas.js';
-import { register as registerUsers } from './commands/users.js';
-import { register as registerVersion } from './commands/version.js';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** The commands in the order the help lists them. */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Register>]> = [
+  ['broker', async () => (await import('./commands/broker.js')).register],
+  ['cluster', async () => (await import('./commands/cluster.js')).register],
+  ['topics', async () => (await import('./commands/topics.js')).register],
+  ['produce', async () => (await import('./commands/produce.js')).register],
+  ['consume', async () => (await import('./commands/consume.js')).register],
+  ['groups', async () => (await import('./commands/groups.js')).register],
+  ['transactions', async () => (await import('./commands/transactions.js')).register],
+  ['producers', async () => (await import('./commands/producers.js')).register],
+  ['users', async () => (await import('./commands/users.js')).register],
+  ['acls', async () => (await import('./commands/acls.js')).register],
+  ['quotas', async () => (await import('./commands/quotas.js')).register],
+  ['perf', async () => (await import('./commands/perf.js')).register],
+  ['dump-log', async () => (await import('./commands/dump-log.js')).register],
+  ['top', async () => (await import('./commands/top.js')).register],
+  ['config', async () => (await import('./commands/config.js')).register],
+  ['doctor', async () => (await import('./commands/doctor.js')).register],
+  ['version', async () => {
+    const { register } = await import('./commands/version.js');
+    return (program) => register(program, VERSION);
+  }],
+];
+
+/**
+ * The program for `argv` (as process.argv): with only the command `argv` names registered when it
+ * names one, with all of them otherwise.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('strand')
     .description('strand: a Kafka-compatible event-streaming broker and its tools')
     .version(VERSION, '-V, --version')
@@ -36,30 +53,18 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: false, sortSubcommands: false });
-  registerBroker(program);
-  registerCluster(program);
-  registerTopics(program);
-  registerProduce(program);
-  registerConsume(program);
-  registerGroups(program);
-  registerTransactions(program);
-  registerProducers(program);
-  registerUsers(program);
-  registerAcls(program);
-  registerQuotas(program);
-  registerPerf(program);
-  registerDumpLog(program);
-  registerTop(program);
-  registerConfig(program);
-  registerDoctor(program);
-  registerVersion(program, VERSION);
+  // The command is the first argument after the script: the program itself has no options
+  // other than --help and --version, which are given alone.
+  const named = COMMANDS.filter(([name]) => name === argv[2]);
+  const registers = await Promise.all((named.length === 1 ? named : COMMANDS).map(([, load]) => load()));
+  for (const register of registers) register(program);
   return program;
 }
 
 /** Run the CLI on `argv` (as process.argv); resolves with the exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -48,7 +48,7 @@ export async function checkConfigFile(file: string): Promise<CheckResult> {
   const [{ BrokerConfig, BROKER_CONFIG, parseProperties }, { isDynamicBrokerConfig }, { clusterEndpoints }, { interBrokerSecurity }, { prepareSecurity }, { parseHttpListeners }] = await Promise.all([
     import('../../broker/config.js'),
     import('../../broker/dynamic-config.js'),
-    import('../../broker/cluster-link.js'),
+    import('../../broker/cluster-settings.js'),
     import('../../broker/inter-broker-security.js'),
     import('../../security/index.js'),
     import('../../http/server.js'),
