@@ -22,6 +22,7 @@ import { TransactionalOffsets } from './txn-offsets.js';
 import { ConsumerGroups } from './consumer/manager.js';
 import { restoreConsumerGroup } from './consumer/persist.js';
 import { expiredConsumerOffsets } from './consumer/expiry.js';
+import { validateOffsetCommit as validateConsumerOffsetCommit, validateOffsetFetch as validateConsumerOffsetFetch } from './consumer/validate.js';
 import type { GroupOffsets } from './consumer/offsets.js';
 import type { RecordInput } from '../../format/record.js';
 
@@ -160,7 +161,7 @@ export class GroupCoordinator extends GroupMembership {
     const consumerGroup = this.consumer.get(req.groupId);
     if (consumerGroup !== undefined) {
       // OffsetCommit v9 carries the member epoch where classic members send the generation.
-      const error = this.consumer.validateOffsetCommit(consumerGroup, req.memberId, req.generationId, req.apiVersion);
+      const error = validateConsumerOffsetCommit(consumerGroup, req.memberId, req.generationId, req.apiVersion);
       if (error !== ErrorCode.NONE) return setAll(error);
       return this.writeOffsets(req, valid, result, consumerGroup.offsets, now);
     }
@@ -257,7 +258,7 @@ export class GroupCoordinator extends GroupMembership {
   fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null, member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 }): FetchResult {
     let invalid = this.validateGroupId(groupId, true);
     const consumerGroup = this.consumer.get(groupId);
-    if (invalid === ErrorCode.NONE && consumerGroup !== undefined) invalid = this.consumer.validateOffsetFetch(consumerGroup, member.memberId, member.memberEpoch);
+    if (invalid === ErrorCode.NONE && consumerGroup !== undefined) invalid = validateConsumerOffsetFetch(consumerGroup, member.memberId, member.memberEpoch);
     if (invalid !== ErrorCode.NONE) {
       return { errorCode: invalid, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, invalid)) })) };
     }

@@ -26,6 +26,7 @@ import { type CommitResult, offsetStoreError } from './offsets.js';
 import { OFFSETS_TOPIC } from './offsets-topic.js';
 import { type OffsetCommitValue, decodeKey, decodeOffsetCommitValue, encodeOffsetCommitKey, encodeOffsetCommitValue } from './records.js';
 import type { GroupCoordinator } from './coordinator.js';
+import { validateOffsetCommit as validateConsumerOffsetCommit } from './consumer/validate.js';
 
 export interface TxnCommitInput {
   groupId: string;
@@ -86,7 +87,7 @@ export class TransactionalOffsets {
     const group = g.groups.get(req.groupId);
     if (consumerGroup !== undefined) {
       // A consumer-protocol member sends its member epoch as the generation.
-      const error = g.consumer.validateOffsetCommit(consumerGroup, req.memberId, req.generationId, undefined, true, req.groupInstanceId);
+      const error = validateConsumerOffsetCommit(consumerGroup, req.memberId, req.generationId, undefined, true, req.groupInstanceId);
       if (error !== ErrorCode.NONE) return setAll(error);
     } else if (group !== undefined) {
       if (req.groupInstanceId !== null) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../../src/broker/index.js';
 import { HeartbeatApi } from '../../../src/protocol/messages/index.js';
 import { kafkajs } from '../../helpers/kafkajs.js';
-import { Admin, assigned, assignment, Member } from '../groups-client.js';
+import { Admin, assigned, assignment, eventually, Member } from '../groups-client.js';
 import { describe, E, fetchOffset, heartbeat, joinRequest, listGroups, named, RawClient, topicIds } from './consumer-client.js';
 
 const REBALANCE_IN_PROGRESS = 27;
@@ -144,6 +144,42 @@ suite('online migration between the classic and the consumer protocol', () => {
     const all = await heartbeat(c, { groupId: 'h', memberId: 'c1', memberEpoch: 2, topicPartitions: [{ topicId: ids.get('t')!, partitions: kept }] });
     expect([all.memberEpoch, named(all, names)]).toEqual([3, { t: [0, 1, 2, 3] }]);
     b.close();
+  });
+});
+
+suite('timeouts of a migrated group', () => {
+  it('a classic member that stops heartbeating is fenced after its own session timeout; a consumer-protocol member that does turns the group classic', async () => {
+    const broker = await startBroker({ logLevel: 'silent', config: { ...config('bidirectional'), 'group.min.session.timeout.ms': '100', 'group.consumer.session.timeout.ms': '1500', 'group.consumer.heartbeat.interval.ms': '200' } });
+    const c = await RawClient.open(broker.bootstrap);
+    const admin = await Admin.open(broker.bootstrap);
+    try {
+      const k = kafkajs(broker.bootstrap).admin();
+      await k.connect();
+      await k.createTopics({ topics: [{ topic: 't', numPartitions: 4 }] });
+      await k.disconnect();
+      expect((await heartbeat(c, joinRequest('s', 'c1', ['t']))).memberEpoch).toBe(1);
+      const b = await Member.open(broker.bootstrap);
+      expect((await b.join({ groupId: 's', topics: ['t'], sessionTimeoutMs: 300 })).generationId).toBe(2);
+      // b syncs (its session restarts) and goes silent: 300 ms later it is fenced, the group epoch moves on (3), c1 keeps its place.
+      const started = Date.now();
+      await b.sync('s');
+      await eventually(async () => Object.keys((await describe(c, 's')).members).length === 1, 5_000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(await describe(c, 's')).toMatchObject({ groupEpoch: 3, members: { c1: { epoch: 1 } } });
+
+      const a = await Member.open(broker.bootstrap);
+      expect((await a.join({ groupId: 's', topics: ['t'], sessionTimeoutMs: 10_000 })).generationId).toBe(4);
+      // c1 goes silent: its session (1.5 s) ends and only a classic member remains: the group is classic again.
+      await eventually(async () => (await admin.describe('s')).protocolType === 'consumer', 6_000);
+      expect(await admin.describe('s')).toMatchObject({ groupState: 'PreparingRebalance', members: [{ memberId: a.memberId }] });
+      expect((await describe(c, 's')).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+      a.close();
+      b.close();
+    } finally {
+      c.socket.destroy();
+      admin.close();
+      await broker.stop();
+    }
   });
 });
 

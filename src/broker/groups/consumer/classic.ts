@@ -61,9 +61,9 @@ export class ClassicMembers {
     const code = await this.m.write(req.groupId, records);
     if (code !== ErrorCode.NONE) return joinError(req.memberId, code);
     if (group.members.get(member.memberId) === member) {
-      this.m.cancelClassicTimer(member, 'joinTimer');
-      this.m.scheduleSessionTimeout(group, member);
-      this.m.scheduleClassicTimer(group, member, 'syncTimer', false);
+      this.m.timers.cancelClassic(member, 'joinTimer');
+      this.m.timers.session(group, member);
+      this.m.timers.classic(group, member, 'syncTimer', false);
     }
     return result;
   }
@@ -142,11 +142,11 @@ export class ClassicMembers {
     if ((req.protocolType !== null && req.protocolType !== CONSUMER_PROTOCOL_TYPE) || (req.protocolName !== null && req.protocolName !== protocolName)) return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     // Kafka's throwIfRebalanceInProgress: a member that must still revoke finishes that first.
     if (group.groupEpoch > member.memberEpoch && member.state !== MemberState.UnrevokedPartitions) {
-      this.m.scheduleClassicTimer(group, member, 'joinTimer', true);
+      this.m.timers.classic(group, member, 'joinTimer', true);
       return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
     }
-    this.m.cancelClassicTimer(member, 'syncTimer');
-    this.m.scheduleSessionTimeout(group, member);
+    this.m.timers.cancelClassic(member, 'syncTimer');
+    this.m.timers.session(group, member);
     return { errorCode: ErrorCode.NONE, protocolType: req.protocolType, protocolName: req.protocolName, assignment: this.assignment(member) };
   }
 
@@ -175,9 +175,9 @@ export class ClassicMembers {
     const member = this.classicMember(group, memberId, instanceId);
     if (typeof member === 'number') return member;
     if (generationId !== member.memberEpoch) return ErrorCode.ILLEGAL_GENERATION;
-    this.m.scheduleSessionTimeout(group, member);
+    this.m.timers.session(group, member);
     if (member.memberEpoch < group.groupEpoch || member.state === MemberState.UnrevokedPartitions || (member.state === MemberState.UnreleasedPartitions && !group.waitingOnUnreleasedPartition(member))) {
-      this.m.scheduleClassicTimer(group, member, 'joinTimer', true);
+      this.m.timers.classic(group, member, 'joinTimer', true);
       return ErrorCode.REBALANCE_IN_PROGRESS;
     }
     return ErrorCode.NONE;
@@ -220,7 +220,7 @@ export class ClassicMembers {
   }
 
   private remove(group: ConsumerGroup, member: ConsumerMember, records: RecordInput[], now: number, reason: string | null | undefined): void {
-    this.m.clearTimers(member);
+    this.m.timers.clear(member);
     records.push(...memberTombstones(group, member.memberId, now));
     group.removeMember(member.memberId);
     this.m.c.logger.info({ group: group.groupId, memberId: member.memberId, instanceId: member.instanceId, reason: reason ?? 'not provided' }, 'classic member left the consumer group');

@@ -36,12 +36,13 @@ import { type ClassicGroup, CONSUMER_PROTOCOL_TYPE } from '../group.js';
 import { encodeGroupMetadataKey } from '../records.js';
 import { ClassicMembers } from './classic.js';
 import { classicGroupFromConsumer, consumerGroupFromClassic } from './migration.js';
+import { MemberTimers } from './timers.js';
 import { type Assignment, assignmentsEqual, emptyAssignment, fromTopicPartitions, toTopicPartitions } from './assignment.js';
 import { ASSIGNORS, type AssignorMember } from './assignors.js';
 import { ConsumerGroup, ConsumerMember, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, MemberState } from './group.js';
 import { currentAssignmentRecord, epochRecord, groupTombstones, memberRecord, memberTombstones, subscriptionMetadataRecord, targetEpochRecord, targetMemberRecord } from './persist.js';
 import { reconcile } from './reconcile.js';
-import { compileRegex, memberEpochError, Refusal, throwIfMemberEpochIsInvalid, validateHeartbeat } from './validate.js';
+import { compileRegex, Refusal, throwIfMemberEpochIsInvalid, validateHeartbeat } from './validate.js';
 
 export interface HeartbeatInput {
   groupId: string;
@@ -70,15 +71,15 @@ export interface HeartbeatOutput {
 }
 
 
-const MAX_DELAY = 2 ** 31 - 1;
-
 export class ConsumerGroups {
   readonly groups = new Map<string, ConsumerGroup>();
   /** JoinGroup, SyncGroup, Heartbeat and LeaveGroup of classic members in these groups. */
   readonly classic: ClassicMembers;
+  readonly timers: MemberTimers;
 
   constructor(readonly c: GroupCoordinator) {
     this.classic = new ClassicMembers(this);
+    this.timers = new MemberTimers(this);
   }
 
   get(groupId: string): ConsumerGroup | undefined {
@@ -134,7 +135,7 @@ export class ConsumerGroups {
     });
     // 3. One reconciliation step.
     this.maybeReconcile(group, member, owned, records, now);
-    this.scheduleSessionTimeout(group, member);
+    this.timers.session(group, member);
 
     const fullRequest = req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH || (req.rebalanceTimeoutMs !== -1 && req.subscribedTopicNames !== null && req.topicPartitions !== null);
     const changed = epochBefore !== member.memberEpoch || !assignmentsEqual(assignedBefore, member.assigned);
@@ -196,7 +197,7 @@ export class ConsumerGroups {
       records.push(...converted.records);
       this.c.releaseClassicGroup(groupId);
       this.groups.set(groupId, converted.group);
-      for (const m of converted.group.members.values()) this.scheduleSessionTimeout(converted.group, m);
+      for (const m of converted.group.members.values()) this.timers.session(converted.group, m);
       this.c.logger.info({ group: groupId, members: converted.group.members.size, groupEpoch: converted.group.groupEpoch }, 'converted the classic group to a consumer group');
       return converted.group;
     }
@@ -265,7 +266,7 @@ export class ConsumerGroups {
     Object.assign(successor, { ...existing, memberId, sessionTimer: null, rebalanceTimer: null, joinTimer: null, syncTimer: null });
     if (existing.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) successor.memberEpoch = existing.previousMemberEpoch;
     const target = group.targetAssignment.get(existing.memberId) ?? emptyAssignment();
-    this.clearTimers(existing);
+    this.timers.clear(existing);
     group.removeMember(existing.memberId);
     records.push(...memberTombstones(group, existing.memberId, now));
     group.putMember(successor);
@@ -346,8 +347,8 @@ export class ConsumerGroups {
     member.state = next.state;
     group.reassign(member, next.assigned, next.pendingRevocation);
     records.push(currentAssignmentRecord(group, member, now));
-    if (member.state === MemberState.UnrevokedPartitions) this.scheduleRebalanceTimeout(group, member);
-    else this.cancelRebalanceTimeout(member);
+    if (member.state === MemberState.UnrevokedPartitions) this.timers.rebalance(group, member);
+    else this.timers.cancelRebalance(member);
   }
 
   /** Kafka's consumerGroupLeave: -1 removes the member; a static member's -2 keeps its place for a successor. */
@@ -366,7 +367,7 @@ export class ConsumerGroups {
       if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
         member.previousMemberEpoch = member.memberEpoch;
         member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
-        this.cancelRebalanceTimeout(member);
+        this.timers.cancelRebalance(member);
         records.push(currentAssignmentRecord(group, member, now));
         this.c.logger.info({ group: req.groupId, memberId: member.memberId, instanceId: req.instanceId }, 'static member left temporarily');
         return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, heartbeatIntervalMs: 0, assignment: null };
@@ -385,7 +386,7 @@ export class ConsumerGroups {
   fenceOrDowngrade(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
     if (!this.canDowngrade(group, member.memberId)) return this.fence(group, member, why, now);
     this.c.logger.info({ group: group.groupId, memberId: member.memberId }, `member ${why}; only classic members remain`);
-    for (const m of group.members.values()) this.clearTimers(m);
+    for (const m of group.members.values()) this.timers.clear(m);
     const { classic, records } = classicGroupFromConsumer(group, member.memberId, (id) => this.c.core.topics.byId(id)?.name, now);
     this.groups.delete(group.groupId);
     group.dead = true;
@@ -406,7 +407,7 @@ export class ConsumerGroups {
 
   /** Remove the member and bump the group epoch so its partitions move. */
   private fence(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
-    this.clearTimers(member);
+    this.timers.clear(member);
     const records = memberTombstones(group, member.memberId, now);
     group.removeMember(member.memberId);
     if (this.refreshSubscriptionMetadata(group)) records.push(subscriptionMetadataRecord(group, now));
@@ -416,81 +417,20 @@ export class ConsumerGroups {
     return records;
   }
 
-  // ---- timers ------------------------------------------------------------------------------
-
-  scheduleSessionTimeout(group: ConsumerGroup, member: ConsumerMember): void {
-    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
-    member.sessionTimer = setTimeout(() => {
-      member.sessionTimer = null;
-      if (group.members.get(member.memberId) !== member || !this.c.isActive) return;
-      void this.write(group.groupId, this.fenceOrDowngrade(group, member, 'fenced: session timed out', Date.now()));
-    }, Math.min(member.classic?.sessionTimeoutMs ?? this.c.config.consumerSessionTimeoutMs, MAX_DELAY));
-    member.sessionTimer.unref();
-  }
-
-  private scheduleRebalanceTimeout(group: ConsumerGroup, member: ConsumerMember): void {
-    this.cancelRebalanceTimeout(member);
-    const epoch = member.memberEpoch;
-    member.rebalanceTimer = setTimeout(() => {
-      member.rebalanceTimer = null;
-      if (group.members.get(member.memberId) !== member || member.memberEpoch !== epoch || member.state !== MemberState.UnrevokedPartitions || !this.c.isActive) return;
-      void this.write(group.groupId, this.fenceOrDowngrade(group, member, 'fenced: did not revoke its partitions within its rebalance timeout', Date.now()));
-    }, Math.min(Math.max(0, member.rebalanceTimeoutMs), MAX_DELAY));
-    member.rebalanceTimer.unref();
-  }
-
-  private cancelRebalanceTimeout(member: ConsumerMember): void {
-    if (member.rebalanceTimer !== null) clearTimeout(member.rebalanceTimer);
-    member.rebalanceTimer = null;
-  }
-
-  clearTimers(member: ConsumerMember): void {
-    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
-    member.sessionTimer = null;
-    this.cancelRebalanceTimeout(member);
-    this.cancelClassicTimer(member, 'joinTimer');
-    this.cancelClassicTimer(member, 'syncTimer');
-  }
-
-  /**
-   * A classic member's join timeout (it was told to rejoin; scheduled if absent) or sync
-   * timeout (it joined and must sync), each its rebalance timeout long: the member is fenced
-   * when it runs out (Kafka's scheduleConsumerGroupJoinTimeoutIfAbsent / scheduleConsumerGroupSyncTimeout).
-   */
-  scheduleClassicTimer(group: ConsumerGroup, member: ConsumerMember, which: 'joinTimer' | 'syncTimer', ifAbsent: boolean): void {
-    if (ifAbsent && member[which] !== null) return;
-    this.cancelClassicTimer(member, which);
-    const why = which === 'joinTimer' ? 'fenced: the classic member failed to join within the rebalance timeout' : 'fenced: the member failed to sync within timeout';
-    member[which] = setTimeout(() => {
-      member[which] = null;
-      if (group.members.get(member.memberId) !== member || this.groups.get(group.groupId) !== group || !this.c.isActive) return;
-      void this.write(group.groupId, this.fenceOrDowngrade(group, member, why, Date.now()));
-    }, Math.min(Math.max(0, member.rebalanceTimeoutMs), MAX_DELAY));
-    member[which].unref();
-  }
-
-  cancelClassicTimer(member: ConsumerMember, which: 'joinTimer' | 'syncTimer'): void {
-    if (member[which] !== null) clearTimeout(member[which]);
-    member[which] = null;
-  }
-
   /** Loaded members get a full session to come back, as Kafka schedules on load. */
   scheduleLoaded(group: ConsumerGroup): void {
-    for (const m of group.members.values()) {
-      this.scheduleSessionTimeout(group, m);
-      if (m.state === MemberState.UnrevokedPartitions) this.scheduleRebalanceTimeout(group, m);
-    }
+    this.timers.loaded(group);
   }
 
   shutdown(): void {
-    for (const g of this.groups.values()) for (const m of g.members.values()) this.clearTimers(m);
+    for (const g of this.groups.values()) for (const m of g.members.values()) this.timers.clear(m);
   }
 
   /** Forget the groups `mine` names (their coordinator moved to another broker): timers stop, nothing is written. */
   dropGroups(mine: (groupId: string) => boolean): void {
     for (const g of [...this.groups.values()]) {
       if (!mine(g.groupId)) continue;
-      for (const m of g.members.values()) this.clearTimers(m);
+      for (const m of g.members.values()) this.timers.clear(m);
       this.groups.delete(g.groupId);
     }
   }
@@ -515,28 +455,6 @@ export class ConsumerGroups {
     this.c.adoptOffsets(groupId, offsets);
     this.c.logger.info({ group: groupId }, 'converted an empty consumer group to a classic group');
     return ErrorCode.NONE;
-  }
-
-  /** Kafka's ConsumerGroup.validateOffsetCommit (and, for transactional commits, its member epoch check). */
-  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number | undefined, transactional = false, groupInstanceId: string | null = null): number {
-    if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
-    // TxnOffsetCommit need not name a member; its fields are checked only when given.
-    if (transactional && memberEpoch === -1 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
-    const member = group.members.get(memberId);
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    // A classic member commits with its generation, which is its member epoch: any other is ILLEGAL_GENERATION.
-    if (member.classic !== null) return memberEpoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
-    if (!transactional && apiVersion !== undefined && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-    return memberEpochError(memberEpoch, member.memberEpoch);
-  }
-
-  /** Kafka's ConsumerGroup.validateOffsetFetch: an admin (epoch < 0) may always read. */
-  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number {
-    if (memberEpoch < 0) return ErrorCode.NONE;
-    const member = memberId === null ? undefined : group.members.get(memberId);
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch === member.memberEpoch) return ErrorCode.NONE;
-    return member.classic !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
   /** DeleteGroups for a consumer group: only an empty one goes, with tombstones for its offsets too. */

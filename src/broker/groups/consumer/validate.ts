@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { type Assignment, isSubset } from './assignment.js';
-import { type ConsumerMember, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH } from './group.js';
+import { type ConsumerGroup, type ConsumerMember, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH } from './group.js';
 import type { HeartbeatInput } from './manager.js';
 
 /** A refusal with Kafka's error code and message. */
@@ -78,4 +78,26 @@ export function throwIfMemberEpochIsInvalid(member: ConsumerMember, received: nu
   if (received < member.memberEpoch && (received !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assigned))) {
     throw new Refusal(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a smaller member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
   }
+}
+
+/** Kafka's ConsumerGroup.validateOffsetCommit (and, for transactional commits, its member epoch check). */
+export function validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number | undefined, transactional = false, groupInstanceId: string | null = null): number {
+  if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+  // TxnOffsetCommit need not name a member; its fields are checked only when given.
+  if (transactional && memberEpoch === -1 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
+  const member = group.members.get(memberId);
+  if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  // A classic member commits with its generation, which is its member epoch: any other is ILLEGAL_GENERATION.
+  if (member.classic !== null) return memberEpoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+  if (!transactional && apiVersion !== undefined && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  return memberEpochError(memberEpoch, member.memberEpoch);
+}
+
+/** Kafka's ConsumerGroup.validateOffsetFetch: an admin (epoch < 0) may always read. */
+export function validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number {
+  if (memberEpoch < 0) return ErrorCode.NONE;
+  const member = memberId === null ? undefined : group.members.get(memberId);
+  if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (memberEpoch === member.memberEpoch) return ErrorCode.NONE;
+  return member.classic !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
 }
