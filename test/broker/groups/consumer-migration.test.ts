@@ -147,6 +147,38 @@ suite('online migration between the classic and the consumer protocol', () => {
   });
 });
 
+suite('a downgraded group after a restart', () => {
+  it('is loaded as the classic group it became, with its member and offsets', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'strand-migration-'));
+    let broker = await brokerWith('bidirectional', dataDir);
+    let c = await RawClient.open(broker.bootstrap);
+    const admin = await Admin.open(broker.bootstrap);
+    try {
+      const a = await classicGroup(broker.bootstrap, 'r');
+      expect((await heartbeat(c, joinRequest('r', 'c1', ['t']))).memberEpoch).toBe(2);
+      expect((await heartbeat(c, { groupId: 'r', memberId: 'c1', memberEpoch: -1 })).errorCode).toBe(E.NONE);
+      expect(await admin.describe('r')).toMatchObject({ groupState: 'PreparingRebalance', protocolType: 'consumer' });
+      a.close();
+      admin.close();
+      c.socket.destroy();
+      await broker.stop();
+      broker = await startBroker({ logLevel: 'silent', dataDir, config: config('bidirectional') });
+      c = await RawClient.open(broker.bootstrap);
+      const after = await Admin.open(broker.bootstrap);
+      expect(await after.describe('r')).toMatchObject({ errorCode: E.NONE, groupState: 'Stable', protocolType: 'consumer', protocolData: 'range', members: [{ memberId: a.memberId }] });
+      expect((await describe(c, 'r')).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+      expect((await after.offsets('r', { t: [0] })).offsets['t-0']!.offset).toBe(5);
+      // Its member, at the group's generation (2), carries on.
+      expect((await c.request(HeartbeatApi, 3, { groupId: 'r', generationId: 2, memberId: a.memberId, groupInstanceId: null })).errorCode).toBe(E.NONE);
+      after.close();
+    } finally {
+      c.socket.destroy();
+      await broker.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 suite('timeouts of a migrated group', () => {
   it('a classic member that stops heartbeating is fenced after its own session timeout; a consumer-protocol member that does turns the group classic', async () => {
     const broker = await startBroker({ logLevel: 'silent', config: { ...config('bidirectional'), 'group.min.session.timeout.ms': '100', 'group.consumer.session.timeout.ms': '1500', 'group.consumer.heartbeat.interval.ms': '200' } });
