@@ -25,6 +25,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { decodeResponseFrame, encodeRequestFrame } from '../protocol/frame.js';
+import { FrameReader, type FrameSizeError } from '../protocol/frame-reader.js';
 import { ApiVersionsApi, type ApiVersionsResponse, type ApiVersionsResponseApiVersion, SaslAuthenticateApi, SaslHandshakeApi } from '../protocol/messages/index.js';
 import { errorName } from '../protocol/error-codes.js';
 import type { ApiCodec, Complete } from '../protocol/types.js';
@@ -78,6 +79,7 @@ const CLIENT_SOFTWARE_VERSION = '0.1.0';
 const REAUTH_AT = 0.85;
 const REAUTH_JITTER = 0.1;
 const AUTH_BACKOFF_MS = 100;
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
 const AUTH_BACKOFF_MAX_MS = 1000;
 
 /** Failed authentications per broker and credentials: when the next attempt may start. */
@@ -94,9 +96,6 @@ export class Connection {
   private readonly socket: Socket;
   private nextCorrelationId = 0;
   private readonly inFlight: InFlight[] = [];
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
   private closedWith: Error | null = null;
   private lastSocketError: NodeJS.ErrnoException | null = null;
   private readonly closeListeners: Array<() => void> = [];
@@ -111,18 +110,20 @@ export class Connection {
   private _sessionLifetimeMs = 0;
   private _authentications = 0;
 
-  private constructor(socket: Socket, options: ConnectionOptions) {
+  private constructor(socket: Socket, options: ConnectionOptions, reader: FrameReader) {
     this.socket = socket;
     this.host = options.host;
     this.port = options.port;
     this.address = formatAddress(options.host, options.port);
     this.clientId = options.clientId ?? 'strand';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024 * 1024;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxVersions = options.maxVersions;
     this.tls = options.tls !== undefined;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A plain socket reads straight into the reader's buffers (onread, see openSocket): a large
+    // response (a replica fetch's batches) arrives in one buffer of its size, with no copy.
+    if (this.tls) socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.lastSocketError = err;
     });
@@ -142,8 +143,17 @@ export class Connection {
     if (backoff !== undefined && backoff.notBefore > Date.now()) await new Promise((resolve) => setTimeout(resolve, backoff.notBefore - Date.now()));
     let conn: Connection | null = null;
     try {
-      const socket = await openSocket(options.host, options.port, options.connectTimeoutMs ?? 10_000, options.tls);
-      conn = new Connection(socket, options);
+      // Bytes before the connection exists were not asked for: the connection is refused below.
+      let unsolicited = false;
+      const reader = new FrameReader({
+        maxFrameBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        onFrame: (frame) => (conn === null ? (unsolicited = true) : conn.onFrame(frame)),
+        onFail: (err) => (conn === null ? (unsolicited = true) : conn.frameTooLarge(err)),
+      });
+      const onread = options.tls === undefined ? { buffer: () => reader.next(), callback: (n: number) => reader.read(n) } : undefined;
+      const socket = await openSocket(options.host, options.port, options.connectTimeoutMs ?? 10_000, options.tls, onread);
+      conn = new Connection(socket, options, reader);
+      if (unsolicited) throw new ConnectionError(options.host, options.port, `${conn.address} sent bytes before any request; connection closed`);
       if (!options.skipNegotiation || options.sasl !== undefined) await conn.negotiate();
       if (options.sasl !== undefined) await conn.authenticate(options.sasl);
     } catch (err) {
@@ -344,52 +354,15 @@ export class Connection {
     this.socket.uncork();
   }
 
-  private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
-      if (this.frameSize < 0) {
-        if (this.buffered < 4) return;
-        const size = this.take(4).readInt32BE(0);
-        if (size < 4 || size > this.maxResponseBytes) {
-          this.destroy(new ConnectionError(this.host, this.port, `${this.address} sent a response frame of ${size} bytes (limit ${this.maxResponseBytes}); connection closed`));
-          return;
-        }
-        this.frameSize = size;
-      }
-      if (this.buffered < this.frameSize) return;
-      const frame = this.take(this.frameSize);
-      this.frameSize = -1;
-      this.onFrame(frame);
-      if (this.closedWith !== null) return;
-    }
-  }
-
-  /** The next `n` buffered bytes: a view when they lie in one chunk, else one copy. */
-  private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const c = this.chunks[0]!;
-        const part = Math.min(c.length, n - filled);
-        c.copy(out, filled, 0, part);
-        filled += part;
-        if (part === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(part);
-      }
-    }
-    this.buffered -= n;
-    return out;
+  private frameTooLarge(err: FrameSizeError): void {
+    this.destroy(new ConnectionError(this.host, this.port, `${this.address} sent a response frame of ${err.size} bytes (limit ${this.maxResponseBytes}); connection closed`));
   }
 
   private onFrame(frame: Buffer): void {
+    if (frame.length < 4) {
+      this.destroy(new ConnectionError(this.host, this.port, `${this.address} sent a response frame of ${frame.length} bytes, too short for a correlation id; connection closed`));
+      return;
+    }
     const correlationId = frame.readInt32BE(0);
     const head = this.inFlight[0];
     if (head === undefined || head.correlationId !== correlationId) {

@@ -5,7 +5,7 @@
  * subject alternative names: Kafka's `ssl.endpoint.identification.algorithm=https`, the default
  * since Kafka 2.0. A client certificate and key are sent when the broker asks (mTLS).
  */
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type OnReadOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as NodeTlsOptions, type SecureVersion } from 'node:tls';
 import { ConnectionError, formatAddress, SslAuthenticationError } from './errors.js';
 
@@ -28,12 +28,17 @@ export interface ClientTlsOptions {
   maxVersion?: SecureVersion;
 }
 
-/** Connect to `host:port` (TLS when `tls` is given); rejects with ConnectionError, or SslAuthenticationError for a failed handshake. */
-export function openSocket(host: string, port: number, timeoutMs: number, tls: ClientTlsOptions | undefined): Promise<Socket> {
+/**
+ * Connect to `host:port` (TLS when `tls` is given); rejects with ConnectionError, or
+ * SslAuthenticationError for a failed handshake. A plain socket reads into the buffers `onread`
+ * gives (no `'data'` chunks); a TLS socket emits `'data'` as usual (Node's TLS sockets do not
+ * take `onread`).
+ */
+export function openSocket(host: string, port: number, timeoutMs: number, tls: ClientTlsOptions | undefined, onread?: OnReadOpts): Promise<Socket> {
   const address = formatAddress(host, port);
   return new Promise<Socket>((resolve, reject) => {
     let tcpUp = false;
-    const s: Socket = tls === undefined ? netConnect({ host, port }) : tlsConnect(tlsOptions(host, port, tls));
+    const s: Socket = tls === undefined ? netConnect(onread === undefined ? { host, port } : { host, port, onread }) : tlsConnect(tlsOptions(host, port, tls));
     const onError = (err: NodeJS.ErrnoException): void => {
       clearTimeout(timer);
       s.destroy();

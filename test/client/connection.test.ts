@@ -181,4 +181,49 @@ describe('Connection', () => {
     const conn = await connect(mock.port);
     await expect(conn.send(MetadataApi, { topics: [] })).rejects.toThrow(/response frame of -5 bytes/);
   });
+
+  it('reads a multi-megabyte response spread over many reads, and small ones around it, intact', async () => {
+    // 30,000 topics make a 3 MB Metadata response: the reader takes it straight into one buffer.
+    const topics = Array.from({ length: 30_000 }, (_, i) => ({ errorCode: 0, name: `t${i}-${'x'.repeat(90)}`, isInternal: false, partitions: [] }));
+    mock = await startMockBroker((req) => {
+      if (req.frame.apiKey === ApiKey.Metadata && (req.body as MetadataRequest).topics?.[0]?.name === 'big') {
+        return encodeResponseFrame(MetadataApi, req.frame.apiVersion, req.frame.correlationId, { brokers: [], clusterId: 'BIG', controllerId: 0, topics });
+      }
+      return standard(req);
+    });
+    const conn = await connect(mock.port);
+    mock.write = (socket, chunks) => {
+      const all = Buffer.concat(chunks);
+      for (let i = 0; i < all.length; i += 70_001) socket.write(all.subarray(i, i + 70_001));
+    };
+    const answers = await Promise.all(['a', 'big', 'b', 'big', 'c'].map((name) => conn.send(MetadataApi, { topics: [{ name }] })));
+    expect(answers.map((a) => a.clusterId)).toEqual(['a', 'BIG', 'b', 'BIG', 'c']);
+    expect(answers[3]!.topics.map((t) => t.name)).toEqual(topics.map((t) => t.name));
+    await conn.close();
+  });
+
+  it('refuses a response frame too short to hold a correlation id', async () => {
+    mock = await startMockBroker((req) => {
+      if (req.frame.apiKey !== ApiKey.Metadata) return standard(req);
+      return [Buffer.from([0, 0, 0, 2, 0, 0])];
+    });
+    const conn = await connect(mock.port);
+    await expect(conn.send(MetadataApi, { topics: [] })).rejects.toThrow(/response frame of 2 bytes, too short for a correlation id/);
+  });
+
+  it('refuses a broker that sends bytes before any request', async () => {
+    const server = createServer((socket) => socket.write(Buffer.from([0, 0, 0, 4, 0, 0, 0x30, 0x39])));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const err = await Connection.connect({ host: '127.0.0.1', port, skipNegotiation: true }).then(async (c) => {
+        // The bytes may arrive after the connection object exists: then they answer no request.
+        return c.send(MetadataApi, { topics: [] }, { version: 1 }).catch((e: unknown) => e);
+      }, (e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as ConnectionError).message).toMatch(/sent bytes before any request|answered with correlation id 12345, expected 0/);
+    } finally {
+      server.close();
+    }
+  });
 });
