@@ -109,13 +109,13 @@ export class GroupCoordinator extends GroupMembership {
 
   /**
    * A consumer group converted back to a classic group (consumer/migration.ts): its members'
-   * sessions start and a rebalance begins, since the partitions of the member that left have
-   * no owner yet (Kafka's convertToClassicGroup).
+   * sessions start, and when a member left a rebalance begins, since its partitions have no
+   * owner yet (Kafka's convertToClassicGroup).
    */
-  adoptDowngradedGroup(group: ClassicGroup): void {
+  adoptDowngradedGroup(group: ClassicGroup, rebalance: boolean): void {
     this.groups.set(group.groupId, group);
     for (const m of group.members.values()) this.scheduleHeartbeat(group, m);
-    this.prepareRebalance(group, `Downgrade group ${group.groupId} from consumer to classic.`);
+    if (rebalance) this.prepareRebalance(group, `Downgrade group ${group.groupId} from consumer to classic.`);
   }
 
   get isActive(): boolean {

@@ -147,6 +147,33 @@ suite('online migration between the classic and the consumer protocol', () => {
   });
 });
 
+suite('a classic static member replacing the last consumer-protocol member', () => {
+  it('turns the group classic without a rebalance (Kafka\'s validateOnlineDowngradeWithReplacedMemberId)', async () => {
+    const broker = await brokerWith('bidirectional');
+    const c = await RawClient.open(broker.bootstrap);
+    const admin = await Admin.open(broker.bootstrap);
+    try {
+      const a = await classicGroup(broker.bootstrap, 'st');
+      expect((await heartbeat(c, joinRequest('st', 'c1', ['t'], { instanceId: 'i1' }))).memberEpoch).toBe(2);
+      // The instance i1 comes back as a classic consumer (a rolling downgrade of the application).
+      const b = await Member.open(broker.bootstrap, 'i1');
+      const joined = await b.join({ groupId: 'st', topics: ['t'] });
+      expect(joined.errorCode).toBe(E.NONE);
+      expect(b.memberId).not.toBe('c1');
+      expect((await describe(c, 'st')).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+      const d = await admin.describe('st');
+      expect([d.groupState, d.protocolType, d.protocolData, d.members.map((m) => m.memberId).sort()]).toEqual(['Stable', 'consumer', 'range', [a.memberId, b.memberId].sort()]);
+      expect((await admin.offsets('st', { t: [0] })).offsets['t-0']!.offset).toBe(5);
+      a.close();
+      b.close();
+    } finally {
+      c.socket.destroy();
+      admin.close();
+      await broker.stop();
+    }
+  });
+});
+
 suite('a downgraded group after a restart', () => {
   it('is loaded as the classic group it became, with its member and offsets', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'strand-migration-'));

@@ -60,7 +60,8 @@ export class ClassicMembers {
     }
     const code = await this.m.write(req.groupId, records);
     if (code !== ErrorCode.NONE) return joinError(req.memberId, code);
-    if (group.members.get(member.memberId) === member) {
+    // Still a member of this consumer group (not turned classic by its join).
+    if (this.m.get(req.groupId) === group && group.members.get(member.memberId) === member) {
       this.m.timers.cancelClassic(member, 'joinTimer');
       this.m.timers.session(group, member);
       this.m.timers.classic(group, member, 'syncTimer', false);
@@ -80,6 +81,7 @@ export class ClassicMembers {
       this.m.c.logger.info({ group: group.groupId, memberId }, 'a dynamic classic member with an unknown member id joins the consumer group; it is asked to rejoin with this id');
       return joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED);
     }
+    const replaced = isUnknown && req.groupInstanceId !== null ? group.staticMember(req.groupInstanceId) : undefined;
     const member = this.memberFor(group, memberId, isUnknown, req.groupInstanceId, records, now);
     const { subscription } = decodeSubscription(req.protocols[0]!.metadata);
     this.m.updateMember(group, member, records, now, (m) => {
@@ -99,6 +101,11 @@ export class ClassicMembers {
       if (id !== undefined) for (const p of tp.partitions) addPartition(owned, id, p);
     }
     this.m.maybeReconcile(group, member, owned, records, now);
+    // Kafka's step 4: the member replaced the last consumer-protocol member: the group may turn classic.
+    if (replaced !== undefined) {
+      const downgrade = this.m.maybeDowngradeAfterReplacement(group, replaced, now);
+      if (downgrade !== null) records.push(...downgrade);
+    }
     return {
       member,
       result: {

@@ -384,22 +384,38 @@ export class ConsumerGroups {
    * member is removed and the group epoch bumped so its partitions move.
    */
   fenceOrDowngrade(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
-    if (!this.canDowngrade(group, member.memberId)) return this.fence(group, member, why, now);
+    if (!this.canDowngrade(group, member.memberId, 1)) return this.fence(group, member, why, now);
     this.c.logger.info({ group: group.groupId, memberId: member.memberId }, `member ${why}; only classic members remain`);
+    return this.convertToClassic(group, member.memberId, now);
+  }
+
+  /**
+   * Kafka's validateOnlineDowngradeWithReplacedMemberId: a classic static member that took the
+   * place of the last consumer-protocol member (its instance id) leaves only classic members;
+   * the group turns classic without a rebalance. The records, or null when it stays.
+   */
+  maybeDowngradeAfterReplacement(group: ConsumerGroup, replaced: ConsumerMember, now: number): RecordInput[] | null {
+    if (replaced.classic !== null || group.classicMemberCount() !== group.members.size || !this.canDowngrade(group, null, 0)) return null;
+    this.c.logger.info({ group: group.groupId, replaced: replaced.memberId }, 'a classic static member replaced the last consumer-protocol member');
+    return this.convertToClassic(group, null, now);
+  }
+
+  /** Kafka's convertToClassicGroup: the group's records go, the classic group's are written, and it rebalances when a member left. */
+  private convertToClassic(group: ConsumerGroup, leavingMemberId: string | null, now: number): RecordInput[] {
     for (const m of group.members.values()) this.timers.clear(m);
-    const { classic, records } = classicGroupFromConsumer(group, member.memberId, (id) => this.c.core.topics.byId(id)?.name, now);
+    const { classic, records } = classicGroupFromConsumer(group, leavingMemberId, (id) => this.c.core.topics.byId(id)?.name, now);
     this.groups.delete(group.groupId);
     group.dead = true;
-    this.c.adoptDowngradedGroup(classic);
+    this.c.adoptDowngradedGroup(classic, leavingMemberId !== null);
     this.c.logger.info({ group: group.groupId, members: classic.size, generation: classic.generationId }, 'converted the consumer group to a classic group');
     return records;
   }
 
-  /** Kafka's validateOnlineDowngradeWithFencedMember. */
-  private canDowngrade(group: ConsumerGroup, leavingMemberId: string): boolean {
-    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1) return false;
+  /** Kafka's validateOnlineDowngradeWithFencedMember (`leaving` 1) and WithReplacedMemberId (`leaving` 0, `leavingMemberId` null). */
+  private canDowngrade(group: ConsumerGroup, leavingMemberId: string | null, leaving: 0 | 1): boolean {
+    if (leavingMemberId !== null && (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1)) return false;
     const why = !this.c.config.consumerMigration.downgrade ? 'the online downgrade is disabled'
-      : group.members.size - 1 > this.c.config.maxSize ? 'its group size is greater than the classic group max size'
+      : group.members.size - leaving > this.c.config.maxSize ? 'its group size is greater than the classic group max size'
       : null;
     if (why !== null) this.c.logger.info({ group: group.groupId }, `cannot downgrade the consumer group to a classic group because ${why}`);
     return why === null;

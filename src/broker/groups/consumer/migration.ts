@@ -14,7 +14,8 @@
  *   a Stable classic group at the group epoch with those members, each holding its target
  *   assignment encoded in the ConsumerProtocolAssignment version of its subscription; the
  *   consumer group's records are deleted and the classic group's metadata written. The caller
- *   then starts a rebalance (the leaving member's partitions have no owner yet).
+ *   then starts a rebalance (the leaving member's partitions have no owner yet). The same,
+ *   without a rebalance, when a classic static member replaced the last consumer-protocol one.
  *
  * Committed offsets belong to the group id and move with it.
  */
@@ -83,10 +84,10 @@ export function consumerGroupFromClassic(classic: ClassicGroup, topicId: (name: 
 
 /**
  * Kafka's ClassicGroup.fromConsumerGroup and createClassicGroupRecords: the classic group of
- * every member but `leavingMemberId` (all of them classic members). `topicName` resolves a
+ * every member but `leavingMemberId` (all of them classic members; null: every member). `topicName` resolves a
  * topic id (undefined: deleted meanwhile).
  */
-export function classicGroupFromConsumer(group: ConsumerGroup, leavingMemberId: string, topicName: (id: string) => string | undefined, now: number): { classic: ClassicGroup; records: RecordInput[] } {
+export function classicGroupFromConsumer(group: ConsumerGroup, leavingMemberId: string | null, topicName: (id: string) => string | undefined, now: number): { classic: ClassicGroup; records: RecordInput[] } {
   const records = groupTombstonesWithMembers(group, now);
   const classic = new ClassicGroup(group.groupId, now);
   classic.generationId = group.groupEpoch;
