@@ -4,7 +4,7 @@
  * OffsetFetch), with end offsets, sizes and lag a test can know exactly; and the rates of two
  * samples taken a known time apart.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,12 @@ import { key, type KafkaSample } from '../../src/cli/top/kafka.js';
 import { renderKafka } from '../../src/cli/top/render-kafka.js';
 import { human } from '../../src/cli/top/render.js';
 import { runCli } from './run-cli.js';
+
+function batchBytes(file: Buffer): number {
+  let pos = 0;
+  while (pos + 12 <= file.length && file.readInt32BE(pos + 8) > 0) pos += 12 + file.readInt32BE(pos + 8);
+  return pos;
+}
 
 describe('strand top over the Kafka port', () => {
   let broker: RunningBroker;
@@ -45,8 +51,9 @@ describe('strand top over the Kafka port', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toContain(`strand top  kafka://${broker.bootstrap}  `);
     expect(lines[1]).toMatch(/^cluster \S+ {2}brokers 1 \[0\] {2}controller 0 {2}topics 1 {2}partitions 2 {2}under-replicated 0 {2}offline 0$/);
-    // The size is the partitions' log files, as the broker's DescribeLogDirs counts them.
-    const bytes = [0, 1].map((p) => join(broker.dataDir, `events-${p}`)).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.log')).map((f) => statSync(join(d, f)).size)).reduce((a, b) => a + b, 0);
+    // The size is the record batches in the partitions' log files (the native backend preallocates
+    // them, so the files are longer): each batch is its 12-byte offset and length, then length bytes.
+    const bytes = [0, 1].map((p) => join(broker.dataDir, `events-${p}`)).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.log')).map((f) => batchBytes(readFileSync(join(d, f))))).reduce((a, b) => a + b, 0);
     expect(bytes).toBeGreaterThan(0);
     // TOPIC, PARTITIONS, MSG IN/S, BYTES IN/S, SIZE, END OFFSETS: nothing moved during the interval.
     expect(lines.find((l) => l.startsWith('events '))!.split(/\s+/)).toEqual(['events', '2', '0', '0B', human(bytes, 'B'), '42']);

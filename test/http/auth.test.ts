@@ -14,6 +14,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../../src/broker/config.js';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import { scrape } from '../../src/cli/top/scrape.js';
 import { AdminHttp } from '../../src/http/server.js';
 import { addScramUser, PLAIN_JAAS } from '../security/sasl-helpers.js';
 
@@ -57,6 +58,7 @@ describe('HTTP Basic with the broker\'s SASL users, and the ACLs', () => {
         'super.users': 'User:admin;User:ANONYMOUS',
         'http.listeners': 'http://127.0.0.1:0',
         'http.authentication.method': 'BASIC',
+        'connection.failed.authentication.delay.ms': '300',
       },
     });
     base = broker.http[0]!;
@@ -89,7 +91,10 @@ describe('HTTP Basic with the broker\'s SASL users, and the ACLs', () => {
 
   it('refuses a wrong password, an unknown user and a malformed header with 401', async () => {
     const refused = { status: 401, challenge: BASIC_CHALLENGE, body: { error_code: 401, message: 'Authentication failed: Invalid username or password' } };
+    const t0 = performance.now();
     expect(await call(`${base}/api/topics`, { auth: basic('carol', 'carol-secreT') })).toEqual(refused);
+    // Answered after connection.failed.authentication.delay.ms, as a Kafka listener answers a failed SASL exchange.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
     expect(await call(`${base}/api/topics`, { auth: basic('dave', 'carol-secret') })).toEqual(refused);
     expect(await call(`${base}/api/topics`, { auth: basic('nobody', 'x') })).toEqual(refused);
     expect(await call(`${base}/api/topics`, { auth: basic('alice', 'admin-secret') })).toEqual(refused);
@@ -119,6 +124,10 @@ describe('HTTP Basic with the broker\'s SASL users, and the ACLs', () => {
     // dave has no ACLs: authenticated, sees nothing; /metrics needs only authentication.
     expect(await call(`${base}/api/topics`, { auth: basic('dave', 'dave-secret') })).toEqual({ status: 200, challenge: null, body: [] });
     expect((await call(`${base}/metrics`, { auth: basic('dave', 'dave-secret') })).status).toBe(200);
+    // strand top's HTTP mode takes the credentials from its --url.
+    const scraped = await scrape(base.replace('http://', 'http://dave:dave-secret@'));
+    expect(scraped.samples.some((x) => x.name === 'strand_connections')).toBe(true);
+    await expect(scrape(base)).rejects.toThrow(`${base}/metrics answered HTTP 401`);
     expect((await call(`${base}/api/topics`, { auth: basic('alice', 'alice-secret') })).body).toEqual([]);
     const admin = basic('admin', 'admin-secret');
     expect((await call(`${base}/api/topics`, { auth: admin, method: 'POST', body: { name: 'by-admin', partitions: 2 } })).status).toBe(201);

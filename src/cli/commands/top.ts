@@ -54,7 +54,7 @@ export function register(program: Command): void {
   program
     .command('top')
     .description("show a broker's throughput, requests, lag and health live, from its admin listener's /metrics or over its Kafka port")
-    .option('--url <url>', 'the broker\'s admin listener', 'http://127.0.0.1:8080')
+    .option('--url <url>', 'the broker\'s admin listener (http://user:password@host:port for HTTP Basic)', 'http://127.0.0.1:8080')
     .option('--bootstrap-server <host:port>', 'read over the Kafka protocol instead, from this broker (any Kafka broker), without the admin listener', hostPortArg)
     .option('--command-config <file>', 'with --bootstrap-server: Kafka client properties for TLS and SASL')
     .option('--timeout <ms>', 'with --bootstrap-server: connect and request timeout', intArg('--timeout', 1), 30_000)
@@ -72,6 +72,7 @@ export function register(program: Command): void {
       }
       if (opts.commandConfig !== undefined) throw new UsageError('--command-config goes with --bootstrap-server');
       if (!/^https?:\/\/[^/]+/.test(opts.url)) throw new UsageError(`--url ${opts.url} is not http://host:port`);
-      await loop(interval, once, () => scrape(opts.url), (b, n) => render(opts.url, b, n));
+      const shown = opts.url.replace(/\/\/[^@/]*@/, '//'); // credentials are not printed
+      await loop(interval, once, () => scrape(opts.url), (b, n) => render(shown, b, n));
     });
 }

@@ -31,11 +31,20 @@ export function parseMetrics(text: string): Sample[] {
   return out;
 }
 
+/**
+ * `http(s)://user:password@host:port` sends HTTP Basic credentials (an admin listener with
+ * http.authentication.method=BASIC); they are never printed.
+ */
 export async function scrape(url: string, timeoutMs = 5000): Promise<Scrape> {
-  const target = `${url.replace(/\/+$/, '')}/metrics`;
+  const parsed = new URL(url);
+  const headers: Record<string, string> = {};
+  if (parsed.username !== '') headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+  parsed.username = '';
+  parsed.password = '';
+  const target = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/metrics`;
   let res: Response;
   try {
-    res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(target, { headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new Error(`cannot read ${target}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message} (is the broker's admin listener on? http.listeners=http://127.0.0.1:8080)`);
   }

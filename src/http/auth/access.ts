@@ -11,8 +11,11 @@
 import type { FastifyRequest } from 'fastify';
 import { aclManagerOf } from '../../broker/handlers/security/enforce/guard.js';
 import { AclOperation } from '../../security/acl/types.js';
+import { ANONYMOUS } from '../../security/connection-auth.js';
 import type { HttpBroker } from '../server.js';
 import type { HttpAuthSettings } from './settings.js';
+
+const UNAUTHENTICATED: HttpAuthSettings = { method: 'NONE', superUsers: new Set(), metricsProtected: false };
 
 const READS: ReadonlySet<number> = new Set([AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS]);
 
@@ -33,7 +36,8 @@ export function decide(settings: HttpAuthSettings, broker: HttpBroker, principal
  * name). For every HTTP layer: the REST Proxy and Schema Registry call it as the console does.
  */
 export function authorizeHttp(req: FastifyRequest, broker: HttpBroker, op: number, type: number, name: string): boolean {
-  return decide(req.server.httpAuth, broker, req.principal, req.ip, op, type, name);
+  // A layer served by an app of its own (tests, embedding) has no admin listener settings: no authentication.
+  return decide(req.server.httpAuth ?? UNAUTHENTICATED, broker, req.principal ?? ANONYMOUS, req.ip, op, type, name);
 }
 
 /** A 403 for what `authorizeHttp` refused, naming the principal and the operation, as Kafka's messages do. */

@@ -8,6 +8,7 @@
  * 403 when refused. `/health` and `/ready` are always open (orchestrators probe them without
  * credentials); `/metrics` too when `http.metrics.authentication.enable=false`.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { scramCredentialsOf } from '../../broker/handlers/security/state.js';
@@ -56,6 +57,10 @@ export function prepareHttpAuth(src: SettingsSource | undefined, tls: TlsSetup |
   if (settings.method === 'MTLS' && (tls === null || tls.clientAuth === 'none')) {
     throw new ConfigError('http.authentication.method=MTLS needs an https:// listener in http.listeners that asks for client certificates (http.ssl.client.auth=required or requested, http.ssl.truststore.location)');
   }
+  // As a Kafka listener delays the answer to a failed authentication (KIP-306), to slow guessing.
+  const failDelayRaw = src?.raw('connection.failed.authentication.delay.ms') ?? '100';
+  if (!/^\d+$/.test(failDelayRaw)) throw new ConfigError(`connection.failed.authentication.delay.ms=${failDelayRaw} is invalid: expected a non-negative integer`);
+  const failDelayMs = Number(failDelayRaw);
   const open = new Set(ALWAYS_OPEN);
   if (!settings.metricsProtected) open.add('/metrics');
 
@@ -70,6 +75,7 @@ export function prepareHttpAuth(src: SettingsSource | undefined, tls: TlsSetup |
       if (await basic!.verify(creds.user, creds.password, scram)) return { principal: `User:${creds.user}` };
       // Before the broker is up its SCRAM users cannot be checked yet: not a refusal.
       if (broker === null) return { status: 503, challenge: null, message: 'the broker is starting: its SCRAM users are not loaded yet' };
+      await delay(failDelayMs);
       return { status: 401, challenge, message: 'Authentication failed: Invalid username or password' };
     }
     if (settings.method === 'BEARER') {
@@ -77,6 +83,7 @@ export function prepareHttpAuth(src: SettingsSource | undefined, tls: TlsSetup |
       const token = parseBearer(header);
       const subject = token === null ? null : await bearer!.verify(token);
       // RFC 6750 section 3.1: a token that is malformed, expired or not signed by a known key.
+      if (subject === null) await delay(failDelayMs);
       if (subject === null) return { status: 401, challenge: `Bearer realm="${REALM}", error="invalid_token"`, message: 'Authentication failed: the bearer token is invalid' };
       return { principal: `User:${subject}` };
     }
