@@ -1,6 +1,7 @@
 /**
  * Heartbeat (12), v0-4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to
- * rejoin. v3+ carries group.instance.id.
+ * rejoin. v3+ carries group.instance.id. Classic members of a consumer-protocol group
+ * (KIP-848) are answered by that group (groups/consumer/classic.ts).
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { HeartbeatRequest, HeartbeatResponse } from '../../../protocol/messages/heartbeat.js';

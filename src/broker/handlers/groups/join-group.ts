@@ -3,7 +3,8 @@
  * Kafka); v4+ requires a known member id (MEMBER_ID_REQUIRED first); v5+ carries
  * group.instance.id; v7+ answers the protocol type and a nullable protocol name (older
  * versions get "" for none); v9 can tell a rejoining static leader to skip the assignment.
- * The answer comes when the rebalance completes.
+ * The answer comes when the rebalance completes; a member joining a live consumer-protocol
+ * group (KIP-848) is answered at once by that group (groups/consumer/classic.ts).
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { JoinGroupRequest, JoinGroupResponse } from '../../../protocol/messages/join-group.js';

@@ -1,7 +1,8 @@
 /**
  * LeaveGroup (13), v0-5. v0-2 name one member and answer with one error code; v3+ (KIP-345)
  * name a batch of members, by member id and/or group.instance.id, each answered on its own.
- * For v0-2 the member's error becomes the top-level error, as Kafka does.
+ * For v0-2 the member's error becomes the top-level error, as Kafka does. Classic members of a
+ * consumer-protocol group (KIP-848) leave that group (groups/consumer/classic.ts).
  */
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../../../protocol/messages/leave-group.js';
