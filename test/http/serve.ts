@@ -16,7 +16,9 @@ export interface Served {
 }
 
 export async function serve(options: { dataDir?: string } = {}): Promise<Served> {
-  const broker = await startBroker({ logLevel: 'silent', ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}) });
+  // REST Proxy consumer instances join groups: a new group's first rebalance need not wait 3 s here.
+  const config = { 'group.initial.rebalance.delay.ms': '0' };
+  const broker = await startBroker({ logLevel: 'silent', config, ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}) });
   const app = Fastify({ logger: false });
   await app.register(schemaRegistry, { bootstrap: () => broker.bootstrap });
   await app.register(restProxy, { bootstrap: () => broker.bootstrap });

@@ -1,18 +1,19 @@
 /**
  * A v2 consumer instance: a group id, an embedded format, a subscription (topics or a pattern)
- * or a manual assignment, and a position per partition. It reads every partition it is given;
- * positions start at the group's committed offset, else where `auto.offset.reset` says
- * (`latest` by default, as Kafka's consumer), and commits go to the group's coordinator with
- * generation -1, as a consumer outside a group commits (so Kafka tools see the offsets and lag).
- *
- * Not a group member: two instances of one group both read every partition, where Confluent's
- * would split them by rebalancing.
+ * or a manual assignment, and a position per partition. A subscription makes the instance a
+ * member of its Kafka group (membership.ts), which shares the partitions among its members,
+ * kafkajs or Java consumers included; a manual assignment reads the partitions named, outside
+ * the group, as Kafka's `assign()`. Positions start at the group's committed offset, else where
+ * `auto.offset.reset` says (`latest` by default, as Kafka's consumer). A member commits with its
+ * generation; an assigned instance with generation -1, as a consumer outside a group does.
+ * A pattern is matched against the topics when the subscription is made.
  */
 import type { KafkaClient } from '../../client/client.js';
 import { commitOffsets, fetchOffsets } from '../../client/groups.js';
 import { decodeRecords } from '../../client/records.js';
 import { consumerAlreadySubscribed, illegalState } from './errors.js';
 import type { EmbeddedFormat, SchemaCodecs } from './formats.js';
+import { GroupMembership } from './membership.js';
 
 export type OffsetReset = 'earliest' | 'latest' | 'none';
 
@@ -37,6 +38,7 @@ export class ConsumerInstance {
   private pattern: RegExp | null = null;
   private assignment: TopicPartition[] | null = null;
   private readonly positions = new Map<string, number>();
+  private membership: GroupMembership | null = null;
   /** One request at a time per instance, as a Kafka consumer is single-threaded. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -47,29 +49,62 @@ export class ConsumerInstance {
     readonly format: EmbeddedFormat,
     readonly reset: OffsetReset,
     readonly autoCommit: boolean,
+    private readonly membershipOptions: { bootstrap: string; heartbeatIntervalMs: number; warn: (msg: string, err?: unknown) => void },
   ) {}
+
+  private warn(msg: string, err?: unknown): void {
+    this.membershipOptions.warn(msg, err);
+  }
 
   serial<T>(fn: () => Promise<T>): Promise<T> {
     this.lastUsed = Date.now();
-    const run = this.queue.then(fn);
+    // A request counts as use until it is answered (a long poll must not expire its instance).
+    const run = this.queue.then(fn).finally(() => {
+      this.lastUsed = Date.now();
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  subscribe(topics: string[] | null, pattern: string | null): void {
+  /** Joins the group with these topics (or those the pattern matches now). */
+  async subscribe(topics: string[] | null, pattern: string | null): Promise<void> {
     if (this.assignment !== null) throw consumerAlreadySubscribed();
+    await this.unsubscribe();
     this.topics = topics ?? [];
     this.pattern = pattern === null ? null : new RegExp(`^(?:${pattern})$`);
+    const wanted = this.pattern === null ? this.topics : (await this.client.metadata(null)).topics.filter((t) => t.error === null && !t.internal && this.pattern!.test(t.name)).map((t) => t.name);
+    this.membership = new GroupMembership({
+      bootstrap: this.membershipOptions.bootstrap,
+      heartbeatIntervalMs: this.membershipOptions.heartbeatIntervalMs,
+      groupId: this.group,
+      topics: wanted,
+      // Before the partitions move, what was consumed is committed (auto commit), as Kafka's consumer does.
+      onRevoked: async () => {
+        if (this.autoCommit) await this.commit(null).catch((err: unknown) => this.warn(`consumer ${this.name} of group ${this.group}: commit before a rebalance failed`, err));
+        this.positions.clear();
+      },
+      onAssigned: () => this.positions.clear(),
+      warn: this.membershipOptions.warn,
+    });
   }
 
   subscription(): string[] {
     return [...this.topics];
   }
 
-  unsubscribe(): void {
+  /** Leaves the group. */
+  async unsubscribe(): Promise<void> {
+    // Still a member while it leaves: with auto commit, its positions are committed with its generation first.
+    await this.membership?.close();
+    this.membership = null;
     this.topics = [];
     this.pattern = null;
     this.positions.clear();
+  }
+
+  /** The instance is deleted or expired: it leaves its group. */
+  async close(): Promise<void> {
+    await this.unsubscribe();
   }
 
   assign(partitions: TopicPartition[]): void {
@@ -81,18 +116,21 @@ export class ConsumerInstance {
     return this.assignment ?? [];
   }
 
-  /** The partitions read now: the assignment, or every partition of the subscribed topics. */
-  private async partitions(): Promise<TopicPartition[]> {
+  /** The partitions read now: the manual assignment, or the group's share of this member. */
+  private partitions(): TopicPartition[] {
     if (this.assignment !== null) return this.assignment;
-    if (this.topics.length === 0 && this.pattern === null) return [];
-    const meta = await this.client.metadata(this.pattern === null ? this.topics : null);
-    const out: TopicPartition[] = [];
-    for (const t of meta.topics) {
-      if (t.error !== null || t.internal) continue;
-      if (this.pattern !== null ? !this.pattern.test(t.name) : !this.topics.includes(t.name)) continue;
-      for (const p of t.partitions) out.push({ topic: t.name, partition: p.partition });
+    return this.membership?.assigned() ?? [];
+  }
+
+  /** Waits (up to `ms`) for the group to give this member partitions, as a Kafka consumer's poll does while it joins. */
+  private async partitionsWithin(ms: number): Promise<TopicPartition[]> {
+    const deadline = Date.now() + ms;
+    let parts = this.partitions();
+    while (parts.length === 0 && this.membership !== null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())));
+      parts = this.partitions();
     }
-    return out;
+    return parts;
   }
 
   private async ensurePositions(parts: readonly TopicPartition[]): Promise<void> {
@@ -112,7 +150,7 @@ export class ConsumerInstance {
 
   /** Records from the current positions, waiting up to `timeoutMs` for some; positions move past them. */
   async poll(codecs: () => Promise<SchemaCodecs | null>, timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
-    const parts = await this.partitions();
+    const parts = await this.partitionsWithin(timeoutMs);
     if (parts.length === 0) return [];
     await this.ensurePositions(parts);
     const entries = parts.map((p) => ({ ...p, offset: this.positions.get(tp(p.topic, p.partition))! }));
@@ -156,6 +194,7 @@ export class ConsumerInstance {
         return { topic, partition: Number(partition), offset, metadata: '' };
       });
     if (list.length === 0) return;
+    if (this.membership !== null) return this.membership.commit(list);
     const results = await commitOffsets(this.client, this.group, list);
     const failed = results.find((r) => r.error !== null);
     if (failed) throw failed.error!;

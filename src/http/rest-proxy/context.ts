@@ -14,7 +14,7 @@ export class ProxyContext {
 
   private kafka: KafkaClient | null = null;
 
-  constructor(private readonly bootstrap: () => string, readonly registry: RegistryHandle) {}
+  constructor(readonly bootstrap: () => string, readonly registry: RegistryHandle, readonly warn: (msg: string, err?: unknown) => void = () => undefined) {}
 
   /** The proxy's Kafka client, made on first use (when the broker's address is known). */
   get client(): KafkaClient {
@@ -23,7 +23,9 @@ export class ProxyContext {
   }
 
   async close(): Promise<void> {
+    const instances = [...this.consumers.values()];
     this.consumers.clear();
+    await Promise.all(instances.map((c) => c.close()));
     await this.kafka?.close();
   }
 

@@ -18,6 +18,8 @@ export interface RestProxyOptions {
   bootstrap: () => string;
   /** Idle consumer instances are dropped after this long. Default 300000 (Confluent's consumer.instance.timeout.ms). */
   consumerInstanceTimeoutMs?: number;
+  /** heartbeat.interval.ms of the consumer instances' group membership (Confluent's `consumer.*` settings of the proxy). Default 3000. */
+  consumerHeartbeatIntervalMs?: number;
   /** The same broker's registry URL in a cluster (see SchemaRegistryOptions.leaderUrl). */
   registryUrl?: () => string | null;
   warn?: (msg: string, err?: Error) => void;
@@ -26,7 +28,7 @@ export interface RestProxyOptions {
 export async function restProxy(app: FastifyInstance, opts: RestProxyOptions): Promise<void> {
   const warn = opts.warn ?? (() => undefined);
   const registry = registryHandle(opts.bootstrap, undefined, (m) => warn(m), opts.registryUrl);
-  const ctx = new ProxyContext(opts.bootstrap, registry);
+  const ctx = new ProxyContext(opts.bootstrap, registry, (m, err) => warn(m, err instanceof Error ? err : undefined));
   acceptJson(app, [/^application\/vnd\.kafka\.[a-z]+\.v[23]\+json/, /^application\/vnd\.kafka\.v[23]\+json/]);
   // Plain JSON bodies may also be v3's streamed records (JSON objects back to back).
   app.removeContentTypeParser('application/json');
@@ -46,7 +48,7 @@ export async function restProxy(app: FastifyInstance, opts: RestProxyOptions): P
     return payload;
   });
   v2TopicRoutes(app, ctx);
-  v2ConsumerRoutes(app, ctx, opts.consumerInstanceTimeoutMs ?? 300_000);
+  v2ConsumerRoutes(app, ctx, opts.consumerInstanceTimeoutMs ?? 300_000, opts.consumerHeartbeatIntervalMs ?? 3000);
   v3Routes(app, ctx);
   app.addHook('onClose', async () => {
     await registry.release();

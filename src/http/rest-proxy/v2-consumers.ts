@@ -59,7 +59,7 @@ async function rawJson(req: FastifyRequest): Promise<unknown> {
   }
 }
 
-export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instanceTimeoutMs: number): void {
+export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instanceTimeoutMs: number, heartbeatIntervalMs: number): void {
   const p = (req: FastifyRequest): Params => req.params as Params;
   const q = (req: FastifyRequest): Query => req.query as Query;
   const instance = (req: FastifyRequest): ConsumerInstance => ctx.consumer(p(req).group!, p(req).name!);
@@ -68,8 +68,13 @@ export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instan
 
   const expiry = setInterval(() => {
     const now = Date.now();
-    for (const [k, c] of ctx.consumers) if (now - c.lastUsed > instanceTimeoutMs) ctx.consumers.delete(k);
-  }, Math.min(instanceTimeoutMs, 10_000));
+    for (const [k, c] of ctx.consumers) {
+      if (now - c.lastUsed <= instanceTimeoutMs) continue;
+      // Expired (Confluent's consumer.instance.timeout.ms): it leaves its group, which rebalances.
+      ctx.consumers.delete(k);
+      void c.close().catch((err: unknown) => ctx.warn(`consumer ${c.name} of group ${c.group}: leaving the group failed`, err));
+    }
+  }, Math.min(Math.max(instanceTimeoutMs / 4, 100), 10_000));
   expiry.unref();
   app.addHook('onClose', async () => clearInterval(expiry));
 
@@ -84,7 +89,7 @@ export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instan
     const autoCommit = String(b['auto.commit.enable'] ?? 'true').toLowerCase() === 'true';
     const key = `${group}\0${name}`;
     if (ctx.consumers.has(key)) throw consumerAlreadyExists();
-    ctx.consumers.set(key, new ConsumerInstance(ctx.client, group, name, format, reset, autoCommit));
+    ctx.consumers.set(key, new ConsumerInstance(ctx.client, group, name, format, reset, autoCommit, { bootstrap: ctx.bootstrap(), heartbeatIntervalMs, warn: ctx.warn }));
     const base = `${req.protocol}://${req.headers.host ?? req.hostname}${req.url.replace(/\/consumers\/[^/?]+.*$/, '')}`;
     return { instance_id: name, base_uri: `${base}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}` };
   });
@@ -94,6 +99,7 @@ export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instan
       if (c.autoCommit) await c.commit(null);
     });
     ctx.consumers.delete(`${c.group}\0${c.name}`);
+    await c.close();
     return noContent(reply);
   });
 
@@ -102,12 +108,14 @@ export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instan
     const topics = Array.isArray(b.topics) ? b.topics.map(String) : null;
     const pattern = typeof b.topic_pattern === 'string' ? b.topic_pattern : null;
     if ((topics === null || topics.length === 0) === (pattern === null)) throw unprocessableEntity('A subscription needs either topics or a topic_pattern');
-    instance(req).subscribe(topics, pattern);
+    const c = instance(req);
+    await c.serial(() => c.subscribe(topics, pattern));
     return noContent(reply);
   });
   app.get('/consumers/:group/instances/:name/subscription', async (req) => ({ topics: instance(req).subscription() }));
   app.delete('/consumers/:group/instances/:name/subscription', async (req, reply) => {
-    instance(req).unsubscribe();
+    const c = instance(req);
+    await c.serial(() => c.unsubscribe());
     return noContent(reply);
   });
   app.post('/consumers/:group/instances/:name/assignments', async (req, reply) => {

@@ -93,17 +93,19 @@ export class GroupMember {
     if (this.stopped) return;
     this.stopped = true;
     this.wake?.();
-    await this.running?.catch(() => undefined);
     await this.revoke();
-    if (this.memberId === '' || this.coordinator === null) return;
-    const memberId = this.memberId;
-    this.memberId = '';
-    try {
-      const res = await this.o.client.request(LeaveGroupApi, { groupId: this.o.groupId, memberId, members: [{ memberId, groupInstanceId: null, reason: 'the member was closed' }] }, { nodeId: this.coordinator, timeoutMs: 5000 });
-      if (res.errorCode !== ErrorCode.NONE) this.o.warn?.(`group ${this.o.groupId}: LeaveGroup answered error ${res.errorCode}`);
-    } catch (err) {
-      this.o.warn?.(`group ${this.o.groupId}: LeaveGroup failed`, err);
+    // Leave before waiting for the loop: a JoinGroup it has in flight is answered once the member is gone.
+    if (this.memberId !== '' && this.coordinator !== null) {
+      const memberId = this.memberId;
+      try {
+        const res = await this.o.client.request(LeaveGroupApi, { groupId: this.o.groupId, memberId, members: [{ memberId, groupInstanceId: null, reason: 'the member was closed' }] }, { nodeId: this.coordinator, timeoutMs: 5000 });
+        if (res.errorCode !== ErrorCode.NONE) this.o.warn?.(`group ${this.o.groupId}: LeaveGroup answered error ${res.errorCode}`);
+      } catch (err) {
+        this.o.warn?.(`group ${this.o.groupId}: LeaveGroup failed`, err);
+      }
     }
+    await this.running?.catch(() => undefined);
+    this.current = null;
   }
 
   private async revoke(): Promise<void> {
