@@ -221,6 +221,16 @@ export class AdminHttp {
   }
 }
 
+/**
+ * Check every admin listener setting as `AdminHttp.start` would (listeners, `http.ssl.*`, the
+ * authentication method and what backs it), binding nothing: for `strand config check`.
+ */
+export function checkAdminHttpSettings(config: SettingsSource): void {
+  const listeners = parseHttpListeners(config.raw('http.listeners') ?? '');
+  const tls = listeners.some((l) => l.scheme === 'https') ? prepareHttpTls(config) : null;
+  prepareHttpAuth(config, tls).close();
+}
+
 /** Start the admin listener when `http.listeners` is set; null when it is not. */
 export async function startAdminHttp(config: BrokerConfig, logger: Logger, extraPlugins: HttpPlugin[] = []): Promise<AdminHttp | null> {
   const value = config.raw('http.listeners') ?? '';

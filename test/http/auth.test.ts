@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../../src/broker/config.js';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { scrape } from '../../src/cli/top/scrape.js';
-import { AdminHttp } from '../../src/http/server.js';
+import { AdminHttp, checkAdminHttpSettings } from '../../src/http/server.js';
 import { addScramUser, PLAIN_JAAS } from '../security/sasl-helpers.js';
 
 interface Answer {
@@ -163,6 +163,10 @@ describe('settings of the admin listener\'s authentication', () => {
     await expect(AdminHttp.start({ listeners: ['http://127.0.0.1:0'], config: config({ 'http.authentication.method': 'BEARER' }) }, quiet)).rejects.toThrow(/http\.authentication\.method=BEARER needs the keys tokens are checked with/);
     await expect(AdminHttp.start({ listeners: ['http://127.0.0.1:0'], config: config({ 'http.authentication.method': 'MTLS' }) }, quiet)).rejects.toThrow(/MTLS needs an https:\/\/ listener/);
     await expect(AdminHttp.start({ listeners: ['http://127.0.0.1:0'], config: config({ 'http.authentication.method': 'BASIC', 'http.super.users': 'alice' }) }, quiet)).rejects.toThrow(/http\.super\.users: "alice" is not a principal/);
+    // The same checks without binding, for strand config check.
+    expect(() => checkAdminHttpSettings(config({ 'http.listeners': 'http://127.0.0.1:0', 'http.authentication.method': 'MTLS' }))).toThrow(/MTLS needs an https:\/\/ listener/);
+    expect(() => checkAdminHttpSettings(config({ 'http.listeners': 'https://127.0.0.1:0' }))).toThrow(/http\.ssl\.keystore\.location is not set/);
+    expect(() => checkAdminHttpSettings(config({ 'http.listeners': 'http://127.0.0.1:0', 'http.authentication.method': 'BASIC' }))).not.toThrow();
     expect(() => config({ 'http.authentication.method': 'DIGEST' })).toThrow(/http\.authentication\.method="DIGEST" is invalid: expected one of NONE, BASIC, BEARER, MTLS/);
   });
 });
