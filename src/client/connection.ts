@@ -53,6 +53,12 @@ export interface ConnectionOptions {
   tls?: ClientTlsOptions;
   /** SASL authentication (security.protocol SASL_PLAINTEXT or SASL_SSL). */
   sasl?: SaslClientOptions;
+  /**
+   * Where each response frame is assembled (Buffer.allocUnsafe by default). A caller that is
+   * done with a response before it sends the next request can recycle one large buffer: a fresh
+   * buffer of a few hundred KiB per response costs more in page faults than its bytes do.
+   */
+  allocateResponse?: (size: number) => Buffer;
 }
 
 export type { ClientTlsOptions, SaslClientOptions };
@@ -147,6 +153,7 @@ export class Connection {
       let unsolicited = false;
       const reader = new FrameReader({
         maxFrameBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        allocate: options.allocateResponse,
         onFrame: (frame) => (conn === null ? (unsolicited = true) : conn.onFrame(frame)),
         onFail: (err) => (conn === null ? (unsolicited = true) : conn.frameTooLarge(err)),
       });

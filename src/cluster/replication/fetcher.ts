@@ -16,10 +16,11 @@ import { Connection, type ConnectionOptions } from '../../client/connection.js';
 import { batchSizeAt } from '../../format/record-batch.js';
 import { logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { FetchApi, ListOffsetsApi, OffsetForLeaderEpochApi } from '../../protocol/messages/index.js';
+import { FetchApi, type FetchRequestFetchTopic, ListOffsetsApi, OffsetForLeaderEpochApi } from '../../protocol/messages/index.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
 import type { Log } from '../../storage/log.js';
 import type { ByteRateThrottle } from '../throttle.js';
+import { ResponseBuffer } from './response-buffer.js';
 
 export interface FetcherOptions {
   nodeId: number;
@@ -63,6 +64,7 @@ export class ReplicaFetcher {
   private stopped = false;
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  private readonly responses = new ResponseBuffer();
 
   constructor(
     readonly leaderId: number,
@@ -148,7 +150,7 @@ export class ReplicaFetcher {
     if (this.conn !== null && !this.conn.closed) return this.conn;
     const at = this.endpoint();
     if (at === undefined) return null;
-    this.conn = await Connection.connect({ ...this.options.security, host: at.host, port: at.port, clientId: `strand-replica-fetcher-${this.options.nodeId}`, requestTimeoutMs: this.options.requestTimeoutMs });
+    this.conn = await Connection.connect({ ...this.options.security, host: at.host, port: at.port, clientId: `strand-replica-fetcher-${this.options.nodeId}`, requestTimeoutMs: this.options.requestTimeoutMs, allocateResponse: this.responses.allocate });
     return this.conn;
   }
 
@@ -212,6 +214,15 @@ export class ReplicaFetcher {
         return { partition: p.partition, currentLeaderEpoch: p.leaderEpoch, fetchOffset: BigInt(p.log.endOffset), lastFetchedEpoch: p.log.latestEpoch, logStartOffset: BigInt(p.log.startOffset), partitionMaxBytes };
       }),
     }));
+    try {
+      await this.fetchOnce(conn, parts, topics, sentAt);
+    } finally {
+      // Every batch of the response is appended (copied into the log) or dropped by now.
+      this.responses.release();
+    }
+  }
+
+  private async fetchOnce(conn: Connection, parts: FetchedPartition[], topics: FetchRequestFetchTopic[], sentAt: Map<FetchedPartition, number>): Promise<void> {
     const res = await conn.send(FetchApi, {
       replicaId: this.options.nodeId,
       replicaState: { replicaId: this.options.nodeId, replicaEpoch: BigInt(this.options.brokerEpoch()) },
