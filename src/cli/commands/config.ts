@@ -45,7 +45,7 @@ export interface CheckResult {
 
 /** What `config check` finds in `file`: the broker's error message, or the keys it would ignore. */
 export async function checkConfigFile(file: string): Promise<CheckResult> {
-  const [{ BrokerConfig, BROKER_CONFIG, parseProperties }, { isDynamicBrokerConfig }, { clusterEndpoints }, { interBrokerSecurity }, { prepareSecurity }, { parseHttpListeners }] = await Promise.all([
+  const [{ BrokerConfig, BROKER_CONFIG, parseProperties }, { isDynamicBrokerConfig }, { clusterEndpoints }, { interBrokerSecurity }, { prepareSecurity }, { checkAdminHttpSettings }] = await Promise.all([
     import('../../broker/config.js'),
     import('../../broker/dynamic-config.js'),
     import('../../broker/cluster-settings.js'),
@@ -60,8 +60,8 @@ export async function checkConfigFile(file: string): Promise<CheckResult> {
     for (const l of security.listeners) l.sasl?.close();
     // A cluster member's inter-broker client: its mechanism, credentials and trust store.
     if (clusterEndpoints(config) !== null) interBrokerSecurity(config);
-    const http = config.raw('http.listeners');
-    if (http !== undefined) parseHttpListeners(http);
+    // The admin listener: its listeners, https key stores and authentication (http.*).
+    checkAdminHttpSettings(config);
     const keys = [...parseProperties((await import('node:fs')).readFileSync(file, 'utf8'), file).keys()];
     const known = (key: string) => key in BROKER_CONFIG || isDynamicBrokerConfig(key) || /^(ssl|sasl|listener\.name|http)\./.test(key) || key === 'listener.security.protocol.map' || key === 'security.inter.broker.protocol' || key === 'inter.broker.listener.name';
     return { unknown: keys.filter((k) => !known(k)), count: keys.length };
