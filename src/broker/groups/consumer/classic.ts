@@ -103,7 +103,7 @@ export class ClassicMembers {
     this.m.maybeReconcile(group, member, owned, records, now);
     // Kafka's step 4: the member replaced the last consumer-protocol member: the group may turn classic.
     if (replaced !== undefined) {
-      const downgrade = this.m.maybeDowngradeAfterReplacement(group, replaced, now);
+      const downgrade = this.m.migrator.downgradeAfterReplacement(group, replaced, now);
       if (downgrade !== null) records.push(...downgrade);
     }
     return {

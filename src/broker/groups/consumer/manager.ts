@@ -32,10 +32,9 @@ import { randomUUID } from 'node:crypto';
 import type { RecordInput } from '../../../format/record.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import type { GroupCoordinator } from '../coordinator.js';
-import { type ClassicGroup, CONSUMER_PROTOCOL_TYPE } from '../group.js';
 import { encodeGroupMetadataKey } from '../records.js';
 import { ClassicMembers } from './classic.js';
-import { classicGroupFromConsumer, consumerGroupFromClassic } from './migration.js';
+import { GroupMigrator } from './migrator.js';
 import { MemberTimers } from './timers.js';
 import { type Assignment, assignmentsEqual, emptyAssignment, fromTopicPartitions, toTopicPartitions } from './assignment.js';
 import { ASSIGNORS, type AssignorMember } from './assignors.js';
@@ -76,10 +75,13 @@ export class ConsumerGroups {
   /** JoinGroup, SyncGroup, Heartbeat and LeaveGroup of classic members in these groups. */
   readonly classic: ClassicMembers;
   readonly timers: MemberTimers;
+  /** Conversions of live groups between the protocols (group.consumer.migration.policy). */
+  readonly migrator: GroupMigrator;
 
   constructor(readonly c: GroupCoordinator) {
     this.classic = new ClassicMembers(this);
     this.timers = new MemberTimers(this);
+    this.migrator = new GroupMigrator(this);
   }
 
   get(groupId: string): ConsumerGroup | undefined {
@@ -183,7 +185,7 @@ export class ConsumerGroups {
   /**
    * Kafka's getOrMaybeCreateConsumerGroup: an empty classic group is replaced (its offsets
    * stay); a non-empty one using the consumer protocol type is converted when
-   * group.consumer.migration.policy allows the upgrade (migration.ts); any other refuses.
+   * group.consumer.migration.policy allows the upgrade (migrator.ts); any other refuses.
    */
   private getOrMaybeCreate(groupId: string, create: boolean, records: RecordInput[], now: number): ConsumerGroup {
     const existing = this.groups.get(groupId);
@@ -191,16 +193,7 @@ export class ConsumerGroups {
     if (!create) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
     const classic = this.c.groups.get(groupId);
     const group = new ConsumerGroup(groupId, now);
-    if (classic !== undefined && !(classic.is('Empty') && classic.size === 0 && classic.pendingMembers.size === 0)) {
-      if (!this.canUpgrade(classic)) throw new Refusal(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
-      const converted = consumerGroupFromClassic(classic, (name) => this.c.core.topics.get(name)?.topicId, now);
-      records.push(...converted.records);
-      this.c.releaseClassicGroup(groupId);
-      this.groups.set(groupId, converted.group);
-      for (const m of converted.group.members.values()) this.timers.session(converted.group, m);
-      this.c.logger.info({ group: groupId, members: converted.group.members.size, groupEpoch: converted.group.groupEpoch }, 'converted the classic group to a consumer group');
-      return converted.group;
-    }
+    if (classic !== undefined && !(classic.is('Empty') && classic.size === 0 && classic.pendingMembers.size === 0)) return this.migrator.upgrade(classic, records, now);
     if (classic !== undefined) {
       // An empty classic group is replaced (Kafka's maybeDeleteEmptyClassicGroup): its metadata goes, its offsets stay.
       for (const { topic, partition, value } of classic.allOffsets()) group.offsets.setOffset(topic, partition, value);
@@ -211,16 +204,6 @@ export class ConsumerGroups {
     this.groups.set(groupId, group);
     records.push(epochRecord(group, now));
     return group;
-  }
-
-  /** Kafka's validateOnlineUpgrade. */
-  private canUpgrade(classic: ClassicGroup): boolean {
-    const why = !this.c.config.consumerMigration.upgrade ? 'the online upgrade is disabled'
-      : classic.protocolType !== CONSUMER_PROTOCOL_TYPE ? 'the group does not use the consumer embedded protocol'
-      : classic.size > this.c.config.consumerMaxSize ? 'the group size exceeds the consumer group maximum size'
-      : null;
-    if (why !== null) this.c.logger.info({ group: classic.groupId }, `cannot upgrade the classic group to a consumer group because ${why}`);
-    return why === null;
   }
 
   /** Kafka's getOrMaybeSubscribeDynamicConsumerGroupMember. */
@@ -380,45 +363,11 @@ export class ConsumerGroups {
   /**
    * Kafka's consumerGroupFenceMember: when the member is the last one of the consumer
    * protocol and the others are classic members, the group turns classic (the online
-   * downgrade, if group.consumer.migration.policy allows it; migration.ts); otherwise the
+   * downgrade, if group.consumer.migration.policy allows it; migrator.ts); otherwise the
    * member is removed and the group epoch bumped so its partitions move.
    */
   fenceOrDowngrade(group: ConsumerGroup, member: ConsumerMember, why: string, now: number): RecordInput[] {
-    if (!this.canDowngrade(group, member.memberId, 1)) return this.fence(group, member, why, now);
-    this.c.logger.info({ group: group.groupId, memberId: member.memberId }, `member ${why}; only classic members remain`);
-    return this.convertToClassic(group, member.memberId, now);
-  }
-
-  /**
-   * Kafka's validateOnlineDowngradeWithReplacedMemberId: a classic static member that took the
-   * place of the last consumer-protocol member (its instance id) leaves only classic members;
-   * the group turns classic without a rebalance. The records, or null when it stays.
-   */
-  maybeDowngradeAfterReplacement(group: ConsumerGroup, replaced: ConsumerMember, now: number): RecordInput[] | null {
-    if (replaced.classic !== null || group.classicMemberCount() !== group.members.size || !this.canDowngrade(group, null, 0)) return null;
-    this.c.logger.info({ group: group.groupId, replaced: replaced.memberId }, 'a classic static member replaced the last consumer-protocol member');
-    return this.convertToClassic(group, null, now);
-  }
-
-  /** Kafka's convertToClassicGroup: the group's records go, the classic group's are written, and it rebalances when a member left. */
-  private convertToClassic(group: ConsumerGroup, leavingMemberId: string | null, now: number): RecordInput[] {
-    for (const m of group.members.values()) this.timers.clear(m);
-    const { classic, records } = classicGroupFromConsumer(group, leavingMemberId, (id) => this.c.core.topics.byId(id)?.name, now);
-    this.groups.delete(group.groupId);
-    group.dead = true;
-    this.c.adoptDowngradedGroup(classic, leavingMemberId !== null);
-    this.c.logger.info({ group: group.groupId, members: classic.size, generation: classic.generationId }, 'converted the consumer group to a classic group');
-    return records;
-  }
-
-  /** Kafka's validateOnlineDowngradeWithFencedMember (`leaving` 1) and WithReplacedMemberId (`leaving` 0, `leavingMemberId` null). */
-  private canDowngrade(group: ConsumerGroup, leavingMemberId: string | null, leaving: 0 | 1): boolean {
-    if (leavingMemberId !== null && (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1)) return false;
-    const why = !this.c.config.consumerMigration.downgrade ? 'the online downgrade is disabled'
-      : group.members.size - leaving > this.c.config.maxSize ? 'its group size is greater than the classic group max size'
-      : null;
-    if (why !== null) this.c.logger.info({ group: group.groupId }, `cannot downgrade the consumer group to a classic group because ${why}`);
-    return why === null;
+    return this.migrator.downgradeWithout(group, member, why, now) ?? this.fence(group, member, why, now);
   }
 
   /** Remove the member and bump the group epoch so its partitions move. */
