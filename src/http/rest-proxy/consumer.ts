@@ -156,7 +156,7 @@ export class ConsumerInstance {
     const entries = parts.map((p) => ({ ...p, offset: this.positions.get(tp(p.topic, p.partition))! }));
     const results = await this.client.fetchMany(entries, { maxWaitMs: timeoutMs, maxBytes });
     const out: ConsumedRecord[] = [];
-    const needsSchemas = this.format === 'avro' || this.format === 'jsonschema';
+    const needsSchemas = this.format === 'avro' || this.format === 'jsonschema' || this.format === 'protobuf';
     const schemaCodecs = needsSchemas ? await codecs() : null;
     let bytes = 0;
     for (const [i, r] of results.entries()) {

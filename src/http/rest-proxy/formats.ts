@@ -3,21 +3,26 @@
  * value, stored as its UTF-8 text), `avro` and `jsonschema` (the value checked against a schema
  * registered in the Schema Registry under TopicNameStrategy's `<topic>-key`/`<topic>-value`,
  * stored in Confluent's wire format: magic byte 0, the schema id as a 4-byte big-endian integer,
- * then the Avro binary encoding or the JSON text).
+ * then the Avro binary encoding or the JSON text), and `protobuf` (the same with Confluent's message
+ * indexes, protobuf.ts).
  */
 import avro from 'avsc';
 import AjvModule from 'ajv';
 import type { Registry } from '../schema-registry/registry.js';
 import type { SchemaType } from '../schema-registry/types.js';
 import { jsonConversion } from './errors.js';
+import { ProtobufCodec } from './protobuf.js';
 
-export type EmbeddedFormat = 'binary' | 'json' | 'avro' | 'jsonschema';
+export type EmbeddedFormat = 'binary' | 'json' | 'avro' | 'jsonschema' | 'protobuf';
 
-export const schemaTypeOfFormat = (f: EmbeddedFormat): SchemaType | null => (f === 'avro' ? 'AVRO' : f === 'jsonschema' ? 'JSON' : null);
+export const schemaTypeOfFormat = (f: EmbeddedFormat): SchemaType | null => (f === 'avro' ? 'AVRO' : f === 'jsonschema' ? 'JSON' : f === 'protobuf' ? 'PROTOBUF' : null);
+
+/** The format that reads and writes values of a schema type. */
+export const formatOfSchemaType = (t: SchemaType): EmbeddedFormat => (t === 'AVRO' ? 'avro' : t === 'JSON' ? 'jsonschema' : 'protobuf');
 
 /** `application/vnd.kafka.<format>.v2+json` -> format (null for anything else). */
 export function formatOfContentType(contentType: string | undefined): EmbeddedFormat | null {
-  const m = /^application\/vnd\.kafka\.(binary|json|avro|jsonschema)\.v2\+json/.exec(contentType ?? '');
+  const m = /^application\/vnd\.kafka\.(binary|json|avro|jsonschema|protobuf)\.v2\+json/.exec(contentType ?? '');
   return m === null ? null : (m[1] as EmbeddedFormat);
 }
 
@@ -36,6 +41,7 @@ export function wireFormat(id: number, payload: Buffer): Buffer {
 export class SchemaCodecs {
   private readonly avroTypes = new Map<number, avro.Type>();
   private readonly validators = new Map<number, (v: unknown) => boolean>();
+  private readonly protobufs = new Map<number, ProtobufCodec>();
 
   constructor(private readonly registry: Registry) {}
 
@@ -64,6 +70,16 @@ export class SchemaCodecs {
     return v;
   }
 
+  protobuf(id: number): ProtobufCodec {
+    let c = this.protobufs.get(id);
+    if (c === undefined) {
+      const s = this.registry.schemaById(id);
+      c = new ProtobufCodec(id, s.schema, this.registry.resolveReferences(s.references));
+      this.protobufs.set(id, c);
+    }
+    return c;
+  }
+
   /** JSON value -> record bytes under schema `id` (null stays null). */
   encode(format: EmbeddedFormat, value: unknown, id: number | null): Buffer | null {
     if (value === null || value === undefined) return null;
@@ -88,6 +104,7 @@ export class SchemaCodecs {
         if (!this.jsonValidator(id!)(value)) throw jsonConversion(`the value does not match schema ${id}`);
         return wireFormat(id!, Buffer.from(JSON.stringify(value)));
       }
+      case 'protobuf': return this.protobuf(id!).encode(value);
     }
   }
 
@@ -97,6 +114,9 @@ export class SchemaCodecs {
     switch (format) {
       case 'binary': return bytes.toString('base64');
       case 'json': return bytes.length === 0 ? null : JSON.parse(bytes.toString('utf8')) as unknown;
+      case 'protobuf':
+        if (bytes.length < 6 || bytes[0] !== MAGIC_BYTE) throw jsonConversion('Unknown magic byte!');
+        return this.protobuf(bytes.readInt32BE(1)).decode(bytes);
       case 'avro':
       case 'jsonschema': {
         if (bytes.length < 5 || bytes[0] !== MAGIC_BYTE) throw jsonConversion('Unknown magic byte!');

@@ -15,7 +15,7 @@ import type { EmbeddedFormat } from './formats.js';
 type Params = Record<string, string>;
 type Query = Record<string, string | undefined>;
 
-const FORMATS: readonly EmbeddedFormat[] = ['binary', 'json', 'avro', 'jsonschema'];
+const FORMATS: readonly EmbeddedFormat[] = ['binary', 'json', 'avro', 'jsonschema', 'protobuf'];
 
 function partitionsOf(value: unknown, field = 'partitions'): TopicPartition[] {
   if (!Array.isArray(value)) throw unprocessableEntity(`${field} may not be empty`);
@@ -37,7 +37,7 @@ function offsetsOf(value: unknown): Array<TopicPartition & { offset: number; met
 
 /** `application/vnd.kafka.<format>.v2+json` in Accept; null when it names none (any format goes). */
 function acceptedFormat(accept: string | undefined): EmbeddedFormat | null {
-  const m = /application\/vnd\.kafka\.(binary|json|avro|jsonschema)\.v2\+json/.exec(accept ?? '');
+  const m = /application\/vnd\.kafka\.(binary|json|avro|jsonschema|protobuf)\.v2\+json/.exec(accept ?? '');
   return m === null ? null : (m[1] as EmbeddedFormat);
 }
 
@@ -83,7 +83,7 @@ export function v2ConsumerRoutes(app: FastifyInstance, ctx: ProxyContext, instan
     const b = body(req);
     const name = typeof b.name === 'string' && b.name !== '' ? b.name : `rest-consumer-${randomUUID()}`;
     const format = String(b.format ?? 'binary').toLowerCase() as EmbeddedFormat;
-    if (!FORMATS.includes(format)) throw invalidConsumerConfig(`format ${String(b.format)} is not one of binary, json, avro, jsonschema`);
+    if (!FORMATS.includes(format)) throw invalidConsumerConfig(`format ${String(b.format)} is not one of binary, json, avro, jsonschema, protobuf`);
     const reset = String(b['auto.offset.reset'] ?? 'latest').toLowerCase() as OffsetReset;
     if (!['earliest', 'latest', 'none'].includes(reset)) throw invalidConsumerConfig(`auto.offset.reset ${String(b['auto.offset.reset'])}`);
     const autoCommit = String(b['auto.commit.enable'] ?? 'true').toLowerCase() === 'true';

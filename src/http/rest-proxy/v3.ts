@@ -10,7 +10,7 @@ import { KafkaResponseError } from '../../client/errors.js';
 import type { Registry } from '../schema-registry/registry.js';
 import type { ProxyContext } from './context.js';
 import { notFound, RestProxyError, unprocessableEntity } from './errors.js';
-import { type EmbeddedFormat } from './formats.js';
+import { type EmbeddedFormat, formatOfSchemaType } from './formats.js';
 import { StreamedObjects } from './json-stream.js';
 import { produceRecords } from './produce.js';
 import { V3Links } from './v3-json.js';
@@ -263,7 +263,7 @@ async function v3Bytes(ctx: ProxyContext, topic: string, part: 'key' | 'value', 
       const registry: Registry = await ctx.registry.get();
       let id = d.schema_id;
       if (id === undefined && d.schema !== undefined) {
-        const schemaType = type === 'JSONSCHEMA' ? 'JSON' : type === '' ? 'AVRO' : (type as 'AVRO');
+        const schemaType = type === 'JSONSCHEMA' ? 'JSON' : type === 'PROTOBUF' ? 'PROTOBUF' : 'AVRO';
         id = (await registry.register(d.subject ?? `${topic}-${part}`, { schema: d.schema, schemaType, references: [] }, false)).id;
       }
       if (id === undefined) {
@@ -271,10 +271,9 @@ async function v3Bytes(ctx: ProxyContext, topic: string, part: 'key' | 'value', 
         id = registry.version(subject, d.schema_version ?? 'latest', false).id;
       }
       const stored = registry.schemaById(id);
-      const format: EmbeddedFormat = stored.schemaType === 'JSON' ? 'jsonschema' : 'avro';
-      if (stored.schemaType === 'PROTOBUF') throw new RestProxyError(400, 'PROTOBUF data is not supported by this proxy yet');
+      const format: EmbeddedFormat = formatOfSchemaType(stored.schemaType);
       const codecs = await ctx.schemaCodecs();
-      return { bytes: codecs.encode(format, d.data, id), type: stored.schemaType === 'JSON' ? 'JSONSCHEMA' : 'AVRO', schemaId: id };
+      return { bytes: codecs.encode(format, d.data, id), type: stored.schemaType === 'JSON' ? 'JSONSCHEMA' : stored.schemaType, schemaId: id };
     }
   }
 }
