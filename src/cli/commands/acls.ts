@@ -135,14 +135,17 @@ export function filters(o: FilterOptions): AclBindingFilter[] {
 const entryText = (b: { principal: string; host: string; operation: number; permissionType: number }) =>
   `\t(principal=${b.principal}, host=${b.host}, operation=${operationName(b.operation)}, permissionType=${permissionTypeName(b.permissionType)})`;
 const patternText = (type: number, name: string, pattern: number) => `ResourcePattern(resourceType=${resourceTypeName(type)}, name=${name}, patternType=${patternTypeName(pattern)})`;
+type Entry = Parameters<typeof entryText>[0];
+/** kafka-acls.sh's block: what happened to the resource pattern, then one tab-indented line per entry. */
+const aclBlock = (heading: string, r: { resourceType: number; resourceName: string; patternType?: number }, entries: readonly Entry[]) =>
+  `${heading} for resource \`${patternText(r.resourceType, r.resourceName, r.patternType ?? PatternType.LITERAL)}\`:\n${entries.map((e) => entryText(e) + '\n').join('')}`;
 
 async function add(c: KafkaClient, bindings: AclBinding[]): Promise<void> {
   const res = await c.request(CreateAclsApi, { creations: bindings.map((b) => ({ ...b, resourcePatternType: b.patternType })) });
   res.results.forEach((r, i) => {
     if (r.errorCode !== 0) throw new KafkaResponseError(r.errorCode, { api: 'CreateAcls', resource: describeBinding(bindings[i]!) }, r.errorMessage);
   });
-  const lines = bindings.map((b) => `Added ACL for resource \`${patternText(b.resourceType, b.resourceName, b.patternType)}\`:\n${entryText(b)}\n`);
-  await writeOut(lines.join(''));
+  await writeOut(bindings.map((b) => aclBlock('Added ACL', b, [b])).join(''));
 }
 
 async function list(c: KafkaClient, fs: AclBindingFilter[]): Promise<void> {
@@ -152,7 +155,7 @@ async function list(c: KafkaClient, fs: AclBindingFilter[]): Promise<void> {
       resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permissionType,
     });
     if (res.errorCode !== 0) throw new KafkaResponseError(res.errorCode, { api: 'DescribeAcls' }, res.errorMessage);
-    for (const r of res.resources) out.push(`Current ACLs for resource \`${patternText(r.resourceType, r.resourceName, r.patternType ?? PatternType.LITERAL)}\`:\n${r.acls.map((a) => entryText(a) + '\n').join('')}\n`);
+    for (const r of res.resources) out.push(`${aclBlock('Current ACLs', r, r.acls)}\n`);
   }
   await writeOut(out.join(''));
 }
@@ -164,7 +167,7 @@ async function remove(c: KafkaClient, fs: AclBindingFilter[]): Promise<void> {
   const lines: string[] = [];
   for (const r of res.filterResults) {
     if (r.errorCode !== 0) throw new KafkaResponseError(r.errorCode, { api: 'DeleteAcls' }, r.errorMessage);
-    for (const m of r.matchingAcls) lines.push(`Removed ACL for resource \`${patternText(m.resourceType, m.resourceName, m.patternType ?? PatternType.LITERAL)}\`:\n${entryText(m)}\n`);
+    for (const m of r.matchingAcls) lines.push(aclBlock('Removed ACL', m, [m]));
   }
   await writeOut(lines.length === 0 ? 'No ACL matched.\n' : lines.join(''));
 }

@@ -12,6 +12,7 @@ import { parsePlacement, PLACEMENT_CONFIG } from '../../cluster/placement.js';
 import { AlterPartitionReassignmentsApi, DescribeClusterApi, ListPartitionReassignmentsApi, MetadataApi } from '../../protocol/messages/index.js';
 import { addClientOptions, type ClientOptions, UsageError } from '../args.js';
 import { withClient, writeOut } from '../session.js';
+import { table } from '../table.js';
 import { registerStart } from './cluster-start.js';
 
 export function register(program: Command): void {
@@ -122,11 +123,6 @@ async function observersOf(c: KafkaClient, rows: readonly PartitionInfo[]): Prom
   return out;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
-}
-
 async function describe(c: KafkaClient, underOnly: boolean): Promise<void> {
   const dc = await c.request(DescribeClusterApi, { includeClusterAuthorizedOperations: false, endpointType: 1 });
   KafkaResponseError.check(dc.errorCode, { api: 'DescribeCluster' }, dc.errorMessage);
@@ -136,14 +132,14 @@ async function describe(c: KafkaClient, underOnly: boolean): Promise<void> {
   const isUnder = (p: PartitionInfo): boolean => p.replicas.some((r) => !p.isr.includes(r) && !(observers.get(`${p.topic}-${p.partition}`) ?? []).includes(r));
   const under = meta.partitions.filter(isUnder);
   let text = `Cluster ${dc.clusterId}, controller ${dc.controllerId}\n\nBrokers (${dc.brokers.length}):\n`;
-  text += table([['ID', 'HOST:PORT', 'RACK'], ...[...dc.brokers].sort((a, b) => a.brokerId - b.brokerId).map((b) => [String(b.brokerId), `${b.host}:${b.port}`, b.rack ?? '-'])]);
+  text += table(['ID', 'HOST:PORT', 'RACK'], [...dc.brokers].sort((a, b) => a.brokerId - b.brokerId).map((b) => [String(b.brokerId), `${b.host}:${b.port}`, b.rack ?? '-']));
   const shown = underOnly ? under : meta.partitions;
   text += `\nPartitions (${meta.partitions.length}, ${under.length} under-replicated):\n`;
   if (shown.length > 0) {
-    text += table([['TOPIC', 'PARTITION', 'LEADER', 'EPOCH', 'REPLICAS', 'ISR', 'OFFLINE', 'STATUS'], ...shown.map((p) => [
+    text += table(['TOPIC', 'PARTITION', 'LEADER', 'EPOCH', 'REPLICAS', 'ISR', 'OFFLINE', 'STATUS'], shown.map((p) => [
       p.topic, String(p.partition), p.leader < 0 ? 'none' : String(p.leader), String(p.leaderEpoch), p.replicas.join(','), p.isr.join(','), p.offline.length === 0 ? '-' : p.offline.join(','),
       p.leader < 0 ? 'offline' : isUnder(p) ? 'under-replicated' : 'ok',
-    ])]);
+    ]));
   }
   const observed = shown.filter((p) => observers.has(`${p.topic}-${p.partition}`));
   if (observed.length > 0) text += `\nObservers (copy asynchronously, never in the ISR): ${observed.map((p) => `${p.topic}-${p.partition}: ${observers.get(`${p.topic}-${p.partition}`)!.join(',')}`).join('; ')}\n`;

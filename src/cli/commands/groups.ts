@@ -10,13 +10,7 @@ import { commitOffsets, type CommittedOffset, deleteGroups, describeGroups, fetc
 import { StrandError } from '../../errors.js';
 import { addClientOptions, type ClientOptions, collect, intArg, UsageError } from '../args.js';
 import { unknownTopicError, withClient, writeOut } from '../session.js';
-
-/** Columns padded to their widest cell, two spaces apart (kafka-consumer-groups style). */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
+import { table } from '../table.js';
 
 class GroupError extends StrandError {
   constructor(message: string) {

@@ -10,7 +10,7 @@ import { KafkaResponseError } from '../../client/errors.js';
 import { DescribeProducersApi } from '../../protocol/messages/index.js';
 import { addClientOptions, type ClientOptions, intArg } from '../args.js';
 import { unknownTopicError, withClient, writeOut } from '../session.js';
-import { table } from './groups.js';
+import { table } from '../table.js';
 
 export function register(program: Command): void {
   const producers = program

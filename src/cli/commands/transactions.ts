@@ -12,7 +12,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { DescribeTransactionsApi, FindCoordinatorApi, ListTransactionsApi } from '../../protocol/messages/index.js';
 import { addClientOptions, type ClientOptions, collect, intArg } from '../args.js';
 import { withClient, writeOut } from '../session.js';
-import { table } from './groups.js';
+import { table } from '../table.js';
 
 const TRANSACTION = 1;
 
