@@ -110,6 +110,26 @@ suite('online migration between the classic and the consumer protocol', () => {
     a.close();
   });
 
+  it('answers a JoinGroup parked in the classic rebalance with REBALANCE_IN_PROGRESS when the group converts', async () => {
+    const a = await classicGroup(broker.bootstrap, 'p');
+    const b = await Member.open(broker.bootstrap);
+    // b's join starts a rebalance and waits for a to rejoin.
+    const parked = b.join({ groupId: 'p', topics: ['t'] });
+    await eventually(async () => (await admin.describe('p')).groupState === 'PreparingRebalance');
+    expect((await heartbeat(c, joinRequest('p', 'c1', ['t']))).errorCode).toBe(E.NONE);
+    const answered = await parked;
+    expect(answered.errorCode).toBe(REBALANCE_IN_PROGRESS);
+    // Both classic members were carried over at generation 1: a with its partitions, b with none.
+    const d = await describe(c, 'p');
+    expect(d.members[a.memberId]).toMatchObject({ epoch: 1, assigned: { t: [0, 1, 2, 3] } });
+    expect(Object.values(d.members).map((m) => m.epoch).sort()).toEqual([1, 1, 2]);
+    // b joins again, now as a classic member of the consumer group.
+    const again = await b.join({ groupId: 'p', topics: ['t'], memberId: answered.memberId });
+    expect([again.errorCode, again.generationId, again.leader]).toEqual([E.NONE, 2, '']);
+    a.close();
+    b.close();
+  });
+
   it('hosts a classic member that joins a live consumer group, and answers Heartbeat and SyncGroup by the member epoch', async () => {
     const ids = await topicIds(c, ["t"]);
     const names = new Map([...ids].map(([name, id]) => [id, name]));
