@@ -81,7 +81,8 @@ describe('HTTP Basic with the broker\'s SASL users, and the ACLs', () => {
   it('leaves /health and /ready open and asks everything else for credentials', async () => {
     expect(await call(`${base}/health`)).toEqual({ status: 200, challenge: null, body: { status: 'UP' } });
     expect(await call(`${base}/ready`)).toEqual({ status: 200, challenge: null, body: { status: 'READY', ready: true } });
-    for (const path of ['/api/topics', '/metrics', '/', '/api/cluster']) {
+    // The other HTTP layers' routes too (REST Proxy, Schema Registry), and unknown paths.
+    for (const path of ['/api/topics', '/metrics', '/', '/api/cluster', '/v3/clusters', '/topics', '/subjects', '/nope']) {
       const a = await call(base + path);
       expect(a.status).toBe(401);
       expect(a.challenge).toBe(BASIC_CHALLENGE);
@@ -135,6 +136,8 @@ describe('HTTP Basic with the broker\'s SASL users, and the ACLs', () => {
     expect((await call(`${base}/api/topics/by-admin`, { auth: admin, method: 'DELETE' })).status).toBe(204);
     expect((await call(`${base}/api/topics/by-admin`, { auth: admin })).status).toBe(404);
     expect((await call(`${base}/api/topics`, { auth: admin })).body.map((t: { name: string }) => t.name)).toEqual(['hidden', 'visible']);
+    // The REST Proxy behind the same authentication.
+    expect((await call(`${base}/v3/clusters`, { auth: admin })).status).toBe(200);
   });
 });
 
