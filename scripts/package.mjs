@@ -14,16 +14,21 @@
 //    (snappy, lz4-napi, zstd-napi with their prebuilt .node files), which codecs.ts requires by
 //    name at first use.
 //
-// Usage: node scripts/package.mjs [--out FILE]; builds the addon and the kernel if missing.
+// Usage: node scripts/package.mjs [--arch x64|arm64] [--out FILE]; builds the addon and the kernel
+// if missing. An --arch other than this machine's is a cross build (scripts/package-cross.mjs:
+// the target's node from the npm registry, the addons cross-compiled); its preparation blob goes
+// without V8's code cache, which this machine's node would make for its own CPU.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { crossToolsMissing, prepareCross } from './package-cross.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arch = process.arch;
+const archArg = process.argv.indexOf('--arch');
+const arch = archArg > 0 ? process.argv[archArg + 1] : process.arch;
 const outArg = process.argv.indexOf('--out');
 const output = resolve(outArg > 0 ? process.argv[outArg + 1] : join(root, 'dist', `strand-linux-${arch}`));
 const work = join(root, 'dist', 'sea');
@@ -40,7 +45,11 @@ function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`package: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
 }
-if (!existsSync(join(root, 'build/Release/strand_native.node'))) run('npm', ['run', 'build:native']);
+const crossMissing = arch === process.arch ? null : crossToolsMissing(arch);
+if (crossMissing !== null) throw new Error(`package: cannot build for ${arch}: ${crossMissing}`);
+const cross = arch === process.arch ? null : prepareCross(root, arch, (what) => step(what));
+const nodeBinary = cross?.node ?? process.execPath;
+if (cross === null && !existsSync(join(root, 'build/Release/strand_native.node'))) run('npm', ['run', 'build:native']);
 if (!existsSync(join(root, 'wasm/build/crc32c.wasm'))) run('npm', ['run', 'build:wasm']);
 
 rmSync(work, { recursive: true, force: true });
@@ -86,7 +95,7 @@ await build({ ...common, external: [...common.external, 'piscina'], entryPoints:
 writeFileSync(join(files, 'package.json'), JSON.stringify({ name: 'strand-runtime', private: true, type: 'module' }) + '\n');
 assets.set('package.json', join(files, 'package.json'));
 assets.set('dist/worker.js', join(files, 'dist/worker.js'));
-assets.set('build/Release/strand_native.node', join(root, 'build/Release/strand_native.node'));
+assets.set('build/Release/strand_native.node', cross?.addon ?? join(root, 'build/Release/strand_native.node'));
 assets.set('wasm/build/crc32c.wasm', join(root, 'wasm/build/crc32c.wasm'));
 step('bundled');
 
@@ -106,7 +115,7 @@ function addPackage(dir, into) {
   }
 }
 for (const pkg of packages) {
-  const dir = join(root, 'node_modules', pkg);
+  const dir = cross?.packages.get(pkg) ?? join(root, 'node_modules', pkg);
   if (!existsSync(dir)) {
     console.warn(`package: ${pkg} is not installed; the binary goes without it`);
     continue;
@@ -130,7 +139,7 @@ const seaConfig = {
   output: join(work, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
   useSnapshot: false,
-  useCodeCache: true,
+  useCodeCache: cross === null,
   assets: Object.fromEntries([['manifest.json', join(work, 'manifest.json')], ...manifestFiles.map((f) => [f.path, assets.get(f.path)])]),
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
@@ -139,8 +148,8 @@ step('preparation blob written');
 
 // Injection takes most of the time (postject rewrites the 100 MB binary): skipped when the
 // output already holds this very blob in this very node binary (a stamp beside it says so).
-const nodeStat = statSync(process.execPath);
-const stampValue = createHash('sha256').update(readFileSync(seaConfig.output)).update(`${process.execPath}:${nodeStat.size}:${nodeStat.mtimeMs}`).digest('hex');
+const nodeStat = statSync(nodeBinary);
+const stampValue = createHash('sha256').update(readFileSync(seaConfig.output)).update(`${nodeBinary}:${nodeStat.size}:${nodeStat.mtimeMs}`).digest('hex');
 const stamp = `${output}.stamp`;
 if (existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === stampValue) {
   step('unchanged, kept');
@@ -148,7 +157,7 @@ if (existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === s
   mkdirSync(dirname(output), { recursive: true });
   rmSync(stamp, { force: true });
   rmSync(output, { force: true });
-  copyFileSync(process.execPath, output);
+  copyFileSync(nodeBinary, output);
   chmodSync(output, 0o755);
   run(process.execPath, [join(root, 'node_modules/postject/dist/cli.js'), output, 'NODE_SEA_BLOB', seaConfig.output, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
   writeFileSync(stamp, stampValue);
