@@ -28,6 +28,6 @@ export const CLUSTER_CONFIG = {
   'auto.leader.rebalance.enable': { kind: 'bool', default: 'true', doc: 'the controller gives leadership back to preferred replicas when a broker\'s imbalance exceeds leader.imbalance.per.broker.percentage' },
   'leader.imbalance.check.interval.seconds': { kind: 'long', default: '300', min: 1, doc: 'how often the controller checks the leader imbalance' },
   'leader.imbalance.per.broker.percentage': { kind: 'int', default: '10', min: 0, doc: 'share of a broker\'s preferred partitions led elsewhere (percent) that triggers a rebalance' },
-  'leader.replication.throttled.rate': { kind: 'long', default: '9223372036854775807', min: 0, doc: 'bytes/s a leader sends to replicas that are being added by a reassignment (accepted for Kafka compatibility; strand enforces the follower side, follower.replication.throttled.rate, only)' },
+  'leader.replication.throttled.rate': { kind: 'long', default: '9223372036854775807', min: 0, doc: 'bytes/s a leader sends to replicas that are being added by a reassignment (not yet in the ISR); when used up, their fetches of those partitions are answered without records' },
   'follower.replication.throttled.rate': { kind: 'long', default: '9223372036854775807', min: 0, doc: 'bytes/s a follower fetches for the partitions it is being added to by a reassignment' },
 } as const;

@@ -46,6 +46,9 @@ export class ClusterLink implements TopicAuthority {
       // A replica being added by a reassignment fetches at most follower.replication.throttled.rate.
       throttle: new ByteRateThrottle(Number(config.raw('follower.replication.throttled.rate') ?? Number.MAX_SAFE_INTEGER)),
       throttled: (t, p) => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(config.nodeId) ?? false),
+      // And a leader sends such a replica at most leader.replication.throttled.rate (Kafka throttles both sides).
+      leaderThrottle: new ByteRateThrottle(Number(config.raw('leader.replication.throttled.rate') ?? Number.MAX_SAFE_INTEGER)),
+      leaderThrottled: (t, p, replicaId) => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(replicaId) ?? false),
     });
   }
 

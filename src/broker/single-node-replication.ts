@@ -66,6 +66,12 @@ export class SingleNodeReplication implements Replication {
     return ErrorCode.NOT_LEADER_OR_FOLLOWER;
   }
 
+  leaderThrottleBytes(): number {
+    return -1;
+  }
+
+  leaderThrottledSent(): void {}
+
   onLeadershipChange(): () => void {
     return () => undefined;
   }

@@ -27,6 +27,12 @@ export class ByteRateThrottle {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.bytesPerSecond) * 1000);
   }
 
+  /** Whether the rate is used up for now (Kafka's isQuotaExceeded): a leader then sends throttled replicas nothing. */
+  exceeded(now = Date.now()): boolean {
+    if (this.unlimited) return false;
+    return this.take(0, now) > 0;
+  }
+
   /** Most bytes to ask for in one fetch: a second's worth (the leader still sends one whole batch, KIP-74). */
   fetchBytes(max: number): number {
     return this.unlimited ? max : Math.max(1, Math.min(max, Math.floor(this.bytesPerSecond)));

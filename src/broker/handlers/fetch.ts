@@ -53,6 +53,8 @@ interface Wanted {
   session?: SessionPartition;
   /** A follower fetch refused when it was recorded (followerFetch): answered with this, nothing read. */
   replicaError?: number;
+  /** A follower's fetch of a partition leader.replication.throttled.rate applies to (set when read). */
+  leaderThrottled?: boolean;
 }
 
 interface Result {
@@ -70,7 +72,8 @@ function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
  * `reads` is set for a consumer that may fetch from a follower (KIP-392, Fetch v11+): its rack,
  * and whether this broker's leaders send it to a replica in that rack.
  */
-function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number, follower: boolean, reads?: { rack: string; select: boolean }): Result[] {
+function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLevel: number, replicaId: number, reads?: { rack: string; select: boolean }): Result[] {
+  const follower = replicaId >= 0;
   const out: Result[] = [];
   // Kafka's limitBytes: negative when max_bytes is, then at least 0 after the first partition read.
   let remaining = budget;
@@ -96,7 +99,9 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
       data.highWatermark = BigInt(hw);
       data.lastStableOffset = BigInt(lso);
       data.logStartOffset = BigInt(log.startOffset);
-      const limit = Math.min(w.maxBytes, remaining);
+      const throttleBytes = follower ? core.replication.leaderThrottleBytes(w.topic, w.partition, replicaId) : -1;
+      w.leaderThrottled = throttleBytes >= 0;
+      const limit = Math.min(w.maxBytes, remaining, throttleBytes > 0 ? throttleBytes : Infinity);
       // KIP-392: a leader names the replica in the consumer's rack to read from, with no records.
       const preferred = reads?.select === true ? core.replication.preferredReadReplica(w.topic, w.partition, reads.rack, w.fetchOffset) : -1;
       if (preferred >= 0) data.preferredReadReplica = preferred;
@@ -111,6 +116,9 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
         data.highWatermark = -1n;
         data.lastStableOffset = -1n;
         data.logStartOffset = -1n;
+      } else if (throttleBytes === 0) {
+        // Kafka's shouldLeaderThrottle: a replica being added gets nothing while the leader's
+        // replication quota is used up (its offsets still come, so it keeps its high watermark).
       } else if (w.fetchOffset < readable && (limit > 0 || firstWithData)) {
         try {
           // Whole batches within `limit`, or the first batch alone when it is larger.
@@ -205,7 +213,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     // KIP-392: from v11 a consumer's fetch may be served by a follower; with Kafka's rack-aware
     // selector set, leaders send a consumer that names its rack to a replica in it.
     const reads = !follower && v >= 11 ? { rack: req.rackId ?? '', select: core.config.raw('replica.selector.class') === RACK_AWARE_REPLICA_SELECTOR } : undefined;
-    let results = collect(core, wanted, budget, isolationLevel, follower, reads);
+    let results = collect(core, wanted, budget, isolationLevel, replicaId, reads);
     // Time parked in the long poll: not charged to request_percentage (Kafka's purgatory).
     let waitedMs = 0;
     for (;;) {
@@ -218,7 +226,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
       const woke = await core.waitForAppend(wanted, left);
       waitedMs += performance.now() - parked;
       if (!woke) break;
-      results = collect(core, wanted, budget, isolationLevel, follower, reads);
+      results = collect(core, wanted, budget, isolationLevel, replicaId, reads);
     }
 
     // Incremental responses carry only partitions with news (KIP-227).
@@ -255,6 +263,8 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     const responses: FetchResponse['responses'] = [];
     for (const r of answered) {
       if (r.bytes > 0 && r.data.records !== null) core.stats.fetched(r.wanted.topic, r.data.records, follower);
+      // Kafka records the throttled partitions' bytes of the response against the leader quota.
+      if (r.wanted.leaderThrottled === true) core.replication.leaderThrottledSent(r.bytes);
       let t = byTopic.get(r.wanted.topic + '\u0000' + r.wanted.topicId);
       if (t === undefined) {
         t = { topic: r.wanted.topic, topicId: r.wanted.topicId, partitions: [] };

@@ -13,6 +13,7 @@ import { PartitionReplica } from './partition-replica.js';
 import type { BrokerEndpoint, PartitionView, ReplicaLogs, Replication } from './types.js';
 import type { Log } from '../../storage/log.js';
 import { javaStringHashCode, kafkaAbs } from '../../java-hash.js';
+import type { ByteRateThrottle } from '../throttle.js';
 
 export interface ReplicaManagerOptions extends Omit<FetcherOptions, 'brokerEpoch'> {
   /** `replica.lag.time.max.ms` */
@@ -21,6 +22,9 @@ export interface ReplicaManagerOptions extends Omit<FetcherOptions, 'brokerEpoch
   numFetchers: number;
   /** The listener name clients and replicas connect to (inter.broker.listener.name). */
   listenerName: string;
+  /** leader.replication.throttled.rate, for the follower replicas `leaderThrottled` names. */
+  leaderThrottle?: ByteRateThrottle;
+  leaderThrottled?: (topic: string, partition: number, replicaId: number) => boolean;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -206,6 +210,16 @@ export class ReplicaManager implements Replication, PartitionStateListener {
     // Past the leader's end: Kafka answers OFFSET_OUT_OF_RANGE and records nothing.
     if (fetchOffset > replica.log.endOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
     return replica.followerFetched(replicaId, fetchOffset, Date.now());
+  }
+
+  leaderThrottleBytes(topic: string, partition: number, replicaId: number): number {
+    const throttle = this.options.leaderThrottle;
+    if (throttle === undefined || throttle.unlimited || this.options.leaderThrottled?.(topic, partition, replicaId) !== true) return -1;
+    return throttle.exceeded() ? 0 : throttle.fetchBytes(Number.MAX_SAFE_INTEGER);
+  }
+
+  leaderThrottledSent(bytes: number): void {
+    if (bytes > 0) this.options.leaderThrottle?.take(bytes);
   }
 
   onLeadershipChange(listener: (topic: string, partition: number, leading: boolean) => void): () => void {

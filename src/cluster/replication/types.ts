@@ -89,6 +89,16 @@ export interface Replication {
    */
   followerFetch(topic: string, partition: number, replicaId: number, replicaEpoch: number, fetchOffset: number, currentLeaderEpoch: number): ErrorCodeNumber;
   /**
+   * Kafka's leader replication quota (`leader.replication.throttled.rate`): whether this leader's
+   * reads of `topic`-`partition` for follower `replicaId` are throttled (a replica a reassignment
+   * is adding, not yet in the ISR, as Kafka's shouldLeaderThrottle): -1 when not; 0 when the rate
+   * is used up now (the partition is answered without records, as Kafka does); else the most
+   * bytes to send it now, a second's worth, so one read cannot carry far more than the rate.
+   */
+  leaderThrottleBytes(topic: string, partition: number, replicaId: number): number;
+  /** Bytes sent to throttled replicas, counted against `leader.replication.throttled.rate`. */
+  leaderThrottledSent(bytes: number): void;
+  /**
    * Hear when this broker starts or stops leading a partition (the coordinators load and unload
    * the state kept in their topics' partitions). A single broker leads everything from the start
    * and never calls it.
