@@ -85,4 +85,14 @@ describe('replication throttle', () => {
     expect(unlimited.take(1e12)).toBe(0);
     expect(unlimited.fetchBytes(1 << 20)).toBe(1 << 20);
   });
+
+  it('is exceeded while more than the rate was taken, until time pays it back (the leader side)', () => {
+    const t = new ByteRateThrottle(1000, 0);
+    expect(t.exceeded(0)).toBe(false);
+    t.take(1000, 0);
+    expect(t.exceeded(0)).toBe(false); // used up exactly: nothing owed
+    t.take(300, 0);
+    expect([t.exceeded(0), t.exceeded(299), t.exceeded(300)]).toEqual([true, true, false]);
+    expect(new ByteRateThrottle(Number('9223372036854775807')).exceeded()).toBe(false);
+  });
 });
