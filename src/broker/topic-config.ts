@@ -11,6 +11,7 @@ import { StrandError, KafkaErrorCode } from '../errors.js';
 import { type CleanupPolicy, DEFAULT_LOG_CONFIG, type FlushPolicy, type LogConfig } from '../storage/log-config.js';
 import type { BrokerConfig } from './config.js';
 import { checkPlacement } from '../cluster/placement.js';
+import { SUBJECT_NAME_STRATEGIES } from './schema-validation.js';
 import { checkMessageFormatVersion } from './message-format-version.js';
 
 /** A bad topic config: Kafka's INVALID_CONFIG (40), with what is wrong and what is accepted. */
@@ -83,7 +84,11 @@ const DEFS: readonly TopicConfigDef[] = [
   { name: 'compression.lz4.level', kind: 'int', default: '9', min: 1n, max: 17n, synonyms: [syn('compression.lz4.level', '9')], doc: 'lz4 level used when compression.type is lz4' },
   { name: 'compression.type', kind: 'string', default: 'producer', oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], synonyms: [syn('compression.type', 'producer')], doc: 'final compression of the topic\'s data; "producer" keeps what the producer sent' },
   { name: 'compression.zstd.level', kind: 'int', default: '3', min: -131072n, max: 22n, synonyms: [syn('compression.zstd.level', '3')], doc: 'zstd level used when compression.type is zstd' },
+  { name: 'confluent.key.schema.validation', kind: 'boolean', default: 'false', describedOnlyWhenSet: true, synonyms: [], doc: 'refuse records whose key is not in Confluent\'s wire format with a schema id registered under the key subject (Confluent Server; needs http.listeners, see schema-validation.ts)' },
+  { name: 'confluent.key.subject.name.strategy', kind: 'string', default: 'io.confluent.kafka.serializers.subject.TopicNameStrategy', oneOf: SUBJECT_NAME_STRATEGIES, describedOnlyWhenSet: true, synonyms: [], doc: 'the key subject of confluent.key.schema.validation: TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy (Confluent\'s class names)' },
   { name: 'confluent.placement.constraints', kind: 'string', default: '', check: checkPlacement, describedOnlyWhenSet: true, synonyms: [], doc: 'replica placement by rack with observers, as Confluent Server takes it (JSON; a strand cluster only)' },
+  { name: 'confluent.value.schema.validation', kind: 'boolean', default: 'false', describedOnlyWhenSet: true, synonyms: [], doc: 'refuse records whose value is not in Confluent\'s wire format with a schema id registered under the value subject (Confluent Server; needs http.listeners, see schema-validation.ts)' },
+  { name: 'confluent.value.subject.name.strategy', kind: 'string', default: 'io.confluent.kafka.serializers.subject.TopicNameStrategy', oneOf: SUBJECT_NAME_STRATEGIES, describedOnlyWhenSet: true, synonyms: [], doc: 'the value subject of confluent.value.schema.validation: TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy (Confluent\'s class names)' },
   { name: 'delete.retention.ms', kind: 'long', default: '86400000', min: 0n, synonyms: [syn('log.cleaner.delete.retention.ms', '86400000')], doc: 'how long delete tombstones are kept in compacted topics' },
   { name: 'file.delete.delay.ms', kind: 'long', default: '60000', min: 0n, synonyms: [syn('log.segment.delete.delay.ms', '60000')], doc: 'time to wait before deleting a file from the filesystem' },
   { name: 'flush.messages', kind: 'long', default: LONG_MAX, min: 1n, synonyms: [syn('log.flush.interval.messages', LONG_MAX)], doc: 'fsync after this many messages; 1 makes every append durable before it is acknowledged (strand: as a group commit); above 1 the fsync runs in the background and appends are acknowledged at once, as in Kafka (with flush.ms set too, they are acknowledged after the next fsync, whichever started it)' },

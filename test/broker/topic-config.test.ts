@@ -22,9 +22,10 @@ function invalid(fn: () => unknown): InvalidConfigError {
 }
 
 describe('topic configs', () => {
-  it('knows every topic-level config a Kafka 3.9 broker describes for a topic, and Confluent Server\'s placement constraints (observers)', () => {
+  it('knows every topic-level config a Kafka 3.9 broker describes for a topic, and Confluent Server\'s placement constraints (observers) and schema validation', () => {
     const expected = [
-      'cleanup.policy', 'compression.gzip.level', 'compression.lz4.level', 'compression.type', 'compression.zstd.level', 'confluent.placement.constraints', 'delete.retention.ms',
+      'cleanup.policy', 'compression.gzip.level', 'compression.lz4.level', 'compression.type', 'compression.zstd.level', 'confluent.key.schema.validation',
+      'confluent.key.subject.name.strategy', 'confluent.placement.constraints', 'confluent.value.schema.validation', 'confluent.value.subject.name.strategy', 'delete.retention.ms',
       'file.delete.delay.ms', 'flush.messages', 'flush.ms', 'follower.replication.throttled.replicas', 'index.interval.bytes',
       'leader.replication.throttled.replicas', 'local.retention.bytes', 'local.retention.ms', 'max.compaction.lag.ms', 'max.message.bytes',
       'message.downconversion.enable', 'message.format.version', 'message.timestamp.after.max.ms', 'message.timestamp.before.max.ms',
@@ -103,8 +104,8 @@ describe('topic configs', () => {
   });
 
   it('describes all configs or the ones asked for (unknown keys left out)', () => {
-    // Kafka 3.9's 36, without the placement constraints, which are listed only where a topic sets them.
-    expect(describeTopicConfigs(none, broker()).length).toBe(TOPIC_CONFIGS.size - 1);
+    // Kafka 3.9's 36, without Confluent Server's five (placement, schema validation), listed only where a topic sets them.
+    expect(describeTopicConfigs(none, broker()).length).toBe(TOPIC_CONFIGS.size - 5);
     expect(describeTopicConfigs(none, broker(), []).length).toBe(36);
     const placed = new Map([['confluent.placement.constraints', '{"version":1,"replicas":[{"count":1,"constraints":{"rack":"a"}}]}']]);
     expect(describeTopicConfigs(placed, broker()).filter((c) => c.name === 'confluent.placement.constraints').map((c) => c.value)).toEqual([placed.get('confluent.placement.constraints')]);

@@ -21,6 +21,7 @@ import { batchSizeAt, stampLogAppendTime } from '../../format/record-batch.js';
 import { decompressionLimit } from '../../storage/append-rules.js';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/produce.js';
 import type { BrokerCore, Handler } from '../context.js';
+import { needsSchemaValidation, validateRecordSchemas } from '../schema-validation.js';
 import { checkTransactionalBatch } from '../txn/produce-check.js';
 
 function partitionError(index: number, code: number, message: string | null, recordErrors: ProduceResponsePartitionProduceResponse['recordErrors'] = [], logStartOffset = -1): ProduceResponsePartitionProduceResponse {
@@ -108,6 +109,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (re
         // Kafka: produce v3+ carries exactly one batch per partition. (A bad length is reported by the validation in appendBatches.)
         if (first > 0 && first < records.length) throw new StrandError(`${topic.name}-${p.index}: more than one record batch in one partition; produce v3+ allows exactly one`, 'ERR_STRAND_INVALID_RECORD', KafkaErrorCode.INVALID_RECORD);
         checkTransactionalBatch(core, req.transactionalId ?? null, topic.name, p.index, records);
+        if (needsSchemaValidation(described.configs)) await validateRecordSchemas(core, topic.name, records);
         const startOffset = log.startOffset;
         const appendTime = usesLogAppendTime(core, topic.name) ? Date.now() : -1;
         if (appendTime >= 0) stampLogAppendTime(records, 0, records.length, appendTime);
