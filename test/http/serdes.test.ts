@@ -12,7 +12,8 @@ describe('strand/serdes against the broker registry', () => {
   let registry: SchemaRegistryClient;
 
   beforeAll(async () => {
-    broker = await startBroker({ logLevel: 'silent', config: { 'http.listeners': 'http://127.0.0.1:0' } });
+    // The REST Proxy consumer below joins a new group: its first rebalance need not wait 3 s here.
+    broker = await startBroker({ logLevel: 'silent', config: { 'http.listeners': 'http://127.0.0.1:0', 'group.initial.rebalance.delay.ms': '0' } });
     url = broker.http[0]!;
     registry = new SchemaRegistryClient(url);
     await createTopics(broker.bootstrap, [{ topic: 'orders', numPartitions: 1 }]);
