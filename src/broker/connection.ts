@@ -25,9 +25,11 @@
  * stall the others (see src/security/limits/response-memory.ts).
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { FrameReader } from '../protocol/frame-reader.js';
 import type { ConnectionAuth } from '../security/index.js';
+import { writeWithoutJoining } from '../security/tls-writes.js';
 import { readInto } from './socket-reads.js';
 import type { RequestMemory } from '../security/limits/request-memory.js';
 import type { ResponseMemory } from '../security/limits/response-memory.js';
@@ -155,6 +157,7 @@ export class Connection {
     this.reader = reader;
     let socket = accepted;
     if (tls) {
+      writeWithoutJoining(accepted as TLSSocket);
       accepted.on('data', (chunk: Buffer) => reader.push(chunk));
       accepted.resume();
     } else socket = readInto(accepted, reader);
