@@ -1,8 +1,7 @@
 import { AclOperationTypes as Op, AclResourceTypes as Res, type AclEntry, type Admin, ResourcePatternTypes as Pat } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../src/broker/index.js';
-import { PLAIN_JAAS } from '../security/sasl-helpers.js';
-import { allowAlice, errorType, findCoordinatorError, saslClient } from './security-acl-helpers.js';
+import type { RunningBroker } from '../../src/broker/index.js';
+import { allowAlice, errorType, findCoordinatorError, saslClient, startAclBroker } from './security-acl-helpers.js';
 
 describe('ACLs through a consumer group and a transaction (kafkajs, SASL/PLAIN)', () => {
   let broker: RunningBroker;
@@ -13,20 +12,7 @@ describe('ACLs through a consumer group and a transaction (kafkajs, SASL/PLAIN)'
   const grant = async (...acl: AclEntry[]) => expect(await admin.createAcls({ acl })).toBe(true);
 
   beforeAll(async () => {
-    broker = await startBroker({
-      config: {
-        listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
-        'sasl.enabled.mechanisms': 'PLAIN',
-        'sasl.jaas.config': PLAIN_JAAS,
-        'authorizer.class.name': 'strand',
-        'super.users': 'User:admin',
-        'group.initial.rebalance.delay.ms': '0',
-        'transaction.state.log.replication.factor': '1',
-        'transaction.state.log.min.isr': '1',
-      },
-    });
-    admin = client('admin', 'admin-secret').admin();
-    await admin.connect();
+    ({ broker, admin } = await startAclBroker({ 'transaction.state.log.replication.factor': '1', 'transaction.state.log.min.isr': '1' }));
     await admin.createTopics({ topics: [{ topic: 'in', numPartitions: 1 }, { topic: 'out', numPartitions: 1 }] });
     const p = client('admin', 'admin-secret').producer();
     await p.connect();

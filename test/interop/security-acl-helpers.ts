@@ -1,9 +1,38 @@
-/** Shared by the ACL interop tests: kafkajs clients of SASL/PLAIN users, ACL entries, and the Kafka error name of a failed kafkajs call. */
-import { AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, type AclEntry, Kafka, logLevel, ResourcePatternTypes as Pat } from 'kafkajs';
+/** Shared by the ACL interop tests: their broker, kafkajs clients of SASL/PLAIN users, ACL entries, and the Kafka error name of a failed kafkajs call. */
+import { AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, type AclEntry, type Admin, Kafka, logLevel, ResourcePatternTypes as Pat } from 'kafkajs';
+import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import { PLAIN_JAAS } from '../security/sasl-helpers.js';
 
 /** A kafkajs client of `user` over SASL/PLAIN to `bootstrap`, retrying `retries` times. */
 export function saslClient(bootstrap: string, user: string, password: string, retries = 0): Kafka {
   return new Kafka({ clientId: `acl-${user}`, brokers: [bootstrap], sasl: { mechanism: 'plain', username: user, password }, logLevel: logLevel.NOTHING, retry: { retries, initialRetryTime: 20 } });
+}
+
+/**
+ * A broker with one SASL_PLAINTEXT listener (PLAIN users of PLAIN_JAAS), an authorizer and
+ * User:admin as its super user, and admin's connected kafkajs admin client; `config` adds
+ * settings or overrides these.
+ */
+export async function startAclBroker(config: Record<string, string>): Promise<{ broker: RunningBroker; admin: Admin }> {
+  const broker = await startBroker({
+    config: {
+      listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'sasl.jaas.config': PLAIN_JAAS,
+      'authorizer.class.name': 'strand',
+      'super.users': 'User:admin',
+      'group.initial.rebalance.delay.ms': '0',
+      ...config,
+    },
+  });
+  const admin = saslClient(broker.listeners[0]!.bootstrap, 'admin', 'admin-secret').admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    await broker.stop();
+    throw err;
+  }
+  return { broker, admin };
 }
 
 /** An ALLOW entry for User:alice on a literal resource, from any host. */

@@ -1,9 +1,9 @@
 import { AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, type AclEntry, type Admin, ResourcePatternTypes as Pat } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import type { RunningBroker } from '../../src/broker/index.js';
 import { fetchAll } from '../helpers/kafkajs.js';
 import { PLAIN_JAAS } from '../security/sasl-helpers.js';
-import { allowAlice, errorType, saslClient } from './security-acl-helpers.js';
+import { allowAlice, errorType, saslClient, startAclBroker } from './security-acl-helpers.js';
 
 const JAAS = PLAIN_JAAS.replace(/;$/, ' user_bob="bob-secret";');
 
@@ -18,19 +18,7 @@ describe('ACLs enforced per API through kafkajs (SASL/PLAIN principals, super us
   const revokeAll = () => admin.deleteAcls({ filters: [{ resourceType: Res.ANY, resourcePatternType: Pat.ANY, principal: 'User:alice', operation: Op.ANY, permissionType: Perm.ANY }] });
 
   beforeAll(async () => {
-    broker = await startBroker({
-      config: {
-        listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
-        'sasl.enabled.mechanisms': 'PLAIN',
-        'sasl.jaas.config': JAAS,
-        'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-        'super.users': 'User:admin',
-        'group.initial.rebalance.delay.ms': '0',
-        'auto.create.topics.enable': 'true',
-      },
-    });
-    admin = client('admin', 'admin-secret').admin();
-    await admin.connect();
+    ({ broker, admin } = await startAclBroker({ 'sasl.jaas.config': JAAS, 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'auto.create.topics.enable': 'true' }));
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }, { topic: 'payments', numPartitions: 1 }, { topic: 'secret', numPartitions: 1 }] });
   });
   afterAll(async () => {
