@@ -150,8 +150,11 @@ export class ConsumerInstance {
 
   /** Records from the current positions, waiting up to `timeoutMs` for some; positions move past them. */
   async poll(codecs: () => Promise<SchemaCodecs | null>, timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
+    const started = Date.now();
     const parts = await this.partitionsWithin(timeoutMs);
     if (parts.length === 0) return [];
+    // The wait for an assignment counts against the request's timeout.
+    timeoutMs = Math.max(0, timeoutMs - (Date.now() - started));
     await this.ensurePositions(parts);
     const entries = parts.map((p) => ({ ...p, offset: this.positions.get(tp(p.topic, p.partition))! }));
     const results = await this.client.fetchMany(entries, { maxWaitMs: timeoutMs, maxBytes });
