@@ -37,8 +37,10 @@ export function consumerGroupFromClassic(classic: ClassicGroup, topicId: (name: 
   group.assignmentEpoch = classic.generationId;
   try {
     for (const cm of classic.members.values()) {
-      // Before the first generation no protocol is chosen yet: the member's first one stands in.
-      const metadata = classic.protocolName !== null ? cm.metadata(classic.protocolName) : (cm.protocols[0]?.metadata ?? EMPTY_BYTES);
+      // Before the first generation no protocol is chosen yet (and a member that joined the
+      // rebalance under way may not list the current one): the member's first one stands in.
+      const chosen = classic.protocolName !== null ? cm.metadata(classic.protocolName) : EMPTY_BYTES;
+      const metadata = chosen.length > 0 ? chosen : (cm.protocols[0]?.metadata ?? EMPTY_BYTES);
       const { subscription } = decodeSubscription(metadata);
       const assigned: Assignment = emptyAssignment();
       // A member that has not synced yet holds no assignment (an empty buffer).
