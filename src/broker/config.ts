@@ -77,6 +77,8 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: '10000', min: 1, doc: 'how often transactions past their timeout are aborted' },
   'transactional.id.expiration.ms': { kind: 'int', default: '604800000', min: 1, doc: 'forget transactional ids without a transaction this long' },
   'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: '3600000', min: 1, doc: 'how often expired transactional ids are removed' },
+  // Confluent Server's broker-side schema validation (src/broker/schema-validation.ts).
+  'confluent.schema.registry.url': { kind: 'string', default: '', doc: 'the Schema Registry that topics with confluent.key.schema.validation or confluent.value.schema.validation are checked against (the first of a comma-separated list); empty: this broker\'s own, on its first http.listeners' },
   // The admin HTTP listener (src/http/): metrics, health, the console, REST Proxy, Schema Registry.
   'http.listeners': { kind: 'list', default: '', doc: 'strand only: admin HTTP listeners, http://host:port or https://host:port, comma-separated; none by default; a listener without a host binds 127.0.0.1' },
   'http.authentication.method': { kind: 'string', default: 'NONE', oneOf: ['NONE', 'BASIC', 'BEARER', 'MTLS'], doc: 'strand only: how admin HTTP clients authenticate, as the principals of the Kafka listeners: BASIC (a SCRAM user of the broker, or a PLAIN user of a Kafka listener), BEARER (an OAUTHBEARER JWT, checked with the keys of the Kafka listener that enables OAUTHBEARER), MTLS (the client certificate of an https listener, mapped by http.ssl.principal.mapping.rules); /health and /ready are always open' },

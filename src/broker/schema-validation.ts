@@ -8,9 +8,9 @@
  * TopicRecordNameStrategy `<topic>-<record name>`). A batch with any bad record is refused whole
  * with INVALID_RECORD and one record_errors entry per bad record, as Confluent Server answers.
  *
- * The registry is the broker's own (its admin HTTP listener, `http.listeners`), which in a cluster
- * follows the same `_schemas` as every other broker's. Confluent Server's
- * `confluent.schema.registry.url`, a registry elsewhere, is not read yet. What it says of an id is cached for a minute, so a steady stream of
+ * The registry is the one at `confluent.schema.registry.url` (Confluent Server's setting), else the
+ * broker's own (its admin HTTP listener, `http.listeners`), which in a cluster follows the same
+ * `_schemas` as every other broker's. What it says of an id is cached for a minute, so a steady stream of
  * records with a few ids asks it once a minute. This runs only for topics with validation on: the
  * records are decoded (decompressed if need be), which the produce path otherwise never does.
  */
@@ -87,10 +87,12 @@ function decodeAll(records: Buffer): StoredRecord[] | null {
 }
 
 function registryUrl(core: BrokerCore): string {
+  const configured = (core.config.raw('confluent.schema.registry.url') ?? '').split(',')[0]!.trim();
+  if (configured !== '') return configured.replace(/\/+$/, '');
   // The Broker has httpAddresses(); the narrower BrokerCore the handlers see does not name it.
   const own = (core as BrokerCore & { httpAddresses?: () => string[] }).httpAddresses?.()[0];
   if (own === undefined) {
-    throw new StrandError('schema validation of topic records needs the broker\'s schema registry: set http.listeners', 'ERR_STRAND_SCHEMA_VALIDATION', KafkaErrorCode.INVALID_RECORD);
+    throw new StrandError('schema validation of topic records needs a schema registry: set confluent.schema.registry.url or http.listeners', 'ERR_STRAND_SCHEMA_VALIDATION', KafkaErrorCode.INVALID_RECORD);
   }
   return own;
 }
