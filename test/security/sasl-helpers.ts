@@ -58,6 +58,20 @@ export class ScramClient {
   }
 }
 
+/** One user per mechanism for the SASL client tests: alice is PLAIN_JAAS's, bob and carol are added by addSaslUsers. */
+export const SASL_USERS = [
+  ['PLAIN', 'alice', 'alice-secret'],
+  ['SCRAM-SHA-256', 'bob', 'bob-256-secret'],
+  ['SCRAM-SHA-512', 'carol', 'carol-512-secret'],
+] as const;
+
+/** Add SASL_USERS' SCRAM users through a listener that needs no authentication; their error codes. */
+export async function addSaslUsers(bootstrap: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const [mech, user, password] of SASL_USERS) if (mech !== 'PLAIN') out.push((await addScramUser(bootstrap, user, password, mech)).errorCode);
+  return out;
+}
+
 export const PLAIN_JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";';
 
 /** A size-prefixed raw frame (SASL tokens after SaslHandshake v0). */
