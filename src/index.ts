@@ -14,6 +14,7 @@ import type { LogConfig } from './storage/log-config.js';
 import type { Log } from './storage/log.js';
 import { openLogDirectory } from './storage/open-log.js';
 import { Store, type StoreOptions } from './storage/store.js';
+import type { RunningBroker, StartBrokerOptions } from './broker/index.js';
 
 export type { Log, AppendResult, ReadResult } from './storage/log.js';
 export type { Store, StoreOptions, PartitionRef } from './storage/store.js';
@@ -68,4 +69,13 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Promise<
   return Store.open(dataDir, options);
 }
 
-export { startBroker, type StartBrokerOptions, type RunningBroker } from './broker/index.js';
+export type { StartBrokerOptions, RunningBroker } from './broker/index.js';
+
+/**
+ * Start a broker in this process (see {@link StartBrokerOptions}). The broker's modules load at
+ * the first call, so an application that only uses {@link openLog} or {@link openStore} does not
+ * load them.
+ */
+export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  return (await import('./broker/index.js')).startBroker(options);
+}

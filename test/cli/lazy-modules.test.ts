@@ -3,7 +3,8 @@
  * the HTTP layer (fastify, ajv, prom-client, the schema registry's avsc and protobufjs) nor the
  * cluster layer (etcd3, gRPC), and a CLI command loads only what its own module needs: each is a
  * few hundred milliseconds of start (issue 17's start-time targets), so an eager import of any of
- * them fails here.
+ * them fails here. Nor does the library's entry (`import { openLog } from 'strand'`) load the
+ * broker's packages before `startBroker()` is called.
  *
  * The CLI is bundled as the single-file binary bundles it (scripts/package-entry.mjs into one
  * CommonJS script, where a dynamic import stays lazy), but with every package left outside the
@@ -21,6 +22,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Inside the repository, so the storage backend finds the native addon as it does from src/.
 const work = join(ROOT, 'node_modules/.cache/strand-lazy-modules', String(process.pid));
 const bundle = join(work, 'main.cjs');
+const library = join(work, 'library.cjs');
 const preload = join(work, 'list-packages.cjs');
 
 /** Packages of the HTTP layer, the cluster layer and `strand perf`. */
@@ -41,6 +43,18 @@ beforeAll(async () => {
     logLevel: 'error',
     define: { 'import.meta.url': 'globalThis.__strandUrl' },
   });
+  await build({
+    entryPoints: [join(ROOT, 'src/index.ts')],
+    outfile: library,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+    define: { 'import.meta.url': '__strandUrl' },
+    banner: { js: "var __strandUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
   writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.STRAND_TEST_PACKAGES, JSON.stringify(Object.keys(require.cache))));\n");
 }, 60_000);
 
@@ -57,8 +71,12 @@ function packagesOf(file: string): string[] {
 
 /** Runs the CLI to its end; with `untilLine`, stops it with SIGTERM once stdout has that line. */
 function runCli(args: string[], untilLine?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; packages: string[] }> {
+  return runNode([bundle, ...args], untilLine);
+}
+
+function runNode(args: string[], untilLine?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; packages: string[] }> {
   const list = join(mkdtempSync(join(work, 'run-')), 'packages.json');
-  const child = spawn(process.execPath, ['--require', preload, bundle, ...args], {
+  const child = spawn(process.execPath, ['--require', preload, ...args], {
     cwd: work,
     env: { ...process.env, STRAND_TEST_PACKAGES: list, STRAND_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,5 +137,11 @@ describe.concurrent('modules loaded at start', () => {
     expect(PERF.filter((p) => !perf.packages.includes(p))).toEqual([]);
     expect(topics.code).toBe(0);
     expect(topics.packages.filter((p) => [...HTTP, ...CLUSTER, ...PERF].includes(p))).toEqual([]);
+  });
+
+  it('the library entry loads the storage layer, not the broker', async ({ expect }) => {
+    const r = await runNode(['-e', `const strand = require(${JSON.stringify(library)}); console.log(typeof strand.openLog, typeof strand.startBroker)`]);
+    expect(r).toMatchObject({ code: 0, stdout: 'function function\n', stderr: '' });
+    expect(r.packages.filter((p) => [...HTTP, ...CLUSTER, ...PERF, 'jose', '@bufbuild/protobuf'].includes(p))).toEqual([]);
   });
 });
