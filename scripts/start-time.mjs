@@ -8,13 +8,14 @@
 // fills caches and the binary's private copy of its assets, and is not counted. Printed per
 // command and data directory: the median, minimum and maximum wall time over the runs, and the
 // broker's CPU time (user + system, from /proc, 10 ms resolution) at the listening line, which
-// a loaded machine disturbs less than wall time.
+// a loaded machine disturbs less than wall time. Also timed: `strand version`, exec to exit, the
+// start of a CLI command.
 //
 // The 1,000-partition directory is made through the broker itself: 10 topics of 100 partitions
 // created and filled by `strand perf produce` (2,000 records of 100 bytes per topic), then the
 // broker is stopped.
 //
-// Usage: node scripts/start-time.mjs [--runs N] [--only empty|partitions] [--json]
+// Usage: node scripts/start-time.mjs [--runs N] [--only empty|partitions|version] [--json]
 //                                    [--cmd "node dist/src/cli/main.js"]... [--keep DIR]
 // Without --cmd: `node dist/src/cli/main.js` (run `npm run build:ts` first) and, when it exists,
 // dist/strand-linux-<arch> (`npm run package`).
@@ -107,6 +108,13 @@ async function startOnce(cmd, dataDir) {
   return timing;
 }
 
+/** `strand version`, exec to exit: the start of a CLI command (no CPU time: the child is gone). */
+function versionOnce(cmd) {
+  const started = process.hrtime.bigint();
+  cli(cmd, ['version']);
+  return { wall: Number(process.hrtime.bigint() - started) / 1e6, cpu: null };
+}
+
 function cli(cmd, cliArgs) {
   const r = spawnSync(cmd[0], [...cmd.slice(1), ...cliArgs], { cwd: root, encoding: 'utf8', env: { ...process.env, STRAND_LOG_LEVEL: 'error' } });
   if (r.status !== 0) throw new Error(`start-time: strand ${cliArgs.join(' ')} failed (${r.status})\n${r.stdout}${r.stderr}`);
@@ -145,25 +153,29 @@ try {
   for (const cmd of commands) {
     const label = cmd.map((c) => c.replace(`${root}/`, '')).join(' ').replace(process.execPath, 'node');
     const cases = [];
-    if (only !== 'partitions') cases.push({ name: 'empty', dir: join(base, `empty-${results.length}`), fill: null, target: 300 });
-    if (only !== 'empty') cases.push({ name: '1000 partitions', dir: join(base, `partitions-${results.length}`), fill: fillPartitions, target: 2000 });
+    const wanted = (key) => only === undefined || only === key;
+    if (wanted('empty')) cases.push({ name: 'empty', dir: join(base, `empty-${results.length}`), fill: null, target: 300 });
+    if (wanted('partitions')) cases.push({ name: '1000 partitions', dir: join(base, `partitions-${results.length}`), fill: fillPartitions, target: 2000 });
+    if (wanted('version')) cases.push({ name: 'version', dir: null, fill: null, target: 300 });
     for (const c of cases) {
-      rmSync(c.dir, { recursive: true, force: true });
+      if (c.dir !== null) rmSync(c.dir, { recursive: true, force: true });
       if (c.fill !== null) await c.fill(cmd, c.dir);
-      await startOnce(cmd, c.dir); // warm-up, not counted
+      const once = c.dir === null ? () => versionOnce(cmd) : () => startOnce(cmd, c.dir);
+      await once(); // warm-up, not counted
       const wall = [];
       const cpu = [];
       for (let i = 0; i < runs; i++) {
-        const t = await startOnce(cmd, c.dir);
+        const t = await once();
         wall.push(t.wall);
-        cpu.push(t.cpu);
+        if (t.cpu !== null) cpu.push(t.cpu);
       }
-      const row = { command: label, dataDir: c.name, runs, wallMs: summary(wall), cpuMs: summary(cpu), targetMs: c.target };
+      const row = { command: label, case: c.name, runs, wallMs: summary(wall), cpuMs: cpu.length > 0 ? summary(cpu) : null, targetMs: c.target };
       results.push(row);
       if (!json) {
         const w = row.wallMs;
         const p = row.cpuMs;
-        console.log(`${label.padEnd(32)} ${c.name.padEnd(16)} wall median ${w.median} ms (min ${w.min}, max ${w.max}), cpu median ${p.median} ms (min ${p.min}, max ${p.max}); target ${c.target} ms: ${w.median <= c.target ? 'met' : 'missed'}`);
+        const cpuText = p === null ? '' : `, cpu median ${p.median} ms (min ${p.min}, max ${p.max})`;
+        console.log(`${label.padEnd(32)} ${c.name.padEnd(16)} wall median ${w.median} ms (min ${w.min}, max ${w.max})${cpuText}; target ${c.target} ms: ${w.median <= c.target ? 'met' : 'missed'}`);
       }
     }
   }
