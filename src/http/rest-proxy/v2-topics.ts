@@ -64,8 +64,8 @@ export function v2TopicRoutes(app: FastifyInstance, ctx: ProxyContext): void {
     const body = produceBody(req.body);
     const t = await ctx.topic(p(req).topic!);
     const partition = fixedPartition === null ? null : partitionOf(fixedPartition, t.partitions).partition;
-    const keyId = await schemaIdFor(ctx, format, t.name, 'key', body.key_schema, body.key_schema_id, body.records.some((r) => r.key !== undefined && r.key !== null));
-    const valueId = await schemaIdFor(ctx, format, t.name, 'value', body.value_schema, body.value_schema_id, body.records.some((r) => r.value !== undefined && r.value !== null));
+    const keyId = await schemaIdFor(ctx, format, t.name, 'key', body.key_schema, body.key_schema_id, body.records.some((r) => r.key !== undefined && r.key !== null), req.headers.authorization);
+    const valueId = await schemaIdFor(ctx, format, t.name, 'value', body.value_schema, body.value_schema_id, body.records.some((r) => r.value !== undefined && r.value !== null), req.headers.authorization);
     const codecs = keyId !== null || valueId !== null ? await ctx.schemaCodecs() : null;
     const records: OutgoingRecord[] = body.records.map((r) => ({
       partition: partition ?? (r.partition === undefined || r.partition === null ? null : partitionOf(String(r.partition), t.partitions).partition),
@@ -93,9 +93,10 @@ function decodeBase64(value: unknown): Buffer {
 /**
  * The schema id of a schema-format request's keys or values: `*_schema_id` as given, or
  * `*_schema` registered (or found) under `<topic>-key` / `<topic>-value`, as Confluent's
- * serializer does with TopicNameStrategy. Null for the schemaless formats.
+ * serializer does with TopicNameStrategy. Null for the schemaless formats. `authorization`, the
+ * caller's, goes with the registration if it is forwarded to the registry leader.
  */
-async function schemaIdFor(ctx: ProxyContext, format: EmbeddedFormat, topic: string, part: 'key' | 'value', schema: string | null | undefined, id: number | null | undefined, used: boolean): Promise<number | null> {
+async function schemaIdFor(ctx: ProxyContext, format: EmbeddedFormat, topic: string, part: 'key' | 'value', schema: string | null | undefined, id: number | null | undefined, used: boolean, authorization: string | undefined): Promise<number | null> {
   const schemaType = schemaTypeOfFormat(format);
   if (schemaType === null || !used) return null;
   const registry = await ctx.registry.get();
@@ -105,5 +106,5 @@ async function schemaIdFor(ctx: ProxyContext, format: EmbeddedFormat, topic: str
   }
   if (schema === undefined || schema === null) throw part === 'key' ? keySchemaMissing() : valueSchemaMissing();
   parseSchema(schemaType, schema, []);
-  return (await registry.register(`${topic}-${part}`, { schema, schemaType, references: [] }, false)).id;
+  return (await registry.register(`${topic}-${part}`, { schema, schemaType, references: [] }, false, authorization)).id;
 }

@@ -185,13 +185,13 @@ export function v3Routes(app: FastifyInstance, ctx: ProxyContext): void {
   app.post('/v3/clusters/:cluster/topics/:topic/records', async (req, reply: FastifyReply) => {
     const { links: l } = await links(req);
     const t = await topic(p(req).topic!);
-    if (!(req.body instanceof StreamedObjects)) return reply.code(200).send(await produceOne(l, t, req.body));
+    if (!(req.body instanceof StreamedObjects)) return reply.code(200).send(await produceOne(l, t, req.body, req.headers.authorization));
     // Streamed: one result per record, in order, each a JSON object on its own line; a failed
     // record answers its error and the stream goes on, as Confluent's streaming produce does.
     const lines: string[] = [];
     for (const body of req.body.objects) {
       try {
-        lines.push(JSON.stringify(await produceOne(l, t, body)));
+        lines.push(JSON.stringify(await produceOne(l, t, body, req.headers.authorization)));
       } catch (err) {
         const status = err instanceof RestProxyError ? err.errorCode : 500;
         lines.push(JSON.stringify({ error_code: status, message: (err as Error).message }));
@@ -200,11 +200,11 @@ export function v3Routes(app: FastifyInstance, ctx: ProxyContext): void {
     return reply.code(200).header('content-type', 'application/json').send(lines.join('\n') + '\n');
   });
 
-  async function produceOne(l: V3Links, t: TopicInfo, body: unknown): Promise<Record<string, unknown>> {
+  async function produceOne(l: V3Links, t: TopicInfo, body: unknown, authorization: string | undefined): Promise<Record<string, unknown>> {
     const b = (body ?? {}) as { partition_id?: number; key?: Data; value?: Data; headers?: Array<{ name: string; value: string | null }>; timestamp?: string };
     if (b.partition_id !== undefined && !t.partitions.some((x) => x.partition === b.partition_id)) throw topicNotHosted();
-    const key = await v3Bytes(ctx, t.name, 'key', b.key);
-    const value = await v3Bytes(ctx, t.name, 'value', b.value);
+    const key = await v3Bytes(ctx, t.name, 'key', b.key, authorization);
+    const value = await v3Bytes(ctx, t.name, 'value', b.value, authorization);
     const timestamp = b.timestamp !== undefined ? Date.parse(b.timestamp) : Date.now();
     const [result] = await produceRecords(ctx.client, t.name, t.partitions.length, [{
       partition: b.partition_id ?? null,
@@ -246,7 +246,8 @@ async function groupLags(ctx: ProxyContext, group: string): Promise<Array<{ topi
 }
 
 /** A v3 key or value: its bytes, its type as answered, and the schema id for the schema types. */
-async function v3Bytes(ctx: ProxyContext, topic: string, part: 'key' | 'value', d: Data | undefined): Promise<{ bytes: Buffer | null; type: string; schemaId: number | null } | null> {
+/** `authorization`: the caller's, passed on if a schema registration is forwarded to the registry leader. */
+async function v3Bytes(ctx: ProxyContext, topic: string, part: 'key' | 'value', d: Data | undefined, authorization: string | undefined): Promise<{ bytes: Buffer | null; type: string; schemaId: number | null } | null> {
   if (d === undefined || d === null) return null;
   let type = String(d.type ?? '').toUpperCase();
   if (type === '' && d.schema_id === undefined && d.schema === undefined) type = 'JSON';
@@ -264,7 +265,7 @@ async function v3Bytes(ctx: ProxyContext, topic: string, part: 'key' | 'value', 
       let id = d.schema_id;
       if (id === undefined && d.schema !== undefined) {
         const schemaType = type === 'JSONSCHEMA' ? 'JSON' : type === 'PROTOBUF' ? 'PROTOBUF' : 'AVRO';
-        id = (await registry.register(d.subject ?? `${topic}-${part}`, { schema: d.schema, schemaType, references: [] }, false)).id;
+        id = (await registry.register(d.subject ?? `${topic}-${part}`, { schema: d.schema, schemaType, references: [] }, false, authorization)).id;
       }
       if (id === undefined) {
         const subject = d.subject ?? `${topic}-${part}`;

@@ -13,12 +13,12 @@ export const FORWARDED_HEADER = 'x-strand-schema-registry-forwarded';
 
 const FORWARD_TIMEOUT_MS = 30_000;
 
-export async function forwardWrite<T>(leaderUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function forwardWrite<T>(leaderUrl: string, method: string, path: string, body?: unknown, authorization?: string): Promise<T> {
   let res: Response;
   try {
     res = await fetch(leaderUrl + path, {
       method,
-      headers: { [FORWARDED_HEADER]: 'true', ...(body === undefined ? {} : { 'content-type': SCHEMA_REGISTRY_V1_JSON }) },
+      headers: { [FORWARDED_HEADER]: 'true', ...(authorization === undefined ? {} : { authorization }), ...(body === undefined ? {} : { 'content-type': SCHEMA_REGISTRY_V1_JSON }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
     });

@@ -45,12 +45,15 @@ export class Registry {
     await this.topic.close();
   }
 
-  /** `local()` on the leader; elsewhere the same change sent to the leader as `method path body`. */
-  private async leaderOr<T>(local: () => Promise<T>, method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * `local()` on the leader; elsewhere the same change sent to the leader as `method path body`,
+   * with the caller's `Authorization` header, as Confluent's followers forward it.
+   */
+  private async leaderOr<T>(local: () => Promise<T>, method: string, path: string, body?: unknown, authorization?: string): Promise<T> {
     if (!this.leadership.isLeader()) {
       const url = await this.leadership.leaderUrl();
       if (!this.leadership.isLeader()) {
-        const answer = await forwardWrite<T>(url, method, path, body);
+        const answer = await forwardWrite<T>(url, method, path, body, authorization);
         // Read-your-writes on this broker: its state includes the change before the answer.
         await this.topic.catchUp();
         return answer;
@@ -113,9 +116,9 @@ export class Registry {
     return this.state.versionsOf(subject);
   }
 
-  register(subject: string, input: SchemaInput, normalize: boolean): Promise<{ id: number }> {
+  register(subject: string, input: SchemaInput, normalize: boolean, authorization?: string): Promise<{ id: number }> {
     const body = { schema: input.schema, ...(input.schemaType !== 'AVRO' ? { schemaType: input.schemaType } : {}), ...(input.references.length > 0 ? { references: input.references } : {}), ...(input.id !== undefined ? { id: input.id } : {}), ...(input.version !== undefined ? { version: input.version } : {}) };
-    return this.leaderOr(() => this.registerHere(subject, input, normalize), 'POST', `/subjects/${enc(subject)}/versions${normalize ? '?normalize=true' : ''}`, body);
+    return this.leaderOr(() => this.registerHere(subject, input, normalize), 'POST', `/subjects/${enc(subject)}/versions${normalize ? '?normalize=true' : ''}`, body, authorization);
   }
 
   private registerHere(subject: string, input: SchemaInput, normalize: boolean): Promise<{ id: number }> {
@@ -203,7 +206,7 @@ export class Registry {
     return [...ids].sort((a, b) => a - b);
   }
 
-  deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
+  deleteSubject(subject: string, permanent: boolean, authorization?: string): Promise<number[]> {
     return this.leaderOr(() => this.serial(async () => {
       this.checkWritable(subject);
       const all = this.state.versionsOf(subject, true);
@@ -223,10 +226,10 @@ export class Registry {
       if (this.state.configs.has(subject)) await this.topic.write(configKey(subject), null);
       if (this.state.modes.has(subject)) await this.topic.write(modeKey(subject), null);
       return all.map((v) => v.version);
-    }), 'DELETE', `/subjects/${enc(subject)}${permanent ? '?permanent=true' : ''}`);
+    }), 'DELETE', `/subjects/${enc(subject)}${permanent ? '?permanent=true' : ''}`, undefined, authorization);
   }
 
-  deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
+  deleteVersion(subject: string, spec: VersionSpec, permanent: boolean, authorization?: string): Promise<number> {
     return this.leaderOr(() => this.serial(async () => {
       this.checkWritable(subject);
       const v = this.version(subject, spec, permanent);
@@ -239,7 +242,7 @@ export class Registry {
         await this.topic.write(schemaKey(subject, v.version), null);
       }
       return v.version;
-    }), 'DELETE', `/subjects/${enc(subject)}/versions/${spec}${permanent ? '?permanent=true' : ''}`);
+    }), 'DELETE', `/subjects/${enc(subject)}/versions/${spec}${permanent ? '?permanent=true' : ''}`, undefined, authorization);
   }
 
   /** Problems of `input` against the subject's live versions (or one of them) under the subject's level. */
@@ -262,14 +265,14 @@ export class Registry {
     return this.compatibilityOf(null);
   }
 
-  setCompatibility(subject: string | null, level: CompatibilityLevel): Promise<void> {
+  setCompatibility(subject: string | null, level: CompatibilityLevel, authorization?: string): Promise<void> {
     return this.leaderOr(
       () => this.serial(() => this.topic.write(configKey(subject), { compatibilityLevel: level })),
-      'PUT', subject === null ? '/config' : `/config/${enc(subject)}`, { compatibility: level },
+      'PUT', subject === null ? '/config' : `/config/${enc(subject)}`, { compatibility: level }, authorization,
     ).then(() => undefined);
   }
 
-  deleteCompatibility(subject: string): Promise<CompatibilityLevel> {
+  deleteCompatibility(subject: string, authorization?: string): Promise<CompatibilityLevel> {
     return this.leaderOr(async () => ({
       compatibilityLevel: await this.serial(async () => {
         const own = this.state.configs.get(subject);
@@ -277,7 +280,7 @@ export class Registry {
         await this.topic.write(configKey(subject), null);
         return own;
       }),
-    }), 'DELETE', `/config/${enc(subject)}`).then((a) => a.compatibilityLevel);
+    }), 'DELETE', `/config/${enc(subject)}`, undefined, authorization).then((a) => a.compatibilityLevel);
   }
 
   subjectMode(subject: string, defaultToGlobal: boolean): Mode {
@@ -287,14 +290,14 @@ export class Registry {
     return this.modeOf(null);
   }
 
-  setMode(subject: string | null, mode: Mode): Promise<void> {
+  setMode(subject: string | null, mode: Mode, authorization?: string): Promise<void> {
     return this.leaderOr(
       () => this.serial(() => this.topic.write(modeKey(subject), { mode })),
-      'PUT', subject === null ? '/mode' : `/mode/${enc(subject)}`, { mode },
+      'PUT', subject === null ? '/mode' : `/mode/${enc(subject)}`, { mode }, authorization,
     ).then(() => undefined);
   }
 
-  deleteMode(subject: string): Promise<Mode> {
+  deleteMode(subject: string, authorization?: string): Promise<Mode> {
     return this.leaderOr(async () => ({
       mode: await this.serial(async () => {
         const own = this.state.modes.get(subject);
@@ -302,7 +305,7 @@ export class Registry {
         await this.topic.write(modeKey(subject), null);
         return own;
       }),
-    }), 'DELETE', `/mode/${enc(subject)}`).then((a) => a.mode);
+    }), 'DELETE', `/mode/${enc(subject)}`, undefined, authorization).then((a) => a.mode);
   }
 }
 

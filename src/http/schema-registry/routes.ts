@@ -98,6 +98,8 @@ export function registryRoutes(app: FastifyInstance, registry: () => Promise<Reg
   });
   const q = (req: FastifyRequest): Query => req.query as Query;
   const p = (req: FastifyRequest): Params => req.params as Params;
+  /** The caller's credentials, passed on when a write is forwarded to the leader. */
+  const auth = (req: FastifyRequest): string | undefined => req.headers.authorization;
 
   app.get('/schemas/types', async () => SCHEMA_TYPES);
   app.get('/schemas', async (req) => {
@@ -131,10 +133,10 @@ export function registryRoutes(app: FastifyInstance, registry: () => Promise<Reg
     const v = r.version(p(req).subject!, parseVersion(p(req).version!), false);
     return r.referencedBy(v.subject, v.version);
   });
-  app.post('/subjects/:subject/versions', async (req) => (await registry()).register(p(req).subject!, inputOf(req.body), flag(q(req), 'normalize')));
+  app.post('/subjects/:subject/versions', async (req) => (await registry()).register(p(req).subject!, inputOf(req.body), flag(q(req), 'normalize'), auth(req)));
   app.post('/subjects/:subject', async (req) => versionJson((await registry()).lookup(p(req).subject!, inputOf(req.body), flag(q(req), 'normalize'), flag(q(req), 'deleted'))));
-  app.delete('/subjects/:subject', async (req) => (await registry()).deleteSubject(p(req).subject!, flag(q(req), 'permanent')));
-  app.delete('/subjects/:subject/versions/:version', async (req) => (await registry()).deleteVersion(p(req).subject!, parseVersion(p(req).version!), flag(q(req), 'permanent')));
+  app.delete('/subjects/:subject', async (req) => (await registry()).deleteSubject(p(req).subject!, flag(q(req), 'permanent'), auth(req)));
+  app.delete('/subjects/:subject/versions/:version', async (req) => (await registry()).deleteVersion(p(req).subject!, parseVersion(p(req).version!), flag(q(req), 'permanent'), auth(req)));
 
   app.post('/compatibility/subjects/:subject/versions/:version', async (req) => {
     const problems = (await registry()).testCompatibility(p(req).subject!, parseVersion(p(req).version!), inputOf(req.body));
@@ -148,28 +150,28 @@ export function registryRoutes(app: FastifyInstance, registry: () => Promise<Reg
   app.get('/config', async () => ({ compatibilityLevel: (await registry()).compatibilityOf(null) }));
   app.put('/config', async (req) => {
     const level = levelOf(req.body);
-    await (await registry()).setCompatibility(null, level);
+    await (await registry()).setCompatibility(null, level, auth(req));
     return { compatibility: level };
   });
   app.get('/config/:subject', async (req) => ({ compatibilityLevel: (await registry()).subjectCompatibility(p(req).subject!, flag(q(req), 'defaultToGlobal')) }));
   app.put('/config/:subject', async (req) => {
     const level = levelOf(req.body);
-    await (await registry()).setCompatibility(p(req).subject!, level);
+    await (await registry()).setCompatibility(p(req).subject!, level, auth(req));
     return { compatibility: level };
   });
-  app.delete('/config/:subject', async (req) => ({ compatibilityLevel: await (await registry()).deleteCompatibility(p(req).subject!) }));
+  app.delete('/config/:subject', async (req) => ({ compatibilityLevel: await (await registry()).deleteCompatibility(p(req).subject!, auth(req)) }));
 
   app.get('/mode', async () => ({ mode: (await registry()).modeOf(null) }));
   app.put('/mode', async (req) => {
     const mode = modeOf(req.body);
-    await (await registry()).setMode(null, mode);
+    await (await registry()).setMode(null, mode, auth(req));
     return { mode };
   });
   app.get('/mode/:subject', async (req) => ({ mode: (await registry()).subjectMode(p(req).subject!, flag(q(req), 'defaultToGlobal')) }));
   app.put('/mode/:subject', async (req) => {
     const mode = modeOf(req.body);
-    await (await registry()).setMode(p(req).subject!, mode);
+    await (await registry()).setMode(p(req).subject!, mode, auth(req));
     return { mode };
   });
-  app.delete('/mode/:subject', async (req) => ({ mode: await (await registry()).deleteMode(p(req).subject!) }));
+  app.delete('/mode/:subject', async (req) => ({ mode: await (await registry()).deleteMode(p(req).subject!, auth(req)) }));
 }
