@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
+import { compressBatch } from '../../src/format/compression.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
 import type { RecordInput } from '../../src/format/record.js';
 import { ProduceApi } from '../../src/protocol/messages/index.js';
@@ -51,8 +52,9 @@ describe('schema validation on produce', () => {
     await broker.stop();
   });
 
-  const produce = async (topic: string, records: RecordInput[]) => {
-    const res = await c.request(ProduceApi, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: encodeBatch(records) }] }] });
+  const produce = async (topic: string, records: RecordInput[] | Buffer) => {
+    const batch = Buffer.isBuffer(records) ? records : encodeBatch(records);
+    const res = await c.request(ProduceApi, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
     return res.responses[0]!.partitionResponses[0]!;
   };
 
@@ -78,6 +80,10 @@ describe('schema validation on produce', () => {
     expect(await produce('by-record', [{ value: frame(ids['shop.Invoice']!, Buffer.from([0x02])) }, { value: frame(ids['checked-value']!, Buffer.from([0x02])) }])).toMatchObject(refused([1]));
     expect(await produce('keys', [{ key: frame(ids['keys-key']!, Buffer.from([0x02])), value: 'any value' }, { key: 'plain key', value: 'any value' }])).toMatchObject(refused([1]));
     expect(await produce('free', [{ value: 'plain' }])).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    // Compressed batches are read record by record too.
+    const good = frame(ids['checked-value']!, Buffer.from([0x02]));
+    expect(await produce('checked', compressBatch([{ value: good }, { value: 'plain' }, { value: good }, { value: Buffer.from([1, 0, 0, 0, 1, 2]) }], 'lz4'))).toMatchObject(refused([1, 3]));
+    expect(await produce('checked', compressBatch([{ value: good }, { value: good }], 'gzip'))).toMatchObject({ errorCode: 0, baseOffset: 2n });
 
     // A kafkajs producer sees Kafka's INVALID_RECORD.
     const producer = kafkajs(broker.bootstrap).producer();
