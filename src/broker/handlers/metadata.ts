@@ -45,8 +45,9 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = (req, 
   const ops = v >= 8 && req.includeTopicAuthorizedOperations ? TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
   const clusterOps = v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED;
   if (req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)) {
-    // All topics (v0 used an empty list for "all").
-    for (const t of core.topics.list()) if (!t.internal) topics.push(describe(core, t, ops));
+    // All topics (v0 used an empty list for "all"), internal ones included (flagged is_internal),
+    // as Kafka's getAllTopics: kafka-topics --list shows __consumer_offsets unless told not to.
+    for (const t of core.topics.list()) topics.push(describe(core, t, ops));
   } else {
     // v4+ lets the client forbid creation; v0-3 always allowed it (broker config permitting).
     const mayCreate = core.config.bool('auto.create.topics.enable') && (ctx.apiVersion < 4 || req.allowAutoTopicCreation !== false);
