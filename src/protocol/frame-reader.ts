@@ -92,12 +92,19 @@ export class FrameReader {
     const backlog = this.backlog;
     if (backlog === null || this.failed) return;
     this.backlog = null;
-    this.split(backlog, 0, backlog.length, true);
+    this.split(backlog, 0, backlog.length, true, true);
   }
 
-  private stash(buf: Buffer, pos: number, end: number): void {
+  /**
+   * Keep bytes [pos, end) of `buf` until `resume()`: a copy, except of the backlog itself (`owned`),
+   * whose rest is kept as a view. A connection that pauses every few requests (a full request
+   * queue) then costs no copy per pause; copying the rest each time made a 256 KiB read of tiny
+   * requests cost a copy of up to 256 KiB for every few requests.
+   */
+  private stash(buf: Buffer, pos: number, end: number, owned = false): void {
     const rest = buf.subarray(pos, end);
-    this.backlog = this.backlog === null ? Buffer.from(rest) : Buffer.concat([this.backlog, rest]);
+    if (this.backlog === null) this.backlog = owned ? rest : Buffer.from(rest);
+    else this.backlog = Buffer.concat([this.backlog, rest]);
   }
 
   private finish(): void {
@@ -107,10 +114,10 @@ export class FrameReader {
     this.options.onFrame(frame);
   }
 
-  private split(buf: Buffer, pos: number, end: number, viewable = false): void {
+  private split(buf: Buffer, pos: number, end: number, viewable = false, owned = false): void {
     while (pos < end && !this.failed) {
       if (this.cur === null && this.headFilled === 0 && this.options.paused?.() === true) {
-        this.stash(buf, pos, end);
+        this.stash(buf, pos, end, owned);
         return;
       }
       if (this.cur !== null) {

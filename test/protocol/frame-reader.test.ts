@@ -98,6 +98,32 @@ describe('FrameReader', () => {
     expect(got).toEqual(frames.map(String));
   });
 
+  it('paused after every frame (a full request queue), with reads arriving meanwhile, delivers each frame once and in order', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(small, small, large), { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 200_000 }), { minLength: 1, maxLength: 8 }), fc.boolean(), (frames, cuts, viaOnread) => {
+      const got: Buffer[] = [];
+      let paused = false;
+      const reader = new FrameReader({ maxFrameBytes: 1 << 20, onFrame: (f) => { got.push(Buffer.from(f)); paused = true; }, onFail: (e) => { throw e; }, paused: () => paused });
+      const bytes = stream(frames);
+      const drain = () => {
+        // Resume, one frame at a time, as a connection resumes after answering.
+        for (let n = got.length; ; n = got.length) {
+          paused = false;
+          reader.resume();
+          if (got.length === n) break;
+        }
+      };
+      for (let pos = 0, k = 0; pos < bytes.length; k++) {
+        const n = Math.min(bytes.length - pos, cuts[k % cuts.length]!);
+        if (viaOnread) feedOnread(reader, bytes.subarray(pos, pos + n), [n]);
+        else reader.push(bytes.subarray(pos, pos + n));
+        pos += n;
+        if (k % 2 === 1) drain();
+      }
+      drain();
+      expectSame(got, frames);
+    }), { numRuns: 150 });
+  });
+
   it('asks for large frames with the API key of the request as a hint, and reads them in place', () => {
     const hints: Array<[number, number]> = [];
     const got: Buffer[] = [];
