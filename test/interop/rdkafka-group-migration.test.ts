@@ -5,7 +5,7 @@ import { kafkajs } from '../helpers/kafkajs.js';
 import { call, committed, connectConsumer, connectProducer, consumeOnce, disconnect, Kafka, valueOf } from '../helpers/rdkafka.js';
 import { sleep, until } from '../helpers/until.js';
 import { Admin } from '../broker/groups-client.js';
-import { BalancedKcat } from '../broker/groups/balanced-kcat.js';
+import { BalancedKcat } from '../helpers/balanced-kcat.js';
 import { describe as describeConsumerGroup, listGroups, RawClient } from '../broker/groups/consumer-client.js';
 
 const TOPIC = 'migrate';

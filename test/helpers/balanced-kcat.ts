@@ -1,6 +1,6 @@
 /**
  * `kcat -G` (librdkafka's balanced KafkaConsumer of the classic protocol) as a long-running
- * child process, for tests of groups with real clients (the same as test/interop/groups-kcat.test.ts uses).
+ * child process, for tests of groups with real clients.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 
