@@ -19,6 +19,7 @@ import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/fram
 import { FetchApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { until } from '../helpers/until.js';
+import { readFrames } from '../helpers/read-frames.js';
 
 const MiB = 1024 * 1024;
 const CAP = 4 * MiB;
@@ -36,28 +37,6 @@ function fetchFrame(correlationId: number): Buffer {
     replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: MiB, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, forgottenTopicsData: [], rackId: '',
     topics: [{ topic: 'capped', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: MiB, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
   }));
-}
-
-/** Reads `count` response frames from a socket that has not been read yet. */
-function readFrames(socket: Socket, count: number): Promise<Buffer[]> {
-  const frames: Buffer[] = [];
-  let buffered = Buffer.alloc(0);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out with ${frames.length} of ${count} responses`)), 60_000);
-    socket.on('data', (d: Buffer) => {
-      buffered = buffered.length === 0 ? d : Buffer.concat([buffered, d]);
-      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-        const size = buffered.readInt32BE(0);
-        frames.push(buffered.subarray(4, 4 + size));
-        buffered = buffered.subarray(4 + size);
-      }
-      if (frames.length === count) {
-        clearTimeout(timer);
-        resolve(frames);
-      }
-    });
-    socket.resume();
-  });
 }
 
 describe('queued.max.response.bytes', () => {

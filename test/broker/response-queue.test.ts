@@ -4,7 +4,7 @@
  * of them. The connection runs one Fetch at a time and starts the next only while its
  * untaken response bytes are below the bound; once the client reads, every request is served.
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../src/broker/index.js';
 import { encodeBatch } from '../../src/format/record-batch.js';
@@ -12,6 +12,7 @@ import { io } from '../../src/io/index.js';
 import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/frame.js';
 import { FetchApi, MetadataApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { readFrames } from '../helpers/read-frames.js';
 
 const FETCHES = 200;
 const BOUND = 8 * 1024 * 1024;
@@ -24,28 +25,6 @@ function fetchFrame(correlationId: number): Buffer[] {
   return encodeRequestFrame(FetchApi, 11, correlationId, 'piper', {
     replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: MiB, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, forgottenTopicsData: [], rackId: '',
     topics: [{ topic: 'piped', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: MiB, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
-  });
-}
-
-/** Reads `count` response frames from a socket that has not been read yet. */
-async function readFrames(socket: Socket, count: number): Promise<Buffer[]> {
-  const frames: Buffer[] = [];
-  let buffered = Buffer.alloc(0);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out with ${frames.length} of ${count} responses`)), 60_000);
-    socket.on('data', (d: Buffer) => {
-      buffered = buffered.length === 0 ? d : Buffer.concat([buffered, d]);
-      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-        const size = buffered.readInt32BE(0);
-        frames.push(buffered.subarray(4, 4 + size));
-        buffered = buffered.subarray(4 + size);
-      }
-      if (frames.length === count) {
-        clearTimeout(timer);
-        resolve(frames);
-      }
-    });
-    socket.resume();
   });
 }
 
