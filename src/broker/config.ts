@@ -26,6 +26,8 @@ interface Definition {
   min?: number;
   /** The values a string setting accepts (besides empty: unset). */
   oneOf?: readonly string[];
+  /** `oneOf` in any case (Kafka's CaseInsensitiveValidString); readers lower-case the value. */
+  ignoreCase?: boolean;
   doc: string;
 }
 
@@ -70,7 +72,7 @@ export const BROKER_CONFIG: Readonly<Record<string, Definition>> = {
   'fetch.max.bytes': { kind: 'int', default: String(55 * 1024 * 1024), min: 1024, doc: 'The maximum number of bytes we will return for a fetch request. Must be at least 1024.' },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, doc: 'delay of the first rebalance of a new group' },
-  'group.consumer.migration.policy': { kind: 'string', default: 'bidirectional', oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'converting a non-empty classic group to a consumer-protocol group (KIP-848) when a consumer-protocol member joins (upgrade), back when the last one leaves (downgrade), both, or neither; empty groups convert either way always' },
+  'group.consumer.migration.policy': { kind: 'string', default: 'bidirectional', oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], ignoreCase: true, doc: 'converting a non-empty classic group to a consumer-protocol group (KIP-848) when a consumer-protocol member joins (upgrade), back when the last one leaves (downgrade), both, or neither; empty groups convert either way always' },
   'transaction.state.log.num.partitions': { kind: 'int', default: '50', min: 1, doc: 'partitions of __transaction_state' },
   'transaction.state.log.segment.bytes': { kind: 'int', default: '104857600', min: 1024, doc: 'segment size of __transaction_state' },
   'transaction.max.timeout.ms': { kind: 'int', default: '900000', min: 1, doc: 'largest transaction.timeout.ms a producer may ask for' },
@@ -298,7 +300,7 @@ function validate(key: string, value: string, d: Definition): void {
       if (value !== 'true' && value !== 'false') throw bad('expected true or false');
       break;
     case 'string':
-      if (d.oneOf !== undefined && !d.oneOf.includes(value)) throw bad(`expected one of ${d.oneOf.join(', ')}`);
+      if (d.oneOf !== undefined && !d.oneOf.includes(d.ignoreCase === true ? value.toLowerCase() : value)) throw bad(`expected one of ${d.oneOf.join(', ')}`);
       break;
     default:
       break;

@@ -264,7 +264,8 @@ suite('timeouts of a migrated group', () => {
 
 suite('group.consumer.migration.policy', () => {
   it('disabled: a live classic group is not a consumer group; a classic member still joins a live consumer group', async () => {
-    const broker = await brokerWith('disabled');
+    // In any case, as Kafka's CaseInsensitiveValidString takes it.
+    const broker = await brokerWith('DISABLED');
     const c = await RawClient.open(broker.bootstrap);
     try {
       const a = await classicGroup(broker.bootstrap, 'd');
