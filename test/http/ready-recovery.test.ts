@@ -1,7 +1,8 @@
 /**
  * `/ready` while a large data directory is recovered: a topic of many partitions, each of many
- * segments, written with the storage API and left as a crash leaves it (no clean-shutdown
- * marker, no recovery-point checkpoint, a torn write at the end of every partition). The broker
+ * segments, left as a crash leaves it (no clean-shutdown marker, no recovery-point checkpoint, a
+ * torn write at the end of every partition), written once with the storage API and once by a
+ * broker process that is SIGKILLed. The broker
  * binds its admin listener before it opens the directory; while recovery runs, `/ready` answers
  * 503 and `/health` 200, and once the broker is up `/ready` answers 200. The probes' answers and
  * recovery's warnings are put in one sequence, so "during" is shown by order, not by timing.
@@ -15,6 +16,7 @@ import { Broker } from '../../src/broker/broker.js';
 import { BrokerConfig } from '../../src/broker/config.js';
 import { logger as rootLogger } from '../../src/logger.js';
 import { Store } from '../../src/storage/store.js';
+import { spawnBroker } from '../helpers/broker-process.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const TOPIC = 'recovering';
@@ -51,10 +53,42 @@ async function crashedDirectory(dataDir: string): Promise<void> {
   }
 }
 
+/**
+ * The same directory as a crash leaves it for real: a broker process takes the records through
+ * kafkajs and is SIGKILLed (no clean-shutdown marker; its recovery checkpoint, written every
+ * 60 s, not yet written), then each partition's last segment gets the torn tail a power cut
+ * could leave, so recovery has something to drop in every partition.
+ */
+async function killedDirectory(dataDir: string): Promise<void> {
+  const broker = await spawnBroker(dataDir, { env: { STRAND_TEST_BROKER_CONFIG: JSON.stringify({ 'log.segment.bytes': String(24 * 1024), 'offsets.topic.num.partitions': '1' }) } });
+  try {
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const value = Buffer.alloc(900, 'v');
+    for (let b = 0; b < BATCHES; b++) {
+      await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: PARTITIONS * RECORDS_PER_BATCH }, (_, i) => ({ partition: i % PARTITIONS, key: `${i % PARTITIONS}-${b}-${i}`, value })) });
+    }
+    await producer.disconnect();
+  } finally {
+    broker.child.kill('SIGKILL');
+    await broker.exited;
+  }
+  for (let p = 0; p < PARTITIONS; p++) {
+    const dir = join(dataDir, `${TOPIC}-${p}`);
+    const last = readdirSync(dir).filter((f) => f.endsWith('.log')).sort().at(-1)!;
+    appendFileSync(join(dir, last), TORN);
+  }
+}
+
 describe('/ready during recovery', () => {
-  it('is 503 while the logs are recovered and 200 after, with /health 200 throughout', async () => {
+  it.each([['written with the storage API', crashedDirectory], ['of a SIGKILLed broker', killedDirectory]] as const)('is 503 while the logs %s are recovered and 200 after, with /health 200 throughout', async (_, crash) => {
     const dataDir = tmpDir('strand-ready-');
-    await crashedDirectory(dataDir);
+    await crash(dataDir);
 
     const events: string[] = [];
     vi.spyOn(rootLogger, 'warn').mockImplementation(((_obj: unknown, msg?: string) => {
