@@ -14,8 +14,8 @@
  *   Any state ──▶ Dead (deleted, or expired with no offsets).
  */
 import { decodeSubscription } from '../../protocol/consumer-protocol.js';
-import type { OffsetCommitValue } from './records.js';
-import type { JoinResult, Member, SyncResult } from './member.js';
+import type { GroupMetadataValue, OffsetCommitValue } from './records.js';
+import { EMPTY_BYTES, type JoinResult, type Member, type SyncResult } from './member.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -71,6 +71,32 @@ export class ClassicGroup {
 
   constructor(readonly groupId: string, now: number) {
     this.stateTimestamp = now;
+  }
+
+  /**
+   * The group as its `__consumer_offsets` metadata record holds it (Kafka's
+   * GroupMetadataManager.groupMetadataValue): each member's subscription for the chosen protocol,
+   * and its assignment (`assignment`'s, when given, else its current one).
+   */
+  metadataValue(assignment?: ReadonlyMap<string, Buffer>): GroupMetadataValue {
+    const protocol = this.protocolName;
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol,
+      leader: this.leaderId,
+      currentStateTimestamp: this.stateTimestamp,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
+        assignment: assignment?.get(m.memberId) ?? m.assignment,
+      })),
+    };
   }
 
   // ---- state -----------------------------------------------------------------------------

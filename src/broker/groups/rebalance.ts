@@ -22,7 +22,7 @@ import type { GroupConfig } from './config.js';
 import type { ClassicGroup } from './group.js';
 import { EMPTY_BYTES, type JoinResult, type Member, joinError, syncError } from './member.js';
 import type { OffsetsTopic } from './offsets-topic.js';
-import { type GroupMetadataValue, encodeGroupMetadataKey, encodeGroupMetadataValue } from './records.js';
+import { encodeGroupMetadataKey, encodeGroupMetadataValue } from './records.js';
 
 /** setTimeout's longest delay. */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -335,24 +335,7 @@ export abstract class GroupRebalancer {
    * `assignment` or their current assignment). Returns the error code for the members.
    */
   protected storeGroup(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): number {
-    const protocol = group.protocolName;
-    const value: GroupMetadataValue = {
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol,
-      leader: group.leaderId,
-      currentStateTimestamp: group.stateTimestamp,
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
-        assignment: assignment?.get(m.memberId) ?? m.assignment,
-      })),
-    };
+    const value = group.metadataValue(assignment);
     try {
       this.topic.append(group.groupId, [{ key: encodeGroupMetadataKey(group.groupId), value: encodeGroupMetadataValue(value) }])
         .catch((err: unknown) => this.logger.error({ err, group: group.groupId }, 'flushing group metadata failed'));

@@ -118,27 +118,6 @@ export function classicGroupFromConsumer(group: ConsumerGroup, leavingMemberId: 
   classic.state = 'Stable';
   classic.stateTimestamp = now;
   for (const { topic, partition, value } of group.offsets.allOffsets()) classic.setOffset(topic, partition, value);
-  const protocol = classic.protocolName;
-  records.push({
-    key: encodeGroupMetadataKey(group.groupId),
-    value: encodeGroupMetadataValue({
-      protocolType: CONSUMER_PROTOCOL_TYPE,
-      generation: classic.generationId,
-      protocol,
-      leader: classic.leaderId,
-      currentStateTimestamp: now,
-      members: [...classic.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
-        assignment: m.assignment,
-      })),
-    }),
-    timestamp: now,
-  });
+  records.push({ key: encodeGroupMetadataKey(group.groupId), value: encodeGroupMetadataValue(classic.metadataValue()), timestamp: now });
   return { classic, records };
 }
