@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossToolsMissing } from '../../scripts/package-cross.mjs';
 import { kcat } from '../helpers/kcat-cli.js';
 import { until } from '../helpers/until.js';
+import { runProgram } from '../helpers/program.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QEMU = '/usr/bin/qemu-aarch64';
@@ -37,30 +38,14 @@ const runtime = join(work, 'tmp');
 const emptyBin = join(work, 'bin');
 const cleanEnv = (extra: Record<string, string> = {}) => ({ HOME: home, PATH: emptyBin, TMPDIR: runtime, QEMU_LD_PREFIX: SYSROOT, ...extra });
 
-function run(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 // Emulated, a start takes seconds: generous limits.
-const runBinary = (args: string[], env: Record<string, string> = {}, input = '') => run(QEMU, [binary, ...args], { cwd: work, env: cleanEnv(env), input, timeoutMs: 120_000 });
+const runBinary = (args: string[], env: Record<string, string> = {}, input = '') => runProgram(QEMU, [binary, ...args], { cwd: work, env: cleanEnv(env), input, timeoutMs: 120_000 });
 
 beforeAll(async () => {
   if (skip !== null) return;
   for (const dir of [home, runtime, emptyBin]) mkdirSync(dir);
-  const r = await run(process.execPath, ['scripts/package.mjs', '--arch', 'arm64', '--out', binary], { cwd: ROOT, env: process.env, timeoutMs: 1_500_000 });
+  const r = await runProgram(process.execPath, ['scripts/package.mjs', '--arch', 'arm64', '--out', binary], { cwd: ROOT, env: process.env, timeoutMs: 1_500_000 });
   if (r.code !== 0) throw new Error(`package --arch arm64 failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
 }, 1_600_000);
 

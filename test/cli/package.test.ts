@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kcat } from '../helpers/kcat-cli.js';
 import { until } from '../helpers/until.js';
+import { runProgram } from '../helpers/program.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'strand-package-'));
@@ -22,30 +23,13 @@ const runtime = join(work, 'tmp');
 const emptyBin = join(work, 'bin');
 const cleanEnv = (extra: Record<string, string> = {}) => ({ HOME: home, PATH: emptyBin, TMPDIR: runtime, ...extra });
 
-/** Run a program to its end without blocking the test worker (vitest's own messages must flow). */
-function run(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
 
-const runBinary = (args: string[], env: Record<string, string> = {}, input = '') => run(binary, args, { cwd: work, env: cleanEnv(env), input, timeoutMs: 30_000 });
+const runBinary = (args: string[], env: Record<string, string> = {}, input = '') => runProgram(binary, args, { cwd: work, env: cleanEnv(env), input, timeoutMs: 30_000 });
 
 beforeAll(async () => {
   for (const dir of [home, runtime, emptyBin]) mkdirSync(dir);
   // The build writes beside the repository's dist/sea; the binary itself goes to this test's folder.
-  const r = await run(process.execPath, ['scripts/package.mjs', '--out', binary], { cwd: ROOT, env: process.env, timeoutMs: 110_000 });
+  const r = await runProgram(process.execPath, ['scripts/package.mjs', '--out', binary], { cwd: ROOT, env: process.env, timeoutMs: 110_000 });
   if (r.code !== 0) throw new Error(`npm run package failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
 }, 120_000);
 
