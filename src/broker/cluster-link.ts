@@ -26,6 +26,9 @@ export class ClusterLink implements TopicAuthority {
     // replicate stops at start (fail closed).
     const security = interBrokerSecurity(config);
     const listenerName = security.listener;
+    // A replica a reassignment is adding and that has not caught up (not in the ISR): the one the
+    // replication throttles apply to, on both sides, as Kafka's throttled replicas.
+    const adding = (t: string, p: number, replicaId: number): boolean => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(replicaId) ?? false);
     this.replication = new ReplicaManager(config.nodeId, {
       open: (t, p) => this.topicsManager?.openReplica(t, p) ?? null,
       get: (t, p) => this.topicsManager?.log(t, p) ?? null,
@@ -45,10 +48,10 @@ export class ClusterLink implements TopicAuthority {
       security: interBrokerConnectOptions(config),
       // A replica being added by a reassignment fetches at most follower.replication.throttled.rate.
       throttle: new ByteRateThrottle(Number(config.raw('follower.replication.throttled.rate') ?? Number.MAX_SAFE_INTEGER)),
-      throttled: (t, p) => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(config.nodeId) ?? false),
+      throttled: (t, p) => adding(t, p, config.nodeId),
       // And a leader sends such a replica at most leader.replication.throttled.rate (Kafka throttles both sides).
       leaderThrottle: new ByteRateThrottle(Number(config.raw('leader.replication.throttled.rate') ?? Number.MAX_SAFE_INTEGER)),
-      leaderThrottled: (t, p, replicaId) => this.member !== null && this.member.isReassigning(t, p) && !(this.member.partition(t, p)?.isr.includes(replicaId) ?? false),
+      leaderThrottled: adding,
     });
   }
 
