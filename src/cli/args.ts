@@ -68,10 +68,21 @@ export interface ClientOptions {
   commandConfig?: string;
 }
 
-/** `--bootstrap` (env STRAND_BOOTSTRAP), `--timeout` and `--command-config`, for commands that talk to a broker. */
+/**
+ * `--bootstrap` (env STRAND_BOOTSTRAP), `--timeout` and `--command-config`, for commands that talk
+ * to a broker. `--bootstrap-server`, the name Kafka's own tools use, is accepted as the same option
+ * so commands copied from Kafka's documentation work unchanged.
+ */
 export function addClientOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-b, --bootstrap <host:port>', 'broker(s) to connect to, comma-separated').default('127.0.0.1:9092').env('STRAND_BOOTSTRAP').argParser(hostPortArg))
+    .addOption(new Option('-b, --bootstrap <host:port>', 'broker(s) to connect to, comma-separated (also --bootstrap-server)').default('127.0.0.1:9092').env('STRAND_BOOTSTRAP').argParser(hostPortArg))
+    .addOption(new Option('--bootstrap-server <host:port>').hideHelp().argParser(hostPortArg))
+    .hook('preAction', (self) => {
+      const server = self.getOptionValue('bootstrapServer') as string | undefined;
+      if (server === undefined) return;
+      if (self.getOptionValueSource('bootstrap') === 'cli') throw new UsageError('give --bootstrap or --bootstrap-server, not both');
+      self.setOptionValueWithSource('bootstrap', server, 'cli');
+    })
     .addOption(new Option('--timeout <ms>', 'connect and request timeout').default(30_000).argParser(intArg('--timeout', 1)))
     .addOption(new Option('--command-config <file>', 'Kafka client properties for TLS and SASL (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.ca.location, ...)'));
 }

@@ -52,6 +52,19 @@ describe('strand topics', () => {
     expect((await runCli(['topics', 'list', ...b])).stdout).toBe('');
   });
 
+  it("accepts --bootstrap-server, Kafka's name for --bootstrap", async () => {
+    const address = broker.bootstrap;
+    const created = await runCli(['topics', 'create', 'kafka-named', '--bootstrap-server', address]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toBe('Created topic kafka-named.\n');
+    const listed = await runCli(['topics', 'list', '--bootstrap-server', address]);
+    expect(listed.stdout.split('\n')).toContain('kafka-named');
+    const both = await runCli(['topics', 'list', '--bootstrap-server', address, '--bootstrap', address]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --bootstrap or --bootstrap-server, not both');
+    expect((await runCli(['topics', 'delete', 'kafka-named', '--bootstrap-server', address])).code).toBe(0);
+  });
+
   it('reports an existing topic unless --if-not-exists, and a missing one unless --if-exists', async () => {
     expect((await runCli(['topics', 'create', 'dup', ...b])).code).toBe(0);
     const again = await runCli(['topics', 'create', 'dup', ...b]);
