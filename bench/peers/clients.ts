@@ -7,7 +7,8 @@
  *              tunes it: acks=1, linger.ms=5, batch.size=1 MB, batch.num.messages=10000,
  *              compression none (100-byte random letters barely compress; lz4 is a setting away);
  *              topic flush.ms=1000: acknowledged in the page cache, fsync each second. Then the
- *              librdkafka consumer reads everything back from offset 0 (its own row).
+ *              librdkafka consumer reads everything back from offset 0 (its own row), with
+ *              librdkafka's fetch sizes and queued.min.messages=1000000 (CONSUMER_SETTINGS).
  *   Redis      redis-benchmark XADD pipelined 1,000 deep on 10 connections, keys spread over the
  *              same number of streams as strand's partitions; AOF with appendfsync everysec
  *   NATS       JetStream through the C client (bench/peers/c/nats-publisher.c): js_PublishAsync
@@ -38,11 +39,25 @@ const BYTES = RECORDS * RECORD_SIZE;
 const PIPELINE = 1000;
 const REDIS_CLIENTS = 10;
 const NATS_PENDING = 10_000;
+/**
+ * librdkafka's fetch sizes (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB) and a deeper
+ * prefetch queue. librdkafka 2.0 stops fetching a partition whose local queue holds
+ * queued.min.messages (default 100000) and looks at it again only at its broker thread's next
+ * wakeup, up to a second later (2.2 made that wait fetch.queue.backoff.ms). With the 8 MiB
+ * partition fetches these rows used before (76,000 records of 100 B each), every second fetch
+ * crossed it: 6 to 18 such pauses in a 1.5 M-record run, the consumer idle 3-7 s of 5-8, so the
+ * rows measured librdkafka's pauses (0.2-0.3 M rec/s), not the broker. With these settings the
+ * queue stays under the threshold and the consumer is bound by its own CPU (about 1 s per
+ * million records, three to four times the broker's). Plaintext and TLS rows use the same.
+ */
+export const CONSUMER_SETTINGS = ['queued.min.messages=1000000'];
 export const PRODUCER_SETTINGS = ['acks=1', 'linger.ms=5', 'batch.size=1048576', 'batch.num.messages=10000', 'compression.type=none', 'queue.buffering.max.messages=1000000', 'queue.buffering.max.kbytes=1048576'];
 
 interface ClientResult {
   records: number; seconds: number; errors: number; avgMs: number; p50Ms: number; p95Ms: number; p99Ms: number; p999Ms: number; maxMs: number;
   stored?: number; librdkafka?: string; nats?: string;
+  /** The consumer's: time to its first record, time it found its queue empty for over 10 ms, its own CPU. */
+  firstMs?: number; idleMs?: number; userSeconds?: number; systemSeconds?: number;
 }
 
 /** Run a C client to completion; its last stdout line is its JSON result. */
@@ -108,7 +123,7 @@ async function strandRun(security: Security = 'PLAINTEXT'): Promise<[BenchRow, B
     await t.client.close();
     const stored = checkStored('strand (log end offsets)', [...offsets.values()].reduce((n, o) => n + o.end - o.start, 0), RECORDS);
     cpu = broker.cpuSeconds();
-    const c = await runClient(consumer, [clientAddress, 'bench', String(RECORDS), 'fetch.max.bytes=67108864', 'max.partition.fetch.bytes=8388608', 'queued.max.messages.kbytes=262144', ...sec.client]);
+    const c = await runClient(consumer, [clientAddress, 'bench', String(RECORDS), ...CONSUMER_SETTINGS, ...sec.client]);
     const consumeCpu = broker.cpuSeconds() - cpu;
     checkStored('the librdkafka consumer', c.records, RECORDS);
     const config = `strand broker (bench/peers/strand-broker.ts), topic bench: ${PARTITIONS} partitions, flush.ms=1000${security === 'PLAINTEXT' ? '' : `, clients on a ${security} listener`}`;
@@ -122,6 +137,9 @@ async function strandRun(security: Security = 'PLAINTEXT'): Promise<[BenchRow, B
       }, produceCpu, RECORDS, BYTES),
       withCost({
         id: `rdkafka-consume${SECURITY_ID[security]}`, group: 'headline', name: `strand → librdkafka C consumer${SECURITY_NAME[security]}, from offset 0`, ...rate(c.seconds), stored: c.records, peakRssMiB: broker.peakRssMiB(), ...against('rdkafka-consume'),
+        // The consumer's own CPU beside the broker's says which of the two bounds the row.
+        note: `consumer: ${(((c.userSeconds ?? NaN) + (c.systemSeconds ?? NaN)) / (RECORDS / 1e6)).toFixed(2)} CPU-s per M records of its own, first record after ${c.firstMs?.toFixed(0)} ms, queue empty over 10 ms for ${c.idleMs?.toFixed(0)} ms in all`,
+        config: `${config}\n# load: librdkafka ${c.librdkafka} rdkafka-consumer ${CONSUMER_SETTINGS.join(' ')}${security === 'PLAINTEXT' ? '' : ` security.protocol=${security.toLowerCase()}`}; every partition assigned from offset 0, no group`,
       }, consumeCpu, RECORDS, BYTES),
     ];
   } finally {
