@@ -42,6 +42,8 @@ export interface Topics {
   delete(name: string): Promise<void>;
   /** The partition's log, or null if the topic or partition does not exist. */
   log(topic: string, partition: number): Log | null;
+  /** Call `listener` with each topic deleted from now on, before its name can be used again; returns a function that stops it. */
+  onDeleted(listener: (name: string) => void): () => void;
 }
 
 /** Shared state of one broker, handed to every handler. */

@@ -111,6 +111,7 @@ export class TopicManager implements AdminTopics {
   private readonly idIndex = new Map<string, Entry>();
   private closed = false;
   private authority: TopicAuthority | null = null;
+  private readonly deletedListeners = new Set<(name: string) => void>();
 
   private constructor(
     readonly store: Store,
@@ -329,7 +330,17 @@ export class TopicManager implements AdminTopics {
     // returns, so no create of the name can adopt (or later lose) a directory of this topic.
     const renamed = this.store.list().filter((ref) => ref.topic === name).map((ref) => this.store.deletePartition(name, ref.partition));
     this.logger.info({ topic: name, topicId: entry.description.topicId }, 'topic deleted');
+    this.tellDeleted(name);
     await Promise.all(renamed);
+  }
+
+  /**
+   * Call `listener` with the name of each topic deleted from now on, at once (before a topic of
+   * the name can be created again). Returns a function that stops the calls.
+   */
+  onDeleted(listener: (name: string) => void): () => void {
+    this.deletedListeners.add(listener);
+    return () => this.deletedListeners.delete(listener);
   }
 
   addPartitions(name: string, total: number, options: { validateOnly?: boolean; assignments?: number[][] } = {}): TopicDescription | Promise<TopicDescription> {
@@ -395,7 +406,18 @@ export class TopicManager implements AdminTopics {
     const name = entry.record.name;
     const renamed = this.store.list().filter((ref) => ref.topic === name).map((ref) => this.store.deletePartition(name, ref.partition));
     this.logger.info({ topic: name, topicId: entry.description.topicId }, 'topic deleted in the cluster');
+    this.tellDeleted(name);
     void Promise.all(renamed).catch((err: Error) => this.logger.error({ topic: name, err: err.message }, 'could not remove the partition directories of a deleted topic'));
+  }
+
+  private tellDeleted(name: string): void {
+    for (const listener of [...this.deletedListeners]) {
+      try {
+        listener(name);
+      } catch (err) {
+        this.logger.error({ topic: name, err }, 'a listener of topic deletion failed');
+      }
+    }
   }
 
 

@@ -58,11 +58,19 @@ describe('offsets.retention.minutes: expiry of committed offsets and empty group
     expect((await admin.offsets('active', null)).offsets).toEqual({ 'kept-0': { offset: 2, metadata: 'meta', errorCode: 0 } });
     expect((await admin.list()).groups.map((g) => g.groupId).sort()).toEqual(['active']);
 
-    // Offsets of a deleted topic go at the next pass, whatever their age.
+    // Offsets of a deleted topic go with it at once, whatever their age (Kafka's
+    // onPartitionsDeleted), so the topic created again under the name starts without them.
     await m.commit('active', { doomed: { 1: 9 } });
+    await m.commit('plain', { doomed: { 0: 5 } }, { generationId: -1, memberId: '' });
     await admin.client.request(DeleteTopicsApi, 4, { topicNames: ['doomed'], timeoutMs: 1000 });
-    expect(coordinator.expire(Date.now())).toEqual({ offsets: 1, groups: 0 });
     expect(Object.keys((await admin.offsets('active', null)).offsets)).toEqual(['kept-0']);
+    // The offsets-only group had nothing else: it went with them.
+    expect((await admin.list()).groups.map((g) => g.groupId)).toEqual(['active']);
+    await admin.client.request(MetadataApi, 4, { topics: [{ name: 'doomed' }], allowAutoTopicCreation: true });
+    expect((await admin.offsets('active', { doomed: [0, 1] })).offsets).toEqual({
+      'doomed-0': { offset: -1, metadata: '', errorCode: 0 }, 'doomed-1': { offset: -1, metadata: '', errorCode: 0 },
+    });
+    expect(coordinator.expire(Date.now())).toEqual({ offsets: 0, groups: 0 });
 
     // The removals were written as tombstones: a restart does not bring them back.
     m.close();

@@ -55,6 +55,7 @@ export class GroupCoordinator extends GroupMembership {
   /** Bumped at each change of leadership of a partition, so a load that leadership outran is dropped. */
   private readonly partitionTerms = new Map<number, number>();
   private stopListening: (() => void) | null = null;
+  private stopDeletions: (() => void) | null = null;
 
   /** Load the groups from `__consumer_offsets` (if it exists) and start the expiry timer. */
   static async start(core: BrokerCore, logger: Logger = core.logger): Promise<GroupCoordinator> {
@@ -72,6 +73,9 @@ export class GroupCoordinator extends GroupMembership {
     } else await coordinator.load();
     coordinator.expiryTimer = setInterval(() => coordinator.expire(Date.now()), Math.min(config.offsetsRetentionCheckIntervalMs, MAX_DELAY));
     coordinator.expiryTimer.unref();
+    // Kafka's onPartitionsDeleted: a deleted topic's committed offsets go with it, at once, so
+    // consumers of a topic created again under the name do not resume from the old offsets.
+    coordinator.stopDeletions = core.topics.onDeleted((topic) => coordinator.expire(Date.now(), topic));
     return coordinator;
   }
 
@@ -80,6 +84,7 @@ export class GroupCoordinator extends GroupMembership {
     if (!this.active) return;
     this.active = false;
     this.stopListening?.();
+    this.stopDeletions?.();
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
     for (const group of this.groups.values()) this.unload(group, ErrorCode.NOT_COORDINATOR);
@@ -430,10 +435,11 @@ export class GroupCoordinator extends GroupMembership {
 
   /**
    * Kafka's offsets retention pass: remove expired offsets; an Empty group left with no
-   * offsets is deleted. strand also drops offsets of topics or partitions that no longer
-   * exist here (Kafka removes those when the topic is deleted).
+   * offsets is deleted. Offsets of topics or partitions that no longer exist here go too, and
+   * those of `deletedTopic` even if a topic of that name exists again (this pass runs at once
+   * when a topic is deleted, as Kafka's onPartitionsDeleted).
    */
-  expire(now: number): { offsets: number; groups: number } {
+  expire(now: number, deletedTopic?: string): { offsets: number; groups: number } {
     if (!this.active) return { offsets: 0, groups: 0 };
     let offsets = 0;
     let groups = 0;
@@ -443,7 +449,7 @@ export class GroupCoordinator extends GroupMembership {
         const seen = new Set(expired.map((e) => `${e.topic}\u0000${e.partition}`));
         for (const { topic, partition } of group.allOffsets()) {
           const desc = this.core.topics.get(topic);
-          if ((desc === undefined || partition >= desc.partitions) && !seen.has(`${topic}\u0000${partition}`)) expired.push({ topic, partition });
+          if ((topic === deletedTopic || desc === undefined || partition >= desc.partitions) && !seen.has(`${topic}\u0000${partition}`)) expired.push({ topic, partition });
         }
         const emptyAfter = group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && expired.length === group.offsetCount();
         if (expired.length === 0 && !emptyAfter) continue;
@@ -456,7 +462,7 @@ export class GroupCoordinator extends GroupMembership {
     }
     for (const group of [...this.consumer.groups.values()]) {
       try {
-        const expired = expiredConsumerOffsets(group, now, this.config.offsetsRetentionMs, (t, p) => (this.core.topics.get(t)?.partitions ?? 0) > p);
+        const expired = expiredConsumerOffsets(group, now, this.config.offsetsRetentionMs, (t, p) => t !== deletedTopic && (this.core.topics.get(t)?.partitions ?? 0) > p);
         const dropGroup = group.members.size === 0 && expired.length === group.offsets.offsetCount();
         if (expired.length === 0 && !dropGroup) continue;
         const records: RecordInput[] = expired.map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(group.groupId, topic, partition), value: null }));
