@@ -147,8 +147,17 @@ export function batchSizeAt(buf: Buffer, pos: number, end: number): number {
  */
 export function checkBatch(buf: Buffer, pos: number, size: number): BatchProblem {
   if (buf[pos + MAGIC] !== CURRENT_MAGIC) return `unsupported magic ${buf[pos + MAGIC]} (only v2 record batches are stored)`;
+  return checkBatchHeader(buf, pos, crc32c(buf.subarray(pos + ATTRIBUTES, pos + size)));
+}
+
+/**
+ * `checkBatch` for a batch whose CRC-32C (over the bytes from the attributes to its end) the
+ * caller computed, so `buf` needs to hold only the batch's header: a batch read in pieces (log
+ * recovery reads a batch larger than its window that way).
+ */
+export function checkBatchHeader(buf: Buffer, pos: number, actual: number): BatchProblem {
+  if (buf[pos + MAGIC] !== CURRENT_MAGIC) return `unsupported magic ${buf[pos + MAGIC]} (only v2 record batches are stored)`;
   const stored = buf.readUInt32BE(pos + CRC);
-  const actual = crc32c(buf.subarray(pos + ATTRIBUTES, pos + size));
   if (stored !== actual) return `CRC-32C mismatch (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)})`;
   const count = buf.readInt32BE(pos + RECORD_COUNT);
   const lastDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA);

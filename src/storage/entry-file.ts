@@ -123,6 +123,7 @@ export class EntryFile {
     }
     this.count = whole;
     this.mirror = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY, whole) * this.entrySize);
-    if (whole > 0) file.view(0, whole * this.entrySize).copy(this.mirror);
+    // A copy, not a view: a live view would make a later truncation (a rebuild's reset) replace the file.
+    if (whole > 0) file.copyTo(0, this.mirror.subarray(0, whole * this.entrySize));
   }
 }

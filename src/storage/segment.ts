@@ -10,12 +10,13 @@ import { rmSync } from 'node:fs';
 import {
   BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, RECORDS, readInt64,
 } from '../format/batch-header.js';
-import { batchSizeAt, checkBatch, readBatchRecords } from '../format/record-batch.js';
+import { readBatchRecords } from '../format/record-batch.js';
 import type { StoredRecord } from '../format/record.js';
 import { io, type SegmentFile } from '../io/index.js';
 import { logger } from '../logger.js';
 import { indexFilePath, logFilePath, timeIndexFilePath, txnIndexFilePath } from './file-names.js';
 import { OffsetIndex } from './offset-index.js';
+import { RecoveryScan } from './recovery-scan.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex } from './txn-index.js';
 
@@ -226,9 +227,11 @@ export class Segment {
 
   /**
    * Check every batch from the start: framing, CRC-32C and offset order. Stops at the first bad
-   * batch, truncates the file there and rebuilds both indexes from what remains.
+   * batch, truncates the file there and rebuilds both indexes from what remains. The file is read
+   * through a bounded window (see recovery-scan.ts), so no view of it is alive when it is
+   * truncated and the truncation stays in place (no copy, no fsync).
    */
-  recover(): RecoveryResult {
+  recover(windowBytes?: number): RecoveryResult {
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.maxTimestamp = -1;
@@ -236,23 +239,10 @@ export class Segment {
     this.bytesSinceIndexEntry = 0;
     this.nextOffset = this.baseOffset;
     const fileSize = this.file.size;
-    const data = fileSize > 0 ? this.file.view(0, fileSize) : Buffer.alloc(0);
-    let pos = 0;
+    const scan = new RecoveryScan(this.file, windowBytes);
     let problem: string | null = null;
-    while (pos < fileSize) {
-      const size = batchSizeAt(data, pos, fileSize);
-      if (size < 0) {
-        // A zero length is preallocated space, not corruption; anything else is a torn write.
-        problem = isZeros(data, pos, fileSize) ? null : `bad batch length at byte ${pos}`;
-        break;
-      }
-      const bad = checkBatch(data, pos, size);
-      const base = readInt64(data, pos + BASE_OFFSET);
-      const last = base + data.readInt32BE(pos + LAST_OFFSET_DELTA);
-      if (bad !== null) {
-        problem = `${bad} at byte ${pos}`;
-        break;
-      }
+    for (; scan.valid; scan.next()) {
+      const { pos, size, baseOffset: base, lastOffset: last } = scan;
       if (base < this.nextOffset || last < base) {
         problem = `batch at byte ${pos} has offsets ${base}..${last}, expected at least ${this.nextOffset}`;
         break;
@@ -263,14 +253,14 @@ export class Segment {
         this.bytesSinceIndexEntry = 0;
       }
       this.bytesSinceIndexEntry += size;
-      const maxTs = readInt64(data, pos + MAX_TIMESTAMP);
-      if (maxTs > this.maxTimestamp) {
-        this.maxTimestamp = maxTs;
+      if (scan.maxTimestamp > this.maxTimestamp) {
+        this.maxTimestamp = scan.maxTimestamp;
         this.offsetOfMaxTimestamp = last;
       }
       this.nextOffset = last + 1;
-      pos += size;
     }
+    problem ??= scan.problem;
+    const pos = scan.pos;
     const truncatedBytes = fileSize - pos;
     if (truncatedBytes > 0) {
       this.ensureWritable();
@@ -370,11 +360,6 @@ export class Segment {
     this.file.close();
     this.file = io.openSegmentFile(logFilePath(this.dir, this.baseOffset));
   }
-}
-
-function isZeros(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 /**
