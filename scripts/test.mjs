@@ -41,6 +41,9 @@ function ensureSystemPackages(packages, why, ready, skip = '') {
 
 // kcat (librdkafka) is the second real client of the interop tests.
 ensureSystemPackages(['kcat'], 'kcat is needed by the interop tests and is not installed', () => spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0);
+// kafka-python (Debian's python3-kafka, with its codecs) is the third: the Python client.
+const kafkaPython = () => ['/usr/bin/python3', 'python3'].some((bin) => spawnSync(bin, ['-c', 'import kafka, snappy, lz4.frame, zstandard'], { stdio: 'ignore' }).status === 0);
+ensureSystemPackages(['python3-kafka', 'python3-snappy', 'python3-lz4', 'python3-zstandard'], 'kafka-python is needed by the interop tests and is not installed', kafkaPython);
 // node-rdkafka (librdkafka 2.12, built from its bundled source at install) for the tests of the
 // consumer group protocol and transactions through librdkafka; rebuilt once the libraries are in.
 const rdkafkaLoads = () => run(process.execPath, ['-e', "require('node-rdkafka')"]).status === 0 || run('npm', ['rebuild', 'node-rdkafka']).status === 0;
@@ -71,7 +74,7 @@ for (const backend of backends) {
   // benchmark smoke run, librdkafka's transaction and group protocol suites and the fuzzing of
   // request frames (the broker's parsing, not its storage) do not depend on it, and they ran in
   // the first.
-  const notStorage = ['test/protocol/**', 'test/cluster/**', 'test/security/**', 'test/broker/groups/**', 'test/cli/**', 'test/bench/**', 'test/perf/**', 'test/interop/rdkafka-*', 'test/interop/security-*', 'test/http/**', 'test/client/sasl-client.test.ts', 'test/broker/fuzz.test.ts', 'test/broker/cluster-state/**'];
+  const notStorage = ['test/protocol/**', 'test/cluster/**', 'test/security/**', 'test/broker/groups/**', 'test/cli/**', 'test/bench/**', 'test/perf/**', 'test/interop/rdkafka-*', 'test/interop/kafka-python*', 'test/interop/security-*', 'test/http/**', 'test/client/sasl-client.test.ts', 'test/broker/fuzz.test.ts', 'test/broker/cluster-state/**'];
   const portableOnly = backend === 'portable' ? notStorage.flatMap((g) => ['--exclude', g]) : [];
   const r = run(join(root, 'node_modules/.bin/vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...portableOnly, ...extra], { STRAND_BACKEND: backend, STRAND_LOG_LEVEL: process.env.STRAND_LOG_LEVEL ?? 'warn' });
   if (r.status !== 0) status = 1;
