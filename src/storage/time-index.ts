@@ -17,6 +17,12 @@ export interface TimeEntry {
 export class TimeIndex {
   private readonly entries: EntryFile;
   private readonly scratch = Buffer.alloc(TIME_INDEX_ENTRY);
+  /**
+   * The last entry's timestamp, kept so `maybeAppend` (once per index.interval.bytes of every
+   * append) reads no entry back: -Infinity with no entry, undefined until first needed (the
+   * entries load lazily).
+   */
+  private lastTimestamp: number | undefined;
 
   constructor(path: string, readonly baseOffset: number) {
     this.entries = new EntryFile(path, TIME_INDEX_ENTRY);
@@ -38,11 +44,17 @@ export class TimeIndex {
 
   /** Add an entry if `timestamp` is above the last one (Kafka's `maybeAppend`). */
   maybeAppend(timestamp: number, offset: number): void {
-    const last = this.last();
-    if (last !== null && timestamp <= last.timestamp) return;
+    const last = this.lastTimestamp ?? this.readLastTimestamp();
+    if (timestamp <= last) return;
     writeInt64(this.scratch, 0, timestamp);
     this.scratch.writeInt32BE(offset - this.baseOffset, 8);
     this.entries.append(this.scratch);
+    this.lastTimestamp = timestamp;
+  }
+
+  private readLastTimestamp(): number {
+    const n = this.entries.entries;
+    return (this.lastTimestamp = n === 0 ? -Infinity : readInt64(this.entries.buffer(), (n - 1) * TIME_INDEX_ENTRY));
   }
 
   /** Last entry with timestamp <= ts, or the segment start. */
@@ -64,10 +76,12 @@ export class TimeIndex {
     let n = this.entries.entries;
     while (n > 0 && this.entryAt(n - 1).offset >= offset) n--;
     this.entries.truncateEntries(n);
+    this.lastTimestamp = undefined;
   }
 
   reset(): void {
     this.entries.reset();
+    this.lastTimestamp = undefined;
   }
 
   close(): void {
