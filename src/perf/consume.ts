@@ -66,7 +66,8 @@ export async function runConsumer(target: Target, s: ConsumerSettings): Promise<
       leader.partitions.forEach((p, j) => {
         if (j % connections === i) offsets.set(p, s.startOffsets.get(p) ?? 0);
       });
-      lanes.push({ conn: await WireConnection.open(leader.host, leader.port), leader, offsets });
+      // Each response is done with when its callback returns (the CRCs are checked in it too).
+      lanes.push({ conn: await WireConnection.open(leader.host, leader.port, { reuseFrames: true }), leader, offsets });
     }
   }
   const latency = new LatencyRecorder();

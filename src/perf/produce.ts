@@ -140,17 +140,19 @@ export async function runProducer(target: Target, s: ProducerSettings): Promise<
     requests++;
     wireBytes += batch.length;
     if (s.acks === 0) {
-      lane.conn.send(frame, null);
+      lane.conn.send(frame, null, s.stamp ? () => factory.release(batch) : undefined);
       completed(p.count);
       return;
     }
     inFlight.set(lane, inFlight.get(lane)! + 1);
     inFlightTotal++;
     lane.conn.send(frame, (res, err) => {
+      const t = now();
       inFlight.set(lane, inFlight.get(lane)! - 1);
       inFlightTotal--;
+      // Answered: the broker has read every byte, so the batch may be stamped and sent again.
+      factory.release(batch);
       if (err !== null || res === null) return fail(err ?? new PerfError('no response'));
-      const t = now();
       let body;
       try {
         body = decodeResponseFrame(ProduceApi, version, res).body;
@@ -171,6 +173,7 @@ export async function runProducer(target: Target, s: ProducerSettings): Promise<
   /** Fill every connection's window, one request per connection per round. */
   const pump = () => {
     if (failure !== null) return;
+    if (throttled) collect(now());
     let progress = true;
     while (progress) {
       progress = false;
@@ -204,11 +207,13 @@ export async function runProducer(target: Target, s: ProducerSettings): Promise<
   };
 
   const start = now();
-  /** Throttled mode: turn the records due by now into batches, then sleep until the next is due. */
-  const tick = () => {
-    timer = null;
-    if (failure !== null) return;
-    const t = now();
+  /**
+   * Throttled mode: turn the records due by `t` into batches: every full one, and the partial one
+   * once its first record has waited lingerMs. Called from the timer and from every response
+   * (pump), so a batch leaves when it is full even when the timer, which fires on whole
+   * milliseconds of the event loop's clock, would be up to a millisecond late.
+   */
+  const collect = (t: number) => {
     const due = Math.min(total, Math.floor((t - start) / msPerRecord) + 1);
     while (due - scheduled >= s.batchSize) {
       ready.push({ count: s.batchSize, first: start + scheduled * msPerRecord, last: start + (scheduled + s.batchSize - 1) * msPerRecord });
@@ -218,6 +223,11 @@ export async function runProducer(target: Target, s: ProducerSettings): Promise<
       ready.push({ count: due - scheduled, first: start + scheduled * msPerRecord, last: start + (due - 1) * msPerRecord });
       scheduled = due;
     }
+  };
+  /** Throttled mode: send the records due by now, then sleep until the next batch is due. */
+  const tick = () => {
+    timer = null;
+    if (failure !== null) return;
     pump();
     if (scheduled < total) {
       const full = start + (scheduled + s.batchSize - 1) * msPerRecord;

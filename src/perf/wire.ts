@@ -11,6 +11,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Called with the response frame (without its size prefix), or with an error if the connection broke. */
 export type ResponseCallback = (frame: Buffer | null, error: Error | null) => void;
 
@@ -41,10 +43,24 @@ export class WireConnection {
     socket.on('close', () => this.fail(new PerfError(`connection to ${address} was closed by the broker`)));
   }
 
-  static open(host: string, port: number, timeoutMs = 10_000): Promise<WireConnection> {
+  /**
+   * `reuseFrames`: every response frame is read into the same buffer (grown as needed), so a
+   * caller must be done with a frame when its callback returns. For a fetch loop, which reads
+   * megabytes a second: a new buffer per response meant fresh memory faulted in and then
+   * collected for every one.
+   */
+  static open(host: string, port: number, options: { timeoutMs?: number; reuseFrames?: boolean } = {}): Promise<WireConnection> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const events: ReaderEvents = { frame: () => {}, fail: () => {} };
-    const reader = new FrameReader({ maxFrameBytes: 0x7fffffff, onFrame: (f) => events.frame(f), onFail: (e) => events.fail(e) });
+    let frames: Buffer | null = null;
+    const allocate = options.reuseFrames === true
+      ? (size: number) => {
+        if (frames === null || frames.length < size) frames = Buffer.allocUnsafeSlow(Math.max(size, frames === null ? 0 : frames.length * 2));
+        return frames.subarray(0, size);
+      }
+      : undefined;
+    const reader = new FrameReader({ maxFrameBytes: 0x7fffffff, onFrame: (f) => events.frame(f), onFail: (e) => events.fail(e), allocate });
     return new Promise((resolve, reject) => {
       const s = netConnect({ host, port, onread: { buffer: () => reader.next(), callback: (n) => reader.read(n) } });
       const timer = setTimeout(() => {
@@ -84,19 +100,29 @@ export class WireConnection {
     return this.failure;
   }
 
-  /** Write one request; `onResponse` gets its answer (or null for a request that gets none). */
-  send(frame: readonly Buffer[], onResponse: ResponseCallback | null): void {
+  /**
+   * Write one request; `onResponse` gets its answer (or null for a request that gets none).
+   * `onWritten` (a request that gets no answer) is called once the socket is done with its bytes.
+   */
+  send(frame: readonly Buffer[], onResponse: ResponseCallback | null, onWritten?: () => void): void {
     if (this.failure !== null) {
       onResponse?.(null, this.failure);
+      onWritten?.();
       return;
     }
     if (onResponse !== null) this.waiting.push(onResponse);
-    if (frame.length === 1) {
-      this.socket.write(frame[0]!);
+    const last = frame.length - 1;
+    if (last <= 0) {
+      if (last < 0) {
+        if (onWritten !== undefined) this.socket.write(EMPTY, onWritten);
+        return;
+      }
+      this.socket.write(frame[0]!, onWritten);
       return;
     }
     this.socket.cork();
-    for (const c of frame) this.socket.write(c);
+    for (let i = 0; i < last; i++) this.socket.write(frame[i]!);
+    this.socket.write(frame[last]!, onWritten);
     this.socket.uncork();
   }
 
