@@ -30,7 +30,7 @@ import type { Logger } from 'pino';
 import { FrameReader } from '../protocol/frame-reader.js';
 import type { ConnectionAuth } from '../security/index.js';
 import { writeWithoutJoining } from '../security/tls-writes.js';
-import { readInto } from './socket-reads.js';
+import { readInto, readTlsInto } from './socket-reads.js';
 import type { RequestMemory } from '../security/limits/request-memory.js';
 import type { ResponseMemory } from '../security/limits/response-memory.js';
 import type { RequestStats } from './stats.js';
@@ -138,8 +138,8 @@ export class Connection {
 
   /**
    * `accepted` comes from a listener created with `pauseOnConnect: true` (see socket-reads.ts),
-   * or is a TLS socket whose handshake is done: those are read through their `'data'` events,
-   * the decrypted bytes existing only in Node's TLS layer.
+   * or is a TLS socket whose handshake is done, whose decrypted bytes Node's TLS layer copies
+   * into the reader's buffers (readTlsInto).
    */
   constructor(accepted: Socket, private readonly limits: ConnectionLimits, private readonly handle: FrameHandler, private readonly logger: Logger, private readonly onClose: (c: Connection) => void, readonly auth: ConnectionAuth, tls = false, private readonly stats: RequestStats | null = null) {
     this.remote = `${accepted.remoteAddress}:${accepted.remotePort}`;
@@ -158,8 +158,7 @@ export class Connection {
     let socket = accepted;
     if (tls) {
       writeWithoutJoining(accepted as TLSSocket);
-      accepted.on('data', (chunk: Buffer) => reader.push(chunk));
-      accepted.resume();
+      readTlsInto(accepted as TLSSocket, reader);
     } else socket = readInto(accepted, reader);
     this.socket = socket;
     socket.setNoDelay(true);
