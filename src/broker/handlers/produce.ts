@@ -60,8 +60,8 @@ function notLeader(core: BrokerCore, topic: string, index: number, code: number,
 }
 
 /** message.timestamp.type of the topic (its override, else log.message.timestamp.type). */
-function usesLogAppendTime(core: BrokerCore, topic: string): boolean {
-  const type = core.topics.get(topic)?.configs.get('message.timestamp.type') ?? core.config.raw('log.message.timestamp.type');
+function usesLogAppendTime(core: BrokerCore, described: TopicDescription | undefined): boolean {
+  const type = described?.configs.get('message.timestamp.type') ?? core.config.raw('log.message.timestamp.type');
   return type === 'LogAppendTime';
 }
 
@@ -203,7 +203,7 @@ function producePartition(run: Run, topic: TopicState, p: Complete<ProduceReques
 function append(run: Run, topic: TopicState, index: number, log: Log, records: Buffer, minIsr: number): Promise<void> | undefined {
   try {
     const startOffset = log.startOffset;
-    const appendTime = (topic.logAppendTime ??= usesLogAppendTime(run.core, topic.name)) ? Date.now() : -1;
+    const appendTime = (topic.logAppendTime ??= usesLogAppendTime(run.core, topic.described)) ? Date.now() : -1;
     if (appendTime >= 0) stampLogAppendTime(records, 0, records.length, appendTime);
     // Validated here (CRC, records); compressed batches are deep-validated, and recompressed
     // to the topic's compression.type, in the worker pool, still applied in request order.
