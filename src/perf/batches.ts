@@ -9,7 +9,7 @@
  * a copy of the uncompressed template, which is then CRC'd (and compressed) again.
  */
 import { crc32c } from '../io/index.js';
-import { ATTRIBUTES, COMPRESSION_MASK, CRC, RECORDS } from '../format/batch-header.js';
+import { ATTRIBUTES, BATCH_LENGTH, COMPRESSION_MASK, CRC, LAST_OFFSET_DELTA, LOG_OVERHEAD, RECORD_COUNT, RECORDS } from '../format/batch-header.js';
 import { CODEC_NAMES, codecId } from '../format/codecs.js';
 import { compressBatch, decompressBatch } from '../format/compression.js';
 import type { CompressionName } from '../format/batch-header.js';
@@ -87,9 +87,19 @@ export class BatchFactory {
     return this.codec === 0 ? plain : compressBatch(plain, this.codec);
   }
 
-  /** A prebuilt batch of `count` records (one of a few variants, in turn). Do not modify it. */
+  /**
+   * A prebuilt batch of `count` records (one of a few variants, in turn). Do not modify it. The
+   * first few counts asked for are built and kept (the full batch size, the last partial one);
+   * any other (a batch cut by linger at a paced rate) is cut from a pooled copy: give it back
+   * with `release` once its request was answered.
+   */
   batch(count: number): Buffer {
     let list = this.cache.get(count);
+    if (list === undefined && this.cache.size >= 4) {
+      const pool = this.plainPool = this.grown(this.plainPool, count, false);
+      const [b, full] = pool.take(count);
+      return this.finish(pool, b, full);
+    }
     if (list === undefined) this.cache.set(count, (list = []));
     const i = this.turn++ % this.variants;
     while (list.length <= i) list.push(this.build(count));
@@ -101,54 +111,108 @@ export class BatchFactory {
     return count * this.options.recordSize;
   }
 
-  private stampTemplates = new Map<number, StampTemplate>();
-  /** Stamped batches handed out and not yet given back, and the template each was copied from. */
-  private readonly lent = new Map<Buffer, StampTemplate>();
+  /** Stamped batches are cut from copies of one template (grown as larger counts are asked for). */
+  private stampPool: PrefixPool | null = null;
+  /** Unstamped batches of a count not cached (see `batch`). */
+  private plainPool: PrefixPool | null = null;
+  /** Batches cut from a pool and not given back yet. */
+  private readonly lent = new Map<Buffer, [PrefixPool, Buffer]>();
 
   /**
    * A batch of `count` records whose first value carries the two creation times (ms). Give it
-   * back with `release` once the broker has answered its request, and a later call reuses it:
-   * a fresh 100 KB copy per batch (1,000 a second at 1 M records/s) cost the load generator
-   * more CPU than anything else it did, most of it faulting in new memory and collecting it.
+   * back with `release` once the broker has answered its request, and a later call reuses it.
+   * A fresh 100 KB copy per batch (1,000 a second at 1 M records/s) cost the load generator more
+   * CPU than anything else it did, most of it faulting in new memory and collecting it; and a
+   * template per count (a batch cut by linger has any count) meant a new template, built record
+   * by record, for most batches at a low rate. Every count is now a prefix of one template: the
+   * same records, the header's count, last offset delta and length set to match.
    */
   stamped(count: number, firstCreated: number, lastCreated: number): Buffer {
     if (this.options.recordSize < STAMP_BYTES) throw new RangeError(`end-to-end latency needs --record-size of at least ${STAMP_BYTES}`);
-    let t = this.stampTemplates.get(count);
-    if (t === undefined) {
-      const plain = encodeBatch(this.records(count, true));
-      t = { plain, at: firstValueAt(plain), free: [] };
-      this.stampTemplates.set(count, t);
-    }
-    // Compressed: the codec's output is a new buffer, so the plain copy is free again at once.
-    const b = t.free.pop() ?? Buffer.from(t.plain);
-    b.writeDoubleBE(firstCreated, t.at);
-    b.writeDoubleBE(lastCreated, t.at + 8);
+    const pool = this.stampPool = this.grown(this.stampPool, count, true);
+    const [b, full] = pool.take(count);
+    b.writeDoubleBE(firstCreated, pool.at);
+    b.writeDoubleBE(lastCreated, pool.at + 8);
+    return this.finish(pool, b, full);
+  }
+
+  /** Give back a batch `stamped` or `batch` returned (no-op for one not cut from a pool): its request was answered. */
+  release(batch: Buffer): void {
+    const lent = this.lent.get(batch);
+    if (lent === undefined) return;
+    this.lent.delete(batch);
+    lent[0].give(lent[1]);
+  }
+
+  private grown(pool: PrefixPool | null, count: number, stamped: boolean): PrefixPool {
+    if (pool !== null && pool.count >= count) return pool;
+    // Doubling: counts that creep up (linger-cut batches at a rising rate) rebuild it a few times at most.
+    return new PrefixPool(encodeBatch(this.records(Math.max(count, 2 * (pool?.count ?? 0)), stamped)));
+  }
+
+  /** CRC, then compress (the plain copy is free again at once) or lend. */
+  private finish(pool: PrefixPool, b: Buffer, full: Buffer): Buffer {
     b.writeUInt32BE(crc32c(b.subarray(ATTRIBUTES)), CRC);
     if (this.codec !== 0) {
       const compressed = compressBatch(b, this.codec);
-      t.free.push(b);
+      pool.give(full);
       return compressed;
     }
-    this.lent.set(b, t);
+    this.lent.set(b, [pool, full]);
     return b;
-  }
-
-  /** Give back a batch `stamped` returned (no-op for any other buffer): its request was answered. */
-  release(batch: Buffer): void {
-    const t = this.lent.get(batch);
-    if (t === undefined) return;
-    this.lent.delete(batch);
-    t.free.push(batch);
   }
 }
 
-interface StampTemplate {
-  /** The uncompressed batch, stamp bytes tagged and zero. */
-  plain: Buffer;
-  /** Where the stamp goes. */
-  at: number;
-  /** Copies of `plain` not lent out. */
-  free: Buffer[];
+/** Copies of one uncompressed template batch, each handed out cut to its first `count` records. */
+class PrefixPool {
+  /** Where the first record's value starts (the stamp of an end-to-end batch). */
+  readonly at: number;
+  /** ends[i]: the size of the batch made of records 0..i. */
+  private readonly ends: Int32Array;
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly plain: Buffer) {
+    this.at = firstValueAt(plain);
+    const count = plain.readInt32BE(RECORD_COUNT);
+    this.ends = new Int32Array(count);
+    let pos = RECORDS;
+    for (let i = 0; i < count; i++) {
+      const [length, after] = readVarint(plain, pos);
+      pos = after + length;
+      this.ends[i] = pos;
+    }
+  }
+
+  get count(): number {
+    return this.ends.length;
+  }
+
+  /** A copy of the template cut to `count` records (CRC not set), and the whole copy to give back. */
+  take(count: number): [Buffer, Buffer] {
+    const full = this.free.pop() ?? Buffer.from(this.plain);
+    const size = this.ends[count - 1]!;
+    full.writeInt32BE(size - LOG_OVERHEAD, BATCH_LENGTH);
+    full.writeInt32BE(count - 1, LAST_OFFSET_DELTA);
+    full.writeInt32BE(count, RECORD_COUNT);
+    return [full.subarray(0, size), full];
+  }
+
+  give(full: Buffer): void {
+    this.free.push(full);
+  }
+}
+
+/** A zigzag varint at `pos`: its value and the position after it. */
+function readVarint(buf: Buffer, pos: number): [number, number] {
+  let raw = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[pos++]!;
+    raw |= (b & 0x7f) << shift;
+    if ((b & 0x80) === 0 || shift > 21) break;
+    shift += 7;
+  }
+  return [(raw >>> 1) ^ -(raw & 1), pos];
 }
 
 /** Position of the first record's value in an uncompressed batch, or -1 if it has none. */

@@ -140,7 +140,7 @@ export async function runProducer(target: Target, s: ProducerSettings): Promise<
     requests++;
     wireBytes += batch.length;
     if (s.acks === 0) {
-      lane.conn.send(frame, null, s.stamp ? () => factory.release(batch) : undefined);
+      lane.conn.send(frame, null, () => factory.release(batch));
       completed(p.count);
       return;
     }
