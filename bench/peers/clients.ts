@@ -56,8 +56,8 @@ export const PRODUCER_SETTINGS = ['acks=1', 'linger.ms=5', 'batch.size=1048576',
 interface ClientResult {
   records: number; seconds: number; errors: number; avgMs: number; p50Ms: number; p95Ms: number; p99Ms: number; p999Ms: number; maxMs: number;
   stored?: number; librdkafka?: string; nats?: string;
-  /** The consumer's: time to its first record, time it found its queue empty for over 10 ms, its own CPU. */
-  firstMs?: number; idleMs?: number; userSeconds?: number; systemSeconds?: number;
+  /** The client's own CPU (both librdkafka clients); the consumer's time to its first record and time its queue stayed empty over 10 ms. */
+  userSeconds?: number; systemSeconds?: number; firstMs?: number; idleMs?: number;
 }
 
 /** Run a C client to completion; its last stdout line is its JSON result. */
@@ -76,6 +76,8 @@ function runClient(bin: string, args: string[]): Promise<ClientResult> {
   });
 }
 
+/** A C client's own CPU-seconds per million records (getrusage at its end). */
+const clientCpu = (r: ClientResult) => (((r.userSeconds ?? NaN) + (r.systemSeconds ?? NaN)) / (RECORDS / 1e6)).toFixed(2);
 const latencyOf = (r: ClientResult) => ({ avgMs: r.avgMs, p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs });
 const rate = (seconds: number) => ({ value: RECORDS / seconds, unit: ' rec/s', mbPerSec: BYTES / seconds / 1e6 });
 
@@ -132,13 +134,13 @@ async function strandRun(security: Security = 'PLAINTEXT'): Promise<[BenchRow, B
     return [
       withCost({
         id: `rdkafka-produce${SECURITY_ID[security]}`, group: 'headline', name: `strand ← librdkafka C producer${SECURITY_NAME[security]}, acks=1 (fsync each 1 s)`, ...rate(p.seconds), latency: latencyOf(p), stored, ...against('rdkafka-produce'),
-        note: 'latency from rd_kafka_produce() to the delivery report: at full speed mostly time queued in the client (up to 1 M messages)',
+        note: `latency from rd_kafka_produce() to the delivery report: at full speed mostly time queued in the client (up to 1 M messages); producer: ${clientCpu(p)} CPU-s per M records of its own`,
         peakRssMiB: broker.peakRssMiB(), config: `${config}\n# load: librdkafka ${p.librdkafka} rdkafka-producer ${PRODUCER_SETTINGS.join(' ')}; ${RECORDS} x ${RECORD_SIZE} B round-robin`,
       }, produceCpu, RECORDS, BYTES),
       withCost({
         id: `rdkafka-consume${SECURITY_ID[security]}`, group: 'headline', name: `strand → librdkafka C consumer${SECURITY_NAME[security]}, from offset 0`, ...rate(c.seconds), stored: c.records, peakRssMiB: broker.peakRssMiB(), ...against('rdkafka-consume'),
         // The consumer's own CPU beside the broker's says which of the two bounds the row.
-        note: `consumer: ${(((c.userSeconds ?? NaN) + (c.systemSeconds ?? NaN)) / (RECORDS / 1e6)).toFixed(2)} CPU-s per M records of its own, first record after ${c.firstMs?.toFixed(0)} ms, queue empty over 10 ms for ${c.idleMs?.toFixed(0)} ms in all`,
+        note: `consumer: ${clientCpu(c)} CPU-s per M records of its own, first record after ${c.firstMs?.toFixed(0)} ms, queue empty over 10 ms for ${c.idleMs?.toFixed(0)} ms in all`,
         config: `${config}\n# load: librdkafka ${c.librdkafka} rdkafka-consumer ${CONSUMER_SETTINGS.join(' ')}${security === 'PLAINTEXT' ? '' : ` security.protocol=${security.toLowerCase()}`}; every partition assigned from offset 0, no group`,
       }, consumeCpu, RECORDS, BYTES),
     ];

@@ -13,6 +13,7 @@
  */
 #include <librdkafka/rdkafka.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "lat.h"
 
 static double *sent_at;
@@ -103,8 +104,12 @@ int main(int argc, char **argv) {
   }
   while (rd_kafka_outq_len(rk) > 0) rd_kafka_flush(rk, 1000);
   double seconds = (now_us() - start) / 1e6;
+  /* The client's own CPU, to tell a broker-bound run from a client-bound one. */
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
   char extra[300];
-  snprintf(extra, sizeof extra, "\"partitions\":%d,\"librdkafka\":\"%s\"", partitions, rd_kafka_version_str());
+  snprintf(extra, sizeof extra, "\"partitions\":%d,\"librdkafka\":\"%s\",\"userSeconds\":%.3f,\"systemSeconds\":%.3f", partitions, rd_kafka_version_str(),
+           ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
   print_result(extra, records, seconds, errors, lat, nlat);
   if (errors) fprintf(stderr, "%ld delivery errors, first: %s\n", errors, first_error);
   rd_kafka_topic_destroy(rkt);
