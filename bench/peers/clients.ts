@@ -8,7 +8,7 @@
  *              compression none (100-byte random letters barely compress; lz4 is a setting away);
  *              topic flush.ms=1000: acknowledged in the page cache, fsync each second. Then the
  *              librdkafka consumer reads everything back from offset 0 (its own row), with
- *              librdkafka's fetch sizes and queued.min.messages=1000000 (CONSUMER_SETTINGS).
+ *              max.partition.fetch.bytes=4 MiB and queued.min.messages=1000000 (CONSUMER_SETTINGS).
  *   Redis      redis-benchmark XADD pipelined 1,000 deep on 10 connections, keys spread over the
  *              same number of streams as strand's partitions; AOF with appendfsync everysec
  *   NATS       JetStream through the C client (bench/peers/c/nats-publisher.c): js_PublishAsync
@@ -40,17 +40,20 @@ const PIPELINE = 1000;
 const REDIS_CLIENTS = 10;
 const NATS_PENDING = 10_000;
 /**
- * librdkafka's fetch sizes (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB) and a deeper
- * prefetch queue. librdkafka 2.0 stops fetching a partition whose local queue holds
- * queued.min.messages (default 100000) and looks at it again only at its broker thread's next
- * wakeup, up to a second later (2.2 made that wait fetch.queue.backoff.ms). With the 8 MiB
- * partition fetches these rows used before (76,000 records of 100 B each), every second fetch
- * crossed it: 6 to 18 such pauses in a 1.5 M-record run, the consumer idle 3-7 s of 5-8, so the
- * rows measured librdkafka's pauses (0.2-0.3 M rec/s), not the broker. With these settings the
- * queue stays under the threshold and the consumer is bound by its own CPU (about 1 s per
- * million records, three to four times the broker's). Plaintext and TLS rows use the same.
+ * Partition fetches of 4 MiB (librdkafka's default is 1 MiB; fetch.max.bytes stays at its 50 MiB)
+ * and a prefetch queue deep enough for them. librdkafka 2.0 stops fetching a partition whose
+ * queue holds queued.min.messages (default 100000) and looks at it again only at its broker
+ * thread's next wakeup, up to a second later (2.2 made that wait fetch.queue.backoff.ms). With the
+ * 8 MiB partition fetches and default queued.min.messages these rows used before (76,000 records
+ * of 100 B a fetch), every second fetch crossed it: 6 to 18 such pauses in a 1.5 M-record run,
+ * the consumer idle 3-7 s of 5-8, so the rows measured librdkafka's pauses (0.2-0.3 M rec/s), not
+ * the broker. Here the queue stays under the threshold (queued.max.messages.kbytes, 64 MiB a
+ * partition, would stop it at about 550,000 records) and the consumer is bound by its own CPU
+ * (0.7-1.2 s per million records, three to four times the broker's). 1 MiB fetches read as fast
+ * but cost the broker about 0.1 s more per million records (four times the requests). Plaintext
+ * and TLS rows use the same.
  */
-export const CONSUMER_SETTINGS = ['queued.min.messages=1000000'];
+export const CONSUMER_SETTINGS = ['max.partition.fetch.bytes=4194304', 'queued.min.messages=1000000'];
 export const PRODUCER_SETTINGS = ['acks=1', 'linger.ms=5', 'batch.size=1048576', 'batch.num.messages=10000', 'compression.type=none', 'queue.buffering.max.messages=1000000', 'queue.buffering.max.kbytes=1048576'];
 
 interface ClientResult {
