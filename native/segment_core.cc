@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "fs_util.h"
 
@@ -288,6 +289,9 @@ IoResult SegmentCore::Truncate(uint64_t newSize) {
 // (and holes are not filled).
 void SegmentCore::ZeroRange(uint64_t from, uint64_t to) {
   if (to <= from || !mapping_) return;
+  // Nothing to do where the range reads as zeros already (recovery truncating a preallocated
+  // tail): the fallocate would still cost a journal transaction per segment.
+  if (ReadsAsZeros(from, to)) return;
 #if defined(__linux__) && defined(FALLOC_FL_ZERO_RANGE)
   int rc;
   do {
@@ -394,6 +398,46 @@ ViewLease* SegmentCore::View(uint64_t position, uint64_t length, const uint8_t**
 void SegmentCore::CopyTo(uint64_t position, uint64_t length, uint8_t* target) const {
   std::memcpy(target, mapping_->addr + position, length);
 }
+
+// Whether [from, to) reads as zeros, reading only where the file system says data may lie.
+// lseek(SEEK_DATA / SEEK_HOLE) skips holes and extents reserved by posix_fallocate and never
+// written (unless pages of them are cached), so for the preallocated tail of a crashed segment,
+// which recovery asks about and then truncates, the answer costs a few syscalls instead of
+// reading (and faulting into the page cache) the whole tail. The data ranges are all found
+// before any is read: reading one makes the kernel read ahead into the next hole, which would
+// then be reported as data too. Where lseek cannot tell, every byte is compared.
+bool SegmentCore::ReadsAsZeros(uint64_t from, uint64_t to) const {
+  if (to <= from) return true;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+  for (uint64_t pos = from; pos < to;) {
+    const off_t data = ::lseek(handle_->fd, static_cast<off_t>(pos), SEEK_DATA);
+    if (data < 0) {
+      if (errno != ENXIO) ranges.emplace_back(pos, to);  // no answer: compare the rest
+      break;
+    }
+    const uint64_t start = std::max(pos, static_cast<uint64_t>(data));
+    if (start >= to) break;
+    const off_t hole = ::lseek(handle_->fd, static_cast<off_t>(start), SEEK_HOLE);
+    const uint64_t end = hole < 0 ? to : std::min(to, std::max(start + 1, static_cast<uint64_t>(hole)));
+    ranges.emplace_back(start, end);
+    pos = end;
+  }
+#else
+  ranges.emplace_back(from, to);
+#endif
+  static const uint8_t kZeros[4096] = {};
+  for (const auto& [start, end] : ranges) {
+    for (uint64_t at = start; at < end;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, end - at));
+      if (std::memcmp(mapping_->addr + at, kZeros, n) != 0) return false;
+      at += n;
+    }
+  }
+  return true;
+}
+
+bool SegmentCore::ZeroFrom(uint64_t position) const { return ReadsAsZeros(position, size_); }
 
 // Reads fault pages into the mapping as fetches send views of it, and those pages would stay
 // mapped, counted in the process's RSS, until the segment is closed: a consumer reading a 1 GiB

@@ -82,6 +82,9 @@ class SegmentCore {
   ViewLease* View(uint64_t position, uint64_t length, const uint8_t** data);
   // Copies [position, position + length), inside [0, size()), into target.
   void CopyTo(uint64_t position, uint64_t length, uint8_t* target) const;
+  // Whether [position, size) reads as zeros (position <= size), reading only where the file
+  // system says data may lie.
+  bool ZeroFrom(uint64_t position) const;
 
   bool closed() const { return closed_; }
   bool readOnly() const { return readOnly_; }
@@ -97,6 +100,7 @@ class SegmentCore {
   IoResult MapFile(int fd, uint64_t bytes, std::shared_ptr<Mapping>* out) const;
   IoResult Grow(uint64_t needed);
   void ZeroRange(uint64_t from, uint64_t to);
+  bool ReadsAsZeros(uint64_t from, uint64_t to) const;
   IoResult ReplaceFile(uint64_t keep);
   void AdviseBehindHead();
   void ReleaseViewed();

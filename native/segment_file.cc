@@ -36,6 +36,7 @@ Napi::Function SegmentFileWrap::Init(Napi::Env env) {
                          InstanceMethod("append", &SegmentFileWrap::Append),
                          InstanceMethod("view", &SegmentFileWrap::View),
                          InstanceMethod("copyTo", &SegmentFileWrap::CopyTo),
+                         InstanceMethod("zeroFrom", &SegmentFileWrap::ZeroFrom),
                          InstanceMethod("truncate", &SegmentFileWrap::Truncate),
                          InstanceMethod("sync", &SegmentFileWrap::Sync),
                          InstanceMethod("close", &SegmentFileWrap::Close),
@@ -142,6 +143,20 @@ Napi::Value SegmentFileWrap::CopyTo(const Napi::CallbackInfo& info) {
   }
   if (length > 0) core_->CopyTo(position, length, target);
   return env.Undefined();
+}
+
+Napi::Value SegmentFileWrap::ZeroFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env, "zeroFrom")) return Napi::Value();
+  uint64_t position = 0;
+  if (info.Length() < 1 || !ReadCount(info[0], &position)) {
+    return ThrowType(env, "zeroFrom(position): a non-negative integer expected");
+  }
+  if (position > core_->size()) {
+    return ThrowRange(env, "zeroFrom " + std::to_string(position) + " is beyond the size " +
+                               std::to_string(core_->size()));
+  }
+  return Napi::Boolean::New(env, core_->ZeroFrom(position));
 }
 
 Napi::Value SegmentFileWrap::Truncate(const Napi::CallbackInfo& info) {

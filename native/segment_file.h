@@ -29,6 +29,7 @@ class SegmentFileWrap : public Napi::ObjectWrap<SegmentFileWrap> {
   Napi::Value Append(const Napi::CallbackInfo& info);
   Napi::Value View(const Napi::CallbackInfo& info);
   Napi::Value CopyTo(const Napi::CallbackInfo& info);
+  Napi::Value ZeroFrom(const Napi::CallbackInfo& info);
   Napi::Value Truncate(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

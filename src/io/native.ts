@@ -37,6 +37,7 @@ interface AddonSegmentFile {
   append(buffers: readonly Uint8Array[]): number;
   view(position: number, length: number): Buffer;
   copyTo(position: number, target: Uint8Array): void;
+  zeroFrom(position: number): boolean;
   truncate(size: number): void;
   sync(): Promise<void>;
   close(): void;
@@ -216,6 +217,14 @@ class NativeSegmentFileImpl implements NativeSegmentFile {
       throw new InvalidArgumentError(`copy from ${this.path}: [${String(position)}, +${target.byteLength}) is not a range inside [0, ${this.#size}]`);
     }
     this.#file.copyTo(position, target);
+  }
+
+  zeroFrom(position: number): boolean {
+    if (this.#closed) throw new ClosedError(`segment file ${this.path}`);
+    if (!isIndex(position) || position > this.#size) {
+      throw new InvalidArgumentError(`zero check of ${this.path} from ${String(position)}: must be an integer in [0, ${this.#size}]`);
+    }
+    return this.#file.zeroFrom(position);
   }
 
   truncate(size: number): void {

@@ -70,6 +70,12 @@ export interface SegmentFile {
    * outside [0, size].
    */
   copyTo(position: number, target: Uint8Array): void;
+  /**
+   * Whether bytes [position, size) are all zero (position <= size). The native backend asks the
+   * file system where data can lie (SEEK_DATA/SEEK_HOLE), so never-written preallocated space is
+   * not read; absent on the portable backend (Node has no lseek), where callers compare copies.
+   */
+  zeroFrom?(position: number): boolean;
   /** Drop everything at or after `size` (which must be <= the current size). */
   truncate(size: number): void;
   /**

@@ -8,7 +8,9 @@
  * flight), so truncating the torn or preallocated tail under a view of the whole file took the
  * backend's replace-file path, a copy of the segment and an fdatasync per partition. A batch
  * larger than the window is checked in window-sized pieces, its CRC-32C carried from one piece to
- * the next, so memory stays one window whatever a batch's length field claims.
+ * the next, so memory stays one window whatever a batch's length field claims. The zero tail is
+ * checked by the native backend's `zeroFrom` (which asks the file system where data lies, so a
+ * never-written preallocated tail is not read at all), else by memcmp of window-sized copies.
  *
  * Used from one thread; a scan runs to its end synchronously, so scans share one window.
  */
@@ -17,8 +19,14 @@ import { batchSizeAt, checkBatch, checkBatchHeader, type BatchProblem } from '..
 import { crc32c, type SegmentFile } from '../io/index.js';
 import { InvalidArgumentError } from '../errors.js';
 
-/** Bytes copied from the file at a time: large enough that a copy costs little per batch. */
+/** Bytes copied from the file at a time at most: large enough that a copy costs little per batch. */
 export const RECOVERY_WINDOW = 1024 * 1024;
+/**
+ * The first copy of a scan is this small and each next one twice the last: a crashed active
+ * segment is mostly preallocated zeros after a little data, and copying a whole window of them
+ * would read (and fault into the page cache) what the zero check can skip.
+ */
+const FIRST_FILL = 64 * 1024;
 /** The preallocated tail is compared with this many zeros at a time (memcmp, not a JS loop). */
 const ZERO_CHUNK = 64 * 1024;
 const ZEROS = Buffer.alloc(ZERO_CHUNK);
@@ -44,11 +52,16 @@ export class RecoveryScan {
   private readonly fileSize: number;
   private windowStart = 0;
   private windowLength = 0;
+  private fillBytes = FIRST_FILL;
 
   constructor(private readonly file: SegmentFile, windowBytes = RECOVERY_WINDOW) {
     if (!Number.isInteger(windowBytes) || windowBytes < RECORDS) throw new InvalidArgumentError(`recovery window must be an integer of at least ${RECORDS} bytes, got ${windowBytes}`);
     this.window = windowBytes === RECOVERY_WINDOW ? (sharedWindow ??= Buffer.allocUnsafeSlow(RECOVERY_WINDOW)) : Buffer.allocUnsafeSlow(windowBytes);
     this.fileSize = file.size;
+    // An empty active segment (most of a broker's, after a roll or on an idle partition) is only
+    // preallocated space: a backend that can tell without reading it is asked first, since any
+    // read makes the kernel read ahead and cache the zeros the check would skip.
+    if (this.fileSize > 0 && file.zeroFrom?.(0) === true) return;
     this.load();
   }
 
@@ -99,7 +112,8 @@ export class RecoveryScan {
   private ensure(position: number, length: number): number {
     const at = position - this.windowStart;
     if (at >= 0 && at + length <= this.windowLength) return at;
-    this.fill(position, Math.min(this.window.length, this.fileSize - position));
+    this.fill(position, Math.min(Math.max(length, this.fillBytes), this.window.length, this.fileSize - position));
+    this.fillBytes = Math.min(2 * this.fillBytes, this.window.length);
     return 0;
   }
 
@@ -119,8 +133,13 @@ export class RecoveryScan {
     return crc;
   }
 
-  /** Whether file bytes [from, end of file) are all zero: what is in the window, then a window at a time. */
+  /**
+   * Whether file bytes [from, end of file) are all zero: the backend's own check where it has one
+   * (the native one skips never-written preallocated space without reading it), else what is in
+   * the window, then a window at a time.
+   */
   private zerosFrom(from: number): boolean {
+    if (this.file.zeroFrom !== undefined) return this.file.zeroFrom(from);
     for (let p = from; p < this.fileSize;) {
       const at = this.ensure(p, 1);
       const end = this.windowLength;

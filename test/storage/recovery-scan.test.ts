@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/format/record-batch.js';
@@ -87,6 +87,27 @@ describe('recovery scan', () => {
       tail[tail.length - 1] = 1;
       expect(scanBytes(tail, WINDOW)).toEqual({ seen: expected, end: bytes.length, problem: `bad batch length at byte ${bytes.length}` });
     }
+  });
+
+  it('takes a sparse or preallocated tail for zeros without a byte of it written, and finds one written far into it', () => {
+    const path = join(tmpDir(), 'scan.log');
+    const tail = 4 * 1024 * 1024;
+    // A hole (the file extended by truncate) on both backends; on the native one also a tail
+    // reserved by posix_fallocate and never written, as an active segment's after a crash.
+    writeFileSync(path, bytes);
+    truncateSync(path, bytes.length + tail);
+    expect(scanFile(path, WINDOW)).toEqual({ seen: expected, end: bytes.length, problem: null });
+    if (io.name === 'native') {
+      writeFileSync(path, bytes);
+      const writer = io.openSegmentFile(path, { preallocate: bytes.length + tail, size: bytes.length });
+      expect(scanFile(path, WINDOW)).toEqual({ seen: expected, end: bytes.length, problem: null });
+      writer.close();
+      truncateSync(path, bytes.length + tail);
+    }
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from([7]), 0, 1, bytes.length + tail - 3 * 4096 - 5);
+    closeSync(fd);
+    expect(scanFile(path, WINDOW)).toEqual({ seen: expected, end: bytes.length, problem: `bad batch length at byte ${bytes.length}` });
   });
 });
 
