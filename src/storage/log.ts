@@ -227,6 +227,7 @@ export class Log {
   private loadEpochs(state: LogLoadState): void {
     const { cache, problem } = LeaderEpochCache.load(this.dir, this.name);
     this.epochs = cache;
+    const loaded = problem === null ? cache.epochEntries() : null;
     let changed = problem !== null;
     let scanFrom = -1;
     if (problem !== null) {
@@ -250,7 +251,9 @@ export class Log {
       for (let pos = 0; pos < view.length; pos += batchSize(view, pos)) changed = this.learnEpoch(view, pos) || changed;
       offset = slice.nextOffset;
     }
-    if (changed) this.track(cache.persist());
+    // Entries cut at the recovery point and learnt again as they were are no change: rewriting
+    // the checkpoint would cost every partition of an unclean start a file and a directory fsync.
+    if (changed && (loaded === null || !sameEpochEntries(loaded, cache.epochEntries()))) this.track(cache.persist());
   }
 
   /** Add the epoch of the batch at `pos` to the cache if it starts a new one; returns whether the cache changed. */
@@ -1158,4 +1161,8 @@ export class Log {
   private checkOpen(): void {
     if (this.closed) throw new ClosedError(`log ${this.name}`);
   }
+}
+
+function sameEpochEntries(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
 }
