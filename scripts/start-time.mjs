@@ -15,7 +15,12 @@
 // created and filled by `strand perf produce` (2,000 records of 100 bytes per topic), then the
 // broker is stopped.
 //
-// Usage: node scripts/start-time.mjs [--runs N] [--only empty|partitions|version] [--json]
+// `unclean` times the restart after a crash: the same 1,000-partition directory, opened by a
+// broker that is SIGKILLed once listening (its active segments keep their preallocated tails,
+// and no clean-shutdown marker is written); every timed start is then SIGKILLed too, so each
+// one recovers the active segment of every partition, as after a real crash.
+//
+// Usage: node scripts/start-time.mjs [--runs N] [--only empty|partitions|unclean|version] [--json]
 //                                    [--cmd "node dist/src/cli/main.js"]... [--keep DIR]
 // Without --cmd: `node dist/src/cli/main.js` (run `npm run build:ts` first) and, when it exists,
 // dist/strand-linux-<arch> (`npm run package`).
@@ -71,8 +76,11 @@ function connect(port) {
   });
 }
 
-/** One start: resolves with wall and CPU milliseconds to the listening line; the broker is stopped. */
-async function startOnce(cmd, dataDir) {
+/**
+ * One start: resolves with wall and CPU milliseconds to the listening line; the broker is
+ * stopped with SIGTERM, or with SIGKILL when `crash` (so the next start is an unclean one).
+ */
+async function startOnce(cmd, dataDir, crash = false) {
   const port = await freePort();
   const started = process.hrtime.bigint();
   const child = spawn(cmd[0], [...cmd.slice(1), 'broker', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
@@ -100,6 +108,11 @@ async function startOnce(cmd, dataDir) {
     exited.then((code) => rej(new Error(`start-time: broker exited (${code}) before listening\n${out}${err}`)));
   });
   await connect(port);
+  if (crash) {
+    child.kill('SIGKILL');
+    await exited;
+    return timing;
+  }
   child.kill('SIGTERM');
   const code = await exited;
   // A build that prints its listening line before it handles SIGTERM dies of the signal: the
@@ -156,12 +169,13 @@ try {
     const wanted = (key) => only === undefined || only === key;
     if (wanted('empty')) cases.push({ name: 'empty', dir: join(base, `empty-${results.length}`), fill: null, target: 300 });
     if (wanted('partitions')) cases.push({ name: '1000 partitions', dir: join(base, `partitions-${results.length}`), fill: fillPartitions, target: 2000 });
+    if (wanted('unclean')) cases.push({ name: 'unclean 1000', dir: join(base, `unclean-${results.length}`), fill: fillPartitions, crash: true, target: 2000 });
     if (wanted('version')) cases.push({ name: 'version', dir: null, fill: null, target: 300 });
     for (const c of cases) {
       if (c.dir !== null) rmSync(c.dir, { recursive: true, force: true });
       if (c.fill !== null) await c.fill(cmd, c.dir);
-      const once = c.dir === null ? () => versionOnce(cmd) : () => startOnce(cmd, c.dir);
-      await once(); // warm-up, not counted
+      const once = c.dir === null ? () => versionOnce(cmd) : () => startOnce(cmd, c.dir, c.crash === true);
+      await once(); // warm-up, not counted (with `crash`, also the crash the first timed start recovers from)
       const wall = [];
       const cpu = [];
       for (let i = 0; i < runs; i++) {
