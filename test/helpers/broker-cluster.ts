@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleScript } from './bundle.js';
 import { type BrokerProcess, spawnBroker } from './broker-process.js';
 import { metadataOf, type PartitionState, partitionStates } from './cluster-metadata.js';
-import { EtcdServer, freePort } from './etcd.js';
+import { EtcdServer, freePort, restartablePort } from './etcd.js';
 import { kafkajs } from './kafkajs.js';
 import { tmpDir } from './tmp.js';
 import { until } from './until.js';
@@ -108,9 +108,9 @@ export class TestCluster {
       ...config,
     }, nodeConfig, options.replicationProtocol ?? 'PLAINTEXT');
     for (let i = 1; i <= size; i++) {
-      const replicationPort = await freePort();
+      const replicationPort = await restartablePort();
       cluster.nodes.push({
-        nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', port: await freePort(), replicationPort,
+        nodeId: i, dataDir: tmpDir(`strand-cluster-${i}-`), process: null, bootstrap: '', port: await restartablePort(), replicationPort,
         proxy: await TcpProxy.start(replicationPort), etcdProxy: await TcpProxy.start(etcd.clientPort),
       });
     }

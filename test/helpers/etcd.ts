@@ -7,7 +7,7 @@
  * the only way to skip cluster tests (`etcdAvailable()` tells the test files to do so).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,32 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below the kernel's ephemeral range, for a server that is stopped and started again
+ * on the same port (a broker keeps its address across restarts). A port from freePort() is in
+ * that range, so while its broker was down another process's outgoing connection could be given
+ * it as its local port, and the restart failed with EADDRINUSE (seen once in CI).
+ */
+export async function restartablePort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual start of the range
+  }
+  const from = Math.min(10_000, low - 1000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('restartablePort: no free port found below the ephemeral range');
+}
+
 export class EtcdServer {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -53,7 +79,8 @@ export class EtcdServer {
 
   static async start(): Promise<EtcdServer> {
     etcdBinary();
-    const server = new EtcdServer(mkdtempSync(join(tmpdir(), 'strand-etcd-')), await freePort(), await freePort());
+    // Restartable ports: restart() starts etcd again on the same ones.
+    const server = new EtcdServer(mkdtempSync(join(tmpdir(), 'strand-etcd-')), await restartablePort(), await restartablePort());
     running.push(server);
     await server.launch();
     return server;
