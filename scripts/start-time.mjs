@@ -12,7 +12,8 @@
 // start of a CLI command.
 //
 // The 1,000-partition directory is made through the broker itself: 10 topics of 100 partitions
-// created and filled by `strand perf produce` (2,000 records of 100 bytes per topic), then the
+// created and filled by `strand perf produce` (2,000 records of 100 bytes per topic, in batches of
+// 20 sent round the partitions, so every partition holds records), then the
 // broker is stopped.
 //
 // `unclean` times the restart after a crash: the same 1,000-partition directory, opened by a
@@ -148,7 +149,7 @@ async function fillPartitions(cmd, dataDir) {
   child.stdout.resume();
   const done = new Promise((res) => child.on('exit', res));
   for (let t = 0; t < 10; t++) {
-    cli(cmd, ['perf', 'produce', '--bootstrap', `127.0.0.1:${port}`, '--topic', `start-time-${t}`, '--partitions', '100', '--num-records', '2000', '--record-size', '100', '--no-progress', '--json']);
+    cli(cmd, ['perf', 'produce', '--bootstrap', `127.0.0.1:${port}`, '--topic', `start-time-${t}`, '--partitions', '100', '--num-records', '2000', '--batch-size', '20', '--record-size', '100', '--no-progress', '--json']);
   }
   child.kill('SIGTERM');
   await done;
