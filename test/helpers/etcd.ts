@@ -23,15 +23,22 @@ function etcdBinary(): string {
   return 'etcd';
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listen on `port` of 127.0.0.1 (0: any) and close at once: the port it bound, or null if it was taken. */
+function bindOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
+      const { port: bound } = srv.address() as { port: number };
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+export async function freePort(): Promise<number> {
+  const port = await bindOnce(0);
+  if (port === null) throw new Error('freePort: could not listen on 127.0.0.1');
+  return port;
 }
 
 /**
@@ -49,13 +56,8 @@ export async function restartablePort(): Promise<number> {
   }
   const from = Math.min(10_000, low - 1000);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = from + Math.floor(Math.random() * (low - from));
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
+    const port = await bindOnce(from + Math.floor(Math.random() * (low - from)));
+    if (port !== null) return port;
   }
   throw new Error('restartablePort: no free port found below the ephemeral range');
 }
