@@ -19,7 +19,8 @@
         "native/fs_util.cc",
         "native/record_walk.cc",
         "native/segment_core.cc",
-        "native/segment_file.cc"
+        "native/segment_file.cc",
+        "native/socket_send.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

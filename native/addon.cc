@@ -99,6 +99,7 @@ StrandAddon::StrandAddon(Napi::Env env, Napi::Object exports)
                   InstanceMethod("crc32cSoftware", &StrandAddon::Crc32cSoftwareExport, kEnumerable),
                   InstanceMethod("fsyncCount", &StrandAddon::FsyncCount, kEnumerable),
                   InstanceMethod("duplicateFd", &StrandAddon::DuplicateFd, kEnumerable),
+                  InstanceMethod("sendTo", &StrandAddon::SendTo, kEnumerable),
                   InstanceMethod("syncDirectory", &StrandAddon::SyncDirectoryExport, kEnumerable),
                   InstanceMethod("lockFile", &StrandAddon::LockFile, kEnumerable),
                   InstanceMethod("unlockFile", &StrandAddon::UnlockFile, kEnumerable),

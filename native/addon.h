@@ -70,6 +70,7 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   Napi::Value FsyncCount(const Napi::CallbackInfo& info);
   Napi::Value RecordSectionValidExport(const Napi::CallbackInfo& info);
   Napi::Value DuplicateFd(const Napi::CallbackInfo& info);
+  Napi::Value SendTo(const Napi::CallbackInfo& info);  // socket_send.cc
   Napi::Value SyncDirectoryExport(const Napi::CallbackInfo& info);
   Napi::Value LockFile(const Napi::CallbackInfo& info);
   Napi::Value UnlockFile(const Napi::CallbackInfo& info);

@@ -56,18 +56,36 @@ struct FileHandle {
 // file can grow by mapping its new pages right after the old ones (MAP_FIXED into the
 // reservation): the base address never moves and views taken before a growth stay on the same
 // Mapping. Only when the reservation is exhausted does the file get a new Mapping.
+//
+// A Mapping also knows the FileHandle of the file it maps (weakly: views hold mappings, never
+// descriptors), so while that file is open the bytes of a view can be found again as
+// (descriptor, offset) and sent with sendfile (socket_send.cc). A truncation under live views
+// gives the file a new handle and mapping; the old views' mapping keeps pointing at the old
+// handle, which expires with it, and such views are then written from memory.
+// Every Mapping is listed in MappedFiles while it lives.
 struct Mapping {
-  Mapping(uint8_t* address, size_t mappedBytes, size_t reservedBytes)
-      : addr(address), mapped(mappedBytes), reserved(reservedBytes) {}
-  ~Mapping() {
-    if (addr != nullptr) ::munmap(addr, reserved);
-  }
+  Mapping(uint8_t* address, size_t mappedBytes, size_t reservedBytes, std::shared_ptr<FileHandle> of);
+  ~Mapping();
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
 
   uint8_t* const addr;
   size_t mapped;         // bytes backed by the file (a multiple of the page size)
   const size_t reserved; // bytes of address space owned, >= mapped
+  const std::weak_ptr<FileHandle> file;
+};
+
+// Every live Mapping by address, across the addon instances of all threads (hence the lock).
+class MappedFiles {
+ public:
+  // The open file and offset behind [data, data + length) if it lies inside one mapping of a
+  // file still open, else null.
+  static std::shared_ptr<FileHandle> Find(const uint8_t* data, size_t length, uint64_t* offset);
+
+ private:
+  friend struct Mapping;
+  static void Add(Mapping* m);
+  static void Remove(Mapping* m);
 };
 
 class InodeRegistry;
@@ -138,6 +156,8 @@ struct ViewLease {
 
   const std::shared_ptr<Mapping> mapping;
   const std::shared_ptr<Inode> inode;
+  // Bytes taken off V8's external memory count while the view lives (segment_file.cc).
+  int64_t uncounted = 0;
   const Inode::ViewToken token;
   // Whole pages of the view to release on collection, [releaseFrom, releaseTo) of the mapping;
   // empty for small views (index probes, batch headers), which are not worth a system call.

@@ -103,7 +103,7 @@ IoResult SegmentCore::Open(const Options& o, std::shared_ptr<CoreContext> contex
     }
   }
   if (capacity > 0) {
-    IoResult r = core->MapFile(fd, capacity, &core->mapping_);
+    IoResult r = core->MapFile(core->handle_, capacity, &core->mapping_);
     if (!r.ok()) return r;
   }
   core->capacity_ = capacity;
@@ -122,12 +122,14 @@ IoResult SegmentCore::Open(const Options& o, std::shared_ptr<CoreContext> contex
   return IoResult::Ok();
 }
 
-IoResult SegmentCore::MapFile(int fd, uint64_t bytes, std::shared_ptr<Mapping>* out) const {
+IoResult SegmentCore::MapFile(const std::shared_ptr<FileHandle>& file, uint64_t bytes,
+                             std::shared_ptr<Mapping>* out) const {
+  const int fd = file->fd;
   const size_t mapped = AlignUp(bytes, pageSize_);
   if (readOnly_) {
     void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
     if (p == MAP_FAILED) return IoResult::Fail(errno, "mmap", path_);
-    *out = std::make_shared<Mapping>(static_cast<uint8_t*>(p), mapped, mapped);
+    *out = std::make_shared<Mapping>(static_cast<uint8_t*>(p), mapped, mapped, file);
     return IoResult::Ok();
   }
   size_t reserve = mapped;
@@ -145,7 +147,7 @@ IoResult SegmentCore::MapFile(int fd, uint64_t bytes, std::shared_ptr<Mapping>* 
     ::munmap(base, reserve);
     return IoResult::Fail(err, "mmap", path_);
   }
-  *out = std::make_shared<Mapping>(static_cast<uint8_t*>(base), mapped, reserve);
+  *out = std::make_shared<Mapping>(static_cast<uint8_t*>(base), mapped, reserve, file);
   return IoResult::Ok();
 }
 
@@ -233,7 +235,7 @@ IoResult SegmentCore::Grow(uint64_t needed) {
     return IoResult::Ok();
   }
   std::shared_ptr<Mapping> fresh;
-  r = MapFile(handle_->fd, newCapacity, &fresh);
+  r = MapFile(handle_, newCapacity, &fresh);
   if (!r.ok()) return r;
   if (mapping_ && mapping_.use_count() > 1) {
     // Views keep the old mapping alive; drop its resident pages now (they stay in the page
@@ -358,7 +360,7 @@ IoResult SegmentCore::ReplaceFile(uint64_t keep) {
   if (syncErr != 0) return fail(IoResult::Fail(syncErr, "fdatasync", tmpPath));
   std::shared_ptr<Mapping> fresh;
   if (capacity_ > 0) {
-    r = MapFile(fd, capacity_, &fresh);
+    r = MapFile(handle, capacity_, &fresh);
     if (!r.ok()) return fail(r);
   }
   struct stat nst;
@@ -395,8 +397,22 @@ ViewLease* SegmentCore::View(uint64_t position, uint64_t length, const uint8_t**
   return lease;
 }
 
+// By pread, not memcpy from the mapping: the bytes a scan reads were most often just appended
+// with pwritev, which maps nothing, so a memcpy took a page fault (and put page table entries in
+// place) for each header it read, where pread copies from the same page cache with one syscall.
+// Measured on the fetch path at 1 M records/s produced and consumed: the copies went from 10.6%
+// of the broker's JavaScript thread to 3.7%. memcpy only if pread fails (it cannot for bytes
+// below size_, short of an I/O error the mapping would turn into a SIGBUS anyway).
 void SegmentCore::CopyTo(uint64_t position, uint64_t length, uint8_t* target) const {
-  std::memcpy(target, mapping_->addr + position, length);
+  uint64_t done = 0;
+  while (done < length) {
+    const ssize_t r = ::pread(handle_->fd, target + done, static_cast<size_t>(length - done),
+                              static_cast<off_t>(position + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<uint64_t>(r);
+  }
+  if (done < length) std::memcpy(target + done, mapping_->addr + position + done, length - done);
 }
 
 // Whether [from, to) reads as zeros, reading only where the file system says data may lie.

@@ -97,7 +97,8 @@ class SegmentCore {
  private:
   SegmentCore(std::string path, bool readOnly, std::shared_ptr<CoreContext> context);
 
-  IoResult MapFile(int fd, uint64_t bytes, std::shared_ptr<Mapping>* out) const;
+  IoResult MapFile(const std::shared_ptr<FileHandle>& file, uint64_t bytes,
+                   std::shared_ptr<Mapping>* out) const;
   IoResult Grow(uint64_t needed);
   void ZeroRange(uint64_t from, uint64_t to);
   bool ReadsAsZeros(uint64_t from, uint64_t to) const;

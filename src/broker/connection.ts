@@ -30,7 +30,8 @@ import type { Logger } from 'pino';
 import { FrameReader } from '../protocol/frame-reader.js';
 import type { ConnectionAuth } from '../security/index.js';
 import { writeWithoutJoining } from '../security/tls-writes.js';
-import { readInto, readTlsInto } from './socket-reads.js';
+import { descriptorOf, readInto, readTlsInto } from './socket-reads.js';
+import { io } from '../io/index.js';
 import type { RequestMemory } from '../security/limits/request-memory.js';
 import type { ResponseMemory } from '../security/limits/response-memory.js';
 import type { RequestStats } from './stats.js';
@@ -135,6 +136,8 @@ export class Connection {
   /** Set while a quota throttle mutes the connection (KIP-219); its timer ends it. */
   private throttleTimer: NodeJS.Timeout | null = null;
   private throttledUntil = 0;
+  /** The plaintext socket's descriptor for io.sendTo, or -1 (TLS, portable backend, STRAND_SOCKET_WRITES=stream). */
+  private readonly sendFd: number;
 
   /**
    * `accepted` comes from a listener created with `pauseOnConnect: true` (see socket-reads.ts),
@@ -161,6 +164,7 @@ export class Connection {
       readTlsInto(accepted as TLSSocket, reader);
     } else socket = readInto(accepted, reader);
     this.socket = socket;
+    this.sendFd = !tls && io.sendTo !== undefined && process.env.STRAND_SOCKET_WRITES !== 'stream' ? descriptorOf(socket) : -1;
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleMs);
     socket.on('timeout', () => this.close('idle timeout'));
@@ -321,11 +325,9 @@ export class Connection {
       this.limits.responses?.add(answer);
     }
     // Answer in request order: flush every finished response at the head of the queue.
-    let corked = false;
     let released = 0;
     let batch = 0;
-    // Written one behind, so the batch's last write carries the callback that counts it sent.
-    let last: Buffer | null = null;
+    const out: Buffer[] = [];
     const written = this.stats === null ? 0 : performance.now();
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const head = this.pending.shift()!;
@@ -333,22 +335,12 @@ export class Connection {
       released += head.bytes;
       this.stats?.observe(head.apiKey, head.started - head.read, head.answered - head.started, written - head.answered);
       if (head.chunks === null) continue;
-      if (!corked) {
-        this.socket.cork();
-        corked = true;
-      }
       for (const c of head.chunks) {
-        if (last !== null) this.socket.write(last);
-        last = c;
+        out.push(c);
         batch += c.length;
       }
     }
-    if (last !== null) {
-      this.heldBytes -= batch;
-      this.unsentBytes += batch;
-      this.socket.write(last, () => this.sent(batch));
-    }
-    if (corked) this.socket.uncork();
+    if (batch > 0) this.write(out, batch);
     // After the answers are written: freed memory may resume other connections at once.
     if (released > 0) this.limits.memory?.release(released);
     this.endIfDone();
@@ -356,6 +348,38 @@ export class Connection {
     // A slow reader: stop taking requests until what we wrote has drained.
     if (this.socket.writableNeedDrain) this.pause();
     else if (!this.responsesFull()) this.maybeResume();
+  }
+
+  /**
+   * Write answers totalling `bytes`. When nothing else is queued on a plaintext socket they go
+   * straight to it from native code (io.sendTo: views of segments by sendfile, no copy and no
+   * page faults in this process, and none of Writable's bookkeeping per answer); what the socket
+   * does not take at once, and everything on TLS or the portable backend, goes through Node.
+   */
+  private write(chunks: Buffer[], bytes: number): void {
+    this.heldBytes -= bytes;
+    let sent = 0;
+    if (this.sendFd >= 0 && this.socket.writableLength === 0 && !this.socket.destroyed) {
+      try {
+        sent = io.sendTo!(this.sendFd, chunks);
+      } catch {
+        sent = 0; // not a socket sendTo can write (it is then written as usual)
+      }
+      if (sent > 0) this.limits.responses?.release(sent);
+      if (sent === bytes) return;
+    }
+    let first = 0;
+    let skip = sent;
+    while (skip >= chunks[first]!.length) skip -= chunks[first++]!.length;
+    const rest = bytes - sent;
+    this.unsentBytes += rest;
+    this.socket.cork();
+    for (let i = first; i < chunks.length; i++) {
+      const c = i === first && skip > 0 ? chunks[i]!.subarray(skip) : chunks[i]!;
+      if (i < chunks.length - 1) this.socket.write(c);
+      else this.socket.write(c, () => this.sent(rest));
+    }
+    this.socket.uncork();
   }
 
   /** A batch of answers left Node's buffers: it no longer counts, and what waited on it may go. */

@@ -25,7 +25,7 @@ import { io } from '../io/index.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 
 /** The descriptor of an accepted socket, or -1 (Node keeps it on the socket's handle). */
-function descriptorOf(socket: Socket): number {
+export function descriptorOf(socket: Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   return typeof fd === 'number' ? fd : -1;
 }

@@ -55,6 +55,7 @@ interface Addon {
   fsyncCount(): number;
   recordSectionValid(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
   duplicateFd(fd: number): number;
+  sendTo(fd: number, chunks: readonly Uint8Array[]): number;
   readonly crc32cImplementation: 'sse4.2' | 'armv8-crc' | 'software';
   readonly SegmentFile: new (path: string, preallocate: number, size: number, readOnly: boolean, syncDirectoryOnCreate: boolean) => AddonSegmentFile;
 }
@@ -78,6 +79,8 @@ export interface NativeIoBackend extends IoBackend {
 }
 
 const ADDON_FILE = 'strand_native.node';
+/** Chunks the addon's sendTo takes per call (native/socket_send.cc). */
+const SEND_MAX_CHUNKS = 1024;
 
 /**
  * The package root: the nearest ancestor holding package.json and binding.gyp (this file runs
@@ -340,6 +343,10 @@ export function loadNativeBackend(): NativeIoBackend {
     duplicateFd: (fd) => {
       if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError(`fd must be a non-negative integer, got ${String(fd)}`);
       return addon.duplicateFd(fd);
+    },
+    sendTo: (fd, chunks) => {
+      if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError(`fd must be a non-negative integer, got ${String(fd)}`);
+      return chunks.length === 0 ? 0 : addon.sendTo(fd, chunks.length > SEND_MAX_CHUNKS ? chunks.slice(0, SEND_MAX_CHUNKS) : chunks);
     },
     recordSectionValid: (data, start, end, count, lastDelta, sequential, keysRequired) => {
       checkBytes(data, 'record section');

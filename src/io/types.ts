@@ -134,5 +134,12 @@ export interface IoBackend {
    */
   /** A close-on-exec duplicate of file descriptor `fd` (the native backend only). */
   duplicateFd?(fd: number): number;
+  /**
+   * Write `chunks` in order to the non-blocking socket `fd` until it would block, and return the
+   * bytes written (the native backend only). Chunks that are views of segment files go by
+   * sendfile, from the page cache, neither faulted into the process nor copied by it. Call it
+   * only when nothing else is queued on the socket, and write what it did not the ordinary way.
+   */
+  sendTo?(fd: number, chunks: readonly Uint8Array[]): number;
   recordSectionValid?(data: Uint8Array, start: number, end: number, count: number, lastDelta: number, sequential: boolean, keysRequired: boolean): boolean;
 }
