@@ -9,7 +9,6 @@
  * and RequestMetrics (RequestsPerSec, RequestQueueTimeMs, LocalTimeMs, ResponseSendTimeMs,
  * TotalTimeMs, per request name).
  */
-import { ATTRIBUTES, BATCH_LENGTH, CONTROL_MASK, LOG_OVERHEAD, RECORD_COUNT, RECORDS } from '../format/batch-header.js';
 
 /** Per topic, since the broker started (Prometheus counters). */
 export class TopicCounters {
@@ -85,22 +84,14 @@ export class BrokerStats {
     return c;
   }
 
-  /** A fetch answered `records` (whole v2 batches) of `topic`: counts bytes, and records from the batch headers. */
-  fetched(topic: string, records: Buffer, follower: boolean): void {
+  /** A fetch answered `bytes` of `topic`'s batches holding `records` records (control batches left out). */
+  fetched(topic: string, bytes: number, records: number, follower: boolean): void {
     if (follower) {
-      this.replicationBytesOut += records.length;
+      this.replicationBytesOut += bytes;
       return;
     }
     const c = this.topic(topic);
-    c.bytesOut += records.length;
-    // One read per batch header, not per record; batches are kilobytes.
-    let messages = 0;
-    for (let pos = 0; pos + RECORDS <= records.length;) {
-      if ((records.readInt16BE(pos + ATTRIBUTES) & CONTROL_MASK) === 0) messages += records.readInt32BE(pos + RECORD_COUNT);
-      const length = records.readInt32BE(pos + BATCH_LENGTH);
-      if (length <= 0) break;
-      pos += LOG_OVERHEAD + length;
-    }
-    c.messagesOut += messages;
+    c.bytesOut += bytes;
+    c.messagesOut += records;
   }
 }

@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import {
-  BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, RECORDS, readInt64,
+  ATTRIBUTES, BASE_OFFSET, BATCH_LENGTH, CONTROL_MASK, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAX_TIMESTAMP, RECORD_COUNT, RECORDS, readInt64,
 } from '../format/batch-header.js';
 import { readBatchRecords } from '../format/record-batch.js';
 import type { StoredRecord } from '../format/record.js';
@@ -33,6 +33,11 @@ export interface SegmentSlice {
   firstOffset: number;
   /** Offset after the last batch in the view. */
   nextOffset: number;
+  /**
+   * Records in the view's batches, control batches left out (from the headers the read scanned
+   * anyway, so counting them never touches the view's pages).
+   */
+  records: number;
 }
 
 /** Result of scanning a segment during recovery. */
@@ -183,13 +188,15 @@ export class Segment {
     if (firstOffset >= maxOffset) return null;
     let nextOffset = offset;
     let end = start;
+    let records = 0;
     for (; scan.valid; scan.next()) {
       if (scan.baseOffset >= maxOffset) break;
       if (end > start && end + scan.size - start > maxBytes) break;
       nextOffset = scan.lastOffset + 1;
       end = scan.pos + scan.size;
+      if (!scan.control) records += scan.recordCount;
     }
-    return { view: this.file.view(start, end - start), firstOffset, nextOffset };
+    return { view: this.file.view(start, end - start), firstOffset, nextOffset, records };
   }
 
   /** First record whose timestamp is >= ts (its offset and timestamp), or null if every record is older. */
@@ -374,6 +381,8 @@ class BatchScan {
   baseOffset = -1;
   lastOffset = -1;
   maxTimestamp = -1;
+  recordCount = 0;
+  control = false;
   valid = false;
   private windowStart = 0;
   private windowLength = 0;
@@ -413,6 +422,8 @@ class BatchScan {
     this.baseOffset = readInt64(w, at + BASE_OFFSET);
     this.lastOffset = this.baseOffset + w.readInt32BE(at + LAST_OFFSET_DELTA);
     this.maxTimestamp = readInt64(w, at + MAX_TIMESTAMP);
+    this.recordCount = w.readInt32BE(at + RECORD_COUNT);
+    this.control = (w.readInt16BE(at + ATTRIBUTES) & CONTROL_MASK) !== 0;
     this.valid = true;
   }
 }

@@ -61,6 +61,8 @@ interface Result {
   wanted: Wanted;
   data: FetchResponsePartitionData;
   bytes: number;
+  /** Records in `data.records`, control batches left out. */
+  records: number;
 }
 
 function emptyResponse(errorCode: number, sessionId: number): FetchResponse {
@@ -85,6 +87,7 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
       abortedTransactions: null, preferredReadReplica: -1, records: EMPTY_BUFFER,
     };
     let bytes = 0;
+    let records = 0;
     const log = core.topics.log(w.topic, w.partition);
     const leadership = log === null ? KafkaErrorCode.NONE : w.replicaError ?? (reads !== undefined ? core.replication.readCheck(w.topic, w.partition, w.currentLeaderEpoch) : core.replication.leaderCheck(w.topic, w.partition, w.currentLeaderEpoch));
     if (log === null) data.errorCode = missing(core, w);
@@ -126,6 +129,7 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
           if (slice !== null && (firstWithData || slice.view.length <= limit)) {
             data.records = slice.view;
             bytes = slice.view.length;
+            records = slice.records;
             firstWithData = false;
             if (committed) data.abortedTransactions = log.abortedTransactions(w.fetchOffset, slice.nextOffset).map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }));
           }
@@ -141,7 +145,7 @@ function collect(core: BrokerCore, wanted: Wanted[], budget: number, isolationLe
       const view = core.replication.view(w.topic, w.partition);
       if (view !== undefined && view.leader >= 0) data.currentLeader = { leaderId: view.leader, leaderEpoch: view.leaderEpoch };
     }
-    out.push({ wanted: w, data, bytes });
+    out.push({ wanted: w, data, bytes, records });
   }
   return out;
 }
@@ -262,7 +266,7 @@ export function createFetchHandler(sessions: FetchSessionCache): Handler<FetchRe
     const byTopic = new Map<string, FetchResponse['responses'][number]>();
     const responses: FetchResponse['responses'] = [];
     for (const r of answered) {
-      if (r.bytes > 0 && r.data.records !== null) core.stats.fetched(r.wanted.topic, r.data.records, follower);
+      if (r.bytes > 0) core.stats.fetched(r.wanted.topic, r.bytes, r.records, follower);
       // Kafka records the throttled partitions' bytes of the response against the leader quota.
       if (r.wanted.leaderThrottled === true) core.replication.leaderThrottledSent(r.bytes);
       let t = byTopic.get(r.wanted.topic + '\u0000' + r.wanted.topicId);
