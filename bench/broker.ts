@@ -38,6 +38,9 @@ import { startStrand } from './peers/strand.js';
 import { BATCH, CONNECTIONS, IN_FLIGHT, PARTITIONS, RECORD_SIZE, RECORDS } from './peers/params.js';
 import { rssSplitMiB, type Server, startNodeFixture } from './peers/procs.js';
 
+/** Seconds of load at the measured rate before each latency-against-rate run. */
+const WARM_UP_SECONDS = 2;
+
 const load = (bootstrap: string, topic: string, extra: Partial<PerfProduceOptions>): PerfProduceOptions => ({
   bootstrap, topic, numRecords: RECORDS, recordSize: RECORD_SIZE, batchSize: BATCH, partitions: PARTITIONS,
   connections: CONNECTIONS, maxInFlight: IN_FLIGHT, acks: 1, timeoutMs: 60_000, ...extra,
@@ -163,6 +166,11 @@ if (variant === 'sink') {
   for (const rate of rates) {
     const n = Math.max(20_000, Math.round(rate * seconds));
     rows.push(...await repeated(() => withBroker(async (b) => {
+      // A warm-up at the same rate on another topic of the same broker, results discarded, as
+      // OMB's warmupDurationMinutes: a fresh broker spends its first second compiling its hot
+      // paths, and that showed in every run's tail, not only the first one's.
+      const warm = Math.max(20_000, Math.round(rate * WARM_UP_SECONDS));
+      await perfE2e({ ...load(b.address, 'curve-warm-up', { acks: 1, throughput: rate, lingerMs: 1, numRecords: warm }), topicConfigs: { 'flush.ms': '1000' }, maxWaitMs: 100 });
       const cpu = b.cpuSeconds();
       // linger.ms=1, as a client tuned for latency sets it: below 1 M records/s a batch of
       // BATCH records would take longer than that to fill, and with linger 5 ms a record at

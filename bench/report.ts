@@ -146,7 +146,7 @@ pre{background:#f1f5f9;padding:8px;overflow-x:auto;font-size:12px}h2{margin-top:
 <h2>Summary</h2>
 ${table(res.rows)}
 <h2>Latency against rate</h2>
-${curveTable(res.rows) ? `<pre>${esc(curveTable(res.rows))}</pre><p class="meta">acks=1, flush.ms=1000, a consumer long-polling throughout; latencies from each record's due time (no coordinated omission). A rate the machine cannot reach shows as "rate done" below "rate asked", and its latencies as queueing.</p>` : '<p>No latency-against-rate rows in this run.</p>'}
+${curveTable(res.rows) ? `<pre>${esc(curveTable(res.rows))}</pre><p class="meta">acks=1, flush.ms=1000, a consumer long-polling throughout, after a 2 s warm-up at the same rate on the same broker (as OMB's warmupDurationMinutes); latencies from each record's due time (no coordinated omission). A rate the machine cannot reach shows as "rate done" below "rate asked", and its latencies as queueing.</p>` : '<p>No latency-against-rate rows in this run.</p>'}
 <h2>Records per second</h2>
 ${bars(res.rows)}
 <h2>Latency by percentile</h2>
@@ -184,7 +184,7 @@ export function readmeBlock(res: Results, jsonFile: string): string {
       `Full table, latency curves and server configurations: \`${rel.replace(/\.json$/, '.html')}\`.`,
     '',
     formatTable(rows.filter((r) => r.group !== 'curve')),
-    ...(curveTable(rows) ? ['', 'Latency against rate (acks=1, flush.ms=1000, a consumer long-polling throughout; latency from each record\'s due time):', '', curveTable(rows)] : []),
+    ...(curveTable(rows) ? ['', 'Latency against rate (acks=1, flush.ms=1000, a consumer long-polling throughout, after a 2 s warm-up at the same rate; latency from each record\'s due time):', '', curveTable(rows)] : []),
   ].join('\n');
 }
 
