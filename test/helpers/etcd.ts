@@ -41,6 +41,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Ports restartablePort has handed out in this process. */
+const handedOut = new Set<number>();
+
 /**
  * A free port below the kernel's ephemeral range, for a server that is stopped and started again
  * on the same port (a broker keeps its address across restarts). A port from freePort() is in
@@ -48,6 +51,11 @@ export async function freePort(): Promise<number> {
  * it as its local port, and the restart failed with EADDRINUSE (seen once in CI).
  */
 export async function restartablePort(): Promise<number> {
+  // A probe binds and lets go at once, so without remembering them the same port could be
+  // handed to two servers of one test (a broker's two listeners, say), and the second would fail
+  // to start with EADDRINUSE, as a cluster test's broker once did in CI with a port from this
+  // range. Other test processes draw from the same range at random; for them a collision stays
+  // unlikely.
   let low = 32768;
   try {
     low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
@@ -56,8 +64,13 @@ export async function restartablePort(): Promise<number> {
   }
   const from = Math.min(10_000, low - 1000);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await bindOnce(from + Math.floor(Math.random() * (low - from)));
-    if (port !== null) return port;
+    const candidate = from + Math.floor(Math.random() * (low - from));
+    if (handedOut.has(candidate)) continue;
+    const port = await bindOnce(candidate);
+    if (port !== null) {
+      handedOut.add(port);
+      return port;
+    }
   }
   throw new Error('restartablePort: no free port found below the ephemeral range');
 }
