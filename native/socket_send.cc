@@ -24,14 +24,15 @@ namespace strand {
 
 namespace {
 
+// Never destroyed: a Mapping may outlive static destruction at exit (held by a JS object).
 std::mutex& MappingsLock() {
-  static std::mutex lock;
-  return lock;
+  static std::mutex* lock = new std::mutex();
+  return *lock;
 }
 
 std::map<uintptr_t, Mapping*>& Mappings() {
-  static std::map<uintptr_t, Mapping*> mappings;
-  return mappings;
+  static auto* mappings = new std::map<uintptr_t, Mapping*>();
+  return *mappings;
 }
 
 // What one call has sent; `blocked` once the socket took less than offered (or failed).
