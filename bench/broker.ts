@@ -166,17 +166,17 @@ if (variant === 'sink') {
   for (const rate of rates) {
     const n = Math.max(20_000, Math.round(rate * seconds));
     rows.push(...await repeated(() => withBroker(async (b) => {
-      // A warm-up at the same rate on another topic of the same broker, results discarded, as
-      // OMB's warmupDurationMinutes: a fresh broker spends its first second compiling its hot
-      // paths, and that showed in every run's tail, not only the first one's.
-      const warm = Math.max(20_000, Math.round(rate * WARM_UP_SECONDS));
-      await perfE2e({ ...load(b.address, 'curve-warm-up', { acks: 1, throughput: rate, lingerMs: 1, numRecords: warm }), topicConfigs: { 'flush.ms': '1000' }, maxWaitMs: 100 });
-      const cpu = b.cpuSeconds();
       // linger.ms=1, as a client tuned for latency sets it: below 1 M records/s a batch of
       // BATCH records would take longer than that to fill, and with linger 5 ms a record at
       // 100 k/s waited 2.5 ms on average (5 at worst) before it was sent (p50 4-5 ms against
       // 1.5 ms); from 1 M/s up batches fill within the millisecond either way.
-      const r = await perfE2e({ ...load(b.address, 'curve', { acks: 1, throughput: rate, lingerMs: 1, numRecords: n }), topicConfigs: { 'flush.ms': '1000' }, maxWaitMs: 100 });
+      const atRate = (topic: string, numRecords: number) => perfE2e({ ...load(b.address, topic, { acks: 1, throughput: rate, lingerMs: 1, numRecords }), topicConfigs: { 'flush.ms': '1000' }, maxWaitMs: 100 });
+      // A warm-up at the same rate on another topic of the same broker, results discarded, as
+      // OMB's warmupDurationMinutes: a fresh broker spends its first second compiling its hot
+      // paths, and that showed in every run's tail, not only the first one's.
+      await atRate('curve-warm-up', Math.max(20_000, Math.round(rate * WARM_UP_SECONDS)));
+      const cpu = b.cpuSeconds();
+      const r = await atRate('curve', n);
       const cost = server(b, cpu, n);
       const stored = await storedIn(b, 'curve', n);
       const { count: _p, ...publish } = r.produceLatency;
