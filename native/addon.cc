@@ -65,14 +65,6 @@ bool ForceSoftwareCrc() {
 
 }  // namespace
 
-Napi::Function StrandAddon::BufferFrom(Napi::Env env) {
-  if (bufferFrom_.IsEmpty()) {
-    Napi::Value from = env.Global().Get("Buffer").As<Napi::Object>().Get("from");
-    bufferFrom_ = Napi::Persistent(from.As<Napi::Function>());
-  }
-  return bufferFrom_.Value();
-}
-
 bool GetBytes(napi_env env, napi_value value, const uint8_t** data, size_t* length) {
   bool is = false;
   void* p = nullptr;

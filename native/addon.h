@@ -59,8 +59,6 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   // A promise settled once the directory `dir` is fsynced.
   Napi::Value RequestDirSync(Napi::Env env, std::string dir);
   const std::shared_ptr<CoreContext>& context() const { return context_; }
-  // The global `Buffer.from` (looked up once): cuts a Buffer out of an ArrayBuffer, no copy.
-  Napi::Function BufferFrom(Napi::Env env);
 
  private:
   friend void DeliverSyncResults(Napi::Env, Napi::Function, StrandAddon*, Flusher::Batch*);
@@ -87,7 +85,6 @@ class StrandAddon : public Napi::Addon<StrandAddon> {
   const Crc32cImpl crcSoftware_;
   std::shared_ptr<CoreContext> context_ = std::make_shared<CoreContext>();
   Napi::FunctionReference errorClass_;
-  Napi::FunctionReference bufferFrom_;
 
   // Group commit. All of this is JS-thread only, except what Flusher guards itself.
   napi_env env_;

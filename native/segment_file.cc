@@ -26,34 +26,25 @@ Napi::Value ThrowRange(Napi::Env env, const std::string& message) {
   return Napi::Value();
 }
 
-// Views are Buffers cut from one ArrayBuffer spanning the whole mapping, not an external buffer
-// each. V8 counts an external buffer's bytes as memory allocated since the last full GC, and
-// counts that against the old generation's headroom: at 100 MB/s of fetch views (a consumer, or
-// two followers, keeping up with the head of the log) that started a full mark-compact every
-// ~80 ms on a 15 MB heap. Taking each view's bytes back off the count (and returning them when
-// it was collected) left the count lagging behind V8's own: V8 takes a dead buffer's bytes off
-// when it sweeps it, the finalizer gave them back a turn of the event loop later, and a full GC
-// in between saw them as new allocation and scheduled the next one (three replicating brokers
-// at 1.5 M records/s: a mark-compact every ~0.5 s each, 8% of the machine in concurrent
-// marking). A view cut from a shared ArrayBuffer has no backing store of its own: nothing to
-// count. The mapping's ArrayBuffer is counted once; its bytes are file pages in the page cache,
-// not memory this process allocated, so they are taken off V8's count before it is made and
-// given back when it is collected.
-struct MappingHold {
-  std::shared_ptr<Mapping> mapping;
-  int64_t uncounted = 0;
-};
-
-void FinalizeMappingBuffer(napi_env env, void*, void* hint) {
-  auto* hold = static_cast<MappingHold*>(hint);
-  int64_t ignored = 0;
-  if (hold->uncounted > 0) napi_adjust_external_memory(env, hold->uncounted, &ignored);
-  delete hold;
-}
-
-// A view's lease ends when the view is collected: its inode registration goes (truncation stops
-// seeing it) and its pages leave this process's page tables.
-void FinalizeView(napi_env, void* lease, void*) { delete static_cast<ViewLease*>(lease); }
+// V8 counts every external buffer's bytes as external memory allocated since the last full GC,
+// and counts those against the old generation's headroom: at 100 MB/s of fetch views (a
+// consumer, or two followers, keeping up with the head of the log) that started a full
+// mark-compact every ~80 ms on a 15 MB heap, each pausing the event loop for milliseconds. A
+// view's bytes are file pages in the page cache, not memory this process allocated, so a view
+// takes its bytes off the count as it is made (napi_adjust_external_memory), cancelling V8's
+// own addition.
+//
+// They are not given back when the view is collected, although V8 takes them off once more as
+// it sweeps the view: giving them back, a turn of the event loop later in the finalizer, made a
+// full GC that fell in between (and with views made continuously one always does) count them
+// as new allocation and schedule the next full GC, and so on. Measured with `strand perf e2e`
+// at 1 M records/s (acks=1, a consumer long-polling), given back vs not: broker user CPU
+// 0.8-1.6 s vs 0.56-0.95 s per 5 M records, publish p99 12-17 ms vs 4-8 ms; three replicating
+// brokers ran a mark-compact every ~0.5 s each. So V8's count runs below what this process
+// really allocated by the bytes of the views it swept since its last full GC, which it resets
+// at every full GC; the heap's own growth still schedules full GCs, and young buffers are
+// still collected by their own measure (new-space backing store bytes).
+void FinalizeView(napi_env, void*, void* hint) { delete static_cast<ViewLease*>(hint); }
 
 }  // namespace
 
@@ -142,52 +133,18 @@ Napi::Value SegmentFileWrap::View(const Napi::CallbackInfo& info) {
   if (length == 0) return Napi::Buffer<uint8_t>::New(env, 0);
   const uint8_t* data = nullptr;
   ViewLease* lease = core_->View(position, length, &data);
-  Napi::Value arrayBuffer = MappingBuffer(env, lease->mapping, position + length);
-  if (!arrayBuffer.IsEmpty()) {
-    const double offset = static_cast<double>(data - lease->mapping->addr);
-    Napi::Value view = addon_->BufferFrom(env).Call(
-        {arrayBuffer, Napi::Number::New(env, offset), Napi::Number::New(env, static_cast<double>(length))});
-    if (!view.IsEmpty() && napi_add_finalizer(env, view, lease, FinalizeView, nullptr, nullptr) == napi_ok) {
-      return view;
-    }
+  napi_value buffer;
+  napi_status status = napi_create_external_buffer(env, length, const_cast<uint8_t*>(data),
+                                                   FinalizeView, lease, &buffer);
+  if (status == napi_ok) {
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env, -static_cast<int64_t>(length), &ignored);
+    return Napi::Value(env, buffer);
   }
-  // Runtimes that forbid external array buffers (e.g. with a V8 sandbox) get a copy.
+  // Runtimes that forbid external buffers (e.g. with a V8 sandbox) get a copy.
   delete lease;
   if (env.IsExceptionPending()) env.GetAndClearPendingException();
   return Napi::Buffer<uint8_t>::Copy(env, data, length);
-}
-
-// A closed file's mapping lives on only as long as views of it do.
-void SegmentFileWrap::ForgetMappingBuffer() {
-  mappingBuffer_.Reset();
-  bufferedMapping_ = nullptr;
-  bufferedBytes_ = 0;
-}
-
-Napi::Value SegmentFileWrap::MappingBuffer(Napi::Env env, const std::shared_ptr<Mapping>& mapping,
-                                           uint64_t end) {
-  if (bufferedMapping_ == mapping.get() && end <= bufferedBytes_ && !mappingBuffer_.IsEmpty()) {
-    return mappingBuffer_.Value();
-  }
-  // The mapped part only (the rest of the reservation is PROT_NONE): when the file grows into
-  // its reservation, the next view past the end gets a longer buffer over the same mapping.
-  const size_t bytes = mapping->mapped;
-  auto* hold = new MappingHold{mapping, static_cast<int64_t>(bytes)};
-  // Off the count first: V8 adds the bytes as the buffer is made, and would start a GC if they
-  // crossed its external memory limit.
-  int64_t ignored = 0;
-  if (napi_adjust_external_memory(env, -hold->uncounted, &ignored) != napi_ok) hold->uncounted = 0;
-  napi_value buffer;
-  if (napi_create_external_arraybuffer(env, mapping->addr, bytes, FinalizeMappingBuffer, hold,
-                                       &buffer) != napi_ok) {
-    if (hold->uncounted > 0) napi_adjust_external_memory(env, hold->uncounted, &ignored);
-    delete hold;
-    return Napi::Value();
-  }
-  mappingBuffer_ = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
-  bufferedMapping_ = mapping.get();
-  bufferedBytes_ = bytes;
-  return mappingBuffer_.Value();
 }
 
 // Copies bytes of the file into a caller's buffer: no external buffer (and no finalizer) per call,
@@ -249,7 +206,6 @@ Napi::Value SegmentFileWrap::Sync(const Napi::CallbackInfo& info) {
 Napi::Value SegmentFileWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!core_) return env.Undefined();
-  ForgetMappingBuffer();
   IoResult r = core_->Close();
   if (!r.ok()) addon_->ThrowIoError(env, r);
   return env.Undefined();
@@ -262,7 +218,6 @@ Napi::Value SegmentFileWrap::CloseAndSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env, "closeAndSync")) return Napi::Value();
   std::shared_ptr<FileHandle> handle = core_->handle();
-  ForgetMappingBuffer();
   IoResult r = core_->Close();
   if (!r.ok()) {
     addon_->ThrowIoError(env, r);

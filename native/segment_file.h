@@ -4,8 +4,7 @@
 //   new SegmentFile(path, preallocate, size /* -1: file length */, readOnly,
 //                   syncDirectoryOnCreate = true)
 //   append(buffers: Uint8Array[]): number     start position
-//   view(position, length): Buffer            zero-copy, over the mapping's ArrayBuffer, keeps
-//                                             the mapping alive
+//   view(position, length): Buffer            zero-copy, external, keeps the mapping alive
 //   truncate(size): void
 //   sync(): Promise<void>                     group commit through the addon's flusher
 //   close(): void
@@ -40,18 +39,10 @@ class SegmentFileWrap : public Napi::ObjectWrap<SegmentFileWrap> {
 
   // Throws (as StorageIOError) and returns false when the file is closed.
   bool CheckOpen(Napi::Env env, const char* operation);
-  // An ArrayBuffer over the mapped part of `mapping`, reaching at least `end`, that views are
-  // cut from (kept while the mapping is the file's current one and long enough); empty if the
-  // runtime refuses one.
-  Napi::Value MappingBuffer(Napi::Env env, const std::shared_ptr<Mapping>& mapping, uint64_t end);
-  void ForgetMappingBuffer();
 
   StrandAddon* addon_ = nullptr;
   std::unique_ptr<SegmentCore> core_;
   std::vector<SegmentCore::Part> parts_;  // scratch for append, reused
-  Napi::Reference<Napi::ArrayBuffer> mappingBuffer_;
-  const Mapping* bufferedMapping_ = nullptr;  // the mapping mappingBuffer_ spans
-  uint64_t bufferedBytes_ = 0;                // and how much of it
 };
 
 }  // namespace strand
