@@ -156,6 +156,8 @@ struct ViewLease {
 
   const std::shared_ptr<Mapping> mapping;
   const std::shared_ptr<Inode> inode;
+  // Bytes taken off V8's external memory count as the view was made (segment_file.cc).
+  int64_t uncounted = 0;
   const Inode::ViewToken token;
   // Whole pages of the view to release on collection, [releaseFrom, releaseTo) of the mapping;
   // empty for small views (index probes, batch headers), which are not worth a system call.

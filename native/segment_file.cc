@@ -34,17 +34,31 @@ Napi::Value ThrowRange(Napi::Env env, const std::string& message) {
 // takes its bytes off the count as it is made (napi_adjust_external_memory), cancelling V8's
 // own addition.
 //
-// They are not given back when the view is collected, although V8 takes them off once more as
-// it sweeps the view: giving them back, a turn of the event loop later in the finalizer, made a
-// full GC that fell in between (and with views made continuously one always does) count them
-// as new allocation and schedule the next full GC, and so on. Measured with `strand perf e2e`
-// at 1 M records/s (acks=1, a consumer long-polling), given back vs not: broker user CPU
-// 0.8-1.6 s vs 0.56-0.95 s per 5 M records, publish p99 12-17 ms vs 4-8 ms; three replicating
-// brokers ran a mark-compact every ~0.5 s each. So V8's count runs below what this process
-// really allocated by the bytes of the views it swept since its last full GC, which it resets
-// at every full GC; the heap's own growth still schedules full GCs, and young buffers are
-// still collected by their own measure (new-space backing store bytes).
-void FinalizeView(napi_env, void*, void* hint) { delete static_cast<ViewLease*>(hint); }
+// They are not given back one by one when the view is collected, although V8 takes them off
+// once more as it sweeps the view: given back a turn of the event loop later in the finalizer,
+// a full GC that fell in between (and with views made continuously one always does) counted
+// them as new allocation and scheduled the next full GC, and so on. Measured with `strand perf
+// e2e` at 1 M records/s (acks=1, a consumer long-polling), given back one by one vs not: broker
+// user CPU 0.8-1.6 s vs 0.56-0.95 s per 5 M records, publish p99 12-17 ms vs 4-8 ms; three
+// replicating brokers ran a mark-compact every ~0.5 s each. So V8's count of what was
+// allocated since its last full GC runs low by the views it swept since. To keep that bounded
+// (buffers this process does allocate must still bring on the full GC that frees them), the
+// bytes are given back in one lump once they reach kViewBytesGivenBackAt: one full GC at most
+// per that many bytes of views, where the lag made a storm of them.
+constexpr int64_t kViewBytesGivenBackAt = int64_t{1} << 30;
+// Per thread: each JS thread (the main one, workers) has its own isolate and count.
+thread_local int64_t viewBytesOwed = 0;
+
+void FinalizeView(napi_env env, void*, void* hint) {
+  auto* lease = static_cast<ViewLease*>(hint);
+  viewBytesOwed += lease->uncounted;
+  delete lease;
+  if (viewBytesOwed >= kViewBytesGivenBackAt) {
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env, viewBytesOwed, &ignored);
+    viewBytesOwed = 0;
+  }
+}
 
 }  // namespace
 
@@ -138,7 +152,9 @@ Napi::Value SegmentFileWrap::View(const Napi::CallbackInfo& info) {
                                                    FinalizeView, lease, &buffer);
   if (status == napi_ok) {
     int64_t ignored = 0;
-    napi_adjust_external_memory(env, -static_cast<int64_t>(length), &ignored);
+    if (napi_adjust_external_memory(env, -static_cast<int64_t>(length), &ignored) == napi_ok) {
+      lease->uncounted = static_cast<int64_t>(length);
+    }
     return Napi::Value(env, buffer);
   }
   // Runtimes that forbid external buffers (e.g. with a V8 sandbox) get a copy.

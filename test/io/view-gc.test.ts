@@ -53,7 +53,8 @@ describe.skipIf(skip)('views and the garbage collector', () => {
     // of its own (forced here). When a view's bytes, taken off V8's count as it was made, were
     // given back by its finalizer, a full GC falling between V8's sweep of dead views and their
     // finalizers counted the returned bytes as new allocation and scheduled the next full GC, and
-    // so on: 15 to 19 mark-compacts beyond the 6 forced in this run.
+    // so on. Now they are given back in lumps of 1 GiB: two in this run's 2.9 GiB of views, each
+    // worth one full GC at most.
     const r = runNativeChild(`
       const { PerformanceObserver, constants } = require('perf_hooks');
       const f = new addon.SegmentFile(path.join(env.DIR, 'seg.log'), 0, -1, false, true);
@@ -67,14 +68,14 @@ describe.skipIf(skip)('views and the garbage collector', () => {
       const before = majors;
       let garbage = [];
       let forced = 0, sum = 0;
-      for (let turn = 0; turn < 6000; turn++) {
+      for (let turn = 0; turn < 3000; turn++) {
         const held = [];
         for (let i = 0; i < 4; i++) held.push(f.view(i * 1000, 256 * 1024));
         for (let i = 0; i < 200; i++) garbage.push({ turn, i });
         if (garbage.length > 20000) garbage = [];
         await new Promise((r) => setImmediate(r));
         sum += held[turn % 4][turn];
-        if (turn % 1000 === 999) { global.gc(); forced++; }
+        if (turn % 500 === 499) { global.gc(); forced++; }
       }
       await new Promise((r) => setTimeout(r, 50));
       observer.disconnect();
@@ -84,8 +85,7 @@ describe.skipIf(skip)('views and the garbage collector', () => {
     expect(r.status).toBe(0);
     const result = JSON.parse(r.stdout.trim()) as { unforced: number; forced: number; sum: number };
     expect(result.forced).toBe(6);
-    expect(result.sum).toBe(6000 * 7);
-    // Here 0.
-    expect(result.unforced).toBeLessThanOrEqual(2);
+    expect(result.sum).toBe(3000 * 7);
+    expect(result.unforced).toBeLessThanOrEqual(4);
   });
 });
