@@ -11,32 +11,36 @@ import { runNativeChild } from './native-child.js';
 
 const skip = process.env.STRAND_BACKEND === 'portable';
 
+/** Child-process code: `f`, a segment file of 1 MB of `fill` bytes, and `majors`, V8's mark-compacts so far (`observer` counts them). */
+function segmentWithMajorsCounted(fill: number): string {
+  return `
+    const { PerformanceObserver, constants } = require('perf_hooks');
+    const f = new addon.SegmentFile(path.join(env.DIR, 'seg.log'), 0, -1, false, true);
+    f.append([Buffer.alloc(1 << 20, ${fill})]);
+    let majors = 0;
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (e.detail && e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+    });
+    observer.observe({ entryTypes: ['gc'] });
+  `;
+}
+
 describe.skipIf(skip)('views and the garbage collector', () => {
-  it('3 GB of short-lived 1 MB views start far fewer mark-compacts than 3 GB of 1 MB buffers', () => {
+  it('3 GB of short-lived 1 MB views start no more than a few mark-compacts', () => {
     const r = runNativeChild(`
-      const { PerformanceObserver, constants } = require('perf_hooks');
-      const f = new addon.SegmentFile(path.join(env.DIR, 'seg.log'), 0, -1, false, true);
-      f.append([Buffer.alloc(1 << 20, 1)]);
-      let majors = 0;
-      const observer = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if (e.detail && e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
-      });
-      observer.observe({ entryTypes: ['gc'] });
+      ${segmentWithMajorsCounted(1)}
       const settle = () => new Promise((r) => setTimeout(r, 20));
-      // Each run lets finalizers run now and then, as a broker's event loop does between fetches.
-      const run = async (make) => {
-        await gcAndSettle(); await settle();
-        const before = majors;
-        let sum = 0;
-        for (let i = 0; i < 3000; i++) {
-          sum += make()[i % 1000];
-          if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-        }
-        await settle();
-        if (sum !== 3000) throw new Error('read ' + sum);
-        return majors - before;
-      };
-      const views = await run(() => f.view(0, 1 << 20));
+      await gcAndSettle(); await settle();
+      const before = majors;
+      let sum = 0;
+      for (let i = 0; i < 3000; i++) {
+        sum += f.view(0, 1 << 20)[i % 1000];
+        // Finalizers run now and then, as a broker's event loop lets them between fetches.
+        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+      }
+      await settle();
+      if (sum !== 3000) throw new Error('read ' + sum);
+      const views = majors - before;
       observer.disconnect();
       console.log(JSON.stringify({ views }));
     `, tmpDir());
@@ -56,14 +60,7 @@ describe.skipIf(skip)('views and the garbage collector', () => {
     // so on. Now they are given back in lumps of 1 GiB: two in this run's 2.9 GiB of views, each
     // worth one full GC at most.
     const r = runNativeChild(`
-      const { PerformanceObserver, constants } = require('perf_hooks');
-      const f = new addon.SegmentFile(path.join(env.DIR, 'seg.log'), 0, -1, false, true);
-      f.append([Buffer.alloc(1 << 20, 7)]);
-      let majors = 0;
-      const observer = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if (e.detail && e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
-      });
-      observer.observe({ entryTypes: ['gc'] });
+      ${segmentWithMajorsCounted(7)}
       await gcAndSettle();
       const before = majors;
       let garbage = [];
